@@ -1,0 +1,176 @@
+"""The command line: parse arguments, call the pipeline, print, exit with a documented code.
+
+Every ``DoctorError`` becomes one line on standard error and its exit code; nothing
+else is allowed to escape as a traceback except a genuine bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from dnssec_doctor import __version__
+from dnssec_doctor.errors import DoctorError, ExitCode
+from dnssec_doctor.lab import runtime
+from dnssec_doctor.lab.profile import lab_directory, load_profile
+from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
+from dnssec_doctor.lab.verify import verify_scenario
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dnssec-doctor",
+        description="Find the broken link in a DNSSEC chain of trust and how to recover.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    lab = commands.add_parser(
+        "lab",
+        help="the private signed DNS hierarchy on loopback, with every failure on purpose",
+        description="Run the lab: a private root, TLDs and one zone per failure scenario, "
+        "served by NSD, Knot DNS and BIND on 127.53.0.0/16, with Unbound, BIND and Knot "
+        "Resolver as resolvers that know only the lab's root.",
+    )
+    lab.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help=f"lab directory (default: $DNSSEC_DOCTOR_LAB_DIR or {lab_directory(None)})",
+    )
+    lab_commands = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+    lab_commands.add_parser("up", help="build, sign and start the lab (idempotent)")
+    lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
+    lab_commands.add_parser("status", help="which lab processes run")
+    lab_commands.add_parser(
+        "verify", help="ask every validating resolver each scenario's question and compare"
+    )
+    listing = lab_commands.add_parser("list", help="the catalogue of failure scenarios")
+    listing.add_argument("--json", action="store_true", help="machine-readable catalogue")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "lab":
+            return run_lab(args)
+    except DoctorError as error:
+        print(f"dnssec-doctor: {error}", file=sys.stderr)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        print("dnssec-doctor: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return int(ExitCode.USAGE)  # pragma: no cover - parser.error exits
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    directory = lab_directory(args.dir)
+    if args.lab_command == "up":
+        started = time.monotonic()
+        already = runtime.is_up(directory)
+        profile = runtime.up(directory)
+        took = time.monotonic() - started
+        print(
+            f"lab {'already ' if already else ''}up in {directory} ({took:.1f} s); "
+            f"{len(SCENARIOS)} scenarios"
+        )
+        print(f"  root hints:    {profile.root_hints}")
+        print(f"  trust anchor:  {profile.trust_anchor_ds} (DS)")
+        print(f"                 {profile.trust_anchor_dnskey} (DNSKEY)")
+        for resolver in profile.resolvers:
+            kind = "validating" if resolver.validating else "non-validating"
+            print(f"  resolver:      {resolver.address}  {resolver.software} ({kind})")
+        return int(ExitCode.OK)
+    if args.lab_command == "down":
+        started = time.monotonic()
+        was_up = runtime.down(directory)
+        took = time.monotonic() - started
+        print(f"lab down ({took:.1f} s)" if was_up else "lab was not up")
+        return int(ExitCode.OK)
+    if args.lab_command == "status":
+        statuses = runtime.status(directory)
+        if not statuses:
+            print("lab is not up")
+            return int(ExitCode.NOT_DNSSEC)
+        for entry in statuses:
+            state = "running" if entry.running else "STOPPED"
+            print(f"{entry.name:<24} pid {entry.pid:<8} {entry.address:<15} {state}")
+        return int(ExitCode.OK if all(s.running for s in statuses) else ExitCode.NOT_DNSSEC)
+    if args.lab_command == "verify":
+        return verify_lab(directory)
+    if args.lab_command == "list":
+        if args.json:
+            print(json.dumps([scenario_json(s) for s in SCENARIOS], indent=2))
+        else:
+            print(render_catalogue(SCENARIOS))
+        return int(ExitCode.OK)
+    raise AssertionError(args.lab_command)
+
+
+def verify_lab(directory: Path) -> int:
+    profile = load_profile(directory)
+    runtime.flush_resolvers(directory)
+    failures = 0
+    for scenario in SCENARIOS:
+        for comparison in verify_scenario(profile, scenario):
+            answer = comparison.answer
+            ede = ",".join(str(c) for c in answer.ede_codes) or "-"
+            mark = "ok  " if comparison.ok else "DIFF"
+            line = (
+                f"{mark} {scenario.query_name:<40} {comparison.resolver.name:<8} "
+                f"{answer.rcode:<9} {'AD' if answer.ad else '--'} EDE {ede}"
+            )
+            if not comparison.ok:
+                failures += 1
+                line += "   <- " + "; ".join(comparison.problems)
+            print(line)
+    print(f"{failures} differences from the catalogue")
+    return int(ExitCode.OK if failures == 0 else ExitCode.DNSSEC_FAILURE)
+
+
+def scenario_json(scenario: Scenario) -> dict[str, object]:
+    return {
+        "scenario": scenario.slug,
+        "zone": scenario.zone,
+        "broken": scenario.broken,
+        "query": {"name": scenario.query_name, "type": scenario.qtype},
+        "resolver": {
+            "rcode": scenario.resolver.rcode,
+            "ad": scenario.resolver.ad,
+            "ede": scenario.resolver.ede,
+        },
+        "diagnosis": {
+            "verdict": scenario.diagnosis.verdict.value,
+            "ede": scenario.diagnosis.ede,
+            "zone": scenario.diagnosis.zone,
+        },
+    }
+
+
+def render_catalogue(scenarios: Sequence[Scenario]) -> str:
+    lines = []
+    for scenario in scenarios:
+        outcome = scenario.resolver
+        ede = ", ".join(
+            f"{software} {code}" for software, code in outcome.ede.items() if code is not None
+        )
+        expected = scenario.diagnosis
+        lines += [
+            f"{scenario.zone}",
+            f"    broken:    {scenario.broken}",
+            f"    ask:       {scenario.query_name} {scenario.qtype}",
+            f"    resolvers: {outcome.rcode}{' AD' if outcome.ad else ''}"
+            + (f" (EDE {ede})" if ede else ""),
+            f"    diagnosis: {expected.verdict.value}"
+            + (f", EDE {expected.ede}" if expected.ede is not None else "")
+            + (f", chain breaks at {expected.zone}" if expected.zone else ""),
+            "",
+        ]
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,209 @@
+"""The lab's DNS hierarchy: a private root, its TLDs and one child zone per scenario.
+
+``build_hierarchy`` makes every zone (children first, since parents publish their DS),
+writes the zone files, and returns which server instance serves which file on which
+addresses, plus the root trust anchor and hints. Every zone cut has its own loopback
+addresses, so resolvers follow referrals as they do on the internet:
+
+    127.53.0.1          the root (BIND)
+    127.53.1.1-4        the TLDs lab., mirror., brokentld. (Knot DNS)
+    127.53.2.N          the scenario zones' servers (NSD)
+    127.53.3.N          second servers: a stale copy, or a server that refuses (Knot DNS)
+    127.53.4.N          NS addresses where nothing listens
+    127.53.5.N          extra zones of a scenario (a CNAME target)
+    127.53.53.1-4       resolvers: Unbound, BIND, Knot Resolver (validating), Unbound (not)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.name
+import dns.rdata
+import dns.zone
+from dns.dnssectypes import Algorithm
+
+from dnssec_doctor.lab import scenarios as catalogue
+from dnssec_doctor.lab import signing
+from dnssec_doctor.lab.scenarios import (
+    BuildContext,
+    Host,
+    HostRole,
+    Keys,
+    Scenario,
+    ZoneBuild,
+    make_zone,
+    sign,
+)
+from dnssec_doctor.lab.servers import (
+    AuthoritativeInstance,
+    ResolverInstance,
+    Software,
+    ZoneFile,
+)
+from dnssec_doctor.lab.signing import NSEC, NSEC3, KeyPair, Window
+
+ROOT = dns.name.root
+ROOT_SERVER = Host(dns.name.from_text("a.root-servers."), "127.53.0.1", HostRole.PRIMARY)
+
+
+@dataclass(frozen=True)
+class Tld:
+    origin: dns.name.Name
+    addresses: tuple[str, ...]
+    algorithm: Algorithm
+    nsec3: bool = False
+    wrong_ds_in_root: bool = False
+
+
+TLDS = (
+    Tld(dns.name.from_text("lab."), ("127.53.1.1", "127.53.1.2"), Algorithm.ECDSAP256SHA256),
+    Tld(dns.name.from_text("mirror."), ("127.53.1.3",), Algorithm.RSASHA256, nsec3=True),
+    Tld(
+        dns.name.from_text("brokentld."),
+        ("127.53.1.4",),
+        Algorithm.ECDSAP256SHA256,
+        wrong_ds_in_root=True,
+    ),
+)
+
+RESOLVERS = (
+    ResolverInstance("unbound", Software.UNBOUND, "127.53.53.1", validating=True),
+    ResolverInstance("bind", Software.BIND, "127.53.53.2", validating=True),
+    ResolverInstance("kresd", Software.KRESD, "127.53.53.3", validating=True),
+    ResolverInstance("unbound-nonvalidating", Software.UNBOUND, "127.53.53.4", validating=False),
+)
+
+ROOT_HINTS_TTL = 3600000
+ANCHOR_TTL = 86400
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Everything ``lab up`` needs to start servers, and the lab's trust anchor."""
+
+    authoritatives: tuple[AuthoritativeInstance, ...]
+    resolvers: tuple[ResolverInstance, ...]
+    root_ksk: KeyPair
+    root_hints: str  # named.root form
+    anchor_ds: str  # zone-file form
+    anchor_dnskey: str  # zone-file form
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every address some process listens on (dead NS addresses excluded)."""
+        found = [a for i in self.authoritatives for a in i.addresses]
+        found += [r.address for r in self.resolvers]
+        return tuple(dict.fromkeys(found))
+
+
+def build_hierarchy(now: int, directory: Path) -> Hierarchy:
+    """Build, sign and write every zone of the lab into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    window = Window(now - catalogue.DAY, now + 14 * catalogue.DAY)
+    children: dict[dns.name.Name, list[ZoneBuild]] = {tld.origin: [] for tld in TLDS}
+    served_by: dict[dns.name.Name, Software] = {}
+    for index, scenario in enumerate(catalogue.SCENARIOS):
+        for built in build_scenario(scenario, index, now):
+            children[built.origin.parent()].append(built)
+            served_by[built.origin] = scenario.software
+
+    tld_builds = []
+    for tld in TLDS:
+        tld_hosts = [
+            Host(dns.name.from_text(f"ns{n}", tld.origin), address, HostRole.PRIMARY)
+            for n, address in enumerate(tld.addresses, start=1)
+        ]
+        zone = make_zone(tld.origin, tld_hosts, serial=now, data=False)
+        delegate(zone, children[tld.origin])
+        keys = Keys.generate(tld.algorithm)
+        sign(zone, keys, window, denial=NSEC3 if tld.nsec3 else NSEC)
+        ds = keys.ds(tld.origin)
+        if tld.wrong_ds_in_root:
+            ds = signing.altered_ds(ds, digest=signing.flipped(ds.digest))
+        tld_builds.append(ZoneBuild(tld.origin, tld_hosts, zone, [ds]))
+
+    root_keys = Keys.generate(Algorithm.RSASHA256)
+    root = make_zone(ROOT, [ROOT_SERVER], serial=now, data=False)
+    delegate(root, tld_builds)
+    sign(root, root_keys, window)
+
+    child_builds = [b for builds in children.values() for b in builds]
+    on_nsd = [b for b in child_builds if served_by[b.origin] is Software.NSD]
+    on_knot = [b for b in child_builds if served_by[b.origin] is Software.KNOT]
+    authoritatives = (
+        AuthoritativeInstance(
+            "root", Software.BIND, (ROOT_SERVER.address,), (write_zone(directory, root),)
+        ),
+        AuthoritativeInstance(
+            "tld",
+            Software.KNOT,
+            tuple(a for tld in TLDS for a in tld.addresses),
+            tuple(write_zone(directory, b.zone) for b in tld_builds if b.zone is not None),
+        ),
+        AuthoritativeInstance(
+            "child-nsd",
+            Software.NSD,
+            _addresses(on_nsd, HostRole.PRIMARY),
+            tuple(write_zone(directory, b.zone) for b in on_nsd if b.zone is not None),
+        ),
+        AuthoritativeInstance(
+            "child-knot",
+            Software.KNOT,
+            _addresses(on_knot, HostRole.PRIMARY)
+            + _addresses(child_builds, HostRole.STALE, HostRole.REFUSING),
+            tuple(write_zone(directory, b.zone) for b in on_knot if b.zone is not None)
+            + tuple(
+                write_zone(directory, b.stale_copy, suffix=".stale")
+                for b in child_builds
+                if b.stale_copy is not None
+            ),
+        ),
+    )
+    ksk = root_keys.ksk
+    return Hierarchy(
+        authoritatives=authoritatives,
+        resolvers=RESOLVERS,
+        root_ksk=ksk,
+        root_hints=(
+            f".  {ROOT_HINTS_TTL}  IN  NS  {ROOT_SERVER.name}\n"
+            f"{ROOT_SERVER.name}  {ROOT_HINTS_TTL}  IN  A  {ROOT_SERVER.address}\n"
+        ),
+        anchor_ds=f".  {ANCHOR_TTL}  IN  DS  {ksk.ds(ROOT)}\n",
+        anchor_dnskey=f".  {ANCHOR_TTL}  IN  DNSKEY  {ksk.dnskey}\n",
+    )
+
+
+def build_scenario(scenario: Scenario, index: int, now: int) -> list[ZoneBuild]:
+    origin = dns.name.from_text(scenario.zone)
+    context = BuildContext(now=now, index=index, parent=origin.parent(), software=scenario.software)
+    return scenario.build(context, origin)
+
+
+def delegate(parent: dns.zone.Zone, children: list[ZoneBuild]) -> None:
+    """Add each child's NS, glue and DS to the parent zone (before it is signed)."""
+    with parent.writer() as txn:
+        for child in children:
+            for host in child.hosts:
+                txn.add(child.origin, catalogue.TTL, _rdata("NS", str(host.name)))
+                if host.name.is_subdomain(child.origin):
+                    txn.add(host.name, catalogue.TTL, _rdata("A", host.address))
+            for ds in child.parent_ds:
+                txn.add(child.origin, catalogue.DS_TTL, ds)
+
+
+def write_zone(directory: Path, zone: dns.zone.Zone | None, *, suffix: str = "") -> ZoneFile:
+    assert zone is not None and zone.origin is not None
+    label = zone.origin.to_text(omit_final_dot=True) or "root"
+    path = directory / f"{label}{suffix}.zone"
+    zone.to_file(str(path), relativize=False, want_origin=True)
+    return ZoneFile(zone.origin.to_text(), path)
+
+
+def _addresses(builds: list[ZoneBuild], *roles: HostRole) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(h.address for b in builds for h in b.hosts if h.role in roles))
+
+
+def _rdata(rdtype: str, text: str) -> dns.rdata.Rdata:
+    return dns.rdata.from_text("IN", rdtype, text)

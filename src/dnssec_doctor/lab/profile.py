@@ -1,0 +1,106 @@
+"""The lab profile: what other programs (and ``--lab``) need to use a running lab.
+
+``lab up`` writes it into the lab directory: the root hints in named.root form, the root
+trust anchor as DS and as DNSKEY records in zone-file form, and ``profile.json`` naming
+them with the resolvers' addresses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnssec_doctor.errors import UsageError
+
+DEFAULT_DIRECTORY = Path("/run/dnssec-doctor/lab")
+PROFILE_FILE = "profile.json"
+PROFILE_VERSION = 1
+
+
+def lab_directory(directory: Path | None = None) -> Path:
+    """The lab directory: explicit, else ``$DNSSEC_DOCTOR_LAB_DIR``, else the default."""
+    if directory is not None:
+        return directory
+    return Path(os.environ.get("DNSSEC_DOCTOR_LAB_DIR", DEFAULT_DIRECTORY))
+
+
+@dataclass(frozen=True)
+class ResolverEntry:
+    name: str
+    software: str
+    address: str
+    validating: bool
+
+
+@dataclass(frozen=True)
+class LabProfile:
+    directory: Path
+    created: int
+    root_hints: Path
+    trust_anchor_ds: Path
+    trust_anchor_dnskey: Path
+    root_servers: tuple[str, ...]
+    resolvers: tuple[ResolverEntry, ...]
+
+    @property
+    def validating_resolvers(self) -> tuple[ResolverEntry, ...]:
+        return tuple(r for r in self.resolvers if r.validating)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": PROFILE_VERSION,
+            "created": self.created,
+            "root_hints": str(self.root_hints),
+            "trust_anchor_ds": str(self.trust_anchor_ds),
+            "trust_anchor_dnskey": str(self.trust_anchor_dnskey),
+            "root_servers": list(self.root_servers),
+            "resolvers": [
+                {
+                    "name": r.name,
+                    "software": r.software,
+                    "address": r.address,
+                    "validating": r.validating,
+                }
+                for r in self.resolvers
+            ],
+        }
+
+    def write(self) -> Path:
+        path = self.directory / PROFILE_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        temporary.replace(path)
+        return path
+
+
+def load_profile(directory: Path | None = None) -> LabProfile:
+    """Read the profile of the running lab, or say how to start one."""
+    directory = lab_directory(directory)
+    path = directory / PROFILE_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(
+            f"no lab profile at {path}: the lab is not up", hint="dnssec-doctor lab up"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read the lab profile {path}: {error}") from None
+    try:
+        return LabProfile(
+            directory=directory,
+            created=int(data["created"]),
+            root_hints=Path(data["root_hints"]),
+            trust_anchor_ds=Path(data["trust_anchor_ds"]),
+            trust_anchor_dnskey=Path(data["trust_anchor_dnskey"]),
+            root_servers=tuple(data["root_servers"]),
+            resolvers=tuple(
+                ResolverEntry(r["name"], r["software"], r["address"], bool(r["validating"]))
+                for r in data["resolvers"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise UsageError(
+            f"the lab profile {path} is malformed ({error})", hint="dnssec-doctor lab up"
+        ) from None

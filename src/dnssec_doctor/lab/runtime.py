@@ -1,0 +1,394 @@
+"""Bringing the lab up and down: loopback addresses, server processes, lab state.
+
+``up`` records in ``state.json`` every process it started (PID and kernel start time)
+and every address it added; ``down`` stops exactly those processes and removes exactly
+those addresses and the lab directory, so nothing else on the machine is touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from dnssec_doctor.errors import LabError
+from dnssec_doctor.lab import servers
+from dnssec_doctor.lab.hierarchy import RESOLVERS, Hierarchy, build_hierarchy
+from dnssec_doctor.lab.profile import LabProfile, ResolverEntry, lab_directory, load_profile
+from dnssec_doctor.lab.servers import Launch
+
+STATE_FILE = "state.json"
+READY_TIMEOUT = 12.0
+STOP_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    name: str
+    pid: int
+    start_ticks: int  # field 22 of /proc/PID/stat: tells a reused PID apart
+    argv: tuple[str, ...]
+    address: str
+
+
+@dataclass(frozen=True)
+class LabState:
+    created: int
+    processes: tuple[ProcessRecord, ...]
+    added_addresses: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "created": self.created,
+            "processes": [
+                {
+                    "name": p.name,
+                    "pid": p.pid,
+                    "start_ticks": p.start_ticks,
+                    "argv": list(p.argv),
+                    "address": p.address,
+                }
+                for p in self.processes
+            ],
+            "added_addresses": list(self.added_addresses),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> LabState:
+        processes = data["processes"]
+        addresses = data["added_addresses"]
+        assert isinstance(processes, list) and isinstance(addresses, list)
+        return cls(
+            created=int(str(data["created"])),
+            processes=tuple(
+                ProcessRecord(
+                    p["name"], int(p["pid"]), int(p["start_ticks"]), tuple(p["argv"]), p["address"]
+                )
+                for p in processes
+            ),
+            added_addresses=tuple(str(a) for a in addresses),
+        )
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    name: str
+    pid: int
+    address: str
+    running: bool
+
+
+def read_state(directory: Path) -> LabState | None:
+    try:
+        return LabState.from_json(json.loads((directory / STATE_FILE).read_text()))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as error:
+        raise LabError(
+            f"the lab state file {directory / STATE_FILE} is unreadable ({error})",
+            hint=f"stop the lab's servers by hand and remove {directory}",
+        ) from None
+
+
+def write_state(directory: Path, state: LabState) -> None:
+    path = directory / STATE_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state.to_json(), indent=2) + "\n")
+    temporary.replace(path)
+
+
+def status(directory: Path | None = None) -> list[InstanceStatus]:
+    """Every process the lab started, and whether it is still running."""
+    state = read_state(lab_directory(directory))
+    if state is None:
+        return []
+    return [InstanceStatus(p.name, p.pid, p.address, _alive(p)) for p in state.processes]
+
+
+def is_up(directory: Path | None = None) -> bool:
+    statuses = status(directory)
+    return bool(statuses) and all(s.running for s in statuses)
+
+
+def up(directory: Path | None = None, *, now: int | None = None) -> LabProfile:
+    """Build and start the lab; if it is already fully up, leave it as it is."""
+    directory = lab_directory(directory)
+    check_environment()
+    if is_up(directory):
+        return load_profile(directory)
+    if read_state(directory) is not None:
+        down(directory)  # half up (a server died): start over
+    now = int(time.time()) if now is None else now
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, mode=0o755)
+    hierarchy = build_hierarchy(now, directory / "zones")
+    check_ports(hierarchy.addresses)
+    added = add_addresses(hierarchy.addresses)
+    state = LabState(created=now, processes=(), added_addresses=tuple(added))
+    write_state(directory, state)
+    try:
+        profile = write_profile(directory, hierarchy, now)
+        planned = _prepare(directory, hierarchy, profile)
+        records = []
+        for plan in planned:
+            records.append(_start(plan.name, plan.launch))
+            state = LabState(now, tuple(records), tuple(added))
+            write_state(directory, state)
+        _wait_ready(planned, records)
+    except BaseException:
+        down(directory)
+        raise
+    return profile
+
+
+def down(directory: Path | None = None) -> bool:
+    """Stop what ``up`` started and remove what it added. False if the lab was not up."""
+    directory = lab_directory(directory)
+    state = read_state(directory)
+    if state is None:
+        if directory.exists() and not any(directory.iterdir()):
+            directory.rmdir()
+        return False
+    for record in state.processes:
+        if _alive(record):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(record.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for record in state.processes:
+        while _alive(record) and time.monotonic() < deadline:
+            _reap(record.pid)
+            time.sleep(0.02)
+        if _alive(record):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(record.pid, signal.SIGKILL)
+            _reap(record.pid, block=True)
+        _reap(record.pid)
+    remove_addresses(state.added_addresses)
+    shutil.rmtree(directory, ignore_errors=True)
+    return True
+
+
+def flush_resolvers(directory: Path | None = None) -> None:
+    """Empty every lab resolver's caches (answers from cache lose their EDE detail)."""
+    directory = lab_directory(directory)
+    for resolver in RESOLVERS:
+        servers.flush_resolver(resolver, directory / "servers" / resolver.name)
+
+
+# --- environment ---------------------------------------------------------------------
+
+
+def check_environment() -> None:
+    """Root, and every server binary the lab runs: one clear line for what is missing."""
+    if os.geteuid() != 0:
+        raise LabError(
+            "the lab needs root: it adds loopback addresses and binds port 53",
+            hint="sudo dnssec-doctor lab up",
+        )
+    missing: dict[str, None] = {}
+    for software in servers.Software:
+        for binary in servers.required_binaries(software):
+            if shutil.which(binary) is None and not Path("/usr/sbin", binary).exists():
+                missing[servers.debian_package(binary)] = None
+    if shutil.which("ip") is None:
+        missing["iproute2"] = None
+    if missing:
+        packages = " ".join(missing)
+        raise LabError(
+            f"Debian packages missing for the lab: {packages}",
+            hint=f"apt-get install -y {packages}",
+        )
+
+
+def check_ports(addresses: tuple[str, ...]) -> None:
+    """Fail early, naming the address, if anything already holds port 53 there."""
+    for address in addresses:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as probe:
+                try:
+                    probe.bind((address, 53))
+                except OSError as error:
+                    if error.errno == errno.EADDRINUSE:
+                        raise LabError(
+                            f"port 53 on {address} is already in use by another process",
+                            hint="find it with 'ss -lunpt sport = :53', stop it, "
+                            "or run 'dnssec-doctor lab down' if it is an old lab",
+                        ) from None
+                    if error.errno != errno.EADDRNOTAVAIL:
+                        raise LabError(f"cannot bind {address}:53: {error.strerror}") from None
+
+
+def add_addresses(addresses: tuple[str, ...]) -> list[str]:
+    """Add /32 aliases to ``lo`` (BIND listens only on interface addresses); return
+    those that were not there before, which are the ones ``down`` removes."""
+    present = set(_loopback_addresses())
+    added = [a for a in addresses if a not in present]
+    _ip_batch(f"address add {a}/32 dev lo" for a in added)
+    return added
+
+
+def remove_addresses(addresses: tuple[str, ...]) -> None:
+    present = set(_loopback_addresses())
+    _ip_batch(f"address del {a}/32 dev lo" for a in addresses if a in present)
+
+
+def _loopback_addresses() -> list[str]:
+    result = subprocess.run(
+        ["ip", "-o", "-4", "address", "show", "dev", "lo"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line.split()[3].split("/")[0] for line in result.stdout.splitlines() if "inet" in line]
+
+
+def _ip_batch(commands: Iterable[str]) -> None:
+    script = "\n".join(commands)
+    if not script:
+        return
+    result = subprocess.run(
+        ["ip", "-batch", "-"], input=script + "\n", capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise LabError(f"ip could not change the loopback addresses: {result.stderr.strip()}")
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def write_profile(directory: Path, hierarchy: Hierarchy, now: int) -> LabProfile:
+    hints = directory / "root.hints"
+    hints.write_text(hierarchy.root_hints)
+    anchor_ds = directory / "root-anchor.ds"
+    anchor_ds.write_text(hierarchy.anchor_ds)
+    anchor_dnskey = directory / "root-anchor.dnskey"
+    anchor_dnskey.write_text(hierarchy.anchor_dnskey)
+    profile = LabProfile(
+        directory=directory,
+        created=now,
+        root_hints=hints,
+        trust_anchor_ds=anchor_ds,
+        trust_anchor_dnskey=anchor_dnskey,
+        root_servers=hierarchy.authoritatives[0].addresses,
+        resolvers=tuple(
+            ResolverEntry(r.name, r.software.value, r.address, r.validating)
+            for r in hierarchy.resolvers
+        ),
+    )
+    profile.write()
+    return profile
+
+
+@dataclass(frozen=True)
+class _Planned:
+    name: str
+    launch: Launch
+    zones: tuple[str, ...]  # an authoritative server is ready when it serves all of them
+
+
+def _prepare(directory: Path, hierarchy: Hierarchy, profile: LabProfile) -> list[_Planned]:
+    planned = []
+    for authoritative in hierarchy.authoritatives:
+        workdir = directory / "servers" / authoritative.name
+        workdir.mkdir(parents=True)
+        launch = servers.prepare_authoritative(authoritative, workdir)
+        zones = tuple(z.origin for z in authoritative.zones)
+        planned.append(_Planned(authoritative.name, launch, zones))
+    for resolver in hierarchy.resolvers:
+        workdir = directory / "servers" / resolver.name
+        workdir.mkdir(parents=True)
+        launch = servers.prepare_resolver(
+            resolver, workdir, root_hints=profile.root_hints, trust_anchor=profile.trust_anchor_ds
+        )
+        planned.append(_Planned(resolver.name, launch, ()))
+    return planned
+
+
+def _start(name: str, launch: Launch) -> ProcessRecord:
+    with launch.log.open("ab") as log:
+        try:
+            process = subprocess.Popen(
+                launch.argv,
+                cwd=launch.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise LabError(f"cannot start {name} ({launch.argv[0]}): {error.strerror}") from None
+    return ProcessRecord(
+        name, process.pid, _start_ticks(process.pid) or 0, launch.argv, launch.ready_query[0]
+    )
+
+
+def _wait_ready(planned: list[_Planned], records: list[ProcessRecord]) -> None:
+    """Wait until each resolver answers and each authoritative serves all its zones."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    for plan, record in zip(planned, records, strict=True):
+        address, qname, qtype = plan.launch.ready_query
+        questions = [(zone, "SOA") for zone in plan.zones] or [(qname, qtype)]
+        for zone, rdtype in questions:
+            query = dns.message.make_query(zone, dns.rdatatype.from_text(rdtype))
+            while not _answers(query, address, need_noerror=bool(plan.zones)):
+                if not _alive(record):
+                    raise LabError(f"{plan.name} exited at start: {_tail(plan.launch.log)}")
+                if time.monotonic() > deadline:
+                    raise LabError(
+                        f"{plan.name} did not serve {zone} on {address} within "
+                        f"{READY_TIMEOUT:.0f} s: {_tail(plan.launch.log)}"
+                    )
+                time.sleep(0.05)
+
+
+def _answers(query: dns.message.Message, address: str, *, need_noerror: bool) -> bool:
+    try:
+        response = dns.query.udp(query, address, timeout=0.2)
+    except (dns.exception.DNSException, OSError):
+        return False
+    return not need_noerror or response.rcode() == dns.rcode.NOERROR
+
+
+def _tail(log: Path, lines: int = 3) -> str:
+    try:
+        text = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return " | ".join(text[-lines:]) or "(empty log)"
+
+
+def _start_ticks(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] == "Z":
+        return None  # a zombie has stopped running
+    return int(fields[19])
+
+
+def _alive(record: ProcessRecord) -> bool:
+    return _start_ticks(record.pid) == record.start_ticks
+
+
+def _reap(pid: int, *, block: bool = False) -> None:
+    """Collect an exit status if the process is our own child (the test suite's case)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0 if block else os.WNOHANG)

@@ -1,0 +1,842 @@
+"""The catalogue of failure scenarios: each a zone of the lab broken on purpose.
+
+A scenario declares what is broken, the question to ask, what a validating resolver
+answers (rcode, AD flag, Extended DNS Error per implementation) and the diagnosis
+dnssec-doctor must reach (verdict, EDE, the zone where the chain of trust breaks). Its
+builder makes the zone(s) at build time, with keys and signature windows computed from
+the moment the lab comes up, so that an "expired" scenario is expired now.
+
+This module is the documentation of the failure classes: ``dnssec-doctor lab list``
+prints it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dns.name
+import dns.rdataclass
+import dns.rdataset
+import dns.rdatatype
+import dns.rdtypes.ANY.DS
+import dns.rdtypes.ANY.NSEC
+import dns.rdtypes.ANY.NSEC3
+import dns.zone
+from dns.dnssectypes import Algorithm, DSDigest
+from dns.rdtypes.util import Bitmap
+
+from dnssec_doctor.lab import signing
+from dnssec_doctor.lab.servers import Software
+from dnssec_doctor.lab.signing import NSEC, NSEC3, Denial, DenialKind, KeyPair, Window
+from dnssec_doctor.model.verdict import Verdict
+
+DAY = 86400
+DATA_ADDRESS = "127.53.250.10"  # answer data only; nothing listens there and nothing asks it
+
+TTL = 300
+DS_TTL = 120
+NEGATIVE_TTL = 60
+
+
+class HostRole(enum.StrEnum):
+    """What listens at an NS address of a scenario zone."""
+
+    PRIMARY = "primary"  # serves the zone's main copy
+    STALE = "stale"  # serves an older copy (a secondary that stopped transferring)
+    DEAD = "dead"  # nothing listens
+    REFUSING = "refusing"  # a server that does not serve the zone: REFUSED
+
+
+@dataclass(frozen=True)
+class Host:
+    name: dns.name.Name
+    address: str
+    role: HostRole
+
+
+@dataclass
+class ZoneBuild:
+    """One zone as the lab serves it, and what its parent publishes about it."""
+
+    origin: dns.name.Name
+    hosts: list[Host]
+    zone: dns.zone.Zone | None  # the main copy (None: no server has it)
+    parent_ds: list[dns.rdtypes.ANY.DS.DS] = field(default_factory=list)
+    stale_copy: dns.zone.Zone | None = None
+
+
+@dataclass(frozen=True)
+class ResolverOutcome:
+    """What a validating resolver answers for the scenario's question (caches empty)."""
+
+    rcode: str
+    ad: bool
+    # The Extended DNS Error code each implementation attaches (None: none).
+    ede: dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class ExpectedDiagnosis:
+    verdict: Verdict
+    ede: int | None
+    zone: str | None  # where the chain of trust breaks (or ends, when insecure)
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Inputs of every builder: the time the lab comes up and the scenario's addresses."""
+
+    now: int
+    index: int  # position in the catalogue: picks the scenario's addresses
+    parent: dns.name.Name
+    software: Software = Software.NSD  # which implementation serves the scenario's zone
+
+    def window(self, start_days: float, end_days: float) -> Window:
+        return Window(int(self.now + start_days * DAY), int(self.now + end_days * DAY))
+
+    @property
+    def valid(self) -> Window:
+        return self.window(-1, 14)
+
+    def address(self, block: int) -> str:
+        """Block 2: NSD primaries; 3: Knot (primaries, stale copies, refusals);
+        4: dead addresses; 5: extra zones."""
+        return f"127.53.{block}.{self.index + 1}"
+
+    @property
+    def primary_address(self) -> str:
+        return self.address(3 if self.software is Software.KNOT else 2)
+
+
+Builder = Callable[[BuildContext, dns.name.Name], list[ZoneBuild]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    slug: str
+    tld: str
+    broken: str
+    qname: str  # relative to the scenario zone ("@" for the apex)
+    qtype: str
+    resolver: ResolverOutcome
+    diagnosis: ExpectedDiagnosis
+    build: Builder = field(repr=False, compare=False)
+    # NSD (and BIND) stop sending RRSIG and NSEC for a zone whose DNSKEY RRset is unsigned
+    # or absent; Knot serves the file as it is.
+    software: Software = Software.NSD
+
+    @property
+    def zone(self) -> str:
+        return f"{self.slug}.{self.tld}"
+
+    @property
+    def query_name(self) -> str:
+        return self.zone if self.qname == "@" else f"{self.qname}.{self.zone}"
+
+
+# --- building blocks -------------------------------------------------------------------
+
+
+def make_zone(
+    origin: dns.name.Name, hosts: list[Host], *, serial: int, extra: str = "", data: bool = True
+) -> dns.zone.Zone:
+    """An unsigned zone with SOA, NS (and in-zone glue) for ``hosts``, and (with ``data``)
+    the names a scenario is asked about."""
+    lines = [
+        f"$ORIGIN {origin}",
+        f"$TTL {TTL}",
+        f"@ SOA {hosts[0].name} hostmaster {serial} 3600 600 86400 {NEGATIVE_TTL}",
+    ]
+    for host in hosts:
+        lines.append(f"@ NS {host.name}")
+        if host.name.is_subdomain(origin):
+            lines.append(f"{host.name} A {host.address}")
+    if data:
+        lines += [
+            f"www A {DATA_ADDRESS}",
+            'www TXT "dnssec-doctor lab"',
+            f"mail A {DATA_ADDRESS}",
+            "@ MX 10 mail",
+        ]
+    lines.append(extra)
+    return dns.zone.from_text("\n".join(lines), origin=origin, relativize=False)
+
+
+def primary_hosts(ctx: BuildContext, origin: dns.name.Name) -> list[Host]:
+    return [Host(dns.name.from_text("ns1", origin), ctx.primary_address, HostRole.PRIMARY)]
+
+
+@dataclass(frozen=True)
+class Keys:
+    ksk: KeyPair
+    zsk: KeyPair
+
+    @classmethod
+    def generate(cls, algorithm: Algorithm = Algorithm.ECDSAP256SHA256) -> Keys:
+        return cls(
+            signing.generate_key(algorithm, ksk=True), signing.generate_key(algorithm, ksk=False)
+        )
+
+    def ds(self, origin: dns.name.Name) -> dns.rdtypes.ANY.DS.DS:
+        return self.ksk.ds(origin)
+
+
+def sign(
+    zone: dns.zone.Zone,
+    keys: Keys,
+    window: Window,
+    *,
+    denial: Denial = NSEC,
+    published: list[KeyPair] | None = None,
+    dnskey_signers: list[KeyPair] | None = None,
+    data_signers: list[KeyPair] | None = None,
+    break_denial: Callable[[dns.zone.Zone], None] | None = None,
+) -> None:
+    """Sign ``zone`` the way a signer does, with each step open to a scenario's fault."""
+    signing.publish_keys(zone, published if published is not None else [keys.ksk, keys.zsk], TTL)
+    signing.add_denial_chain(zone, denial, ttl=NEGATIVE_TTL)
+    if break_denial is not None:
+        break_denial(zone)
+    signing.sign_rrsets(
+        zone,
+        dnskey_signers=dnskey_signers if dnskey_signers is not None else [keys.ksk],
+        data_signers=data_signers if data_signers is not None else [keys.zsk],
+        window=window,
+    )
+
+
+def signed_scenario(
+    *,
+    window: Callable[[BuildContext], Window] = lambda ctx: ctx.valid,
+    denial: Denial = NSEC,
+    algorithm: Algorithm = Algorithm.ECDSAP256SHA256,
+    extra: str = "",
+) -> Builder:
+    """A healthy signed zone with its DS at the parent."""
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = primary_hosts(ctx, origin)
+        zone = make_zone(origin, hosts, serial=ctx.now, extra=extra)
+        keys = Keys.generate(algorithm)
+        sign(zone, keys, window(ctx), denial=denial)
+        return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+    return build
+
+
+def mutated(
+    change: Callable[
+        [BuildContext, dns.name.Name, dns.zone.Zone, Keys], list[dns.rdtypes.ANY.DS.DS] | None
+    ],
+) -> Builder:
+    """A healthy signed zone, then ``change`` (which may return the DS set to publish)."""
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = primary_hosts(ctx, origin)
+        zone = make_zone(origin, hosts, serial=ctx.now)
+        keys = Keys.generate()
+        sign(zone, keys, ctx.valid)
+        ds = change(ctx, origin, zone, keys)
+        return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)] if ds is None else ds)]
+
+    return build
+
+
+def _www(origin: dns.name.Name) -> dns.name.Name:
+    return dns.name.from_text("www", origin)
+
+
+# --- scenario builders ----------------------------------------------------------------------
+
+
+def build_unsigned(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    hosts = primary_hosts(ctx, origin)
+    return [ZoneBuild(origin, hosts, make_zone(origin, hosts, serial=ctx.now))]
+
+
+def build_no_ds(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    [built] = signed_scenario()(ctx, origin)
+    built.parent_ds = []
+    return [built]
+
+
+def _ds_bad_digest(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdtypes.ANY.DS.DS]:
+    good = keys.ds(origin)
+    return [signing.altered_ds(good, digest=signing.flipped(good.digest))]
+
+
+def _ds_stale(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdtypes.ANY.DS.DS]:
+    retired = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
+    return [retired.ds(origin)]
+
+
+def _ds_stale_beside_valid(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdtypes.ANY.DS.DS]:
+    retired = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
+    return [keys.ds(origin), retired.ds(origin)]
+
+
+def _ds_wrong_algorithm(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdtypes.ANY.DS.DS]:
+    good = keys.ds(origin)
+    # What a provider migration leaves behind: the old provider's RSASHA256 key's DS.
+    return [signing.altered_ds(good, algorithm=Algorithm.RSASHA256)]
+
+
+def _ds_unsupported_digest(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdtypes.ANY.DS.DS]:
+    good = keys.ds(origin)
+    # GOST R 34.11-94 (digest type 3): no current validator implements it (RFC 8624).
+    return [signing.altered_ds(good, digest_type=DSDigest.GOST)]
+
+
+def build_ds_unsigned_zone(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    hosts = primary_hosts(ctx, origin)
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    keys = Keys.generate()  # the key the zone was signed with before signing was turned off
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+
+def _only_dnskey_signature_expired(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> None:
+    signing.remove_signatures(zone, origin, dns.rdatatype.DNSKEY)
+    dnskeys = zone.get_rdataset(origin, dns.rdatatype.DNSKEY)
+    assert dnskeys is not None
+    signing.sign_rdataset(zone, origin, dnskeys, [keys.ksk], ctx.window(-30, -10))
+    return None
+
+
+def _dnskey_signed_by_zsk_only(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> None:
+    signing.remove_signatures(zone, origin, dns.rdatatype.DNSKEY)
+    dnskeys = zone.get_rdataset(origin, dns.rdatatype.DNSKEY)
+    assert dnskeys is not None
+    signing.sign_rdataset(zone, origin, dnskeys, [keys.zsk], ctx.valid)
+    return None
+
+
+def _dnskey_missing(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> None:
+    zone.delete_rdataset(origin, dns.rdatatype.DNSKEY)
+    signing.remove_signatures(zone, origin, dns.rdatatype.DNSKEY)
+    return None
+
+
+def build_zsk_unpublished(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    hosts = primary_hosts(ctx, origin)
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    keys = Keys.generate()
+    # The ZSK signs the data but the DNSKEY RRset publishes only the KSK.
+    sign(zone, keys, ctx.valid, published=[keys.ksk])
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+
+def _rrsig_missing(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> None:
+    signing.remove_signatures(zone, _www(origin), dns.rdatatype.A)
+    return None
+
+
+def _rrsig_corrupt(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> None:
+    signing.replace_signatures(zone, _www(origin), dns.rdatatype.A, signing.corrupt_signature)
+    return None
+
+
+def _break_nsec(zone: dns.zone.Zone) -> None:
+    """Each NSEC claims every common type and covers no name: no denial proves anything."""
+    everything = [
+        dns.rdatatype.from_text(t)
+        for t in ("A", "NS", "SOA", "MX", "TXT", "AAAA", "RRSIG", "NSEC", "DNSKEY")
+    ]
+    for name, node in list(zone.nodes.items()):
+        rdataset = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC)
+        if rdataset is None:
+            continue
+        successor = dns.name.Name((b"\x00", *name.labels))
+        broken = dns.rdtypes.ANY.NSEC.NSEC(
+            dns.rdataclass.IN,
+            dns.rdatatype.NSEC,
+            successor,
+            Bitmap.from_rdtypes(sorted(everything)).windows,
+        )
+        zone.replace_rdataset(name, signing.rdataset_of(broken, rdataset.ttl))
+
+
+def _break_nsec3(zone: dns.zone.Zone) -> None:
+    """Each NSEC3 claims every common type and covers no hash: no denial proves anything."""
+    everything = [
+        dns.rdatatype.from_text(t)
+        for t in ("A", "NS", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY", "NSEC3PARAM")
+    ]
+    for name, node in list(zone.nodes.items()):
+        rdataset = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC3)
+        if rdataset is None:
+            continue
+        [nsec3] = list(rdataset)
+        own_hash = signing.b32_label_to_digest(name.labels[0])
+        successor = (int.from_bytes(own_hash, "big") + 1).to_bytes(len(own_hash), "big")
+        broken = nsec3.replace(
+            next=successor, windows=Bitmap.from_rdtypes(sorted(everything)).windows
+        )
+        zone.replace_rdataset(name, signing.rdataset_of(broken, rdataset.ttl))
+
+
+def build_broken_denial(denial: Denial) -> Builder:
+    breaker = _break_nsec if denial.kind is DenialKind.NSEC else _break_nsec3
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = primary_hosts(ctx, origin)
+        zone = make_zone(origin, hosts, serial=ctx.now)
+        keys = Keys.generate()
+        sign(zone, keys, ctx.valid, denial=denial, break_denial=breaker)
+        return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+    return build
+
+
+def build_stale_secondary(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    hosts = [
+        Host(dns.name.from_text("ns1", origin), ctx.primary_address, HostRole.PRIMARY),
+        Host(dns.name.from_text("ns2", origin), ctx.address(3), HostRole.STALE),
+    ]
+    keys = Keys.generate()
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    sign(zone, keys, ctx.valid)
+    # The copy ns2 kept from three weeks ago: older serial, signatures long expired.
+    stale = make_zone(origin, hosts, serial=ctx.now - 21 * DAY)
+    sign(stale, keys, ctx.window(-35, -7))
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)], stale_copy=stale)]
+
+
+def build_cname_into_broken(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    target_origin = dns.name.from_text("cname-target.mirror.")
+    target_hosts = [
+        Host(dns.name.from_text("ns1", target_origin), ctx.address(5), HostRole.PRIMARY)
+    ]
+    target = make_zone(target_origin, target_hosts, serial=ctx.now)
+    target_keys = Keys.generate()
+    sign(target, target_keys, ctx.window(-30, -10))  # every signature expired
+    hosts = primary_hosts(ctx, origin)
+    zone = make_zone(origin, hosts, serial=ctx.now, extra=f"app CNAME www.{target_origin}")
+    keys = Keys.generate()
+    sign(zone, keys, ctx.valid)
+    return [
+        ZoneBuild(origin, hosts, zone, [keys.ds(origin)]),
+        ZoneBuild(target_origin, target_hosts, target, [target_keys.ds(target_origin)]),
+    ]
+
+
+def build_wildcard(proof: bool) -> Builder:
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = primary_hosts(ctx, origin)
+        zone = make_zone(origin, hosts, serial=ctx.now, extra=f"* A {DATA_ADDRESS}")
+        keys = Keys.generate()
+        sign(zone, keys, ctx.valid)
+        if not proof:
+            # The NSEC that proves no closer name matches the query is gone.
+            for name in list(zone.nodes):
+                covering = zone.get_rdataset(name, dns.rdatatype.NSEC)
+                if covering is not None and _covers(
+                    name, covering, dns.name.from_text("anything", origin)
+                ):
+                    zone.delete_rdataset(name, dns.rdatatype.NSEC)
+                    signing.remove_signatures(zone, name, dns.rdatatype.NSEC)
+        return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+    return build
+
+
+def _covers(owner: dns.name.Name, rdataset: dns.rdataset.Rdataset, qname: dns.name.Name) -> bool:
+    [nsec] = list(rdataset)
+    following: dns.name.Name = nsec.next
+    return bool(owner < qname < following) or (
+        following <= owner and (qname > owner or qname < following)
+    )
+
+
+def build_lame(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    hosts = [Host(dns.name.from_text("ns1", origin), ctx.address(4), HostRole.DEAD)]
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    keys = Keys.generate()
+    sign(zone, keys, ctx.valid)
+    return [ZoneBuild(origin, hosts, None, [keys.ds(origin)])]
+
+
+def build_refused(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    hosts = [Host(dns.name.from_text("ns1", origin), ctx.address(3), HostRole.REFUSING)]
+    keys = Keys.generate()
+    return [ZoneBuild(origin, hosts, None, [keys.ds(origin)])]
+
+
+def build_dead_second_ns(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    hosts = [
+        Host(dns.name.from_text("ns1", origin), ctx.primary_address, HostRole.PRIMARY),
+        Host(dns.name.from_text("ns2", origin), ctx.address(4), HostRole.DEAD),
+    ]
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    keys = Keys.generate()
+    sign(zone, keys, ctx.valid)
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+
+def build_healthy_under_broken_tld(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    return signed_scenario()(ctx, origin)
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+UNBOUND, BIND, KRESD = "unbound", "bind", "kresd"
+
+
+def outcome(
+    rcode: str, ad: bool, *, unbound: int | None = None, kresd: int | None = None
+) -> ResolverOutcome:
+    return ResolverOutcome(rcode, ad, {UNBOUND: unbound, BIND: None, KRESD: kresd})
+
+
+SECURE = outcome("NOERROR", True)
+INSECURE = outcome("NOERROR", False)
+
+
+def diagnosis(
+    verdict: Verdict, ede: int | None = None, zone: str | None = None
+) -> ExpectedDiagnosis:
+    return ExpectedDiagnosis(verdict, ede, zone)
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "secure-nsec",
+        "lab.",
+        "nothing: signed with ECDSA P-256, NSEC, DS at the parent",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        signed_scenario(),
+    ),
+    Scenario(
+        "secure-nsec3",
+        "lab.",
+        "nothing: signed with NSEC3 (iterations 0, no salt, RFC 9276)",
+        "nonexistent",
+        "A",
+        outcome("NXDOMAIN", True),
+        diagnosis(Verdict.SECURE),
+        signed_scenario(denial=NSEC3),
+        software=Software.KNOT,
+    ),
+    Scenario(
+        "unsigned",
+        "lab.",
+        "nothing: the zone is not signed and the parent has no DS",
+        "www",
+        "A",
+        INSECURE,
+        diagnosis(Verdict.INSECURE, None, "unsigned.lab."),
+        build_unsigned,
+    ),
+    Scenario(
+        "no-ds",
+        "lab.",
+        "the zone is signed but the parent has no DS: validators treat it as unsigned",
+        "www",
+        "A",
+        INSECURE,
+        diagnosis(Verdict.INSECURE, None, "no-ds.lab."),
+        build_no_ds,
+    ),
+    Scenario(
+        "ds-bad-digest",
+        "lab.",
+        "the DS at the parent has a wrongly copied digest",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "ds-bad-digest.lab."),
+        mutated(_ds_bad_digest),
+    ),
+    Scenario(
+        "ds-stale",
+        "lab.",
+        "the only DS names a KSK retired in a rollover",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "ds-stale.lab."),
+        mutated(_ds_stale),
+    ),
+    Scenario(
+        "ds-stale-extra",
+        "lab.",
+        "a stale DS for a retired KSK beside the valid DS",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        mutated(_ds_stale_beside_valid),
+    ),
+    Scenario(
+        "ds-wrong-algorithm",
+        "lab.",
+        "the DS names algorithm 8 (RSASHA256); the zone's keys are algorithm 13",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "ds-wrong-algorithm.lab."),
+        mutated(_ds_wrong_algorithm),
+    ),
+    Scenario(
+        "ds-unsupported-digest",
+        "lab.",
+        "the only DS uses digest type 3 (GOST), which validators do not implement",
+        "www",
+        "A",
+        outcome("NOERROR", False, kresd=0),
+        diagnosis(Verdict.INSECURE, 2, "ds-unsupported-digest.lab."),
+        mutated(_ds_unsupported_digest),
+    ),
+    Scenario(
+        "ds-unsigned-zone",
+        "lab.",
+        "signing was turned off but the DS was left at the parent",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=12),
+        diagnosis(Verdict.BOGUS, 9, "ds-unsigned-zone.lab."),
+        build_ds_unsigned_zone,
+    ),
+    Scenario(
+        "rrsig-expired",
+        "lab.",
+        "every RRSIG expired ten days ago: the signer stopped",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=7, kresd=7),
+        diagnosis(Verdict.BOGUS, 7, "rrsig-expired.lab."),
+        signed_scenario(window=lambda ctx: ctx.window(-30, -10)),
+    ),
+    Scenario(
+        "rrsig-not-yet-valid",
+        "lab.",
+        "every RRSIG's inception is ten days in the future",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=8, kresd=8),
+        diagnosis(Verdict.BOGUS, 8, "rrsig-not-yet-valid.lab."),
+        signed_scenario(window=lambda ctx: ctx.window(10, 40)),
+    ),
+    Scenario(
+        "rrsig-missing",
+        "lab.",
+        "www A is served without any RRSIG",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=10, kresd=10),
+        diagnosis(Verdict.BOGUS, 10, "rrsig-missing.lab."),
+        mutated(_rrsig_missing),
+    ),
+    Scenario(
+        "rrsig-corrupt",
+        "lab.",
+        "the signature bytes of the RRSIG over www A are corrupted",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=6, kresd=6),
+        diagnosis(Verdict.BOGUS, 6, "rrsig-corrupt.lab."),
+        mutated(_rrsig_corrupt),
+    ),
+    Scenario(
+        "dnskey-sig-expired",
+        "lab.",
+        "only the RRSIG over the DNSKEY RRset has expired",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=7, kresd=7),
+        diagnosis(Verdict.BOGUS, 7, "dnskey-sig-expired.lab."),
+        mutated(_only_dnskey_signature_expired),
+    ),
+    Scenario(
+        "dnskey-not-signed-by-ksk",
+        "lab.",
+        "the DNSKEY RRset is signed by the ZSK only, not by the KSK the DS names",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=10, kresd=6),
+        diagnosis(Verdict.BOGUS, 10, "dnskey-not-signed-by-ksk.lab."),
+        mutated(_dnskey_signed_by_zsk_only),
+    ),
+    Scenario(
+        "dnskey-missing",
+        "lab.",
+        "the zone serves no DNSKEY RRset while the parent has a DS",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "dnskey-missing.lab."),
+        mutated(_dnskey_missing),
+        software=Software.KNOT,
+    ),
+    Scenario(
+        "zsk-unpublished",
+        "lab.",
+        "the data is signed by a ZSK that the DNSKEY RRset does not publish",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "zsk-unpublished.lab."),
+        build_zsk_unpublished,
+    ),
+    Scenario(
+        "nsec-broken",
+        "lab.",
+        "NSEC records cover no names and list every type: NXDOMAIN and NODATA proofs fail",
+        "nonexistent",
+        "A",
+        outcome("SERVFAIL", False, unbound=6, kresd=12),
+        diagnosis(Verdict.BOGUS, 12, "nsec-broken.lab."),
+        build_broken_denial(NSEC),
+    ),
+    Scenario(
+        "nsec3-broken",
+        "lab.",
+        "NSEC3 records cover no hashes and list every type: denial proofs fail",
+        "nonexistent",
+        "A",
+        outcome("SERVFAIL", False, unbound=6, kresd=12),
+        diagnosis(Verdict.BOGUS, 12, "nsec3-broken.lab."),
+        build_broken_denial(NSEC3),
+    ),
+    Scenario(
+        "nsec3-iterations",
+        "lab.",
+        "NSEC3 with 200 iterations, above validators' limit (RFC 9276)",
+        "nonexistent",
+        "A",
+        outcome("NXDOMAIN", False),
+        diagnosis(Verdict.INSECURE, 27, "nsec3-iterations.lab."),
+        signed_scenario(denial=Denial(kind=DenialKind.NSEC3, iterations=200)),
+    ),
+    Scenario(
+        "unsupported-algorithm",
+        "lab.",
+        "signed only with RSAMD5 (algorithm 1), which validators no longer support",
+        "www",
+        "A",
+        outcome("NOERROR", False, kresd=0),
+        diagnosis(Verdict.INSECURE, 1, "unsupported-algorithm.lab."),
+        signed_scenario(algorithm=Algorithm.RSAMD5),
+    ),
+    Scenario(
+        "stale-secondary",
+        "lab.",
+        "ns2 serves a three-week-old copy whose signatures have expired; ns1 is fine",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.PARTIAL, 7, "stale-secondary.lab."),
+        build_stale_secondary,
+    ),
+    Scenario(
+        "expiring-soon",
+        "lab.",
+        "every signature expires in 36 hours",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        signed_scenario(window=lambda ctx: ctx.window(-12, 1.5)),
+    ),
+    Scenario(
+        "cname-into-broken",
+        "lab.",
+        "app is a CNAME into cname-target.mirror., whose signatures expired",
+        "app",
+        "A",
+        outcome("SERVFAIL", False, unbound=7, kresd=7),
+        diagnosis(Verdict.BOGUS, 7, "cname-target.mirror."),
+        build_cname_into_broken,
+    ),
+    Scenario(
+        "healthy",
+        "brokentld.",
+        "the TLD brokentld.'s DS in the root has a wrong digest; this child is healthy",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "brokentld."),
+        build_healthy_under_broken_tld,
+    ),
+    Scenario(
+        "wildcard",
+        "lab.",
+        "nothing: a wildcard answer with its NSEC proof",
+        "anything",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        build_wildcard(proof=True),
+    ),
+    Scenario(
+        "wildcard-no-proof",
+        "lab.",
+        "a wildcard answer served without the NSEC proving no closer name exists",
+        "anything",
+        "A",
+        outcome("SERVFAIL", False, unbound=6, kresd=6),
+        diagnosis(Verdict.BOGUS, 12, "wildcard-no-proof.lab."),
+        build_wildcard(proof=False),
+    ),
+    Scenario(
+        "lame",
+        "lab.",
+        "the only NS address has no server listening",
+        "www",
+        "A",
+        outcome("SERVFAIL", False),
+        diagnosis(Verdict.UNREACHABLE, 22, "lame.lab."),
+        build_lame,
+    ),
+    Scenario(
+        "refused",
+        "lab.",
+        "the only NS answers REFUSED: it does not serve the zone",
+        "www",
+        "A",
+        outcome("SERVFAIL", False),
+        diagnosis(Verdict.UNREACHABLE, 22, "refused.lab."),
+        build_refused,
+    ),
+    Scenario(
+        "dead-second-ns",
+        "lab.",
+        "ns2 is dead; ns1 serves the zone correctly",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        build_dead_second_ns,
+    ),
+)
+
+
+def find_scenario(slug: str) -> Scenario:
+    for scenario in SCENARIOS:
+        if scenario.slug == slug or scenario.zone.rstrip(".") == slug.rstrip("."):
+            return scenario
+    raise KeyError(slug)
