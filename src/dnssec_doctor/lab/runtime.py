@@ -220,6 +220,10 @@ def check_ports(addresses: tuple[str, ...]) -> None:
     for address in addresses:
         for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
             with socket.socket(socket.AF_INET, kind) as probe:
+                if kind == socket.SOCK_STREAM:
+                    # Connections of the previous lab linger in TIME_WAIT; servers bind
+                    # with SO_REUSEADDR too, and it still refuses a live listener.
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind((address, 53))
                 except OSError as error:

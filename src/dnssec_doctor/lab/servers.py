@@ -518,6 +518,9 @@ def _unbound_conf(instance: ResolverInstance, workdir: Path, hints: Path, anchor
         # Give up on a dead server within a second instead of backing off for minutes
         # (keep-probing made a lame delegation take longer than any client waits).
         "    infra-cache-max-rtt: 1000",
+        # Debian's 1.17 drops a reply that took longer than 1.9 s (expecting the client to
+        # have retried); a diagnosis asks once and waits, so always answer.
+        "    discard-timeout: 0",
     ]
     if instance.validating:
         lines.append(f"    trust-anchor-file: {_quote(anchor)}")
