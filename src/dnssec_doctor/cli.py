@@ -74,6 +74,7 @@ def run_lab(args: argparse.Namespace) -> int:
     directory = lab_directory(args.dir)
     if args.lab_command == "up":
         started = time.monotonic()
+        runtime.check_environment()
         already = runtime.is_up(directory)
         profile = runtime.up(directory)
         took = time.monotonic() - started

@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from dnssec_doctor.lab.profile import LabProfile, ResolverEntry, lab_directory, 
 from dnssec_doctor.lab.servers import Launch
 
 STATE_FILE = "state.json"
+MARKER_FILE = ".dnssec-doctor-lab"
 READY_TIMEOUT = 12.0
 STOP_TIMEOUT = 3.0
 
@@ -133,15 +134,14 @@ def up(directory: Path | None = None, *, now: int | None = None) -> LabProfile:
         return load_profile(directory)
     if read_state(directory) is not None:
         down(directory)  # half up (a server died): start over
+    claim_directory(directory)
     now = int(time.time()) if now is None else now
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True, mode=0o755)
-    hierarchy = build_hierarchy(now, directory / "zones")
-    check_ports(hierarchy.addresses)
-    added = add_addresses(hierarchy.addresses)
-    state = LabState(created=now, processes=(), added_addresses=tuple(added))
-    write_state(directory, state)
     try:
+        hierarchy = build_hierarchy(now, directory / "zones")
+        check_ports(hierarchy.addresses)
+        added = add_addresses(hierarchy.addresses)
+        state = LabState(created=now, processes=(), added_addresses=tuple(added))
+        write_state(directory, state)
         profile = write_profile(directory, hierarchy, now)
         planned = _prepare(directory, hierarchy, profile)
         records = []
@@ -156,13 +156,26 @@ def up(directory: Path | None = None, *, now: int | None = None) -> LabProfile:
     return profile
 
 
+def claim_directory(directory: Path) -> None:
+    """Make ``directory`` the lab's, empty. A directory the lab did not make is never
+    emptied: ``--dir`` pointing at the wrong place must not cost anyone their files."""
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / MARKER_FILE).exists():
+            raise LabError(
+                f"{directory} is not empty and was not made by the lab",
+                hint="choose another --dir, or an empty or missing directory",
+            )
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, mode=0o755, exist_ok=True)
+    (directory / MARKER_FILE).write_text("made by dnssec-doctor lab up; removed by lab down\n")
+
+
 def down(directory: Path | None = None) -> bool:
     """Stop what ``up`` started and remove what it added. False if the lab was not up."""
     directory = lab_directory(directory)
     state = read_state(directory)
     if state is None:
-        if directory.exists() and not any(directory.iterdir()):
-            directory.rmdir()
+        _remove_directory(directory)
         return False
     for record in state.processes:
         if _alive(record):
@@ -179,8 +192,13 @@ def down(directory: Path | None = None) -> bool:
             _reap(record.pid, block=True)
         _reap(record.pid)
     remove_addresses(state.added_addresses)
-    shutil.rmtree(directory, ignore_errors=True)
+    _remove_directory(directory)
     return True
+
+
+def _remove_directory(directory: Path) -> None:
+    if (directory / MARKER_FILE).exists():
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def flush_resolvers(directory: Path | None = None) -> None:
@@ -200,19 +218,31 @@ def check_environment() -> None:
             "the lab needs root: it adds loopback addresses and binds port 53",
             hint="sudo dnssec-doctor lab up",
         )
-    missing: dict[str, None] = {}
-    for software in servers.Software:
-        for binary in servers.required_binaries(software):
-            if shutil.which(binary) is None and not Path("/usr/sbin", binary).exists():
-                missing[servers.debian_package(binary)] = None
-    if shutil.which("ip") is None:
-        missing["iproute2"] = None
+    missing = missing_packages(find_program)
     if missing:
         packages = " ".join(missing)
         raise LabError(
             f"Debian packages missing for the lab: {packages}",
             hint=f"apt-get install -y {packages}",
         )
+
+
+def find_program(name: str) -> str | None:
+    """Like ``which``, also looking in the sbin directories a non-login PATH may lack."""
+    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    return shutil.which(name, path=path)
+
+
+def missing_packages(find: Callable[[str], str | None]) -> list[str]:
+    """The Debian packages providing the lab's programs that ``find`` cannot locate."""
+    missing: dict[str, None] = {}
+    for software in servers.Software:
+        for binary in servers.required_binaries(software):
+            if find(binary) is None:
+                missing[servers.debian_package(binary)] = None
+    if find("ip") is None:
+        missing["iproute2"] = None
+    return list(missing)
 
 
 def check_ports(addresses: tuple[str, ...]) -> None:
