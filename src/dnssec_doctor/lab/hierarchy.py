@@ -89,6 +89,7 @@ class Hierarchy:
     root_hints: str  # named.root form
     anchor_ds: str  # zone-file form
     anchor_dnskey: str  # zone-file form
+    anchor_conf: str  # a named.conf trust-anchors clause, for delv -a and BIND
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -172,6 +173,16 @@ def build_hierarchy(now: int, directory: Path) -> Hierarchy:
         ),
         anchor_ds=f".  {ANCHOR_TTL}  IN  DS  {ksk.ds(ROOT)}\n",
         anchor_dnskey=f".  {ANCHOR_TTL}  IN  DNSKEY  {ksk.dnskey}\n",
+        anchor_conf=_trust_anchors_clause(ksk),
+    )
+
+
+def _trust_anchors_clause(ksk: KeyPair) -> str:
+    ds = ksk.ds(ROOT)
+    return (
+        "trust-anchors {\n"
+        f'    . static-ds {ds.key_tag} {ds.algorithm} {ds.digest_type} "{ds.digest.hex()}";\n'
+        "};\n"
     )
 
 

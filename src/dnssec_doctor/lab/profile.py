@@ -1,8 +1,9 @@
 """The lab profile: what other programs (and ``--lab``) need to use a running lab.
 
 ``lab up`` writes it into the lab directory: the root hints in named.root form, the root
-trust anchor as DS and as DNSKEY records in zone-file form, and ``profile.json`` naming
-them with the resolvers' addresses.
+trust anchor as DS and as DNSKEY records in zone-file form and as a named.conf
+``trust-anchors`` clause (for delv), and ``profile.json`` naming them with the resolvers'
+addresses.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class LabProfile:
     root_hints: Path
     trust_anchor_ds: Path
     trust_anchor_dnskey: Path
+    trust_anchor_conf: Path
     root_servers: tuple[str, ...]
     resolvers: tuple[ResolverEntry, ...]
 
@@ -55,6 +57,7 @@ class LabProfile:
             "root_hints": str(self.root_hints),
             "trust_anchor_ds": str(self.trust_anchor_ds),
             "trust_anchor_dnskey": str(self.trust_anchor_dnskey),
+            "trust_anchor_conf": str(self.trust_anchor_conf),
             "root_servers": list(self.root_servers),
             "resolvers": [
                 {
@@ -94,6 +97,7 @@ def load_profile(directory: Path | None = None) -> LabProfile:
             root_hints=Path(data["root_hints"]),
             trust_anchor_ds=Path(data["trust_anchor_ds"]),
             trust_anchor_dnskey=Path(data["trust_anchor_dnskey"]),
+            trust_anchor_conf=Path(data["trust_anchor_conf"]),
             root_servers=tuple(data["root_servers"]),
             resolvers=tuple(
                 ResolverEntry(r["name"], r["software"], r["address"], bool(r["validating"]))

@@ -312,12 +312,15 @@ def write_profile(directory: Path, hierarchy: Hierarchy, now: int) -> LabProfile
     anchor_ds.write_text(hierarchy.anchor_ds)
     anchor_dnskey = directory / "root-anchor.dnskey"
     anchor_dnskey.write_text(hierarchy.anchor_dnskey)
+    anchor_conf = directory / "root-anchor.conf"
+    anchor_conf.write_text(hierarchy.anchor_conf)
     profile = LabProfile(
         directory=directory,
         created=now,
         root_hints=hints,
         trust_anchor_ds=anchor_ds,
         trust_anchor_dnskey=anchor_dnskey,
+        trust_anchor_conf=anchor_conf,
         root_servers=hierarchy.authoritatives[0].addresses,
         resolvers=tuple(
             ResolverEntry(r.name, r.software.value, r.address, r.validating)
