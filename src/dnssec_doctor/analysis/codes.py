@@ -1,0 +1,786 @@
+"""The one table of finding codes: stable names, never reused, each documenting itself.
+
+Every check emits findings only through ``make_finding`` with a code from this table, so
+severity, the EDE a validator would attach, the summary template and the explanation
+live here and nowhere else. ``dnssec-doctor codes`` lists the table and
+``dnssec-doctor explain CODE`` prints one entry.
+"""
+
+from __future__ import annotations
+
+import enum
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dnssec_doctor.model.finding import Finding, Param, Severity
+
+
+class Family(enum.StrEnum):
+    DELEGATION = "delegation"
+    SERVERS = "servers"
+    DS = "ds"
+    DNSKEY = "dnskey"
+    RRSIG = "rrsig"
+    DENIAL = "denial"
+    RESOLVERS = "resolvers"
+    CHAIN = "chain"
+    INTERNAL = "internal"
+
+
+class Status(enum.StrEnum):
+    STABLE = "stable"
+    REMOVED = "removed"  # kept so that the code is never reused
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    family: Family
+    severity: Severity
+    summary: str  # str.format template over the finding's params
+    meaning: str  # what it means
+    why: str  # why validation breaks (or would)
+    fix: str  # how to fix it
+    risk: str  # recovery risk: what can go wrong while fixing
+    ede: int | None = None
+    references: tuple[str, ...] = ()
+    status: Status = Status.STABLE
+
+    @property
+    def params(self) -> frozenset[str]:
+        return frozenset(
+            field for _, field, _, _ in string.Formatter().parse(self.summary) if field
+        )
+
+
+class UnknownCode(KeyError):
+    """A code that is not in the table."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _table(*codes: Code) -> dict[str, Code]:
+    table: dict[str, Code] = {}
+    for code in codes:
+        if code.code in table:
+            raise ValueError(f"duplicate finding code {code.code}")
+        table[code.code] = code
+    return table
+
+
+_NO_RISK = "None: the change only adds correct data."
+_PUBLISH_DS_RISK = (
+    "Resolvers that cached the wrong DS keep failing until its TTL at the parent expires; "
+    "nothing on your side speeds that up."
+)
+
+CODES: Mapping[str, Code] = _table(
+    # --- delegation and servers ---------------------------------------------------------
+    Code(
+        "SERVER_UNRESPONSIVE",
+        Family.SERVERS,
+        Severity.WARNING,
+        "{server} did not answer ({error})",
+        "One authoritative server of the zone gave no usable answer: timeout, connection "
+        "refused or a network error.",
+        "Not a DNSSEC failure by itself: resolvers retry another server. It slows every "
+        "resolution that tries this server first, and if it is the last working server the "
+        "zone goes dark for everyone.",
+        "Bring the server back, or remove its NS record and glue at the parent and in the zone.",
+        "Removing an NS at the parent is safe once the zone's remaining servers answer.",
+        references=("RFC 1034 §4.3.2",),
+    ),
+    Code(
+        "SERVER_REFUSED",
+        Family.SERVERS,
+        Severity.WARNING,
+        "{server} answered {rcode} for {qname} {qtype}",
+        "A server listed as authoritative for the zone answers REFUSED (or SERVFAIL, or "
+        "NOTAUTH): it is configured without the zone, or its copy failed to load.",
+        "Resolvers treat it as lame and try another server; if none is left, the zone is "
+        "unreachable for everyone, validating or not.",
+        "Load the zone on that server (check its logs for a load error), or remove it from "
+        "the NS set at the parent and in the zone.",
+        _NO_RISK,
+        references=("RFC 1035 §4.1.1",),
+    ),
+    Code(
+        "SERVER_NOT_AUTHORITATIVE",
+        Family.SERVERS,
+        Severity.WARNING,
+        "{server} answered {qname} {qtype} without the AA flag (lame)",
+        "A server delegated for the zone answers, but not authoritatively: it does not "
+        "serve the zone (a lame delegation).",
+        "Resolvers discard the answer and try another server.",
+        "Serve the zone on that server or remove it from the NS set.",
+        _NO_RISK,
+        references=("RFC 1034 §4.3.2",),
+    ),
+    Code(
+        "SERVER_MALFORMED_RESPONSE",
+        Family.SERVERS,
+        Severity.WARNING,
+        "{server} sent a response that cannot be parsed ({error})",
+        "The bytes that came back are not a valid DNS message for the question asked.",
+        "Resolvers drop such responses and retry elsewhere; a middlebox or a broken server "
+        "is likely.",
+        "Check the server and any firewall or load balancer in front of it.",
+        _NO_RISK,
+        references=("RFC 1035 §4",),
+    ),
+    Code(
+        "ZONE_UNREACHABLE",
+        Family.DELEGATION,
+        Severity.ERROR,
+        "no authoritative server of {zone} gave a usable answer",
+        "Every server the parent delegates the zone to timed out, refused or was lame.",
+        "Not DNSSEC: every resolver fails, validating or not (EDE 22, No Reachable "
+        "Authority). DNSSEC changes will not help.",
+        "Restore at least one of the zone's servers, or fix the NS records and glue at the "
+        "parent (registrar) so they point at servers that serve the zone.",
+        "Changing NS at the registrar takes the parent's NS TTL to reach every resolver.",
+        ede=22,
+        references=("RFC 8914 §4.23",),
+    ),
+    Code(
+        "DELEGATION_NS_MISMATCH",
+        Family.DELEGATION,
+        Severity.NOTICE,
+        "the parent delegates {zone} to {parent_ns}; the zone lists {child_ns}",
+        "The NS set at the parent differs from the NS set in the zone.",
+        "Not a validation failure; resolvers may use either set, so a server in only one of "
+        "them sees part of the traffic.",
+        "Make the NS records in the zone and at the registrar the same.",
+        _NO_RISK,
+        references=("RFC 1034 §4.2.2",),
+    ),
+    Code(
+        "SERIAL_MISMATCH",
+        Family.SERVERS,
+        Severity.WARNING,
+        "servers of {zone} serve different SOA serials: {serials}",
+        "Not every server has the same version of the zone: a secondary has stopped "
+        "transferring, or a change is still propagating.",
+        "A server with an old copy serves old signatures; when they expire, that server's "
+        "answers fail validation while the others are fine.",
+        "Check zone transfers (NOTIFY, IXFR/AXFR, TSIG) to the servers with the old serial.",
+        _NO_RISK,
+        references=("RFC 1996",),
+    ),
+    Code(
+        "SERVER_STALE_COPY",
+        Family.SERVERS,
+        Severity.ERROR,
+        "{server} serves an old copy of {zone} (serial {serial}, newest {newest}) whose "
+        "signatures fail validation",
+        "One server serves data that fails validation while the zone's other servers serve "
+        "good data: typically a secondary that stopped transferring and kept serving "
+        "signatures that have since expired.",
+        "Validating resolvers that ask this server get bogus data; most retry another "
+        "server and hide the problem, some fail, and every retry costs time. When the last "
+        "good server goes, the zone fails for everyone.",
+        "Repair zone transfers to that server (or take it out of the NS set) so it serves "
+        "the current, freshly signed copy.",
+        "Removing the server from the NS set takes the parent's NS TTL to reach resolvers.",
+        ede=7,
+        references=("RFC 4035 §5.3.1",),
+    ),
+    Code(
+        "IPV6_SKIPPED",
+        Family.SERVERS,
+        Severity.INFO,
+        "{count} IPv6 addresses were not asked: this host has no IPv6 route",
+        "Some name servers have IPv6 addresses that this machine cannot reach.",
+        "Nothing is known about those addresses; resolvers with IPv6 may see them differ.",
+        "Run the check from a host with IPv6 to cover them.",
+        _NO_RISK,
+    ),
+    # --- DS ---------------------------------------------------------------------------
+    Code(
+        "DS_DIGEST_MISMATCH",
+        Family.DS,
+        Severity.ERROR,
+        "DS {key_tag}/{algorithm}/{digest_type} at the parent does not match the digest of "
+        "DNSKEY {key_tag} in {zone}",
+        "The parent's DS names a key the zone publishes (same key tag and algorithm), but "
+        "its digest is not that key's digest: a wrongly copied DS.",
+        "Validators cannot authenticate the zone's DNSKEY RRset from the parent: the whole "
+        "zone is bogus.",
+        "Replace the DS at the registrar with the DS computed from the zone's live KSK "
+        "(printed in the recovery plan).",
+        _PUBLISH_DS_RISK,
+        ede=9,
+        references=("RFC 4034 §5.1.4", "RFC 4035 §5.2"),
+    ),
+    Code(
+        "DS_NO_MATCHING_KEY",
+        Family.DS,
+        Severity.ERROR,
+        "no DNSKEY in {zone} matches DS {key_tag}/{algorithm}/{digest_type} at the parent",
+        "The parent's DS names a key tag that the zone does not publish: the DS of a key "
+        "retired in a rollover, or of the previous DNS provider's key.",
+        "With no DS matching a published KSK, validators cannot authenticate the zone: "
+        "every answer from it is bogus.",
+        "Publish the DS of the live KSK at the registrar and remove the stale one, or "
+        "publish the matching key again.",
+        _PUBLISH_DS_RISK,
+        ede=9,
+        references=("RFC 4035 §5.2",),
+    ),
+    Code(
+        "DS_STALE",
+        Family.DS,
+        Severity.WARNING,
+        "DS {key_tag}/{algorithm}/{digest_type} at the parent matches no key of {zone}; "
+        "another DS does",
+        "Beside a valid DS, the parent keeps one that matches no published key: left over "
+        "from a rollover or a migration.",
+        "Validators use any DS that matches, so the zone validates; but some validators and "
+        "caches fail depending on timing, and the stale DS confuses every later change.",
+        "Remove the stale DS at the registrar; keep only DS that match active keys.",
+        "Safe: the remaining DS still matches the live KSK.",
+        references=("RFC 6781 §4.1.2",),
+    ),
+    Code(
+        "DS_ALGORITHM_MISMATCH",
+        Family.DS,
+        Severity.ERROR,
+        "DS {key_tag} at the parent names algorithm {algorithm}; {zone} has keys of "
+        "algorithm {zone_algorithms} only",
+        "The DS at the parent is for an algorithm the zone no longer (or never) uses: "
+        "typical after a move to another DNS provider that signs with another algorithm.",
+        "A validator supporting the DS algorithm expects a key of that algorithm; finding "
+        "none, the zone is bogus.",
+        "Replace the DS at the registrar with the DS of the zone's current KSK.",
+        _PUBLISH_DS_RISK,
+        ede=9,
+        references=("RFC 4035 §5.2", "RFC 6840 §5.11"),
+    ),
+    Code(
+        "DS_DIGEST_UNSUPPORTED",
+        Family.DS,
+        Severity.WARNING,
+        "DS {key_tag}/{algorithm} at the parent uses digest type {digest_type}, which "
+        "validators do not implement",
+        "The DS uses a digest algorithm (such as GOST, type 3) that validators have dropped.",
+        "A DS set with only unsupported digests makes the zone insecure (unsigned, EDE 2) "
+        "to validators: it is not protected, though it resolves.",
+        "Publish a DS with digest type 2 (SHA-256) at the registrar.",
+        "Safe: adding a supported DS only turns validation on.",
+        ede=2,
+        references=("RFC 8624 §3.3", "RFC 4035 §5.2"),
+    ),
+    Code(
+        "DS_DIGEST_DEPRECATED",
+        Family.DS,
+        Severity.NOTICE,
+        "DS {key_tag}/{algorithm} uses digest type {digest_type} (SHA-1), which must no "
+        "longer be published",
+        "SHA-1 DS records are deprecated.",
+        "Validators still accept them today; some are dropping SHA-1.",
+        "Publish a SHA-256 DS (type 2) and then remove the SHA-1 one.",
+        "Safe in that order.",
+        references=("RFC 8624 §3.3",),
+    ),
+    Code(
+        "DS_FOR_UNSIGNED_ZONE",
+        Family.DS,
+        Severity.ERROR,
+        "the parent has DS for {zone}, but the zone is served unsigned",
+        "The zone's servers publish no DNSKEY and no signatures while the parent still "
+        "publishes a DS: signing was turned off with the DS left behind.",
+        "The DS tells validators the zone must be signed; with no signed data, every answer "
+        "from the zone is bogus. This is the dangerous order.",
+        "Either turn signing back on with the key the DS names, or remove the DS at the "
+        "registrar (and only then leave signing off).",
+        "Removing the DS ends the outage once the parent's DS TTL has passed. Never "
+        "disable signing while a DS remains.",
+        ede=9,
+        references=("RFC 4035 §5.2", "RFC 6781 §4.3"),
+    ),
+    Code(
+        "DS_MISSING_FOR_SIGNED_ZONE",
+        Family.DS,
+        Severity.WARNING,
+        "{zone} is signed but the parent publishes no DS for it",
+        "The zone publishes DNSKEY and signatures, but the chain of trust stops at the parent.",
+        "Validators treat the zone as unsigned: it resolves, with no DNSSEC protection.",
+        "Publish the DS of the zone's KSK at the registrar (printed in the recovery plan).",
+        "Check first that the DNSKEY RRset is served and signed on every server: a DS "
+        "turns validation on, and any fault then becomes an outage.",
+        references=("RFC 4035 §5.2",),
+    ),
+    Code(
+        "DS_PARENT_INCONSISTENT",
+        Family.DS,
+        Severity.WARNING,
+        "the parent's servers disagree on the DS RRset of {zone}",
+        "Different servers of the parent zone serve different DS RRsets: a change at the "
+        "registry is still propagating, or a parent server is stale.",
+        "Validators see either set depending on which parent server they ask.",
+        "Wait for the parent to converge; if it does not, report it to the registry.",
+        _NO_RISK,
+        references=("RFC 4035 §5.2",),
+    ),
+    Code(
+        "CDS_MISMATCH",
+        Family.DS,
+        Severity.NOTICE,
+        "the zone's {rrtype} RRset does not match the DS at the parent",
+        "The zone asks the parent (RFC 7344/8078) for a DS set other than the one "
+        "published: a rollover waiting for the parent, or a stale CDS.",
+        "No effect on validation by itself; a parent that scans CDS will replace the DS.",
+        "Let the parent pick up the CDS, or correct/remove the CDS and CDNSKEY records.",
+        "A parent that scans CDS applies it automatically: make sure it is what you want.",
+        references=("RFC 7344", "RFC 8078"),
+    ),
+    # --- DNSKEY --------------------------------------------------------------------------
+    Code(
+        "DNSKEY_MISSING",
+        Family.DNSKEY,
+        Severity.ERROR,
+        "{zone} serves no DNSKEY RRset while the parent has a DS",
+        "The zone's data is signed, and the parent says it is signed, but the zone publishes "
+        "no DNSKEY records.",
+        "Without keys, validators can authenticate nothing in the zone: everything is bogus.",
+        "Publish the DNSKEY RRset again (re-enable the signer's key publication), or remove "
+        "the DS at the registrar.",
+        "Removing the DS is a rollback that ends the outage after the DS TTL.",
+        ede=9,
+        references=("RFC 4035 §2.1", "RFC 4035 §5.2"),
+    ),
+    Code(
+        "DNSKEY_NOT_SIGNED_BY_DS_KEY",
+        Family.DNSKEY,
+        Severity.ERROR,
+        "the DNSKEY RRset of {zone} has no valid signature by a key that a DS matches "
+        "(DS keys: {ds_keys}; signed by: {signers})",
+        "The key the parent's DS points at publishes, but does not sign the DNSKEY RRset "
+        "(or its signature is not valid).",
+        "The chain of trust runs DS → KSK → signature over the DNSKEY RRset. Without that "
+        "signature validators cannot trust any key of the zone: everything is bogus.",
+        "Sign the DNSKEY RRset with the KSK that the DS names (check the signer's KSK "
+        "configuration), or publish the DS of the key that does sign it.",
+        "Publishing a new DS takes the parent's DS TTL to reach resolvers.",
+        ede=10,
+        references=("RFC 4035 §5.2",),
+    ),
+    Code(
+        "DNSKEY_ALGORITHM_UNSUPPORTED",
+        Family.DNSKEY,
+        Severity.WARNING,
+        "{zone} is signed only with algorithm {algorithm} ({algorithm_name}), which "
+        "validators do not support",
+        "Validators ignore keys of algorithms they do not implement (RSAMD5, DSA, GOST, ...).",
+        "With no supported algorithm the zone is treated as unsigned (insecure, EDE 1): it "
+        "resolves, with no protection.",
+        "Roll the zone to a supported algorithm (13, ECDSA P-256, is the usual choice) and "
+        "replace the DS.",
+        "An algorithm rollover has its own safe order (RFC 6781 §4.1.4): new keys and "
+        "signatures first, then the DS.",
+        ede=1,
+        references=("RFC 8624 §3.1", "RFC 4035 §5.2"),
+    ),
+    Code(
+        "DNSKEY_ALGORITHM_DEPRECATED",
+        Family.DNSKEY,
+        Severity.NOTICE,
+        "DNSKEY {key_tag} of {zone} uses algorithm {algorithm} ({algorithm_name}), which "
+        "must not be used for signing",
+        "The algorithm is deprecated for signing (RSASHA1, RSASHA1-NSEC3-SHA1, ...).",
+        "Validators still accept it today; some distributions already refuse it.",
+        "Plan an algorithm rollover to ECDSA P-256 (13) or Ed25519 (15).",
+        "Follow the algorithm rollover order of RFC 6781 §4.1.4.",
+        references=("RFC 8624 §3.1",),
+    ),
+    Code(
+        "DNSKEY_KEY_TOO_SHORT",
+        Family.DNSKEY,
+        Severity.NOTICE,
+        "DNSKEY {key_tag} of {zone} is a {bits}-bit RSA key",
+        "RSA keys under 2048 bits are considered weak.",
+        "Validators accept them; attackers with resources might not be stopped.",
+        "Roll to a 2048-bit RSA key or to an ECDSA or EdDSA key.",
+        "A normal key rollover.",
+        references=("RFC 8624 §3.1",),
+    ),
+    Code(
+        "DNSKEY_REVOKED",
+        Family.DNSKEY,
+        Severity.NOTICE,
+        "DNSKEY {key_tag} of {zone} has the REVOKE flag set",
+        "A revoked key (RFC 5011) may not be used to validate anything.",
+        "If it is the only key a DS or trust anchor matches, validation fails.",
+        "Make sure another KSK with a DS is active before revoking.",
+        _NO_RISK,
+        references=("RFC 5011 §2.1",),
+    ),
+    Code(
+        "DNSKEY_ALGORITHM_SIGNS_NOTHING",
+        Family.DNSKEY,
+        Severity.WARNING,
+        "{zone} publishes keys of algorithm {algorithm} but no {rrset} signature of that algorithm",
+        "Every algorithm in the DNSKEY RRset should sign every RRset of the zone.",
+        "Strict validators and some older ones fail when an algorithm's signatures are "
+        "missing; most accept one valid path.",
+        "Sign with every published algorithm, or remove the unused keys.",
+        "During an algorithm rollover follow RFC 6781 §4.1.4.",
+        references=("RFC 4035 §2.2", "RFC 6840 §5.11"),
+    ),
+    Code(
+        "TRUST_ANCHOR_MISMATCH",
+        Family.CHAIN,
+        Severity.ERROR,
+        "no root DNSKEY matches the trust anchor {anchor}",
+        "The configured trust anchor does not match any key the root (or the anchored "
+        "zone) publishes.",
+        "Validators with this anchor fail everything below it.",
+        "Update the trust anchor (for the real root, let RFC 5011 or your OS update it).",
+        _NO_RISK,
+        ede=9,
+        references=("RFC 4035 §4.4", "RFC 5011"),
+    ),
+    # --- RRSIG ---------------------------------------------------------------------------
+    Code(
+        "RRSIG_EXPIRED",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} by key {key_tag} expired {delta} ({expiration})",
+        "The signature's validity window has ended. Signatures are short-lived; if the "
+        "signer stops re-signing, they all expire together.",
+        "An expired signature is not valid: validators return SERVFAIL for the data, and "
+        'if it covers the DNSKEY RRset, for the whole zone. "It worked yesterday and '
+        'nobody touched DNS."',
+        "Restore the signing pipeline (or re-sign now) and publish the re-signed zone on "
+        "every server; verify fresh RRSIG timestamps.",
+        "None on the DNS side; resolvers recover as the cached failure expires.",
+        ede=7,
+        references=("RFC 4035 §5.3.1",),
+    ),
+    Code(
+        "RRSIG_NOT_YET_VALID",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} by key {key_tag} is not valid until {inception} ({delta})",
+        "The signature's inception lies in the future: the signer's clock is ahead, or the "
+        "zone was published before its signatures became valid.",
+        "Validators reject signatures before their inception: SERVFAIL for the data.",
+        "Fix the signer's clock (NTP) and re-sign with an inception in the past (most "
+        "signers back-date an hour).",
+        _NO_RISK,
+        ede=8,
+        references=("RFC 4035 §5.3.1",),
+    ),
+    Code(
+        "RRSIG_EXPIRES_SOON",
+        Family.RRSIG,
+        Severity.WARNING,
+        "the RRSIG over {rrset} by key {key_tag} expires {delta} ({expiration})",
+        "The signature is valid now but expires within the warning horizon.",
+        "If the signer does not refresh it in time, the data fails validation at expiration.",
+        "Check that the signer is running and re-signs before expiry (typical refresh is "
+        "days ahead).",
+        _NO_RISK,
+        references=("RFC 6781 §4.4.2",),
+    ),
+    Code(
+        "RRSIG_MISSING",
+        Family.RRSIG,
+        Severity.ERROR,
+        "{rrset} is served without any RRSIG in a signed zone",
+        "An RRset of a signed zone comes back with no signature.",
+        "Validators require a signature for every authoritative RRset of a signed zone: "
+        "SERVFAIL for this data.",
+        "Re-sign the zone; check for records added after signing, or a server that strips "
+        "signatures.",
+        _NO_RISK,
+        ede=10,
+        references=("RFC 4035 §2.2",),
+    ),
+    Code(
+        "RRSIG_BAD_SIGNATURE",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} by key {key_tag} does not verify",
+        "The signature bytes do not verify with the key it names: the data or the "
+        "signature changed after signing (corruption, an edit without re-signing, a "
+        "broken transfer).",
+        "Validators reject the data: SERVFAIL.",
+        "Re-sign the zone and republish it on every server.",
+        _NO_RISK,
+        ede=6,
+        references=("RFC 4035 §5.3.3",),
+    ),
+    Code(
+        "RRSIG_NO_MATCHING_KEY",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} names key {key_tag} (algorithm {algorithm}), which {zone} "
+        "does not publish",
+        "The data is signed by a key that is missing from the DNSKEY RRset: a ZSK that was "
+        "removed too early, or never published.",
+        "Validators cannot verify the signature without the key: SERVFAIL for the data.",
+        "Publish the key again (and keep it until its signatures have expired from "
+        "caches), or re-sign with a published key.",
+        "Remove a key only after every signature it made has expired from caches.",
+        ede=9,
+        references=("RFC 4035 §5.3.1", "RFC 6781 §4.1.1"),
+    ),
+    Code(
+        "RRSIG_SIGNER_MISMATCH",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} names signer {signer}, not the zone apex {zone}",
+        "A signature's signer name must be the apex of the zone holding the data.",
+        "Validators reject such signatures.",
+        "Re-sign the zone with the right origin.",
+        _NO_RISK,
+        ede=6,
+        references=("RFC 4035 §5.3.1",),
+    ),
+    Code(
+        "RRSIG_LABELS_INVALID",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} has a labels field of {labels}, more than the owner has",
+        "The labels field must not exceed the owner name's label count.",
+        "Validators reject the signature.",
+        "Re-sign the zone.",
+        _NO_RISK,
+        ede=6,
+        references=("RFC 4035 §5.3.1",),
+    ),
+    Code(
+        "RRSIG_TTL_EXCEEDS_ORIGINAL",
+        Family.RRSIG,
+        Severity.NOTICE,
+        "{rrset} is served with TTL {ttl}, above the signed original TTL {original_ttl}",
+        "The TTL served is larger than the one the signature covers.",
+        "Validators cap the TTL at the original TTL; no failure, but caching differs from "
+        "what the operator expects.",
+        "Re-sign after changing TTLs.",
+        _NO_RISK,
+        references=("RFC 4035 §5.3.3",),
+    ),
+    Code(
+        "RRSIG_TTL_OUTLIVES_SIGNATURE",
+        Family.RRSIG,
+        Severity.NOTICE,
+        "{rrset} has TTL {ttl}, longer than its signature's remaining validity ({delta})",
+        "A resolver caching the data for its full TTL would hold it past the signature's "
+        "expiration.",
+        "Validators cap the cache time at the signature expiration; refresh timing gets tight.",
+        "Re-sign earlier or lower the TTL.",
+        _NO_RISK,
+        references=("RFC 4035 §5.3.3",),
+    ),
+    # --- denial of existence -------------------------------------------------------------
+    Code(
+        "DENIAL_PROOF_MISSING",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the {kind} answer for {qname} {qtype} carries no NSEC or NSEC3 records",
+        "A negative answer from a signed zone must prove the name or type does not exist.",
+        "Without the proof, validators cannot tell a real negative answer from a forged "
+        "one: nonexistent names SERVFAIL instead of NXDOMAIN, while existing names work.",
+        "Re-sign the zone so the NSEC/NSEC3 chain is complete, and check that every server "
+        "serves it.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 4035 §3.1.3", "RFC 5155 §7.2"),
+    ),
+    Code(
+        "NXDOMAIN_PROOF_INVALID",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the NXDOMAIN answer for {qname} does not prove it: {reason}",
+        "The NSEC/NSEC3 records in the negative answer do not cover the name (or do not "
+        "rule out a wildcard).",
+        "Validators reject the denial: nonexistent names SERVFAIL instead of NXDOMAIN.",
+        "Re-sign the zone; a broken or stale denial chain is a signer fault.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 4035 §5.4", "RFC 5155 §8.4"),
+    ),
+    Code(
+        "NODATA_PROOF_INVALID",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the NODATA answer for {qname} {qtype} does not prove it: {reason}",
+        "The NSEC/NSEC3 record for the name lists the type as present, or no matching "
+        "record is given.",
+        "Validators reject the denial: the query SERVFAILs instead of an empty answer.",
+        "Re-sign the zone so the type bitmaps match the data.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 4035 §5.4", "RFC 5155 §8.5"),
+    ),
+    Code(
+        "WILDCARD_PROOF_MISSING",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the wildcard answer for {qname} comes without proof that no closer name exists",
+        "An answer synthesised from a wildcard must carry the NSEC/NSEC3 record showing "
+        "the exact name does not exist.",
+        "Validators reject the wildcard answer.",
+        "Re-sign the zone; check that every server includes the proof.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 4035 §5.3.4", "RFC 5155 §8.8"),
+    ),
+    Code(
+        "NSEC3_ITERATIONS_EXCESSIVE",
+        Family.DENIAL,
+        Severity.WARNING,
+        "{zone} uses NSEC3 with {iterations} iterations; validators give up above {limit}",
+        "Extra NSEC3 iterations cost resolvers CPU and add nothing (RFC 9276).",
+        "Validators treat answers needing such NSEC3 records as insecure (EDE 27), and some "
+        "as bogus: negative answers lose their protection.",
+        "Re-sign with NSEC3 iterations 0 and an empty salt (RFC 9276).",
+        "Changing NSEC3 parameters is a normal re-sign.",
+        ede=27,
+        references=("RFC 9276 §3.1", "RFC 9276 §3.2"),
+    ),
+    Code(
+        "NSEC3_ITERATIONS_NONZERO",
+        Family.DENIAL,
+        Severity.NOTICE,
+        "{zone} uses NSEC3 with {iterations} iterations; RFC 9276 says 0",
+        "Extra iterations make every negative answer more expensive and protect nothing.",
+        "Validators accept moderate values today; the limits keep dropping.",
+        "Re-sign with NSEC3 iterations 0.",
+        _NO_RISK,
+        references=("RFC 9276 §3.1",),
+    ),
+    Code(
+        "NSEC3_SALT_PRESENT",
+        Family.DENIAL,
+        Severity.NOTICE,
+        "{zone} uses an NSEC3 salt ({salt}); RFC 9276 says none",
+        "A salt adds nothing against zone walking.",
+        "No validation effect.",
+        "Re-sign with an empty salt.",
+        _NO_RISK,
+        references=("RFC 9276 §3.1",),
+    ),
+    # --- resolvers ----------------------------------------------------------------------
+    Code(
+        "RESOLVER_SERVFAIL",
+        Family.RESOLVERS,
+        Severity.ERROR,
+        "resolver {resolver} answers SERVFAIL{ede_text}",
+        "A validating resolver fails the question.",
+        "Clients behind that resolver cannot resolve the name.",
+        "Fix the cause found in the chain of trust; the resolver recovers as its cached "
+        "failure expires.",
+        "Flushing the resolver's cache (where you run it) speeds recovery for its clients.",
+        references=("RFC 8914",),
+    ),
+    Code(
+        "RESOLVER_CD_ANSWERS",
+        Family.RESOLVERS,
+        Severity.ERROR,
+        "resolver {resolver} answers {cd_rcode} with checking disabled but SERVFAIL without it",
+        "The data is there, but validation of it fails: the strongest sign that DNSSEC is "
+        "the failing layer.",
+        "Validating resolvers refuse data they cannot authenticate.",
+        "Fix the DNSSEC cause found in the chain of trust.",
+        _NO_RISK,
+        references=("RFC 4035 §3.2.2",),
+    ),
+    Code(
+        "RESOLVER_UNREACHABLE",
+        Family.RESOLVERS,
+        Severity.NOTICE,
+        "resolver {resolver} did not answer ({error})",
+        "A resolver the check was told to ask gave no answer.",
+        "Nothing is known about its view.",
+        "Check the address, or leave it out with --no-resolvers.",
+        _NO_RISK,
+    ),
+    Code(
+        "RESOLVERS_DISAGREE",
+        Family.RESOLVERS,
+        Severity.WARNING,
+        "resolvers disagree: {answers}",
+        "Some validating resolvers answer, others fail.",
+        "Cache state or validation timing differs between them: some recover earlier, or a "
+        "stale server is asked by some and not others.",
+        "Fix the cause; resolvers converge as cached data expires.",
+        _NO_RISK,
+    ),
+    # --- chain -----------------------------------------------------------------------
+    Code(
+        "ZONE_UNSIGNED",
+        Family.CHAIN,
+        Severity.INFO,
+        "{zone} is not signed and the parent has no DS for it: the chain of trust ends there",
+        "An insecure delegation: the parent proves there is no DS, and the zone has no keys.",
+        "Nothing breaks: validators treat the zone's data as unsigned (no AD flag).",
+        "To protect the zone, sign it and then publish its DS at the registrar.",
+        "Publish the DS only after every server serves the signed zone.",
+        references=("RFC 4035 §5.2",),
+    ),
+    Code(
+        "INSECURE_DELEGATION_UNPROVEN",
+        Family.CHAIN,
+        Severity.ERROR,
+        "the parent's answer for the DS of {zone} is neither a DS RRset nor a valid proof "
+        "that there is none",
+        "A signed parent must either serve the child's DS or prove, with NSEC/NSEC3, that "
+        "there is no DS.",
+        "Validators cannot decide whether the child is signed: its answers are bogus.",
+        "Fix the parent zone's denial chain (the registry's or the parent operator's signer).",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 4035 §5.2",),
+    ),
+    Code(
+        "CHECK_CRASHED",
+        Family.INTERNAL,
+        Severity.WARNING,
+        "the {check} check failed on {subject}: {error}",
+        "dnssec-doctor hit an internal error in one check; the other checks ran.",
+        "Unknown: this part of the chain was not analysed.",
+        "Report it with the snapshot (dnssec-doctor probe ... -o snapshot.json).",
+        _NO_RISK,
+    ),
+)
+
+
+def lookup(code: str) -> Code:
+    try:
+        return CODES[code]
+    except KeyError:
+        raise UnknownCode(code) from None
+
+
+def make_finding(
+    code: str,
+    *,
+    zone: str | None,
+    subject: str,
+    servers: tuple[str, ...] = (),
+    records: tuple[str, ...] = (),
+    **params: Param,
+) -> Finding:
+    """A finding of ``code`` with its summary filled in from ``params``."""
+    entry = lookup(code)
+    values: dict[str, Param] = {"zone": zone, **params}
+    missing = entry.params - values.keys()
+    if missing:
+        raise ValueError(f"{code} needs parameters {sorted(missing)}")
+    return Finding(
+        code=code,
+        severity=entry.severity,
+        zone=zone,
+        subject=subject,
+        summary=entry.summary.format(**values),
+        params=params,
+        servers=servers,
+        records=records,
+        ede=entry.ede,
+    )

@@ -1,0 +1,15 @@
+"""The options of one analysis: time and thresholds, frozen, passed in, never read inside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    now: float  # the moment signature windows are judged at (--at; default: collection time)
+    expire_warning: float = 3 * DAY  # RRSIG_EXPIRES_SOON below this
+    nsec3_iteration_limit: int = 150  # validators treat more iterations as insecure
+    min_rsa_bits: int = 2048

@@ -1,0 +1,246 @@
+"""The snapshot: every query the probe sent and every response as the bytes received.
+
+It is the contract between I/O and analysis. ``probe`` writes it, ``analyze`` reads it
+offline and reaches the same result as ``check`` did at the snapshot's time. Responses
+stay raw (base64 in JSON) so that a malformed reply is kept and becomes a finding
+rather than being lost in parsing.
+
+Versioned JSON::
+
+    {"format": "dnssec-doctor-snapshot", "version": 1, "name": ..., "type": ...,
+     "collected_at": ..., "finished_at": ..., "trust_anchors": [...],
+     "zones": [{"zone", "parent", "servers": [{"name", "address"}], "via"}],
+     "exchanges": [{"id", "role", "purpose", "zone", "server": {...}, "qname", "qtype",
+                    "rd", "cd", "do", "transport", "sent_at", "duration",
+                    "response": base64 | null, "error": str | null}],
+     "resolvers": [address, ...], "targets": [[name, type], ...], "notes": [...]}
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SNAPSHOT_FORMAT = "dnssec-doctor-snapshot"
+SNAPSHOT_VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """A snapshot document that cannot be read (wrong format, version or shape)."""
+
+
+class Role(enum.StrEnum):
+    AUTHORITATIVE = "authoritative"
+    RESOLVER = "resolver"
+
+
+class Purpose(enum.StrEnum):
+    """Why a query was sent; the analysis picks responses by purpose."""
+
+    REFERRAL = "referral"  # the target name, asked of a zone's servers to find the next cut
+    ANSWER = "answer"  # the target name, asked of the servers of the zone that holds it
+    DS = "ds"  # the child's DS RRset, asked of the parent's servers
+    DNSKEY = "dnskey"
+    SOA = "soa"
+    NS = "ns"
+    CDS = "cds"
+    CDNSKEY = "cdnskey"
+    DENIAL = "denial"  # a name that cannot exist, for the NXDOMAIN proof
+    ADDRESS = "address"  # resolving an NS name that had no glue
+    RESOLVER_PLAIN = "resolver-plain"  # RD, no DO: what a stub sees
+    RESOLVER_DO = "resolver-do"  # RD + DO: rcode, AD, EDE of a validator
+    RESOLVER_CD = "resolver-cd"  # RD + DO + CD: the data with validation off
+
+
+class Transport(enum.StrEnum):
+    UDP = "udp"
+    TCP = "tcp"
+
+
+@dataclass(frozen=True, order=True)
+class Server:
+    """One address of one name server (``name`` is None for a resolver or a hint)."""
+
+    address: str
+    name: str | None = None
+
+    def label(self) -> str:
+        return f"{self.name} ({self.address})" if self.name else self.address
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One query and what came back: the response bytes, or the transport error."""
+
+    id: int
+    role: Role
+    purpose: Purpose
+    zone: str | None  # the zone the question is about (None for resolver questions)
+    server: Server
+    qname: str
+    qtype: str
+    rd: bool
+    cd: bool
+    do: bool
+    transport: Transport
+    sent_at: float  # POSIX time
+    duration: float | None  # seconds; None when nothing came back
+    response: bytes | None
+    error: str | None = None  # "timeout", "connection refused", ...
+
+    def dig_command(self) -> str:
+        """The dig command that asks the same question of the same server."""
+        flags = ["+dnssec" if self.do else "+nodnssec", "+rec" if self.rd else "+norec"]
+        if self.cd:
+            flags.append("+cd")
+        if self.transport is Transport.TCP:
+            flags.append("+tcp")
+        return f"dig @{self.server.address} {' '.join(flags)} {self.qname} {self.qtype}"
+
+
+@dataclass(frozen=True)
+class ZoneCut:
+    """A zone on the path to the name, with the servers the parent delegates it to."""
+
+    zone: str
+    parent: str | None
+    servers: tuple[Server, ...]
+    via: str  # the name whose resolution led here (the target or a CNAME target)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    rdtype: str
+    collected_at: float
+    finished_at: float
+    trust_anchors: tuple[str, ...]  # DS or DNSKEY records in zone-file form
+    zones: tuple[ZoneCut, ...]
+    exchanges: tuple[Exchange, ...]
+    resolvers: tuple[str, ...] = ()
+    targets: tuple[tuple[str, str], ...] = ()  # the name, then each CNAME/DNAME target
+    notes: tuple[str, ...] = ()
+    tool: str = ""
+    version: int = SNAPSHOT_VERSION
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "version": self.version,
+            "tool": self.tool,
+            "name": self.name,
+            "type": self.rdtype,
+            "collected_at": self.collected_at,
+            "finished_at": self.finished_at,
+            "trust_anchors": list(self.trust_anchors),
+            "resolvers": list(self.resolvers),
+            "targets": [list(t) for t in self.targets],
+            "notes": list(self.notes),
+            "zones": [
+                {
+                    "zone": z.zone,
+                    "parent": z.parent,
+                    "servers": [_server_json(s) for s in z.servers],
+                    "via": z.via,
+                }
+                for z in self.zones
+            ],
+            "exchanges": [_exchange_json(e) for e in self.exchanges],
+            "extra": dict(self.extra),
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1)
+
+
+def _server_json(server: Server) -> dict[str, Any]:
+    return {"name": server.name, "address": server.address}
+
+
+def _exchange_json(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "id": exchange.id,
+        "role": exchange.role.value,
+        "purpose": exchange.purpose.value,
+        "zone": exchange.zone,
+        "server": _server_json(exchange.server),
+        "qname": exchange.qname,
+        "qtype": exchange.qtype,
+        "rd": exchange.rd,
+        "cd": exchange.cd,
+        "do": exchange.do,
+        "transport": exchange.transport.value,
+        "sent_at": exchange.sent_at,
+        "duration": exchange.duration,
+        "response": base64.b64encode(exchange.response).decode() if exchange.response else None,
+        "error": exchange.error,
+    }
+
+
+def load_snapshot(data: Mapping[str, Any]) -> Snapshot:
+    """Read a snapshot document; ``SnapshotError`` says what is wrong with it."""
+    if not isinstance(data, Mapping) or data.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError("not a dnssec-doctor snapshot (no 'format' field of that name)")
+    version = data.get("version")
+    if version != SNAPSHOT_VERSION:
+        raise SnapshotError(
+            f"snapshot version {version!r} is not supported (expected {SNAPSHOT_VERSION})"
+        )
+    try:
+        return Snapshot(
+            name=str(data["name"]),
+            rdtype=str(data["type"]),
+            collected_at=float(data["collected_at"]),
+            finished_at=float(data["finished_at"]),
+            trust_anchors=tuple(str(t) for t in data["trust_anchors"]),
+            resolvers=tuple(str(r) for r in data.get("resolvers", ())),
+            targets=tuple((str(n), str(t)) for n, t in data.get("targets", ())),
+            notes=tuple(str(n) for n in data.get("notes", ())),
+            tool=str(data.get("tool", "")),
+            zones=tuple(
+                ZoneCut(
+                    zone=str(z["zone"]),
+                    parent=None if z["parent"] is None else str(z["parent"]),
+                    servers=tuple(_load_server(s) for s in z["servers"]),
+                    via=str(z.get("via", data["name"])),
+                )
+                for z in data["zones"]
+            ),
+            exchanges=tuple(_load_exchange(e) for e in data["exchanges"]),
+            extra=dict(data.get("extra", {})),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise SnapshotError(f"malformed snapshot: {type(error).__name__}: {error}") from None
+
+
+def _load_server(data: Mapping[str, Any]) -> Server:
+    name = data.get("name")
+    return Server(address=str(data["address"]), name=None if name is None else str(name))
+
+
+def _load_exchange(data: Mapping[str, Any]) -> Exchange:
+    response = data.get("response")
+    duration = data.get("duration")
+    error = data.get("error")
+    return Exchange(
+        id=int(data["id"]),
+        role=Role(data["role"]),
+        purpose=Purpose(data["purpose"]),
+        zone=None if data.get("zone") is None else str(data["zone"]),
+        server=_load_server(data["server"]),
+        qname=str(data["qname"]),
+        qtype=str(data["qtype"]),
+        rd=bool(data["rd"]),
+        cd=bool(data["cd"]),
+        do=bool(data["do"]),
+        transport=Transport(data["transport"]),
+        sent_at=float(data["sent_at"]),
+        duration=None if duration is None else float(duration),
+        response=base64.b64decode(response, validate=True) if response else None,
+        error=None if error is None else str(error),
+    )
