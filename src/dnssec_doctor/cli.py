@@ -12,8 +12,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from dnssec_doctor import __version__
+from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands
 from dnssec_doctor.errors import DoctorError, ExitCode
 from dnssec_doctor.lab import runtime
 from dnssec_doctor.lab.profile import lab_directory, load_profile
@@ -21,13 +23,26 @@ from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
 from dnssec_doctor.lab.verify import verify_scenario
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; 2 means "DNSSEC failure" here, so use 4."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dnssec-doctor",
         description="Find the broken link in a DNSSEC chain of trust and how to recover.",
+        epilog="exit codes: 0 healthy, 1 healthy with warnings, 2 DNSSEC failure, "
+        "3 broken for another reason, 4 usage or input error, 5 environment problem",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+    add_check_commands(commands)
 
     lab = commands.add_parser(
         "lab",
@@ -42,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"lab directory (default: $DNSSEC_DOCTOR_LAB_DIR or {lab_directory(None)})",
     )
-    lab_commands = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+    lab_commands = lab.add_subparsers(
+        dest="lab_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
     lab_commands.add_parser("up", help="build, sign and start the lab (idempotent)")
     lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
     lab_commands.add_parser("status", help="which lab processes run")
@@ -60,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "lab":
             return run_lab(args)
+        if args.command in CHECK_COMMANDS:
+            return CHECK_COMMANDS[args.command](args)
     except DoctorError as error:
         print(f"dnssec-doctor: {error}", file=sys.stderr)
         return int(error.exit_code)
@@ -151,6 +170,8 @@ def scenario_json(scenario: Scenario) -> dict[str, object]:
             "verdict": scenario.diagnosis.verdict.value,
             "ede": scenario.diagnosis.ede,
             "zone": scenario.diagnosis.zone,
+            "cause": scenario.diagnosis.cause,
+            "warnings": list(scenario.diagnosis.warnings),
         },
     }
 
@@ -171,7 +192,9 @@ def render_catalogue(scenarios: Sequence[Scenario]) -> str:
             + (f" (EDE {ede})" if ede else ""),
             f"    diagnosis: {expected.verdict.value}"
             + (f", EDE {expected.ede}" if expected.ede is not None else "")
-            + (f", chain breaks at {expected.zone}" if expected.zone else ""),
+            + (f", chain breaks at {expected.zone}" if expected.zone else "")
+            + (f", cause {expected.cause}" if expected.cause else "")
+            + (f", warns {' '.join(expected.warnings)}" if expected.warnings else ""),
             "",
         ]
     return "\n".join(lines).rstrip()

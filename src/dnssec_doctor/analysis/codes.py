@@ -337,6 +337,18 @@ CODES: Mapping[str, Code] = _table(
         "A parent that scans CDS applies it automatically: make sure it is what you want.",
         references=("RFC 7344", "RFC 8078"),
     ),
+    Code(
+        "CDS_DELETE_REQUESTED",
+        Family.DS,
+        Severity.NOTICE,
+        "{zone} publishes a {rrtype} delete request while the parent still has a DS",
+        "The zone asks the parent (RFC 8078 §4) to remove its DS.",
+        "None until the parent acts; then the zone becomes insecure.",
+        "If intended, wait for the parent to remove the DS and its TTL to pass before "
+        "disabling signing.",
+        "Never disable signing before the DS is gone from every parent server.",
+        references=("RFC 8078 §4",),
+    ),
     # --- DNSKEY --------------------------------------------------------------------------
     Code(
         "DNSKEY_MISSING",
@@ -530,6 +542,33 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 4035 §5.3.1", "RFC 6781 §4.1.1"),
     ),
     Code(
+        "RRSIG_KEY_REVOKED",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} was made by key {key_tag}, which has the REVOKE flag set",
+        "The data is signed by a key the zone has revoked (RFC 5011); a revoked key may sign "
+        "only the DNSKEY RRset.",
+        "Validators do not use revoked keys: SERVFAIL for the data.",
+        "Re-sign with an active key, or do not revoke a key that still signs data.",
+        _NO_RISK,
+        ede=9,
+        references=("RFC 5011 §2.1",),
+    ),
+    Code(
+        "RRSIG_ALGORITHM_UNSUPPORTED",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIGs over {rrset} use only algorithm {algorithm} ({algorithm_name}), which "
+        "validators do not support",
+        "The RRset is signed only with an algorithm validators lack, while the zone is "
+        "secured through another.",
+        "With no signature they can check, validators reject the data.",
+        "Sign the RRset with the zone's supported algorithm.",
+        _NO_RISK,
+        ede=6,
+        references=("RFC 6840 §5.11",),
+    ),
+    Code(
         "RRSIG_SIGNER_MISMATCH",
         Family.RRSIG,
         Severity.ERROR,
@@ -582,7 +621,7 @@ CODES: Mapping[str, Code] = _table(
         "DENIAL_PROOF_MISSING",
         Family.DENIAL,
         Severity.ERROR,
-        "the {kind} answer for {qname} {qtype} carries no NSEC or NSEC3 records",
+        "the {kind} answer for {qname} {qtype} carries no usable NSEC or NSEC3 records ({reason})",
         "A negative answer from a signed zone must prove the name or type does not exist.",
         "Without the proof, validators cannot tell a real negative answer from a forged "
         "one: nonexistent names SERVFAIL instead of NXDOMAIN, while existing names work.",
@@ -622,7 +661,7 @@ CODES: Mapping[str, Code] = _table(
         "WILDCARD_PROOF_MISSING",
         Family.DENIAL,
         Severity.ERROR,
-        "the wildcard answer for {qname} comes without proof that no closer name exists",
+        "the wildcard answer for {qname} comes without proof that no closer name exists: {reason}",
         "An answer synthesised from a wildcard must carry the NSEC/NSEC3 record showing "
         "the exact name does not exist.",
         "Validators reject the wildcard answer.",
@@ -729,7 +768,7 @@ CODES: Mapping[str, Code] = _table(
         Family.CHAIN,
         Severity.ERROR,
         "the parent's answer for the DS of {zone} is neither a DS RRset nor a valid proof "
-        "that there is none",
+        "that there is none: {reason}",
         "A signed parent must either serve the child's DS or prove, with NSEC/NSEC3, that "
         "there is no DS.",
         "Validators cannot decide whether the child is signed: its answers are bogus.",

@@ -1,1 +1,1 @@
-"""TODO"""
+"""Rules over findings: the verdict, the primary cause, the recovery plan."""

@@ -82,6 +82,8 @@ class ExpectedDiagnosis:
     verdict: Verdict
     ede: int | None
     zone: str | None  # where the chain of trust breaks (or ends, when insecure)
+    cause: str | None = None  # the primary finding code
+    warnings: tuple[str, ...] = ()  # warning codes a healthy verdict must carry
 
 
 @dataclass(frozen=True)
@@ -514,9 +516,14 @@ INSECURE = outcome("NOERROR", False)
 
 
 def diagnosis(
-    verdict: Verdict, ede: int | None = None, zone: str | None = None
+    verdict: Verdict,
+    ede: int | None = None,
+    zone: str | None = None,
+    *,
+    cause: str | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> ExpectedDiagnosis:
-    return ExpectedDiagnosis(verdict, ede, zone)
+    return ExpectedDiagnosis(verdict, ede, zone, cause, warnings)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -548,7 +555,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         INSECURE,
-        diagnosis(Verdict.INSECURE, None, "unsigned.lab."),
+        diagnosis(Verdict.INSECURE, None, "unsigned.lab.", cause="ZONE_UNSIGNED"),
         build_unsigned,
     ),
     Scenario(
@@ -558,7 +565,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         INSECURE,
-        diagnosis(Verdict.INSECURE, None, "no-ds.lab."),
+        diagnosis(Verdict.INSECURE, None, "no-ds.lab.", cause="DS_MISSING_FOR_SIGNED_ZONE"),
         build_no_ds,
     ),
     Scenario(
@@ -568,7 +575,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=9, kresd=6),
-        diagnosis(Verdict.BOGUS, 9, "ds-bad-digest.lab."),
+        diagnosis(Verdict.BOGUS, 9, "ds-bad-digest.lab.", cause="DS_DIGEST_MISMATCH"),
         mutated(_ds_bad_digest),
     ),
     Scenario(
@@ -578,7 +585,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=9, kresd=6),
-        diagnosis(Verdict.BOGUS, 9, "ds-stale.lab."),
+        diagnosis(Verdict.BOGUS, 9, "ds-stale.lab.", cause="DS_NO_MATCHING_KEY"),
         mutated(_ds_stale),
     ),
     Scenario(
@@ -588,7 +595,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         SECURE,
-        diagnosis(Verdict.SECURE),
+        diagnosis(Verdict.SECURE, warnings=("DS_STALE",)),
         mutated(_ds_stale_beside_valid),
     ),
     Scenario(
@@ -598,7 +605,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=9, kresd=6),
-        diagnosis(Verdict.BOGUS, 9, "ds-wrong-algorithm.lab."),
+        diagnosis(Verdict.BOGUS, 9, "ds-wrong-algorithm.lab.", cause="DS_ALGORITHM_MISMATCH"),
         mutated(_ds_wrong_algorithm),
     ),
     Scenario(
@@ -608,7 +615,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("NOERROR", False, kresd=0),
-        diagnosis(Verdict.INSECURE, 2, "ds-unsupported-digest.lab."),
+        diagnosis(Verdict.INSECURE, 2, "ds-unsupported-digest.lab.", cause="DS_DIGEST_UNSUPPORTED"),
         mutated(_ds_unsupported_digest),
     ),
     Scenario(
@@ -618,7 +625,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=9, kresd=12),
-        diagnosis(Verdict.BOGUS, 9, "ds-unsigned-zone.lab."),
+        diagnosis(Verdict.BOGUS, 9, "ds-unsigned-zone.lab.", cause="DS_FOR_UNSIGNED_ZONE"),
         build_ds_unsigned_zone,
     ),
     Scenario(
@@ -628,7 +635,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=7, kresd=7),
-        diagnosis(Verdict.BOGUS, 7, "rrsig-expired.lab."),
+        diagnosis(Verdict.BOGUS, 7, "rrsig-expired.lab.", cause="RRSIG_EXPIRED"),
         signed_scenario(window=lambda ctx: ctx.window(-30, -10)),
     ),
     Scenario(
@@ -638,7 +645,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=8, kresd=8),
-        diagnosis(Verdict.BOGUS, 8, "rrsig-not-yet-valid.lab."),
+        diagnosis(Verdict.BOGUS, 8, "rrsig-not-yet-valid.lab.", cause="RRSIG_NOT_YET_VALID"),
         signed_scenario(window=lambda ctx: ctx.window(10, 40)),
     ),
     Scenario(
@@ -648,7 +655,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=10, kresd=10),
-        diagnosis(Verdict.BOGUS, 10, "rrsig-missing.lab."),
+        diagnosis(Verdict.BOGUS, 10, "rrsig-missing.lab.", cause="RRSIG_MISSING"),
         mutated(_rrsig_missing),
     ),
     Scenario(
@@ -658,7 +665,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=6, kresd=6),
-        diagnosis(Verdict.BOGUS, 6, "rrsig-corrupt.lab."),
+        diagnosis(Verdict.BOGUS, 6, "rrsig-corrupt.lab.", cause="RRSIG_BAD_SIGNATURE"),
         mutated(_rrsig_corrupt),
     ),
     Scenario(
@@ -668,7 +675,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=7, kresd=7),
-        diagnosis(Verdict.BOGUS, 7, "dnskey-sig-expired.lab."),
+        diagnosis(Verdict.BOGUS, 7, "dnskey-sig-expired.lab.", cause="RRSIG_EXPIRED"),
         mutated(_only_dnskey_signature_expired),
     ),
     Scenario(
@@ -678,7 +685,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=10, kresd=6),
-        diagnosis(Verdict.BOGUS, 10, "dnskey-not-signed-by-ksk.lab."),
+        diagnosis(
+            Verdict.BOGUS, 10, "dnskey-not-signed-by-ksk.lab.", cause="DNSKEY_NOT_SIGNED_BY_DS_KEY"
+        ),
         mutated(_dnskey_signed_by_zsk_only),
     ),
     Scenario(
@@ -688,7 +697,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=9, kresd=6),
-        diagnosis(Verdict.BOGUS, 9, "dnskey-missing.lab."),
+        diagnosis(Verdict.BOGUS, 9, "dnskey-missing.lab.", cause="DNSKEY_MISSING"),
         mutated(_dnskey_missing),
         software=Software.KNOT,
     ),
@@ -699,7 +708,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=9, kresd=6),
-        diagnosis(Verdict.BOGUS, 9, "zsk-unpublished.lab."),
+        diagnosis(Verdict.BOGUS, 9, "zsk-unpublished.lab.", cause="RRSIG_NO_MATCHING_KEY"),
         build_zsk_unpublished,
     ),
     Scenario(
@@ -709,7 +718,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "nonexistent",
         "A",
         outcome("SERVFAIL", False, unbound=6, kresd=12),
-        diagnosis(Verdict.BOGUS, 12, "nsec-broken.lab."),
+        diagnosis(Verdict.BOGUS, 12, "nsec-broken.lab.", cause="NXDOMAIN_PROOF_INVALID"),
         build_broken_denial(NSEC),
     ),
     Scenario(
@@ -719,7 +728,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "nonexistent",
         "A",
         outcome("SERVFAIL", False, unbound=6, kresd=12),
-        diagnosis(Verdict.BOGUS, 12, "nsec3-broken.lab."),
+        diagnosis(Verdict.BOGUS, 12, "nsec3-broken.lab.", cause="NXDOMAIN_PROOF_INVALID"),
         build_broken_denial(NSEC3),
     ),
     Scenario(
@@ -729,7 +738,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         "nonexistent",
         "A",
         outcome("NXDOMAIN", False),
-        diagnosis(Verdict.INSECURE, 27, "nsec3-iterations.lab."),
+        diagnosis(
+            Verdict.INSECURE, 27, "nsec3-iterations.lab.", cause="NSEC3_ITERATIONS_EXCESSIVE"
+        ),
         signed_scenario(denial=Denial(kind=DenialKind.NSEC3, iterations=200)),
     ),
     Scenario(
@@ -739,7 +750,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("NOERROR", False, kresd=0),
-        diagnosis(Verdict.INSECURE, 1, "unsupported-algorithm.lab."),
+        diagnosis(
+            Verdict.INSECURE, 1, "unsupported-algorithm.lab.", cause="DNSKEY_ALGORITHM_UNSUPPORTED"
+        ),
         signed_scenario(algorithm=Algorithm.RSAMD5),
     ),
     Scenario(
@@ -749,7 +762,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         SECURE,
-        diagnosis(Verdict.PARTIAL, 7, "stale-secondary.lab."),
+        diagnosis(Verdict.PARTIAL, 7, "stale-secondary.lab.", cause="SERVER_STALE_COPY"),
         build_stale_secondary,
     ),
     Scenario(
@@ -759,7 +772,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         SECURE,
-        diagnosis(Verdict.SECURE),
+        diagnosis(Verdict.SECURE, warnings=("RRSIG_EXPIRES_SOON",)),
         signed_scenario(window=lambda ctx: ctx.window(-12, 1.5)),
     ),
     Scenario(
@@ -769,7 +782,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "app",
         "A",
         outcome("SERVFAIL", False, unbound=7, kresd=7),
-        diagnosis(Verdict.BOGUS, 7, "cname-target.mirror."),
+        diagnosis(Verdict.BOGUS, 7, "cname-target.mirror.", cause="RRSIG_EXPIRED"),
         build_cname_into_broken,
     ),
     Scenario(
@@ -779,7 +792,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, unbound=9, kresd=6),
-        diagnosis(Verdict.BOGUS, 9, "brokentld."),
+        diagnosis(Verdict.BOGUS, 9, "brokentld.", cause="DS_DIGEST_MISMATCH"),
         build_healthy_under_broken_tld,
     ),
     Scenario(
@@ -799,7 +812,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "anything",
         "A",
         outcome("SERVFAIL", False, unbound=6, kresd=6),
-        diagnosis(Verdict.BOGUS, 12, "wildcard-no-proof.lab."),
+        diagnosis(Verdict.BOGUS, 12, "wildcard-no-proof.lab.", cause="WILDCARD_PROOF_MISSING"),
         build_wildcard(proof=False),
     ),
     Scenario(
@@ -809,7 +822,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False),
-        diagnosis(Verdict.UNREACHABLE, 22, "lame.lab."),
+        diagnosis(Verdict.UNREACHABLE, 22, "lame.lab.", cause="ZONE_UNREACHABLE"),
         build_lame,
     ),
     Scenario(
@@ -819,7 +832,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False),
-        diagnosis(Verdict.UNREACHABLE, 22, "refused.lab."),
+        diagnosis(Verdict.UNREACHABLE, 22, "refused.lab.", cause="ZONE_UNREACHABLE"),
         build_refused,
     ),
     Scenario(
@@ -829,7 +842,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         SECURE,
-        diagnosis(Verdict.SECURE),
+        diagnosis(Verdict.SECURE, warnings=("SERVER_UNRESPONSIVE",)),
         build_dead_second_ns,
     ),
 )

@@ -1,1 +1,1 @@
-"""TODO"""
+"""Renderers: pure functions of a report (text, JSON), no I/O."""

@@ -1,0 +1,690 @@
+"""Walk the chain of trust through a snapshot, zone by zone and server by server.
+
+For each zone on the path: is it reachable, what did the parent publish (DS, or a proof
+that there is none), does each server's DNSKEY RRset validate from that DS, do the
+servers agree; finally, does the answer itself (or its denial) validate with the keys
+each server serves. Every check runs isolated: one that crashes becomes a CHECK_CRASHED
+finding and the others still run (zonemaster's habit).
+"""
+
+from __future__ import annotations
+
+import enum
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import dns.dnssec
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdatatype
+import dns.rrset
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.DS import DS
+
+from dnssec_doctor.analysis import denial, keys, signatures
+from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.analysis.context import Evidence, Observation
+from dnssec_doctor.analysis.resolvers import ResolverView, assess_resolvers
+from dnssec_doctor.analysis.servers import check_servers
+from dnssec_doctor.model.finding import Finding, Severity
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.model.snapshot import Purpose
+
+T = TypeVar("T")
+Keys = tuple[DNSKEY, ...]
+
+
+class ChainState(enum.StrEnum):
+    SECURE = "secure"
+    INSECURE = "insecure"
+    BOGUS = "bogus"
+    PARTIAL = "partial"  # some servers serve data that validates, others do not
+    UNREACHABLE = "unreachable"
+    INDETERMINATE = "indeterminate"
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """One authoritative server of a zone, as the evidence tables show it."""
+
+    server: str
+    answered: bool
+    serial: int | None
+    dnskey_tags: tuple[int, ...]
+    newest_inception: int | None
+    earliest_expiration: int | None
+    state: ChainState
+
+
+@dataclass(frozen=True)
+class ZoneAssessment:
+    zone: str
+    parent: str | None
+    via: str
+    state: ChainState
+    servers: tuple[ServerView, ...]
+    ds_records: tuple[str, ...]
+    dnskey_records: tuple[str, ...]
+    ds_to_publish: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    ds_ttl: int | None = None  # the DS TTL at the parent (or its negative TTL if none)
+    dnskey_ttl: int | None = None
+    negative_ttl: int | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    rdtype: str
+    now: float
+    collected_at: float
+    zones: tuple[ZoneAssessment, ...]
+    state: ChainState  # of the answer to the question
+    resolvers: tuple[ResolverView, ...]
+    findings: tuple[Finding, ...]
+    answer_findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()
+
+
+def guarded(
+    check: str, subject: str, findings: list[Finding], run: Callable[..., T], *args: Any, **kw: Any
+) -> T | None:
+    """Run one check; a crash becomes a CHECK_CRASHED finding instead of an exception."""
+    try:
+        return run(*args, **kw)
+    except Exception as error:
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        location = f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+        findings.append(
+            make_finding(
+                "CHECK_CRASHED",
+                zone=None,
+                subject=subject,
+                check=check,
+                error=f"{type(error).__name__}: {error} ({location})",
+            )
+        )
+        return None
+
+
+def analyze_evidence(evidence: Evidence, options: AnalysisOptions) -> Analysis:
+    """The whole chain for the snapshot's question, judged at ``options.now``."""
+    crashes: list[Finding] = []
+    assessments: dict[str, ZoneAssessment] = {}
+    trusted: dict[str, dict[str, Keys]] = {}  # zone -> server -> keys that validated
+    for zone in evidence.zones:
+        cut = evidence.zone_cut(zone)
+        assert cut is not None
+        parent = assessments.get(cut.parent) if cut.parent else None
+        assessment = guarded(
+            "zone", zone, crashes, assess_zone, evidence, zone, parent, trusted, options
+        )
+        if assessment is None:
+            assessment = ZoneAssessment(
+                zone, cut.parent, cut.via, ChainState.INDETERMINATE, (), (), (), (), ()
+            )
+        assessments[zone] = assessment
+    answer_findings: list[Finding] = []
+    state = guarded(
+        "answer",
+        evidence.snapshot.name,
+        answer_findings,
+        assess_answer,
+        evidence,
+        assessments,
+        trusted,
+        options,
+        answer_findings,
+    )
+    resolvers = tuple(assess_resolvers(evidence))
+    everything = [f for a in assessments.values() for f in a.findings]
+    everything += crashes + answer_findings + [f for r in resolvers for f in r.findings]
+    everything += _note_findings(evidence.snapshot.notes)
+    return Analysis(
+        name=evidence.snapshot.name,
+        rdtype=evidence.snapshot.rdtype,
+        now=options.now,
+        collected_at=evidence.snapshot.collected_at,
+        zones=tuple(assessments.values()),
+        state=state or ChainState.INDETERMINATE,
+        resolvers=resolvers,
+        findings=tuple(merge_findings(everything)),
+        answer_findings=tuple(merge_findings(answer_findings)),
+        notes=evidence.snapshot.notes,
+    )
+
+
+def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (code, zone, summary), with the servers that showed it joined;
+    worst first."""
+    merged: dict[tuple[str, str | None, str], Finding] = {}
+    for finding in findings:
+        key = (finding.code, finding.zone, finding.summary)
+        old = merged.get(key)
+        if old is None:
+            merged[key] = finding
+        else:
+            merged[key] = replace(
+                old,
+                servers=tuple(dict.fromkeys(old.servers + finding.servers)),
+                records=tuple(dict.fromkeys(old.records + finding.records)),
+            )
+    return sorted(merged.values(), key=lambda f: -f.severity)
+
+
+def _note_findings(notes: Sequence[str]) -> list[Finding]:
+    skipped = [n for n in notes if n.lower().startswith("ipv6 skipped")]
+    if not skipped:
+        return []
+    return [make_finding("IPV6_SKIPPED", zone=None, subject="IPv6", count=len(skipped))]
+
+
+# --- one zone ---------------------------------------------------------------------------
+
+
+def assess_zone(
+    evidence: Evidence,
+    zone: str,
+    parent: ZoneAssessment | None,
+    trusted: dict[str, dict[str, Keys]],
+    options: AnalysisOptions,
+) -> ZoneAssessment:
+    cut = evidence.zone_cut(zone)
+    assert cut is not None
+    origin = dns.name.from_text(zone)
+    findings: list[Finding] = []
+    findings += guarded("servers", zone, findings, check_servers, evidence, zone) or []
+    ds_obs = [o for o in evidence.authoritative(zone, Purpose.DS) if _usable(o)]
+    ds_rrset = next((r for o in ds_obs if (r := o.rrset(origin, dns.rdatatype.DS))), None)
+    ds_records = _records(ds_rrset)
+    usable = [o for o in evidence.authoritative(zone) if _usable(o) and o.authoritative]
+    if not usable:
+        findings.append(make_finding("ZONE_UNREACHABLE", zone=zone, subject=zone))
+        views = _server_views(evidence, zone, {})
+        return ZoneAssessment(
+            zone,
+            cut.parent,
+            cut.via,
+            ChainState.UNREACHABLE,
+            views,
+            ds_records,
+            (),
+            (),
+            tuple(findings),
+        )
+
+    parent_state = parent.state if parent is not None else None
+    insecure_above = parent_state is ChainState.INSECURE
+    if cut.parent is not None and not insecure_above:
+        parent_keys = _any_keys(trusted.get(cut.parent, {}))
+        findings += _check_parent_side(origin, cut.parent, ds_obs, parent_keys, options)
+
+    signed = zone_has_signatures(evidence, zone)
+    per_server: dict[str, ChainState] = {}
+    server_keys: dict[str, Keys] = {}
+    links: list[keys.ZoneLink] = []
+    for observation in evidence.authoritative(zone, Purpose.DNSKEY):
+        if not (_usable(observation) and observation.authoritative):
+            continue
+        dnskey_rrset = observation.rrset(origin, dns.rdatatype.DNSKEY)
+        dnskey_sigs = observation.signatures(origin, dns.rdatatype.DNSKEY)
+        servers = (observation.server,)
+        if cut.parent is None:
+            link = guarded(
+                "trust-anchor",
+                zone,
+                findings,
+                keys.check_trust_anchor,
+                _trust_anchors(evidence),
+                dnskey_rrset,
+                dnskey_sigs,
+                options,
+                servers,
+            )
+        else:
+            link = guarded(
+                "zone-link",
+                zone,
+                findings,
+                keys.check_zone_link,
+                origin,
+                None if insecure_above else ds_rrset,
+                dnskey_rrset,
+                dnskey_sigs,
+                options,
+                zone_has_signatures=signed,
+                servers=servers,
+            )
+        if link is None:
+            per_server[observation.server] = ChainState.INDETERMINATE
+            continue
+        links.append(link)
+        findings += link.findings
+        per_server[observation.server] = (
+            ChainState.INSECURE if insecure_above else ChainState(link.state.value)
+        )
+        server_keys[observation.server] = link.trusted_keys
+    trusted[zone] = server_keys
+
+    for observation in _signed_answers(evidence, zone):
+        keyset = server_keys.get(observation.server)
+        if not keyset:
+            continue
+        found = _check_message_signatures(observation, origin, keyset, options, findings)
+        if any(f.severity >= Severity.ERROR for f in found):
+            per_server[observation.server] = ChainState.BOGUS
+    for observation in evidence.authoritative(zone, Purpose.DENIAL):
+        if observation.message is None or not server_keys.get(observation.server):
+            continue
+        qname = dns.name.from_text(observation.exchange.qname)
+        qtype = dns.rdatatype.from_text(observation.exchange.qtype)
+        proof = guarded(
+            "denial",
+            str(qname),
+            findings,
+            denial.check_denial,
+            observation.message,
+            qname,
+            qtype,
+            origin,
+            options,
+            servers=(observation.server,),
+        )
+        if proof is not None:
+            findings += proof.findings
+    findings += guarded("cds", zone, findings, _check_cds, evidence, zone, origin, ds_rrset) or []
+
+    state = _combine(per_server.values(), parent_state)
+    views = _server_views(evidence, zone, per_server)
+    if state is ChainState.PARTIAL:
+        findings += _stale_copies(zone, views)
+    dnskey_rrset = next(
+        (
+            r
+            for o in evidence.authoritative(zone, Purpose.DNSKEY)
+            if (r := o.rrset(origin, dns.rdatatype.DNSKEY))
+        ),
+        None,
+    )
+    publish = next((p for link in links if (p := keys.ds_to_publish(origin, link))), [])
+    return ZoneAssessment(
+        zone=zone,
+        parent=cut.parent,
+        via=cut.via,
+        state=state,
+        servers=views,
+        ds_records=ds_records,
+        dnskey_records=_records(dnskey_rrset),
+        ds_to_publish=tuple(f"{zone} IN DS {ds}" for ds in publish),
+        findings=tuple(findings),
+        ds_ttl=ds_rrset.ttl if ds_rrset is not None else _negative_ttl(ds_obs),
+        dnskey_ttl=dnskey_rrset.ttl if dnskey_rrset is not None else None,
+        negative_ttl=_negative_ttl(list(evidence.authoritative(zone, Purpose.DENIAL))),
+    )
+
+
+def _check_parent_side(
+    origin: dns.name.Name,
+    parent: str,
+    ds_obs: list[Observation],
+    parent_keys: Keys,
+    options: AnalysisOptions,
+) -> list[Finding]:
+    """The DS RRset must validate with the parent's keys; its absence must be proven."""
+    findings: list[Finding] = []
+    parent_origin = dns.name.from_text(parent)
+    zone = origin.to_text()
+    for observation in ds_obs:
+        servers = (observation.server,)
+        rrset = observation.rrset(origin, dns.rdatatype.DS)
+        if rrset is not None and parent_keys:
+            findings += (
+                guarded(
+                    "ds-signatures",
+                    f"{zone}/DS",
+                    findings,
+                    signatures.check_rrset_signatures,
+                    rrset,
+                    observation.signatures(origin, dns.rdatatype.DS),
+                    parent_origin,
+                    parent_keys,
+                    options,
+                    servers=servers,
+                )
+                or []
+            )
+        elif rrset is None and parent_keys and observation.message is not None:
+            proof = guarded(
+                "ds-denial",
+                f"{zone}/DS",
+                findings,
+                denial.check_ds_denial,
+                observation.message,
+                parent_origin,
+                origin,
+                options,
+                servers,
+            )
+            findings += proof.findings if proof is not None else []
+    sets = {frozenset(o.rrset(origin, dns.rdatatype.DS) or ()) for o in ds_obs}
+    if len(sets) > 1:
+        findings.append(
+            make_finding(
+                "DS_PARENT_INCONSISTENT",
+                zone=zone,
+                subject=f"{zone}/DS",
+                servers=tuple(o.server for o in ds_obs),
+            )
+        )
+    return findings
+
+
+def _signed_answers(evidence: Evidence, zone: str) -> Iterable[Observation]:
+    """The apex RRsets (SOA, NS, CDS, CDNSKEY) each server gave; the DNSKEY RRset is
+    judged by the zone link itself."""
+    for observation in evidence.authoritative(
+        zone, Purpose.SOA, Purpose.NS, Purpose.CDS, Purpose.CDNSKEY
+    ):
+        if observation.message is not None and observation.authoritative:
+            yield observation
+
+
+def _check_message_signatures(
+    observation: Observation,
+    origin: dns.name.Name,
+    keyset: Keys,
+    options: AnalysisOptions,
+    findings: list[Finding],
+    *,
+    sections: Sequence[str] = ("answer",),
+    types: frozenset[dns.rdatatype.RdataType] | None = None,
+) -> list[Finding]:
+    """Judge the signatures of every in-zone RRset of the given sections."""
+    message = observation.message
+    assert message is not None
+    found: list[Finding] = []
+    for section in sections:
+        for rrset in getattr(message, section):
+            if rrset.rdtype == dns.rdatatype.RRSIG or not rrset.name.is_subdomain(origin):
+                continue
+            if rrset.rdtype == dns.rdatatype.DNSKEY or (types and rrset.rdtype not in types):
+                continue
+            result = guarded(
+                "signatures",
+                f"{rrset.name}/{dns.rdatatype.to_text(rrset.rdtype)}",
+                findings,
+                signatures.check_rrset_signatures,
+                rrset,
+                observation.signatures(rrset.name, rrset.rdtype, section=section),
+                origin,
+                keyset,
+                options,
+                servers=(observation.server,),
+            )
+            found += result or []
+    findings += found
+    return found
+
+
+def _stale_copies(zone: str, views: Sequence[ServerView]) -> list[Finding]:
+    newest = max((v.serial or 0) for v in views)
+    return [
+        make_finding(
+            "SERVER_STALE_COPY",
+            zone=zone,
+            subject=view.server,
+            servers=(view.server,),
+            server=view.server,
+            serial=view.serial,
+            newest=newest,
+        )
+        for view in views
+        if view.state is ChainState.BOGUS
+    ]
+
+
+def _combine(states: Iterable[ChainState], parent_state: ChainState | None) -> ChainState:
+    """A zone's (or an answer's) state from its servers' states, below its parent's."""
+    if parent_state is not None and parent_state in (
+        ChainState.BOGUS,
+        ChainState.UNREACHABLE,
+        ChainState.INDETERMINATE,
+    ):
+        return parent_state
+    if parent_state is ChainState.INSECURE:
+        return ChainState.INSECURE
+    seen = set(states)
+    if not seen:
+        return ChainState.UNREACHABLE
+    if ChainState.BOGUS in seen:
+        return ChainState.PARTIAL if ChainState.SECURE in seen else ChainState.BOGUS
+    for state in (ChainState.INDETERMINATE, ChainState.INSECURE, ChainState.PARTIAL):
+        if state in seen:
+            return state
+    return ChainState.SECURE
+
+
+# --- the answer ---------------------------------------------------------------------------
+
+
+def assess_answer(
+    evidence: Evidence,
+    assessments: dict[str, ZoneAssessment],
+    trusted: dict[str, dict[str, Keys]],
+    options: AnalysisOptions,
+    findings: list[Finding],
+) -> ChainState:
+    """The state of the final answer: for each name in the CNAME chain, the state of the
+    zone holding it, then the answer's own signatures or denial on each server."""
+    targets = evidence.snapshot.targets or ((evidence.snapshot.name, evidence.snapshot.rdtype),)
+    states: list[ChainState] = []
+    for qname_text, qtype_text in targets:
+        qname = dns.name.from_text(qname_text)
+        qtype = dns.rdatatype.from_text(qtype_text)
+        zone = _zone_of(qname, assessments)
+        if zone is None:
+            states.append(ChainState.INDETERMINATE)
+            continue
+        assessment = assessments[zone]
+        per_server: dict[str, ChainState] = {}
+        if assessment.state in (ChainState.SECURE, ChainState.PARTIAL):
+            for observation in evidence.authoritative(zone, Purpose.ANSWER, qname=qname_text):
+                keyset = trusted.get(zone, {}).get(observation.server)
+                if observation.message is None or not observation.authoritative or not keyset:
+                    continue
+                per_server[observation.server] = _answer_on_server(
+                    observation, qname, qtype, dns.name.from_text(zone), keyset, options, findings
+                )
+        state = assessment.state
+        if per_server:
+            answer = _combine(per_server.values(), None)
+            if answer is ChainState.INSECURE:
+                state = ChainState.INSECURE
+            elif answer is ChainState.BOGUS:
+                state = ChainState.BOGUS if state is ChainState.SECURE else ChainState.PARTIAL
+            elif answer is ChainState.PARTIAL:
+                state = ChainState.PARTIAL
+        states.append(state)
+    for worst in (
+        ChainState.UNREACHABLE,
+        ChainState.BOGUS,
+        ChainState.PARTIAL,
+        ChainState.INDETERMINATE,
+        ChainState.INSECURE,
+    ):
+        if worst in states:
+            return worst
+    return ChainState.SECURE
+
+
+def _answer_on_server(
+    observation: Observation,
+    qname: dns.name.Name,
+    qtype: dns.rdatatype.RdataType,
+    zone: dns.name.Name,
+    keyset: Keys,
+    options: AnalysisOptions,
+    findings: list[Finding],
+) -> ChainState:
+    message = observation.message
+    assert message is not None
+    found = _check_message_signatures(observation, zone, keyset, options, findings)
+    kind = denial.classify_response(message, qname, qtype, zone)
+    if kind is not denial.ResponseKind.ANSWER:
+        denial_types = frozenset({dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.SOA})
+        found += _check_message_signatures(
+            observation,
+            zone,
+            keyset,
+            options,
+            findings,
+            sections=("authority",),
+            types=denial_types,
+        )
+        proof = guarded(
+            "denial",
+            str(qname),
+            findings,
+            denial.check_denial,
+            message,
+            qname,
+            qtype,
+            zone,
+            options,
+            servers=(observation.server,),
+        )
+        if proof is not None:
+            findings += proof.findings
+            found += proof.findings
+            if proof.status is denial.ProofStatus.INSECURE_ITERATIONS:
+                return ChainState.INSECURE
+            if proof.status is denial.ProofStatus.OPT_OUT:
+                return ChainState.INSECURE
+    return (
+        ChainState.BOGUS if any(f.severity >= Severity.ERROR for f in found) else ChainState.SECURE
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def zone_has_signatures(evidence: Evidence, zone: str) -> bool:
+    """Does any server of the zone serve a DNSKEY or an RRSIG for zone data?"""
+    origin = dns.name.from_text(zone)
+    for observation in evidence.authoritative(zone):
+        message = observation.message
+        if message is None or not observation.authoritative:
+            continue
+        for rrset in (*message.answer, *message.authority):
+            if rrset.rdtype in (
+                dns.rdatatype.RRSIG,
+                dns.rdatatype.DNSKEY,
+            ) and rrset.name.is_subdomain(origin):
+                return True
+    return False
+
+
+def _records(rrset: dns.rrset.RRset | None) -> tuple[str, ...]:
+    return tuple(rrset.to_text().splitlines()) if rrset is not None else ()
+
+
+def _usable(observation: Observation) -> bool:
+    message = observation.message
+    return message is not None and message.rcode() in (0, 3)  # NOERROR, NXDOMAIN
+
+
+def _any_keys(server_keys: dict[str, Keys]) -> Keys:
+    """The parent's keys, from any server whose DNSKEY RRset validated."""
+    return next((k for k in server_keys.values() if k), ())
+
+
+def _trust_anchors(evidence: Evidence) -> list[DS | DNSKEY]:
+    anchors: list[DS | DNSKEY] = []
+    for line in evidence.snapshot.trust_anchors:
+        fields = line.split()
+        for index, token in enumerate(fields):
+            if token.upper() in ("DS", "DNSKEY") and index > 0:
+                try:
+                    rdata = dns.rdata.from_text("IN", token.upper(), " ".join(fields[index + 1 :]))
+                except dns.exception.DNSException:
+                    break
+                if isinstance(rdata, DS | DNSKEY):
+                    anchors.append(rdata)
+                break
+    return anchors
+
+
+def _zone_of(qname: dns.name.Name, assessments: dict[str, ZoneAssessment]) -> str | None:
+    """The deepest zone on the path that holds ``qname``."""
+    holders = [z for z in assessments if qname.is_subdomain(dns.name.from_text(z))]
+    return max(holders, key=lambda z: len(dns.name.from_text(z)), default=None)
+
+
+def _negative_ttl(observations: list[Observation]) -> int | None:
+    for observation in observations:
+        message = observation.message
+        if message is None:
+            continue
+        for rrset in message.authority:
+            if rrset.rdtype == dns.rdatatype.SOA:
+                return min(int(rrset.ttl), int(rrset[0].minimum))
+    return None
+
+
+def _check_cds(
+    evidence: Evidence, zone: str, origin: dns.name.Name, ds_rrset: dns.rrset.RRset | None
+) -> list[Finding]:
+    def first(purpose: Purpose, rdtype: dns.rdatatype.RdataType) -> dns.rrset.RRset | None:
+        return next(
+            (r for o in evidence.authoritative(zone, purpose) if (r := o.rrset(origin, rdtype))),
+            None,
+        )
+
+    cds = first(Purpose.CDS, dns.rdatatype.CDS)
+    cdnskey = first(Purpose.CDNSKEY, dns.rdatatype.CDNSKEY)
+    if cds is None and cdnskey is None:
+        return []
+    return keys.check_cds(origin, ds_rrset, cds, cdnskey)
+
+
+def _server_views(
+    evidence: Evidence, zone: str, per_server: dict[str, ChainState]
+) -> tuple[ServerView, ...]:
+    origin = dns.name.from_text(zone)
+    by_server: dict[str, list[Observation]] = {}
+    for observation in evidence.authoritative(zone):
+        by_server.setdefault(observation.server, []).append(observation)
+    views = []
+    for label, observations in by_server.items():
+        serial = next(
+            (soa[0].serial for o in observations if (soa := o.rrset(origin, dns.rdatatype.SOA))),
+            None,
+        )
+        dnskeys = next(
+            (k for o in observations if (k := o.rrset(origin, dns.rdatatype.DNSKEY))), None
+        )
+        sigs = [
+            sig
+            for o in observations
+            if o.message is not None
+            for rrset in o.message.answer
+            if rrset.rdtype == dns.rdatatype.RRSIG
+            for sig in rrset
+        ]
+        answered = any(o.message is not None for o in observations)
+        fallback = ChainState.INDETERMINATE if answered else ChainState.UNREACHABLE
+        views.append(
+            ServerView(
+                server=label,
+                answered=answered,
+                serial=serial,
+                dnskey_tags=tuple(sorted(dns.dnssec.key_id(k) for k in dnskeys)) if dnskeys else (),
+                newest_inception=max((s.inception for s in sigs), default=None),
+                earliest_expiration=min((s.expiration for s in sigs), default=None),
+                state=per_server.get(label, fallback),
+            )
+        )
+    return tuple(views)

@@ -1,0 +1,366 @@
+"""The diagnosis commands: check, probe, analyze, codes, explain.
+
+``check`` = ``probe`` + ``analyze``; each stage also runs alone, and ``analyze`` of a
+probe's snapshot gives the same result as ``check`` at the snapshot's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import dns.exception
+import dns.name
+import dns.rdatatype
+
+from dnssec_doctor.analysis.codes import CODES, UnknownCode, lookup
+from dnssec_doctor.diagnosis.report import Report, build_report
+from dnssec_doctor.errors import ExitCode, UsageError
+from dnssec_doctor.lab.profile import LabProfile, lab_directory, load_profile
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.model.snapshot import Snapshot, SnapshotError, load_snapshot
+from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.probe.settings import (
+    AddressPolicy,
+    ProbeSettings,
+    read_root_hints,
+    read_trust_anchors,
+)
+from dnssec_doctor.render.json import render_json
+from dnssec_doctor.render.text import render_text
+
+PUBLIC_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
+REFUSED_TYPES = {"AXFR", "IXFR", "OPT", "TSIG", "TKEY", "ANY", "MAILA", "MAILB"}
+
+
+def add_check_commands(commands: Any) -> None:
+    check = commands.add_parser(
+        "check",
+        help="diagnose NAME: the broken link, who fixes what, in which order",
+        description="Probe the chain of trust from the root to NAME and every resolver, then "
+        "diagnose: verdict, cause, evidence, recovery plan.",
+    )
+    _probe_arguments(check)
+    _output_arguments(check)
+    check.add_argument(
+        "-o", "--snapshot", type=Path, help="also write the probe's snapshot to this file"
+    )
+
+    probe = commands.add_parser(
+        "probe", help="collect only: write the snapshot of NAME for later analysis"
+    )
+    _probe_arguments(probe)
+    probe.add_argument("-o", "--output", type=Path, required=True, help="snapshot file (JSON)")
+
+    analyze = commands.add_parser("analyze", help="diagnose a snapshot offline")
+    analyze.add_argument("snapshot", type=Path, help="a snapshot written by probe or check -o")
+    _output_arguments(analyze)
+
+    codes = commands.add_parser("codes", help="list every finding code")
+    codes.add_argument("--json", action="store_true")
+
+    explain = commands.add_parser("explain", help="explain one finding code")
+    explain.add_argument("code")
+
+
+def _probe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="the domain name to diagnose")
+    parser.add_argument("type", nargs="?", default="A", help="the record type (default A)")
+    parser.add_argument(
+        "--resolver",
+        action="append",
+        default=None,
+        metavar="ADDR",
+        help="a resolver to ask (repeatable; default: the system's and 1.1.1.1, 8.8.8.8, 9.9.9.9)",
+    )
+    parser.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
+    parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
+    parser.add_argument(
+        "--trust-anchor", type=Path, help="DS or DNSKEY records of the root in zone-file form"
+    )
+    parser.add_argument(
+        "--lab",
+        action="store_true",
+        help="use the running lab's root hints, trust anchor and resolvers (and ask only loopback)",
+    )
+    parser.add_argument("--lab-dir", type=Path, help="the lab directory (with --lab)")
+    parser.add_argument(
+        "--timeout", type=float, default=2.0, metavar="SECONDS", help="per query (default 2)"
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=20.0, metavar="SECONDS", help="whole probe (default 20)"
+    )
+
+
+def _output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="the JSON report")
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        help="judge signature windows at another moment: ISO 8601, @EPOCH, or +3d / -12h",
+    )
+    parser.add_argument("--log", action="store_true", help="print every query (incident log)")
+    parser.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour the report"
+    )
+
+
+# --- input parsing --------------------------------------------------------------------------
+
+
+def parse_name(text: str) -> str:
+    try:
+        name = dns.name.from_text(text)
+    except dns.name.LabelTooLong:
+        raise UsageError(f"invalid name {text!r}: a label is longer than 63 octets") from None
+    except dns.name.NameTooLong:
+        raise UsageError(f"invalid name {text!r}: longer than 255 octets") from None
+    except dns.exception.DNSException as error:
+        raise UsageError(f"invalid name {text!r}: {error}") from None
+    return name.to_text()
+
+
+def parse_type(text: str) -> str:
+    try:
+        rdtype = dns.rdatatype.from_text(text)
+    except (dns.rdatatype.UnknownRdatatype, ValueError):
+        raise UsageError(
+            f"unknown record type {text!r}", hint="for example A, AAAA, MX, TXT"
+        ) from None
+    name = dns.rdatatype.to_text(rdtype)
+    if name in REFUSED_TYPES:
+        raise UsageError(f"{name} is not a type dnssec-doctor can check")
+    return name
+
+
+_RELATIVE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_at(text: str | None, reference: float) -> float:
+    """--at: ISO 8601, @EPOCH, or a shift like +3d relative to ``reference``."""
+    if text is None:
+        return reference
+    text = text.strip()
+    if text.startswith("@"):
+        try:
+            return float(text[1:])
+        except ValueError:
+            raise UsageError(f"invalid --at {text!r}: @ must be followed by seconds") from None
+    match = _RELATIVE.match(text)
+    if match:
+        return reference + float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"invalid --at {text!r}", hint="use 2026-12-01T00:00:00Z, @1795000000 or +3d"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
+
+
+def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[str]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return []
+    return [
+        line.split()[1] for line in lines if line.startswith("nameserver") and len(line.split()) > 1
+    ]
+
+
+def _data_file(name: str) -> Path:
+    return Path(str(resources.files("dnssec_doctor") / "data" / name))
+
+
+def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
+    """Probe settings for the running lab: its root, its anchor, its validating resolvers,
+    and loopback only, so nothing can leave 127.0.0.0/8."""
+    settings = ProbeSettings(
+        root_hints=read_root_hints(profile.root_hints),
+        trust_anchors=read_trust_anchors(profile.trust_anchor_ds),
+        resolvers=tuple(r.address for r in profile.validating_resolvers),
+        address_policy=AddressPolicy.LOOPBACK_ONLY,
+    )
+    return dataclasses.replace(settings, **overrides)
+
+
+def probe_settings(args: argparse.Namespace) -> ProbeSettings:
+    """The probe's inputs from the command line (or the lab profile with --lab)."""
+    if args.lab:
+        profile = load_profile(lab_directory(args.lab_dir))
+        root_hints = args.root_hints or profile.root_hints
+        anchor = args.trust_anchor or profile.trust_anchor_ds
+        resolvers = args.resolver or [r.address for r in profile.validating_resolvers]
+        policy = AddressPolicy.LOOPBACK_ONLY
+    else:
+        root_hints = args.root_hints or _data_file("named.root")
+        anchor = args.trust_anchor or _data_file("root-anchors.ds")
+        resolvers = args.resolver or list(dict.fromkeys([*system_resolvers(), *PUBLIC_RESOLVERS]))
+        policy = AddressPolicy.ANY
+    if args.no_resolvers:
+        resolvers = []
+    if not args.timeout > 0 or not args.deadline > 0:
+        raise UsageError("--timeout and --deadline must be positive")
+    return ProbeSettings(
+        root_hints=tuple(read_root_hints(Path(root_hints))),
+        trust_anchors=tuple(read_trust_anchors(Path(anchor))),
+        resolvers=tuple(resolvers),
+        timeout=args.timeout,
+        deadline=args.deadline,
+        address_policy=policy,
+    )
+
+
+def _snapshot_of(args: argparse.Namespace) -> Snapshot:
+    name = parse_name(args.name)
+    rdtype = parse_type(args.type)
+    settings = probe_settings(args)
+    return collect(name, rdtype, settings)
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _emit(report: Report, args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps(render_json(report), indent=2))
+    else:
+        sys.stdout.write(render_text(report, colour=_colour(args), log=args.log))
+    return report.diagnosis.exit_code
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def run_check(args: argparse.Namespace) -> int:
+    name = parse_name(args.name)
+    parse_type(args.type)
+    started = time.monotonic()
+    if not args.json and sys.stderr.isatty():
+        print(f"probing {name} ...", file=sys.stderr, end="\r")
+    snapshot = _snapshot_of(args)
+    if args.snapshot:
+        _write(args.snapshot, snapshot.dumps())
+    report = build_report(snapshot, AnalysisOptions(now=parse_at(args.at, snapshot.finished_at)))
+    if not args.json and sys.stderr.isatty():
+        print(" " * 40, file=sys.stderr, end="\r")
+    del started
+    return _emit(report, args)
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    snapshot = _snapshot_of(args)
+    _write(args.output, snapshot.dumps())
+    answered = sum(1 for e in snapshot.exchanges if e.response is not None)
+    print(
+        f"{len(snapshot.exchanges)} queries ({answered} answered) in "
+        f"{snapshot.finished_at - snapshot.collected_at:.2f} s; snapshot written to {args.output}"
+    )
+    return int(ExitCode.OK)
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"{path} is not JSON: {error}") from None
+    try:
+        return load_snapshot(data)
+    except SnapshotError as error:
+        raise UsageError(f"{path}: {error}") from None
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    snapshot = read_snapshot(args.snapshot)
+    report = build_report(snapshot, AnalysisOptions(now=parse_at(args.at, snapshot.finished_at)))
+    return _emit(report, args)
+
+
+def run_codes(args: argparse.Namespace) -> int:
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "code": c.code,
+                        "family": c.family.value,
+                        "severity": c.severity.label,
+                        "ede": c.ede,
+                        "status": c.status.value,
+                        "summary": c.summary,
+                    }
+                    for c in CODES.values()
+                ],
+                indent=2,
+            )
+        )
+        return int(ExitCode.OK)
+    for code in CODES.values():
+        ede = f"EDE {code.ede}" if code.ede is not None else ""
+        print(f"{code.code:<32} {code.family.value:<11} {code.severity.label:<8} {ede}")
+    return int(ExitCode.OK)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    try:
+        code = lookup(args.code.upper())
+    except UnknownCode:
+        raise UsageError(
+            f"unknown code {args.code!r}", hint="dnssec-doctor codes lists them"
+        ) from None
+    ede = f" — a validator attaches EDE {code.ede}" if code.ede is not None else ""
+    sections = [
+        f"{code.code} ({code.family.value}, {code.severity.label}{ede})",
+        f"  {code.summary}",
+        "",
+        "What it means",
+        f"  {code.meaning}",
+        "Why validation breaks",
+        f"  {code.why}",
+        "How to fix it",
+        f"  {code.fix}",
+        "Recovery risk",
+        f"  {code.risk}",
+    ]
+    if code.references:
+        sections += ["References", "  " + ", ".join(code.references)]
+    print("\n".join(sections))
+    return int(ExitCode.OK)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+
+
+CHECK_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": run_check,
+    "probe": run_probe,
+    "analyze": run_analyze,
+    "codes": run_codes,
+    "explain": run_explain,
+}

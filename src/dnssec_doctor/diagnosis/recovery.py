@@ -1,0 +1,287 @@
+"""The recovery plan: who does what, in which order, how long to wait between steps.
+
+The order is BRIEF.md's safe order. Waits come from the TTLs the probe observed: a DS
+change reaches resolvers only when the DS they cached expires; re-signed data replaces
+a cached failure once the resolver's failure cache lets go (RFC 9520 caps it at five
+minutes). The dangerous order — turning signing off while a DS remains — is never
+advised, and is named whenever the observed state is heading there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dnssec_doctor.analysis.chain import Analysis, ZoneAssessment
+from dnssec_doctor.model.diagnosis import Actor, RecoveryStep
+from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.model.verdict import Verdict
+
+FAILURE_CACHE = 300  # RFC 9520 §3.2: resolvers cache a validation failure up to 5 minutes
+NEVER_DISABLE = (
+    "Do not turn DNSSEC signing off while a DS for the zone remains at the parent: "
+    "validators would then hold proof that the zone must be signed and find no valid "
+    "signed data, and the whole zone would fail."
+)
+
+
+def _ds_actor(zone: ZoneAssessment) -> tuple[Actor, str]:
+    """Who changes the DS: the registrar for a registered domain; for a TLD, the root."""
+    parent = zone.parent or "the trust anchor"
+    if zone.parent in (None, "."):
+        return Actor.PARENT_OPERATOR, f"the operator of the parent zone {parent}"
+    return Actor.REGISTRAR, f"the registrar (the DS lives in the parent zone {parent})"
+
+
+def _ds_wait(zone: ZoneAssessment) -> int:
+    return (zone.ds_ttl or 3600) + FAILURE_CACHE
+
+
+def plan_recovery(
+    analysis: Analysis,
+    verdict: Verdict,
+    zone: ZoneAssessment | None,
+    causes: Sequence[Finding],
+) -> tuple[RecoveryStep, ...]:
+    if zone is None or not causes:
+        return _healthy_steps(analysis)
+    code = causes[0].code
+    steps: list[RecoveryStep] = []
+    actor, who = _ds_actor(zone)
+    publish = zone.ds_to_publish
+    verify = RecoveryStep(
+        f"Re-run dnssec-doctor check {analysis.name} {analysis.rdtype} and confirm the verdict "
+        "is secure from every server and every resolver.",
+        Actor.YOU,
+        0,
+    )
+    if code in ("DS_DIGEST_MISMATCH", "DS_NO_MATCHING_KEY", "DS_ALGORITHM_MISMATCH"):
+        wrong = tuple(r for r in zone.ds_records if not _matches_any(r, publish))
+        if publish:
+            steps.append(
+                RecoveryStep(
+                    f"At {who}: publish the DS of the zone's live KSK for {zone.zone}.",
+                    actor,
+                    0,
+                    publish,
+                    "This DS matches the key that signs the zone's DNSKEY RRset now.",
+                )
+            )
+        if wrong:
+            steps.append(
+                RecoveryStep(
+                    f"At {who}: remove the DS that matches no key of {zone.zone} (in the same "
+                    "change as the new DS).",
+                    actor,
+                    _ds_wait(zone),
+                    wrong,
+                    "Keep only DS records that match active keys.",
+                )
+            )
+        if code == "DS_NO_MATCHING_KEY":
+            steps.append(
+                RecoveryStep(
+                    "Alternatively (DNS operator): publish the retired key again in the "
+                    "DNSKEY RRset and sign with it, so that the existing DS matches.",
+                    Actor.DNS_OPERATOR,
+                    0,
+                )
+            )
+        steps.append(_wait_ds(zone))
+    elif code == "DS_FOR_UNSIGNED_ZONE":
+        steps += [
+            RecoveryStep(
+                f"Emergency: at {who}, remove the DS of {zone.zone}. A rollback, not a fix: the "
+                "zone will be unsigned, but it resolves again once resolvers' cached DS expires.",
+                actor,
+                _ds_wait(zone),
+                zone.ds_records,
+                NEVER_DISABLE,
+            ),
+            RecoveryStep(
+                "Or instead (DNS operator): turn signing back on with the key the DS names, and "
+                "keep the DS.",
+                Actor.DNS_OPERATOR,
+                FAILURE_CACHE,
+            ),
+        ]
+    elif code == "DNSKEY_MISSING":
+        steps += [
+            RecoveryStep(
+                f"DNS operator: publish the DNSKEY RRset of {zone.zone} again, with the KSK that "
+                "the DS names, signed by it.",
+                Actor.DNS_OPERATOR,
+                FAILURE_CACHE,
+                (),
+                NEVER_DISABLE,
+            ),
+            RecoveryStep(
+                f"Emergency, if the keys are lost: at {who}, remove the DS of {zone.zone} (a "
+                "rollback: the zone becomes unsigned).",
+                actor,
+                _ds_wait(zone),
+                zone.ds_records,
+            ),
+        ]
+    elif code == "ZONE_UNREACHABLE":
+        steps += [
+            RecoveryStep(
+                f"Not a DNSSEC fault: bring back at least one server of {zone.zone}, or fix the NS "
+                f"records and glue at {who} so they point at servers that serve the zone.",
+                Actor.DNS_OPERATOR,
+                0,
+                (),
+                "Do not change anything DNSSEC-related: it is not the failing layer.",
+            )
+        ]
+    elif code == "SERVER_STALE_COPY":
+        stale = ", ".join(s for f in causes if f.code == "SERVER_STALE_COPY" for s in f.servers)
+        steps += [
+            RecoveryStep(
+                f"DNS operator: repair zone transfers to {stale} (or take it out of the NS set) so "
+                "it serves the current, freshly signed copy.",
+                Actor.DNS_OPERATOR,
+                FAILURE_CACHE,
+            )
+        ]
+    elif code in (
+        "RRSIG_EXPIRED",
+        "RRSIG_NOT_YET_VALID",
+        "DNSKEY_NOT_SIGNED_BY_DS_KEY",
+        "RRSIG_NO_MATCHING_KEY",
+        "RRSIG_BAD_SIGNATURE",
+        "RRSIG_SIGNER_MISMATCH",
+        "RRSIG_LABELS_INVALID",
+        "RRSIG_MISSING",
+        "DENIAL_PROOF_MISSING",
+        "NXDOMAIN_PROOF_INVALID",
+        "NODATA_PROOF_INVALID",
+        "WILDCARD_PROOF_MISSING",
+    ):
+        what = {
+            "RRSIG_EXPIRED": "restore the signing pipeline and re-sign the zone now",
+            "RRSIG_NOT_YET_VALID": (
+                "fix the signer's clock and re-sign with an inception in the past"
+            ),
+            "DNSKEY_NOT_SIGNED_BY_DS_KEY": "sign the DNSKEY RRset with the KSK the DS names",
+            "RRSIG_NO_MATCHING_KEY": (
+                "publish the key that made the signatures again, or re-sign with a published key"
+            ),
+        }.get(code, "re-sign the zone (complete signatures and NSEC/NSEC3 chain)")
+        steps += [
+            RecoveryStep(
+                f"DNS operator of {zone.zone}: {what}; publish the result on every server.",
+                Actor.DNS_OPERATOR,
+                FAILURE_CACHE,
+                (),
+                NEVER_DISABLE,
+            ),
+            RecoveryStep(
+                f"Emergency only, if signing cannot be fixed now: at {who}, remove the DS of "
+                f"{zone.zone}; wait for it to expire from caches before turning signing off.",
+                actor,
+                _ds_wait(zone),
+                zone.ds_records,
+                "A rollback, not a fix: it ends the outage once the parent has propagated.",
+            ),
+        ]
+    elif code == "DNSKEY_ALGORITHM_UNSUPPORTED":
+        steps.append(
+            RecoveryStep(
+                f"DNS operator: roll {zone.zone} to a supported algorithm (13, ECDSA P-256), "
+                "then replace the DS (RFC 6781 §4.1.4 order).",
+                Actor.DNS_OPERATOR,
+                0,
+            )
+        )
+    elif code == "DS_DIGEST_UNSUPPORTED":
+        steps.append(
+            RecoveryStep(
+                f"At {who}: publish a SHA-256 DS (digest type 2).", actor, _ds_wait(zone), publish
+            )
+        )
+    elif code == "NSEC3_ITERATIONS_EXCESSIVE":
+        steps.append(
+            RecoveryStep(
+                f"DNS operator: re-sign {zone.zone} with NSEC3 iterations 0 and no salt "
+                "(RFC 9276).",
+                Actor.DNS_OPERATOR,
+                0,
+            )
+        )
+    elif code == "DS_MISSING_FOR_SIGNED_ZONE":
+        steps.append(
+            RecoveryStep(
+                f"To turn validation on: at {who}, publish the DS of the live KSK, after checking "
+                "that every server serves the signed zone.",
+                actor,
+                0,
+                publish,
+            )
+        )
+    elif code == "ZONE_UNSIGNED":
+        return ()
+    if verdict in (Verdict.BOGUS, Verdict.PARTIAL):
+        steps.append(verify)
+    return tuple(steps)
+
+
+def _healthy_steps(analysis: Analysis) -> tuple[RecoveryStep, ...]:
+    steps = []
+    for finding in analysis.findings:
+        if finding.code == "DS_STALE":
+            zone = next((z for z in analysis.zones if z.zone == finding.zone), None)
+            if zone is not None:
+                actor, who = _ds_actor(zone)
+                steps.append(
+                    RecoveryStep(
+                        f"At {who}: remove the stale DS of {zone.zone}.", actor, 0, finding.records
+                    )
+                )
+        if finding.code == "RRSIG_EXPIRES_SOON":
+            steps.append(
+                RecoveryStep(
+                    f"DNS operator of {finding.zone}: check that the signer is running and will "
+                    f"re-sign before expiry ({finding.summary}).",
+                    Actor.DNS_OPERATOR,
+                    0,
+                )
+            )
+    return tuple(dict.fromkeys(steps))
+
+
+def _wait_ds(zone: ZoneAssessment) -> RecoveryStep:
+    ttl = zone.ds_ttl or 3600
+    return RecoveryStep(
+        f"Wait: resolvers that cached the old DS (TTL {ttl} s at {zone.parent}) keep failing "
+        f"until it expires, then recover within {FAILURE_CACHE // 60} minutes.",
+        Actor.NOBODY,
+        0,
+    )
+
+
+def _matches_any(record: str, publish: Sequence[str]) -> bool:
+    fields = record.split()[-4:]
+    return any(p.split()[-4:] == fields for p in publish)
+
+
+def recovery_note(
+    analysis: Analysis, verdict: Verdict, zone: ZoneAssessment | None, causes: Sequence[Finding]
+) -> str:
+    if verdict in (Verdict.SECURE, Verdict.INSECURE) or zone is None:
+        return ""
+    if verdict is Verdict.UNREACHABLE:
+        return (
+            "Resolvers recover as soon as a server answers again (failures are cached up to "
+            "5 minutes)."
+        )
+    code = causes[0].code if causes else ""
+    if code.startswith("DS_"):
+        return (
+            f"After the DS change, resolvers recover within {_ds_wait(zone)} s: the DS TTL "
+            f"observed at {zone.parent} ({zone.ds_ttl or 'unknown'} s) plus up to "
+            f"{FAILURE_CACHE} s of cached failure."
+        )
+    return (
+        f"After the fix is published on every server, resolvers recover within {FAILURE_CACHE} s "
+        "(their cached failure expires); nothing on your side speeds that up."
+    )

@@ -1,0 +1,271 @@
+"""From the analysis to a diagnosis: the verdict, the primary cause, the recovery plan.
+
+These are rules over findings and zone states, nothing else: the diagnosis never looks
+at packets. Which finding is the primary cause follows ``CAUSE_ORDER`` (the closer to
+the root of the problem, the earlier); the recovery plan for each cause follows the safe
+order of BRIEF.md, step 3, with waits computed from the TTLs actually observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
+from dnssec_doctor.analysis.resolvers import ede_name
+from dnssec_doctor.diagnosis.recovery import plan_recovery, recovery_note
+from dnssec_doctor.errors import ExitCode
+from dnssec_doctor.model.diagnosis import Diagnosis, Views
+from dnssec_doctor.model.finding import Finding, Severity
+from dnssec_doctor.model.verdict import Verdict
+
+# The primary cause is the first of these found in the zone where the chain breaks.
+CAUSE_ORDER: tuple[str, ...] = (
+    "ZONE_UNREACHABLE",
+    "TRUST_ANCHOR_MISMATCH",
+    "INSECURE_DELEGATION_UNPROVEN",
+    "DS_FOR_UNSIGNED_ZONE",
+    "DNSKEY_MISSING",
+    "DS_DIGEST_MISMATCH",
+    "DS_ALGORITHM_MISMATCH",
+    "DS_NO_MATCHING_KEY",
+    "SERVER_STALE_COPY",
+    "RRSIG_EXPIRED",
+    "RRSIG_NOT_YET_VALID",
+    "DNSKEY_NOT_SIGNED_BY_DS_KEY",
+    "RRSIG_NO_MATCHING_KEY",
+    "RRSIG_BAD_SIGNATURE",
+    "RRSIG_SIGNER_MISMATCH",
+    "RRSIG_LABELS_INVALID",
+    "RRSIG_MISSING",
+    "DENIAL_PROOF_MISSING",
+    "NXDOMAIN_PROOF_INVALID",
+    "NODATA_PROOF_INVALID",
+    "WILDCARD_PROOF_MISSING",
+)
+# Why a chain of trust ends (an insecure answer), with the EDE a validator gives.
+INSECURE_REASONS: tuple[str, ...] = (
+    "DNSKEY_ALGORITHM_UNSUPPORTED",
+    "DS_DIGEST_UNSUPPORTED",
+    "NSEC3_ITERATIONS_EXCESSIVE",
+    "DS_MISSING_FOR_SIGNED_ZONE",
+    "ZONE_UNSIGNED",
+)
+CAUSE_ORDER += INSECURE_REASONS
+
+_VERDICT = {
+    ChainState.SECURE: Verdict.SECURE,
+    ChainState.INSECURE: Verdict.INSECURE,
+    ChainState.BOGUS: Verdict.BOGUS,
+    ChainState.PARTIAL: Verdict.PARTIAL,
+    ChainState.UNREACHABLE: Verdict.UNREACHABLE,
+    ChainState.INDETERMINATE: Verdict.INDETERMINATE,
+}
+
+# Warnings that make a healthy verdict exit 1 (the check issue's list, and their kin).
+WARNING_CODES = frozenset(
+    {
+        "RRSIG_EXPIRES_SOON",
+        "DS_STALE",
+        "SERVER_UNRESPONSIVE",
+        "SERVER_REFUSED",
+        "SERVER_NOT_AUTHORITATIVE",
+        "SERVER_MALFORMED_RESPONSE",
+        "DS_MISSING_FOR_SIGNED_ZONE",
+        "SERIAL_MISMATCH",
+        "DS_PARENT_INCONSISTENT",
+        "DNSKEY_ALGORITHM_SIGNS_NOTHING",
+        "CHECK_CRASHED",
+    }
+)
+
+
+def diagnose(analysis: Analysis) -> Diagnosis:
+    verdict = _VERDICT[analysis.state]
+    breaking = breaking_zone(analysis)
+    causes = primary_causes(analysis, breaking)
+    ede = causes[0].ede if causes and verdict is not Verdict.SECURE else None
+    if (
+        verdict is Verdict.INSECURE
+        and causes
+        and causes[0].code in ("ZONE_UNSIGNED", "DS_MISSING_FOR_SIGNED_ZONE")
+    ):
+        ede = None
+    warnings = tuple(
+        f for f in analysis.findings if f.severity == Severity.WARNING and f not in causes
+    )
+    views = four_views(analysis, verdict)
+    recovery = plan_recovery(analysis, verdict, breaking, causes)
+    return Diagnosis(
+        name=analysis.name,
+        rdtype=analysis.rdtype,
+        verdict=verdict,
+        ede=ede,
+        zone=breaking.zone if breaking is not None and verdict is not Verdict.SECURE else None,
+        headline=headline(analysis, verdict, breaking, causes),
+        causes=causes,
+        warnings=warnings,
+        recovery=recovery,
+        recovery_note=recovery_note(analysis, verdict, breaking, causes),
+        views=views,
+        exit_code=int(exit_code(verdict, warnings)),
+    )
+
+
+def exit_code(verdict: Verdict, warnings: Sequence[Finding]) -> ExitCode:
+    if verdict in (Verdict.BOGUS, Verdict.PARTIAL):
+        return ExitCode.DNSSEC_FAILURE
+    if verdict in (Verdict.UNREACHABLE, Verdict.INDETERMINATE):
+        return ExitCode.NOT_DNSSEC
+    if any(w.code in WARNING_CODES for w in warnings):
+        return ExitCode.WARNINGS
+    return ExitCode.OK
+
+
+def breaking_zone(analysis: Analysis) -> ZoneAssessment | None:
+    """The topmost zone on the answer's path whose own state is the failure (or, for an
+    insecure answer, where the chain of trust ends)."""
+    wanted = {
+        ChainState.BOGUS: {ChainState.BOGUS},
+        ChainState.PARTIAL: {ChainState.PARTIAL},
+        ChainState.UNREACHABLE: {ChainState.UNREACHABLE},
+        ChainState.INSECURE: {ChainState.INSECURE},
+        ChainState.INDETERMINATE: {ChainState.INDETERMINATE},
+    }.get(analysis.state, set())
+    path = answer_path(analysis)
+    for zone in path:
+        if zone.state in wanted:
+            return zone
+    # The chain holds but the answer itself fails (a missing or bad signature, a broken
+    # denial): the zone that serves the answer.
+    return path[-1] if path and analysis.state is not ChainState.SECURE else None
+
+
+def answer_path(analysis: Analysis) -> list[ZoneAssessment]:
+    """Zones from the root to the zone of the final target, following the CNAME chain."""
+    by_zone = {z.zone: z for z in analysis.zones}
+    leaves = [z for z in analysis.zones if not any(o.parent == z.zone for o in analysis.zones)]
+    if not leaves:
+        return list(analysis.zones)
+    # Every leaf is a zone of some target; take them in the order found and walk up.
+    path: list[ZoneAssessment] = []
+    for leaf in leaves:
+        chain = []
+        current: ZoneAssessment | None = leaf
+        while current is not None:
+            chain.append(current)
+            current = by_zone.get(current.parent) if current.parent else None
+        for zone in reversed(chain):
+            if zone not in path:
+                path.append(zone)
+    return path
+
+
+def primary_causes(analysis: Analysis, breaking: ZoneAssessment | None) -> tuple[Finding, ...]:
+    """Findings that explain the verdict, the primary one first."""
+    if breaking is None:
+        return ()
+    pool = [f for f in analysis.findings if f.zone == breaking.zone]
+    pool += [f for f in analysis.answer_findings if f not in pool]
+    order = CAUSE_ORDER
+    if analysis.state is ChainState.INSECURE:
+        # What validators act on first: a broken NSEC3 chain beyond the iteration limit is
+        # insecure to them, not bogus.
+        order = INSECURE_REASONS + CAUSE_ORDER
+    ranked = [f for f in pool if f.code in order]
+    ranked.sort(key=lambda f: order.index(f.code))
+    return tuple(ranked)
+
+
+def headline(
+    analysis: Analysis, verdict: Verdict, breaking: ZoneAssessment | None, causes: Sequence[Finding]
+) -> str:
+    if verdict is Verdict.SECURE:
+        return f"{analysis.name} {analysis.rdtype} validates: the chain of trust is intact."
+    if not causes:
+        where = f" at {breaking.zone}" if breaking else ""
+        return f"{analysis.name} {analysis.rdtype} is {verdict.value}{where}."
+    cause = causes[0]
+    if verdict is Verdict.INSECURE:
+        where = breaking.zone if breaking else (cause.zone or "")
+        return f"The chain of trust ends at {where}: {cause.summary}."
+    if verdict is Verdict.UNREACHABLE:
+        return f"Not DNSSEC: {cause.summary}."
+    if verdict is Verdict.PARTIAL:
+        return f"One server serves data that fails validation: {cause.summary}."
+    where = breaking.zone if breaking else (cause.zone or "")
+    return f"The chain of trust breaks at {where}: {cause.summary}."
+
+
+def four_views(analysis: Analysis, verdict: Verdict) -> Views:
+    path = answer_path(analysis)
+    leaf = path[-1] if path else None
+    if leaf is not None:
+        answered = [s for s in leaf.servers if s.answered]
+        auth = f"{len(answered)}/{len(leaf.servers)} servers of {leaf.zone} answer"
+        dead = [s.server for s in leaf.servers if not s.answered]
+        if dead:
+            auth += f" (no answer from {', '.join(dead)})"
+    else:
+        auth = "no authoritative server found"
+    validators = [r for r in analysis.resolvers if r.answered]
+    if validators:
+        failing = [r for r in validators if r.failed]
+        edes = sorted({code for r in failing for code, _ in r.ede})
+        ede_text = f", EDE {', '.join(f'{c} ({ede_name(c)})' for c in edes)}" if edes else ""
+        validating = (
+            f"SERVFAIL at {len(failing)}/{len(validators)}{ede_text}"
+            if failing
+            else (
+                f"answer at {len(validators)}/{len(validators)}"
+                + (f" ({sum(r.ad for r in validators)} with AD)" if validators else "")
+            )
+        )
+        cd_ok = [r for r in failing if r.cd_rcode in ("NOERROR", "NXDOMAIN")]
+        checking_disabled = (
+            f"answers at {len(cd_ok)}/{len(failing)} of the failing resolvers"
+            if failing
+            else "not needed"
+        )
+    else:
+        validating = (
+            "not asked (--no-resolvers)" if not analysis.resolvers else "no resolver answered"
+        )
+        failing, cd_ok = [], []
+        checking_disabled = "not asked"
+    parent_ds = "no zone found"
+    if leaf is not None:
+        broken = next((z for z in path if z.state not in (ChainState.SECURE,)), leaf)
+        parent_ds = (
+            f"{len(broken.ds_records)} DS for {broken.zone} at {broken.parent}"
+            if broken.ds_records
+            else f"no DS for {broken.zone} at {broken.parent or 'the trust anchor'}"
+        )
+    if verdict is Verdict.UNREACHABLE:
+        failing_layer: bool | None = False
+        conclusion = "DNSSEC is not the failing layer: the authoritative servers do not answer."
+    elif verdict in (Verdict.BOGUS, Verdict.PARTIAL):
+        failing_layer = True
+        if cd_ok:
+            conclusion = (
+                "DNSSEC is the failing layer: resolvers answer with checking disabled and "
+                "SERVFAIL without."
+            )
+        elif verdict is Verdict.PARTIAL and not failing:
+            conclusion = (
+                "DNSSEC is the failing layer on some servers: validating resolvers retried another "
+                "server and hide it, until the good servers go."
+            )
+        else:
+            conclusion = (
+                "DNSSEC is the failing layer: the zone's servers answer but the data does not "
+                "validate."
+            )
+    elif verdict is Verdict.INDETERMINATE:
+        failing_layer = None
+        conclusion = "The views do not tell whether DNSSEC is the failing layer."
+    else:
+        failing_layer = False
+        conclusion = "DNSSEC is not failing: validators accept the answer" + (
+            " (unsigned, so unprotected)." if verdict is Verdict.INSECURE else "."
+        )
+    return Views(auth, validating, checking_disabled, parent_ds, failing_layer, conclusion)

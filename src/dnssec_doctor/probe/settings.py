@@ -1,0 +1,199 @@
+"""The probe's inputs: where the walk starts, whom to ask, and the limits it keeps.
+
+``ProbeSettings`` is one frozen value passed to ``collect_snapshot``. Root hints and trust
+anchors come from files (``read_root_hints``, ``read_trust_anchors``) that are parsed with
+dnspython; a bad line is a ``UsageError`` naming the file and the line.
+
+The address policy decides which addresses may be asked at all. It applies to every
+address, configured or learned from DNS (glue, address lookups): an address it refuses
+is not asked and the refusal is recorded in the snapshot's notes.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.exception
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import dns.zonefile
+
+from dnssec_doctor.errors import UsageError
+from dnssec_doctor.model.snapshot import Server
+from dnssec_doctor.probe.transport import has_route
+
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_RESOLVER_TIMEOUT = 5.0
+DEFAULT_DEADLINE = 20.0
+DEFAULT_MAX_QUERIES = 500
+DEFAULT_CONCURRENCY = 32
+
+
+class AddressPolicy(enum.StrEnum):
+    """Which addresses the probe may send to."""
+
+    ANY = "any"  # every unicast address
+    PUBLIC_ONLY = "public-only"  # globally routable only: what a web service must use
+    LOOPBACK_ONLY = "loopback-only"  # 127.0.0.0/8 and ::1: the lab, tests
+
+    def allows(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        # Never a name server, whatever the policy: these would reach many hosts or none.
+        if ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
+            return False
+        if self is AddressPolicy.PUBLIC_ONLY:
+            return ip.is_global
+        if self is AddressPolicy.LOOPBACK_ONLY:
+            return ip.is_loopback
+        return True
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """Everything one collection needs besides the name and the transport."""
+
+    root_hints: tuple[Server, ...]
+    trust_anchors: tuple[str, ...] = ()  # DS or DNSKEY records, zone-file form (recorded only)
+    resolvers: tuple[str, ...] = ()  # addresses of recursive resolvers to compare
+    timeout: float = DEFAULT_TIMEOUT  # seconds, per query to an authoritative server
+    # Seconds per query to a resolver: it recurses, and retries unresponsive servers
+    # before it answers SERVFAIL (with EDE 22), which is the answer worth waiting for.
+    resolver_timeout: float = DEFAULT_RESOLVER_TIMEOUT
+    deadline: float = DEFAULT_DEADLINE  # seconds, the whole collection
+    max_queries: int = DEFAULT_MAX_QUERIES  # queries sent, TCP retries included
+    concurrency: int = DEFAULT_CONCURRENCY  # queries in flight at once
+    address_policy: AddressPolicy = AddressPolicy.ANY
+    max_redirects: int = 8  # CNAME/DNAME targets followed after the name itself
+    max_cuts: int = 32  # zone cuts on the way to one name
+    max_address_depth: int = 3  # nested lookups of NS names without glue
+    # Whether the host can reach an IPv6 address: a route lookup that sends nothing.
+    ipv6_route: Callable[[str], bool] = has_route
+
+    def __post_init__(self) -> None:
+        for field_name in ("timeout", "resolver_timeout", "deadline"):
+            value = getattr(self, field_name)
+            if not value > 0:
+                raise UsageError(f"the probe {field_name} must be positive, not {value!r}")
+        for field_name in ("max_queries", "concurrency", "max_cuts"):
+            value = getattr(self, field_name)
+            if value < 1:
+                raise UsageError(f"the probe's {field_name} must be at least 1, not {value!r}")
+        if self.max_redirects < 0 or self.max_address_depth < 0:
+            raise UsageError("the probe's redirect and address-lookup bounds cannot be negative")
+        for address in self.resolvers:
+            _check_address(address, "resolver")
+        for server in self.root_hints:
+            _check_address(server.address, "root hint")
+
+
+def _check_address(address: str, what: str) -> None:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise UsageError(
+            f"{what} {address!r} is not an IP address",
+            hint="give addresses, not host names: the probe never asks the system resolver",
+        ) from None
+
+
+def read_root_hints(path: Path) -> tuple[Server, ...]:
+    """The root servers of a named.root-style file: NS records for ``.`` and their
+    A/AAAA records."""
+    rrsets = _read_records(path)
+    ns_names: list[dns.name.Name] = []
+    addresses: dict[dns.name.Name, list[str]] = {}
+    for rrset in rrsets:
+        if rrset.rdtype == dns.rdatatype.NS and rrset.name == dns.name.root:
+            ns_names += [rdata.target for rdata in rrset]
+        elif rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            addresses.setdefault(rrset.name, []).extend(rdata.address for rdata in rrset)
+    if not ns_names:
+        raise UsageError(f"{path}: no NS records for the root '.' in the root hints")
+    servers = [
+        Server(address=address, name=name.to_text())
+        for name in dict.fromkeys(ns_names)
+        for address in addresses.get(name, ())
+    ]
+    if not servers:
+        raise UsageError(f"{path}: no address (A or AAAA) for any root server named by NS")
+    return tuple(dict.fromkeys(servers))
+
+
+def read_trust_anchors(path: Path) -> tuple[str, ...]:
+    """DS or DNSKEY records in zone-file form, one normalised record per entry."""
+    rrsets = _read_records(path)
+    anchors: list[str] = []
+    for rrset in rrsets:
+        if rrset.rdtype not in (dns.rdatatype.DS, dns.rdatatype.DNSKEY):
+            raise UsageError(
+                f"{path}: a trust anchor must be a DS or DNSKEY record, "
+                f"not {dns.rdatatype.to_text(rrset.rdtype)} ({rrset.name})"
+            )
+        anchors += rrset.to_text().splitlines()
+    if not anchors:
+        raise UsageError(f"{path}: no DS or DNSKEY record in the trust anchor file")
+    return tuple(anchors)
+
+
+_LINE = re.compile(r"^<input>:(\d+):\s*")
+
+
+def _read_records(path: Path) -> list[dns.rrset.RRset]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
+    try:
+        return _parse_records(text)
+    except (dns.exception.DNSException, ValueError) as error:
+        line, detail = _locate_error(text, error)
+        raise UsageError(f"{path}:{line}: {detail}") from None
+
+
+def _parse_records(text: str) -> list[dns.rrset.RRset]:
+    # rdclass=None: the class may be written or left out (named.root leaves it out).
+    rrsets = dns.zonefile.read_rrsets(
+        text,
+        origin=dns.name.root,
+        relativize=False,
+        rdclass=None,
+        default_rdclass=dns.rdataclass.IN,
+    )
+    for rrset in rrsets:
+        if rrset.rdclass != dns.rdataclass.IN:
+            raise ValueError(f"class {dns.rdataclass.to_text(rrset.rdclass)} is not IN")
+    return rrsets
+
+
+def _locate_error(text: str, error: Exception) -> tuple[int | str, str]:
+    """The line a parse error is on. dnspython counts the line after a record whose data
+    fails (it has read the newline by then), so a single-line record is re-read alone to
+    find the line that really fails."""
+    message = str(error)
+    match = _LINE.match(message)
+    detail = _LINE.sub("", message) or type(error).__name__
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split(";", 1)[0].rstrip()
+        # Lines that depend on context (a continued owner, parentheses, directives)
+        # cannot be read alone.
+        if not content or content[0].isspace() or content.startswith("$"):
+            continue
+        if "(" in content or ")" in content:
+            continue
+        try:
+            _parse_records(line + "\n")
+        except (dns.exception.DNSException, ValueError) as single:
+            return number, _LINE.sub("", str(single)) or detail
+    return (int(match.group(1)) if match else "?"), detail

@@ -1,0 +1,288 @@
+"""Asking one server one question: the transport protocol and its two implementations.
+
+``NetworkTransport`` sends over UDP or TCP with asyncio and never raises for a network
+problem: a timeout, a refused connection or an unreachable network is an error string in
+the ``Reply``. Whatever bytes come back are kept as they are, malformed or not, because
+the analysis turns them into findings. Only UDP datagrams that cannot be the reply are
+dropped (wrong source, wrong ID, a different question), and counted.
+
+``ReplayTransport`` answers from the exchanges of an earlier snapshot: the same probe run
+offline, for tests and for re-running a collection without a network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import errno
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rdatatype
+
+from dnssec_doctor.model import snapshot
+from dnssec_doctor.model.snapshot import Exchange, Server, Snapshot
+
+DNS_PORT = 53
+NOT_IN_SNAPSHOT = "not in snapshot"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back for one query: the bytes, or why there are none."""
+
+    response: bytes | None
+    error: str | None  # None, "timeout", "connection refused", "network unreachable", ...
+    duration: float | None  # seconds until the response; None when nothing came back
+    transport: snapshot.Transport
+    discarded: int = 0  # UDP datagrams dropped: wrong source, ID or question
+
+
+class Transport(Protocol):
+    async def exchange(
+        self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
+    ) -> Reply: ...
+
+
+def has_route(address: str) -> bool:
+    """Whether the host has a route to ``address``: connect() on a UDP socket looks the
+    route up and sends nothing."""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((address, DNS_PORT))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def is_truncated(wire: bytes) -> bool:
+    """The TC bit of a response header, read from the bytes (they may not parse)."""
+    return len(wire) >= 4 and bool(wire[2] & (dns.flags.TC >> 8))
+
+
+def matches_query(wire: bytes, query: dns.message.Message) -> bool:
+    """Whether a datagram can be the reply to ``query``: same ID, and the same question
+    when it has a readable one. A reply whose question cannot be read is kept (it is a
+    malformed response, and a finding); one that asks something else is not ours."""
+    if len(wire) < 2 or int.from_bytes(wire[:2], "big") != query.id:
+        return False
+    try:
+        header_only = dns.message.from_wire(wire, question_only=True, ignore_trailing=True)
+    except Exception:  # hostile bytes: unreadable, but ours by ID, so kept as evidence
+        return True
+    if not header_only.question:
+        return True  # FORMERR and friends may carry no question
+    return [(q.name, q.rdtype, q.rdclass) for q in header_only.question] == [
+        (q.name, q.rdtype, q.rdclass) for q in query.question
+    ]
+
+
+def describe_error(error: BaseException) -> str:
+    """A short, stable description of a network error for the snapshot."""
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, ConnectionResetError):
+        return "connection reset"
+    if isinstance(error, asyncio.IncompleteReadError):
+        return "connection closed"
+    if isinstance(error, OSError):
+        known = {
+            errno.ENETUNREACH: "network unreachable",
+            errno.EHOSTUNREACH: "host unreachable",
+            errno.EADDRNOTAVAIL: "address not available",
+            errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied",
+            errno.EAFNOSUPPORT: "address family not supported",
+        }
+        if error.errno in known:
+            return known[error.errno]
+        if error.strerror:
+            return error.strerror.lower()
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class _ReplyCatcher(asyncio.DatagramProtocol):
+    """Waits for the one datagram that can be the reply and counts the others."""
+
+    def __init__(self, query: dns.message.Message, source: tuple[str, int]) -> None:
+        self.query = query
+        self.source = source
+        self.discarded = 0
+        self.reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self.reply.done():
+            return
+        if _same_source(addr, self.source) and matches_query(data, self.query):
+            self.reply.set_result(data)
+        else:
+            self.discarded += 1
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.reply.done():
+            self.reply.set_exception(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self.reply.done():
+            self.reply.set_exception(exc)
+
+
+def _same_source(addr: Any, source: tuple[str, int]) -> bool:
+    try:
+        return bool(
+            ipaddress.ip_address(addr[0]) == ipaddress.ip_address(source[0])
+            and int(addr[1]) == source[1]
+        )
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+class NetworkTransport:
+    """UDP and TCP over the network. ``port`` exists for tests; DNS is on 53."""
+
+    def __init__(self, *, port: int = DNS_PORT) -> None:
+        self.port = port
+
+    async def exchange(
+        self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
+    ) -> Reply:
+        used = snapshot.Transport.TCP if tcp else snapshot.Transport.UDP
+        try:
+            address = ipaddress.ip_address(server.address).compressed
+        except ValueError:
+            # Never hand a name to the system resolver: only literal addresses are asked.
+            return Reply(None, "not an IP address", None, used)
+        try:
+            wire = query.to_wire()
+        except dns.exception.DNSException as error:
+            return Reply(None, f"cannot encode the query: {error}", None, used)
+        if tcp:
+            return await self._tcp(wire, address, timeout)
+        return await self._udp(wire, query, address, timeout)
+
+    async def _udp(
+        self, wire: bytes, query: dns.message.Message, address: str, timeout: float
+    ) -> Reply:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        catcher = _ReplyCatcher(query, (address, self.port))
+        endpoint: asyncio.DatagramTransport | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                endpoint, _ = await loop.create_datagram_endpoint(
+                    lambda: catcher, remote_addr=(address, self.port)
+                )
+                endpoint.sendto(wire)
+                data = await catcher.reply
+        except Exception as error:  # a network error is an answer, never a crash
+            return Reply(
+                None, describe_error(error), None, snapshot.Transport.UDP, catcher.discarded
+            )
+        finally:
+            if endpoint is not None:
+                endpoint.close()
+        duration = loop.time() - started
+        return Reply(data, None, duration, snapshot.Transport.UDP, catcher.discarded)
+
+    async def _tcp(self, wire: bytes, address: str, timeout: float) -> Reply:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        writer: asyncio.StreamWriter | None = None
+        length = 0
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(address, self.port)
+                writer.write(len(wire).to_bytes(2, "big") + wire)
+                await writer.drain()
+                length = int.from_bytes(await reader.readexactly(2), "big")
+                data = await reader.readexactly(length)
+        except asyncio.IncompleteReadError as error:
+            if length and error.partial:
+                # The server hung up mid-message: keep what came, it is evidence.
+                return Reply(
+                    error.partial,
+                    f"connection closed after {len(error.partial)} of {length} bytes",
+                    loop.time() - started,
+                    snapshot.Transport.TCP,
+                )
+            return Reply(None, "connection closed", None, snapshot.Transport.TCP)
+        except Exception as error:  # a network error is an answer, never a crash
+            return Reply(None, describe_error(error), None, snapshot.Transport.TCP)
+        finally:
+            if writer is not None:
+                writer.close()
+        duration = loop.time() - started
+        if not data:
+            return Reply(None, "empty response", duration, snapshot.Transport.TCP)
+        return Reply(data, None, duration, snapshot.Transport.TCP)
+
+
+_ReplayKey = tuple[str, str, str, bool, bool, bool, snapshot.Transport]
+
+
+def _replay_key(
+    address: str, qname: str, qtype: str, rd: bool, cd: bool, do: bool, used: snapshot.Transport
+) -> _ReplayKey:
+    with contextlib.suppress(ValueError):
+        address = ipaddress.ip_address(address).compressed
+    try:
+        qname = dns.name.from_text(qname).to_text().lower()
+    except dns.exception.DNSException:
+        qname = qname.lower()
+    return (address, qname, qtype.upper(), rd, cd, do, used)
+
+
+class ReplayTransport:
+    """Answers each query with the response an earlier snapshot recorded for the same
+    server, name, type, flags and transport; repeated questions get the recorded
+    responses in order (the last one again once they run out)."""
+
+    def __init__(self, recorded: Snapshot) -> None:
+        self._answers: dict[_ReplayKey, collections.deque[Exchange]] = {}
+        for exchange in recorded.exchanges:
+            key = _replay_key(
+                exchange.server.address,
+                exchange.qname,
+                exchange.qtype,
+                exchange.rd,
+                exchange.cd,
+                exchange.do,
+                exchange.transport,
+            )
+            self._answers.setdefault(key, collections.deque()).append(exchange)
+        self.misses = 0  # questions the snapshot has no answer for
+
+    async def exchange(
+        self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
+    ) -> Reply:
+        await asyncio.sleep(0)  # let other queries run, as the network would
+        used = snapshot.Transport.TCP if tcp else snapshot.Transport.UDP
+        if not query.question:
+            self.misses += 1
+            return Reply(None, NOT_IN_SNAPSHOT, None, used)
+        question = query.question[0]
+        key = _replay_key(
+            server.address,
+            question.name.to_text(),
+            dns.rdatatype.to_text(question.rdtype),
+            bool(query.flags & dns.flags.RD),
+            bool(query.flags & dns.flags.CD),
+            bool(query.ednsflags & dns.flags.DO),
+            used,
+        )
+        queue = self._answers.get(key)
+        if not queue:
+            self.misses += 1
+            return Reply(None, NOT_IN_SNAPSHOT, None, used)
+        exchange = queue.popleft() if len(queue) > 1 else queue[0]
+        return Reply(exchange.response, exchange.error, exchange.duration, exchange.transport)

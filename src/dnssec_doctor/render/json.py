@@ -1,0 +1,143 @@
+"""The JSON contract of ``check --json`` (other tools depend on these keys).
+
+Stable keys: name, type, verdict, ede, zone, causes[{code, summary}], recovery[{action,
+actor, wait_seconds}], resolvers[{address, rcode, ad, ede[{code, text}], cd_rcode}],
+servers, queries. Everything else is added information.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import dns.message
+import dns.rcode
+
+from dnssec_doctor import __version__
+from dnssec_doctor.analysis.context import parse
+from dnssec_doctor.diagnosis.report import Report
+from dnssec_doctor.model.finding import Finding
+
+JSON_VERSION = 1
+
+
+def iso(timestamp: float) -> str:
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "summary": finding.summary,
+        "severity": finding.severity.label,
+        "zone": finding.zone,
+        "subject": finding.subject,
+        "ede": finding.ede,
+        "servers": list(finding.servers),
+        "records": list(finding.records),
+        "params": dict(finding.params),
+    }
+
+
+def render_json(report: Report) -> dict[str, Any]:
+    diagnosis = report.diagnosis
+    analysis = report.analysis
+    return {
+        "version": JSON_VERSION,
+        "tool": f"dnssec-doctor {__version__}",
+        "name": diagnosis.name,
+        "type": diagnosis.rdtype,
+        "verdict": diagnosis.verdict.value,
+        "ede": diagnosis.ede,
+        "zone": diagnosis.zone,
+        "headline": diagnosis.headline,
+        "dnssec_failing": diagnosis.views.dnssec_failing,
+        "causes": [finding_json(f) for f in diagnosis.causes],
+        "warnings": [finding_json(f) for f in diagnosis.warnings],
+        "recovery": [
+            {
+                "action": step.action,
+                "actor": step.actor.value,
+                "wait_seconds": step.wait_seconds,
+                "records": list(step.records),
+                "why": step.why,
+            }
+            for step in diagnosis.recovery
+        ],
+        "recovery_note": diagnosis.recovery_note,
+        "views": {
+            "authoritative": diagnosis.views.authoritative,
+            "validating": diagnosis.views.validating,
+            "checking_disabled": diagnosis.views.checking_disabled,
+            "parent_ds": diagnosis.views.parent_ds,
+            "conclusion": diagnosis.views.conclusion,
+        },
+        "resolvers": [
+            {
+                "address": r.address,
+                "rcode": r.rcode,
+                "ad": r.ad,
+                "ede": [{"code": code, "text": text} for code, text in r.ede],
+                "cd_rcode": r.cd_rcode,
+                "plain_rcode": r.plain_rcode,
+                "error": r.error,
+                "dig": r.dig,
+            }
+            for r in analysis.resolvers
+        ],
+        "zones": [
+            {
+                "zone": z.zone,
+                "parent": z.parent,
+                "state": z.state.value,
+                "ds": list(z.ds_records),
+                "dnskey": list(z.dnskey_records),
+                "ds_to_publish": list(z.ds_to_publish),
+                "ds_ttl": z.ds_ttl,
+            }
+            for z in analysis.zones
+        ],
+        "servers": [
+            {
+                "zone": z.zone,
+                "server": s.server,
+                "answered": s.answered,
+                "serial": s.serial,
+                "dnskey_tags": list(s.dnskey_tags),
+                "newest_inception": iso(s.newest_inception) if s.newest_inception else None,
+                "earliest_expiration": iso(s.earliest_expiration)
+                if s.earliest_expiration
+                else None,
+                "state": s.state.value,
+            }
+            for z in analysis.zones
+            for s in z.servers
+        ],
+        "findings": [finding_json(f) for f in analysis.findings],
+        "queries": [_query_json(e) for e in report.snapshot.exchanges],
+        "notes": list(analysis.notes),
+        "collected_at": iso(report.snapshot.collected_at),
+        "judged_at": iso(analysis.now),
+    }
+
+
+def _query_json(exchange: Any) -> dict[str, Any]:
+    observation = parse(exchange)
+    message: dns.message.Message | None = observation.message
+    return {
+        "id": exchange.id,
+        "time": iso(exchange.sent_at),
+        "server": exchange.server.label(),
+        "role": exchange.role.value,
+        "purpose": exchange.purpose.value,
+        "qname": exchange.qname,
+        "qtype": exchange.qtype,
+        "transport": exchange.transport.value,
+        "rcode": dns.rcode.to_text(message.rcode()) if message is not None else None,
+        "error": exchange.error or observation.parse_error,
+        "duration_ms": round(exchange.duration * 1000, 1)
+        if exchange.duration is not None
+        else None,
+        "dig": exchange.dig_command(),
+    }

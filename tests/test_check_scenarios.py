@@ -1,0 +1,101 @@
+"""Every lab scenario diagnosed against the real servers: verdict, EDE, the zone where the
+chain breaks, the primary cause, and the codes that must and must not appear."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dnssec_doctor.commands import lab_settings
+from dnssec_doctor.diagnosis.report import Report, build_report
+from dnssec_doctor.lab.profile import LabProfile
+from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
+from dnssec_doctor.model.finding import Severity
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.model.snapshot import load_snapshot
+from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.probe.collect import collect
+
+pytestmark = pytest.mark.lab
+
+_REPORTS: dict[str, Report] = {}
+
+
+def diagnose_scenario(profile: LabProfile, scenario: Scenario) -> Report:
+    if scenario.slug not in _REPORTS:
+        settings = lab_settings(profile, timeout=1.0, deadline=10.0)
+        snapshot = collect(scenario.query_name, scenario.qtype, settings)
+        _REPORTS[scenario.slug] = build_report(snapshot, AnalysisOptions(now=snapshot.finished_at))
+    return _REPORTS[scenario.slug]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_scenario_is_diagnosed_as_declared(lab: LabProfile, scenario: Scenario) -> None:
+    report = diagnose_scenario(lab, scenario)
+    diagnosis = report.diagnosis
+    expected = scenario.diagnosis
+    summary = [f"{f.code}: {f.summary}" for f in report.analysis.findings]
+    assert diagnosis.verdict is expected.verdict, summary
+    assert diagnosis.ede == expected.ede, summary
+    assert diagnosis.zone == expected.zone, summary
+    cause = diagnosis.causes[0].code if diagnosis.causes else None
+    assert cause == expected.cause, summary
+    codes = {f.code for f in report.analysis.findings}
+    assert set(expected.warnings) <= codes, summary
+    assert "CHECK_CRASHED" not in codes, summary
+    if expected.verdict is Verdict.SECURE:
+        assert not [f for f in report.analysis.findings if f.severity is Severity.ERROR], summary
+    if expected.verdict is not Verdict.UNREACHABLE:
+        assert "ZONE_UNREACHABLE" not in codes, summary
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_verdict_agrees_with_the_validators(lab: LabProfile, scenario: Scenario) -> None:
+    """Where the lab's validators agree, our verdict agrees with them; where it differs
+    (a stale secondary), the report says why."""
+    report = diagnose_scenario(lab, scenario)
+    resolvers = [r for r in report.analysis.resolvers if r.answered]
+    assert resolvers, "the lab's validating resolvers must answer"
+    failed = {r.rcode == "SERVFAIL" for r in resolvers}
+    assert len(failed) == 1, [(r.address, r.rcode) for r in resolvers]
+    verdict = report.diagnosis.verdict
+    if failed == {True}:
+        assert verdict in (Verdict.BOGUS, Verdict.UNREACHABLE)
+    elif verdict is Verdict.PARTIAL:
+        assert "retried another server" in report.diagnosis.views.conclusion
+    else:
+        assert verdict in (Verdict.SECURE, Verdict.INSECURE)
+        assert all(r.ad == (verdict is Verdict.SECURE) for r in resolvers)
+
+
+def test_bogus_recovery_never_advises_disabling_signing_first(lab: LabProfile) -> None:
+    for scenario in SCENARIOS:
+        if scenario.diagnosis.verdict is not Verdict.BOGUS:
+            continue
+        steps = diagnose_scenario(lab, scenario).diagnosis.recovery
+        assert steps, scenario.slug
+        first = steps[0].action.lower()
+        assert "turn signing off" not in first and "disable signing" not in first, scenario.slug
+
+
+def test_wrong_ds_recovery_publishes_the_live_ksk_ds_at_the_registrar(lab: LabProfile) -> None:
+    [scenario] = [s for s in SCENARIOS if s.slug == "ds-bad-digest"]
+    report = diagnose_scenario(lab, scenario)
+    [zone] = [z for z in report.analysis.zones if z.zone == scenario.zone]
+    publish = report.diagnosis.recovery[0]
+    assert publish.actor.value == "registrar"
+    assert publish.records == zone.ds_to_publish and publish.records
+    live_tags = {r.split()[-4] for r in publish.records}
+    assert live_tags == {r.split()[-4] for r in zone.ds_records}  # same key, right digest
+    assert not set(publish.records) & set(zone.ds_records)
+    waits = [step.wait_seconds for step in report.diagnosis.recovery]
+    assert max(waits) >= zone.ds_ttl  # the DS TTL observed at the parent (120 s in the lab)
+
+
+def test_snapshot_round_trip_gives_the_same_diagnosis(lab: LabProfile) -> None:
+    [scenario] = [s for s in SCENARIOS if s.slug == "stale-secondary"]
+    report = diagnose_scenario(lab, scenario)
+    again = load_snapshot(json.loads(report.snapshot.dumps()))
+    offline = build_report(again, AnalysisOptions(now=report.snapshot.finished_at))
+    assert offline.diagnosis == report.diagnosis

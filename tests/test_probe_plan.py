@@ -1,0 +1,306 @@
+"""The probe's pure parts: the questions it plans, how it reads responses, its settings
+files. No I/O: every message here is built in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from dnssec_doctor.errors import UsageError
+from dnssec_doctor.model.snapshot import Purpose, Server
+from dnssec_doctor.probe import plan
+from dnssec_doctor.probe.settings import (
+    AddressPolicy,
+    ProbeSettings,
+    read_root_hints,
+    read_trust_anchors,
+)
+from dnssec_doctor.probe.transport import is_truncated, matches_query
+
+N = dns.name.from_text
+
+
+def response_to(question: plan.Question, *, aa: bool = True) -> dns.message.Message:
+    response = dns.message.make_response(plan.make_query(question))
+    if aa:
+        response.flags |= dns.flags.AA
+    return response
+
+
+def add(section: list[dns.rrset.RRset], owner: str, rdtype: str, *rdatas: str) -> None:
+    section.append(dns.rrset.from_text(owner, 300, "IN", rdtype, *rdatas))
+
+
+def test_queries_carry_edns_do_and_no_recursion() -> None:
+    query = plan.make_query(plan.target_question(N("www.example."), dns.rdatatype.A))
+    assert query.edns == 0 and query.payload == plan.EDNS_PAYLOAD
+    assert query.ednsflags & dns.flags.DO
+    assert not query.flags & (dns.flags.RD | dns.flags.CD)
+
+
+def test_resolver_views() -> None:
+    plain, with_do, with_cd = (
+        plan.make_query(q) for q in plan.resolver_questions(N("www.example."), dns.rdatatype.A)
+    )
+    assert plain.flags & dns.flags.RD and not plain.ednsflags & dns.flags.DO
+    assert plain.edns == 0  # EDNS without DO still lets a resolver attach EDE
+    assert with_do.ednsflags & dns.flags.DO and not with_do.flags & dns.flags.CD
+    assert with_cd.flags & dns.flags.CD and with_cd.ednsflags & dns.flags.DO
+
+
+def test_apex_questions_and_denial_name() -> None:
+    questions = plan.apex_questions(N("example."))
+    assert [q.purpose for q in questions] == [
+        Purpose.DNSKEY,
+        Purpose.SOA,
+        Purpose.NS,
+        Purpose.CDS,
+        Purpose.CDNSKEY,
+        Purpose.DENIAL,
+    ]
+    denial = questions[-1].qname
+    assert denial.parent() == N("example.")
+    assert denial.labels[0].startswith(b"dnssec-doctor-nx-")
+    assert plan.denial_name(N("EXAMPLE.")) == denial  # deterministic, case-blind
+    assert plan.denial_name(N("other.")) != plan.denial_name(N("example."))
+    long_zone = dns.name.Name([b"a" * 63] * 3 + [b"b" * 60])
+    assert plan.denial_name(long_zone) is None
+    assert [q.purpose for q in plan.apex_questions(long_zone)][-1] is Purpose.CDNSKEY
+
+
+def test_user_input_is_checked() -> None:
+    assert plan.parse_rdtype("aaaa") == dns.rdatatype.AAAA
+    assert plan.parse_rdtype("ANY") == dns.rdatatype.ANY
+    for bad in ("AXFR", "OPT", "NOPE"):
+        with pytest.raises(UsageError):
+            plan.parse_rdtype(bad)
+    with pytest.raises(UsageError):
+        plan.parse_name("a..b")
+    assert plan.parse_name("www.example") == N("www.example.")
+
+
+def test_referral_with_glue_in_bailiwick_only() -> None:
+    question = plan.target_question(N("www.child.example."), dns.rdatatype.A)
+    response = response_to(question, aa=False)
+    add(response.authority, "child.example.", "NS", "ns1.child.example.", "ns.elsewhere.")
+    add(response.additional, "ns1.child.example.", "A", "127.53.250.1")
+    add(response.additional, "ns1.child.example.", "AAAA", "fd00::1")
+    add(response.additional, "ns.elsewhere.", "A", "127.53.250.2")  # not the parent's to say
+    referral = plan.read_referral(response, N("example."), question.qname)
+    assert referral is not None
+    assert referral.child == N("child.example.")
+    assert referral.ns_names == (N("ns.elsewhere."), N("ns1.child.example."))  # sorted
+    assert dict(referral.glue) == {N("ns1.child.example."): ("127.53.250.1", "fd00::1")}
+
+
+@pytest.mark.parametrize(
+    "owner", ["example.", "org.", "other.example.", "deeper.www.child.example."]
+)
+def test_referral_must_lead_down_towards_the_name(owner: str) -> None:
+    question = plan.target_question(N("www.child.example."), dns.rdatatype.A)
+    response = response_to(question, aa=False)
+    add(response.authority, owner, "NS", "ns1.example.")
+    assert plan.read_referral(response, N("example."), question.qname) is None
+
+
+def test_authoritative_response_is_not_a_referral() -> None:
+    question = plan.target_question(N("www.child.example."), dns.rdatatype.A)
+    response = response_to(question, aa=True)
+    add(response.authority, "child.example.", "NS", "ns1.child.example.")
+    assert plan.read_referral(response, N("example."), question.qname) is None
+
+
+def test_merge_referrals_takes_the_majority_and_unions_servers() -> None:
+    a = plan.Referral(N("c.example."), (N("ns1.c.example."),), {N("ns1.c.example."): ("1",)})
+    b = plan.Referral(N("c.example."), (N("ns2.c.example."),), {})
+    odd = plan.Referral(N("x.c.example."), (N("ns.x.c.example."),), {})
+    merged = plan.merge_referrals([odd, a, b])
+    assert merged is not None
+    assert merged.child == N("c.example.")
+    assert merged.ns_names == (N("ns1.c.example."), N("ns2.c.example."))
+    assert plan.merge_referrals([]) is None
+
+
+def test_redirects() -> None:
+    question = plan.target_question(N("app.example."), dns.rdatatype.A)
+    cname = response_to(question)
+    add(cname.answer, "app.example.", "CNAME", "www.target.")
+    assert plan.read_redirect(cname, question.qname, dns.rdatatype.A) == N("www.target.")
+    assert plan.read_redirect(cname, question.qname, dns.rdatatype.CNAME) is None
+
+    dname = response_to(plan.target_question(N("www.old.example."), dns.rdatatype.A))
+    add(dname.answer, "old.example.", "DNAME", "new.example.")
+    assert plan.read_redirect(dname, N("www.old.example."), dns.rdatatype.A) == N(
+        "www.new.example."
+    )
+    # A DNAME at the name itself redirects only names below it.
+    assert plan.read_redirect(dname, N("old.example."), dns.rdatatype.A) is None
+
+
+def test_hidden_apex_from_soa_or_signer() -> None:
+    qname = N("www.sub.example.")
+    negative = response_to(plan.target_question(qname, dns.rdatatype.A))
+    negative.set_rcode(dns.rcode.NXDOMAIN)
+    add(negative.authority, "sub.example.", "SOA", "ns. host. 1 2 3 4 5")
+    assert plan.read_hidden_apex(negative, N("example."), qname) == N("sub.example.")
+    assert plan.read_hidden_apex(negative, N("sub.example."), qname) is None
+
+    signed = response_to(plan.target_question(qname, dns.rdatatype.A))
+    add(signed.answer, "www.sub.example.", "A", "127.53.250.1")
+    add(
+        signed.answer,
+        "www.sub.example.",
+        "RRSIG",
+        "A 13 3 300 20300101000000 20200101000000 1 sub.example. AAAA",
+    )
+    assert plan.read_hidden_apex(signed, N("example."), qname) == N("sub.example.")
+    assert not plan.needs_apex_probe(signed, N("example."), qname)
+
+    unsigned = response_to(plan.target_question(qname, dns.rdatatype.A))
+    add(unsigned.answer, "www.sub.example.", "A", "127.53.250.1")
+    assert plan.read_hidden_apex(unsigned, N("example."), qname) is None
+    assert plan.needs_apex_probe(unsigned, N("example."), qname)
+
+
+def test_read_response_refuses_what_cannot_be_followed() -> None:
+    question = plan.target_question(N("www.example."), dns.rdatatype.A)
+    good = response_to(question)
+    assert plan.read_response(good.to_wire(), question) is not None
+    assert plan.read_response(b"\x00\x01garbage", question) is None
+    assert plan.read_response(None, question) is None
+    assert plan.read_response(plan.make_query(question).to_wire(), question) is None  # no QR
+    other = response_to(plan.target_question(N("other.example."), dns.rdatatype.A))
+    assert plan.read_response(other.to_wire(), question) is None
+
+
+def test_addresses_through_an_inner_cname() -> None:
+    question = plan.Question(Purpose.ADDRESS, N("ns.example."), dns.rdatatype.A)
+    response = response_to(question)
+    add(response.answer, "ns.example.", "CNAME", "host.example.")
+    add(response.answer, "host.example.", "A", "127.53.250.7")
+    assert plan.read_addresses(response, question.qname, dns.rdatatype.A) == ("127.53.250.7",)
+
+
+def test_reply_matching() -> None:
+    query = plan.make_query(plan.target_question(N("www.example."), dns.rdatatype.A))
+    reply = dns.message.make_response(query).to_wire()
+    assert matches_query(reply, query)
+    assert not matches_query(bytes([reply[0] ^ 1]) + reply[1:], query)  # wrong ID
+    other = dns.message.make_response(
+        plan.make_query(plan.target_question(N("evil.example."), dns.rdatatype.A))
+    )
+    other.id = query.id
+    assert not matches_query(other.to_wire(), query)
+    garbage = query.id.to_bytes(2, "big") + b"\xff" * 20
+    assert matches_query(garbage, query)  # malformed but ours: kept as evidence
+    assert not matches_query(b"\x01", query)
+    assert not is_truncated(reply)
+    assert is_truncated(reply[:2] + bytes([reply[2] | 0x02]) + reply[3:])
+
+
+@pytest.mark.parametrize(
+    ("policy", "address", "allowed"),
+    [
+        (AddressPolicy.ANY, "192.0.2.1", True),
+        (AddressPolicy.ANY, "0.0.0.0", False),
+        (AddressPolicy.ANY, "224.0.0.1", False),
+        (AddressPolicy.ANY, "255.255.255.255", False),
+        (AddressPolicy.ANY, "not an address", False),
+        (AddressPolicy.PUBLIC_ONLY, "8.8.8.8", True),
+        (AddressPolicy.PUBLIC_ONLY, "127.53.0.1", False),
+        (AddressPolicy.PUBLIC_ONLY, "10.0.0.1", False),
+        (AddressPolicy.PUBLIC_ONLY, "::ffff:10.0.0.1", False),
+        (AddressPolicy.PUBLIC_ONLY, "fd00::1", False),
+        (AddressPolicy.PUBLIC_ONLY, "2606:4700::1111", True),
+        (AddressPolicy.LOOPBACK_ONLY, "127.53.0.1", True),
+        (AddressPolicy.LOOPBACK_ONLY, "::1", True),
+        (AddressPolicy.LOOPBACK_ONLY, "8.8.8.8", False),
+    ],
+)
+def test_address_policy(policy: AddressPolicy, address: str, allowed: bool) -> None:
+    assert policy.allows(address) is allowed
+
+
+def test_settings_are_checked() -> None:
+    hints = (Server("127.53.0.1", "a.root-servers."),)
+    with pytest.raises(UsageError):
+        ProbeSettings(root_hints=hints, timeout=0)
+    with pytest.raises(UsageError):
+        ProbeSettings(root_hints=hints, max_queries=0)
+    with pytest.raises(UsageError, match="not an IP address"):
+        ProbeSettings(root_hints=hints, resolvers=("resolver.example",))
+
+
+def test_read_root_hints(tmp_path: Path) -> None:
+    hints = tmp_path / "named.root"
+    hints.write_text(
+        "; comment\n"
+        ".                        3600000      NS    A.ROOT-SERVERS.NET.\n"
+        "A.ROOT-SERVERS.NET.      3600000      A     127.53.0.1\n"
+        "A.ROOT-SERVERS.NET.      3600000      AAAA  ::1\n"
+        ".                        3600000      NS    B.ROOT-SERVERS.NET.\n"
+        "B.ROOT-SERVERS.NET.      3600000      A     127.53.0.2\n"
+    )
+    assert read_root_hints(hints) == (
+        Server("127.53.0.1", "A.ROOT-SERVERS.NET."),
+        Server("::1", "A.ROOT-SERVERS.NET."),
+        Server("127.53.0.2", "B.ROOT-SERVERS.NET."),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (". 3600 NS a.root.\na.root. 3600 A 1.2.3\n", ":2:"),
+        (". 3600 NS a.root.\n\n; x\na.root. 3600 FOO 1.2.3.4\n", ":4:"),
+        ("a.root. 3600 A 127.0.0.1\n", "no NS records"),
+        (". 3600 NS a.root.\n", "no address"),
+    ],
+)
+def test_read_root_hints_errors_name_file_and_line(tmp_path: Path, text: str, where: str) -> None:
+    hints = tmp_path / "root.hints"
+    hints.write_text(text)
+    with pytest.raises(UsageError) as caught:
+        read_root_hints(hints)
+    assert str(hints) in str(caught.value) and where in str(caught.value)
+
+
+def test_read_trust_anchors(tmp_path: Path) -> None:
+    anchors = tmp_path / "anchor"
+    anchors.write_text(
+        ". 86400 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
+    )
+    [record] = read_trust_anchors(anchors)
+    assert record.startswith(". 86400 IN DS 20326 8 2 e06d44b8")
+    anchors.write_text(". 86400 IN A 127.0.0.1\n")
+    with pytest.raises(UsageError, match="DS or DNSKEY"):
+        read_trust_anchors(anchors)
+    with pytest.raises(UsageError, match="cannot read"):
+        read_trust_anchors(tmp_path / "missing")
+
+
+def test_unparsed_records_are_skipped_not_fatal() -> None:
+    """continue_on_error can leave generic rdata where typed rdata is expected."""
+    question = plan.target_question(N("www.child.example."), dns.rdatatype.A)
+    response = response_to(question, aa=False)
+    add(response.authority, "child.example.", "NS", "ns1.child.example.")
+    glue = dns.rrset.RRset(N("ns1.child.example."), dns.rdataclass.IN, dns.rdatatype.A)
+    glue.add(dns.rdata.GenericRdata(dns.rdataclass.IN, dns.rdatatype.A, b"\x7f\x00"))
+    response.additional.append(glue)
+    referral = plan.read_referral(response, N("example."), question.qname)
+    assert referral is not None and dict(referral.glue) == {}
+    cname = dns.rrset.RRset(question.qname, dns.rdataclass.IN, dns.rdatatype.CNAME)
+    cname.add(dns.rdata.GenericRdata(dns.rdataclass.IN, dns.rdatatype.CNAME, b"\x03"))
+    answer = response_to(question)
+    answer.answer.append(cname)
+    assert plan.read_redirect(answer, question.qname, dns.rdatatype.A) is None
+    assert plan.read_addresses(answer, question.qname, dns.rdatatype.A) == ()
