@@ -65,3 +65,16 @@ def test_unreachable_zone_fails_everywhere(lab: LabProfile, slug: str) -> None:
     [scenario] = [s for s in SCENARIOS if s.slug == slug]
     plain = _resolver(lab, "unbound-nonvalidating")
     assert ask_resolver(plain.address, scenario.query_name, scenario.qtype).rcode == "SERVFAIL"
+
+
+@pytest.mark.parametrize("slug", ["nsec-broken", "nsec3-broken"])
+@pytest.mark.parametrize("validator", VALIDATORS)
+def test_broken_denial_fails_nodata_too(lab: LabProfile, slug: str, validator: str) -> None:
+    """The broken chains break NODATA answers as well as NXDOMAIN: www has no AAAA, and
+    the NSEC/NSEC3 that should prove it claims every type."""
+    [scenario] = [s for s in SCENARIOS if s.slug == slug]
+    resolver = _resolver(lab, validator)
+    answer = ask_resolver(resolver.address, f"www.{scenario.zone}", "AAAA")
+    assert answer.rcode == "SERVFAIL", answer
+    existing = ask_resolver(resolver.address, f"www.{scenario.zone}", "A")
+    assert (existing.rcode, existing.ad) == ("NOERROR", True), existing  # existing names work

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import NoReturn
 
 from dnssec_doctor import __version__
-from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands
+from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands, lab_settings
+from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.errors import DoctorError, ExitCode
 from dnssec_doctor.lab import runtime
 from dnssec_doctor.lab.profile import lab_directory, load_profile
 from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
 from dnssec_doctor.lab.verify import verify_scenario
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.probe.collect import collect
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab_commands.add_parser("status", help="which lab processes run")
     lab_commands.add_parser(
         "verify", help="ask every validating resolver each scenario's question and compare"
+    )
+    lab_commands.add_parser(
+        "diagnose", help="run dnssec-doctor check on every scenario and compare with the catalogue"
     )
     listing = lab_commands.add_parser("list", help="the catalogue of failure scenarios")
     listing.add_argument("--json", action="store_true", help="machine-readable catalogue")
@@ -125,6 +131,8 @@ def run_lab(args: argparse.Namespace) -> int:
         return int(ExitCode.OK if all(s.running for s in statuses) else ExitCode.NOT_DNSSEC)
     if args.lab_command == "verify":
         return verify_lab(directory)
+    if args.lab_command == "diagnose":
+        return diagnose_lab(directory)
     if args.lab_command == "list":
         if args.json:
             print(json.dumps([scenario_json(s) for s in SCENARIOS], indent=2))
@@ -153,6 +161,42 @@ def verify_lab(directory: Path) -> int:
             print(line)
     print(f"{failures} differences from the catalogue")
     return int(ExitCode.OK if failures == 0 else ExitCode.DNSSEC_FAILURE)
+
+
+def diagnose_lab(directory: Path) -> int:
+    """dnssec-doctor's own diagnosis of every scenario, beside what the catalogue declares."""
+    profile = load_profile(directory)
+    settings = lab_settings(profile)
+    differences = 0
+    print(f"{'scenario':<26} {'verdict':<12} {'EDE':<4} {'breaks at':<24} {'cause':<30} took")
+    for scenario in SCENARIOS:
+        started = time.monotonic()
+        snapshot = collect(scenario.query_name, scenario.qtype, settings)
+        report = build_report(snapshot, AnalysisOptions(now=snapshot.finished_at))
+        took = time.monotonic() - started
+        got = report.diagnosis
+        cause = got.causes[0].code if got.causes else "-"
+        expected = scenario.diagnosis
+        same = (got.verdict, got.ede, got.zone, None if cause == "-" else cause) == (
+            expected.verdict,
+            expected.ede,
+            expected.zone,
+            expected.cause,
+        )
+        differences += not same
+        ede = "-" if got.ede is None else str(got.ede)
+        line = (
+            f"{scenario.slug:<26} {got.verdict.value:<12} {ede:<4} {got.zone or '-':<24} "
+            f"{cause:<30} {took:.2f} s"
+        )
+        if not same:
+            line += (
+                f"   <- catalogue: {expected.verdict.value} {expected.ede} {expected.zone} "
+                f"{expected.cause}"
+            )
+        print(line)
+    print(f"{differences} differences from the catalogue")
+    return int(ExitCode.OK if differences == 0 else ExitCode.DNSSEC_FAILURE)
 
 
 def scenario_json(scenario: Scenario) -> dict[str, object]:

@@ -224,11 +224,57 @@ def probe_settings(args: argparse.Namespace) -> ProbeSettings:
     )
 
 
-def _snapshot_of(args: argparse.Namespace) -> Snapshot:
+class ProgressLine:
+    """One self-rewriting status line on a terminal's stderr: the zone being walked, the
+    queries sent, and the servers still awaited (the slow ones are what users wait on)."""
+
+    def __init__(self, stream: Any = sys.stderr) -> None:
+        self.stream = stream
+        self.zone = ""
+        self.sent = 0
+        self.waiting: dict[str, int] = {}
+        self.shown = 0.0
+        self.width = 0
+
+    def __call__(self, event: str, subject: str) -> None:
+        if event == "zone":
+            self.zone = subject
+        elif event == "sent":
+            self.sent += 1
+            self.waiting[subject] = self.waiting.get(subject, 0) + 1
+        elif event == "done" and self.waiting.get(subject):
+            self.waiting[subject] -= 1
+            if not self.waiting[subject]:
+                del self.waiting[subject]
+        now = time.monotonic()
+        if now - self.shown >= 0.1:
+            self.shown = now
+            awaited = ", ".join(list(self.waiting)[:3])
+            self._show(f"probing {self.zone}  {self.sent} queries  waiting for {awaited or '-'}")
+
+    def _show(self, text: str) -> None:
+        text = text[:120]
+        self.stream.write("\r" + text.ljust(self.width))
+        self.width = len(text)
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def _snapshot_of(args: argparse.Namespace, *, quiet: bool = False) -> Snapshot:
     name = parse_name(args.name)
     rdtype = parse_type(args.type)
     settings = probe_settings(args)
-    return collect(name, rdtype, settings)
+    if quiet or not sys.stderr.isatty():
+        return collect(name, rdtype, settings)
+    line = ProgressLine()
+    try:
+        return collect(name, rdtype, settings, progress=line)
+    finally:
+        line.clear()
 
 
 def _colour(args: argparse.Namespace) -> bool:
@@ -251,18 +297,12 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    name = parse_name(args.name)
-    parse_type(args.type)
-    started = time.monotonic()
-    if not args.json and sys.stderr.isatty():
-        print(f"probing {name} ...", file=sys.stderr, end="\r")
-    snapshot = _snapshot_of(args)
+    at = args.at
+    parse_at(at, 0.0)  # a bad --at is a usage error before any query is sent
+    snapshot = _snapshot_of(args, quiet=args.json)
     if args.snapshot:
         _write(args.snapshot, snapshot.dumps())
-    report = build_report(snapshot, AnalysisOptions(now=parse_at(args.at, snapshot.finished_at)))
-    if not args.json and sys.stderr.isatty():
-        print(" " * 40, file=sys.stderr, end="\r")
-    del started
+    report = build_report(snapshot, AnalysisOptions(now=parse_at(at, snapshot.finished_at)))
     return _emit(report, args)
 
 

@@ -17,6 +17,23 @@ from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.verdict import Verdict
 
 FAILURE_CACHE = 300  # RFC 9520 §3.2: resolvers cache a validation failure up to 5 minutes
+# Faults of the zone's signer, most actionable first: the DNS operator re-signs.
+SIGNER_FAULTS = (
+    "RRSIG_EXPIRED",
+    "RRSIG_NOT_YET_VALID",
+    "DNSKEY_NOT_SIGNED_BY_DS_KEY",
+    "RRSIG_NO_MATCHING_KEY",
+    "RRSIG_KEY_REVOKED",
+    "RRSIG_BAD_SIGNATURE",
+    "RRSIG_ALGORITHM_UNSUPPORTED",
+    "RRSIG_SIGNER_MISMATCH",
+    "RRSIG_LABELS_INVALID",
+    "RRSIG_MISSING",
+    "DENIAL_PROOF_MISSING",
+    "NXDOMAIN_PROOF_INVALID",
+    "NODATA_PROOF_INVALID",
+    "WILDCARD_PROOF_MISSING",
+)
 NEVER_DISABLE = (
     "Do not turn DNSSEC signing off while a DS for the zone remains at the parent: "
     "validators would then hold proof that the zone must be signed and find no valid "
@@ -24,12 +41,13 @@ NEVER_DISABLE = (
 )
 
 
-def _ds_actor(zone: ZoneAssessment) -> tuple[Actor, str]:
-    """Who changes the DS: the registrar for a registered domain; for a TLD, the root."""
+def _ds_actor(zone: ZoneAssessment, what: str = "DS") -> tuple[Actor, str]:
+    """Who changes what the parent publishes (the DS, or the delegation): the registrar
+    for a registered domain; for a TLD, the root's operator."""
     parent = zone.parent or "the trust anchor"
     if zone.parent in (None, "."):
         return Actor.PARENT_OPERATOR, f"the operator of the parent zone {parent}"
-    return Actor.REGISTRAR, f"the registrar (the DS lives in the parent zone {parent})"
+    return Actor.REGISTRAR, f"the registrar (the {what} lives in the parent zone {parent})"
 
 
 def _ds_wait(zone: ZoneAssessment) -> int:
@@ -123,6 +141,7 @@ def plan_recovery(
             ),
         ]
     elif code == "ZONE_UNREACHABLE":
+        actor, who = _ds_actor(zone, "delegation")
         steps += [
             RecoveryStep(
                 f"Not a DNSSEC fault: bring back at least one server of {zone.zone}, or fix the NS "
@@ -143,20 +162,7 @@ def plan_recovery(
                 FAILURE_CACHE,
             )
         ]
-    elif code in (
-        "RRSIG_EXPIRED",
-        "RRSIG_NOT_YET_VALID",
-        "DNSKEY_NOT_SIGNED_BY_DS_KEY",
-        "RRSIG_NO_MATCHING_KEY",
-        "RRSIG_BAD_SIGNATURE",
-        "RRSIG_SIGNER_MISMATCH",
-        "RRSIG_LABELS_INVALID",
-        "RRSIG_MISSING",
-        "DENIAL_PROOF_MISSING",
-        "NXDOMAIN_PROOF_INVALID",
-        "NODATA_PROOF_INVALID",
-        "WILDCARD_PROOF_MISSING",
-    ):
+    elif code in SIGNER_FAULTS:
         what = {
             "RRSIG_EXPIRED": "restore the signing pipeline and re-sign the zone now",
             "RRSIG_NOT_YET_VALID": (

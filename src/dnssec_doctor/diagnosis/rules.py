@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.resolvers import ede_name
-from dnssec_doctor.diagnosis.recovery import plan_recovery, recovery_note
+from dnssec_doctor.diagnosis.recovery import SIGNER_FAULTS, plan_recovery, recovery_note
 from dnssec_doctor.errors import ExitCode
 from dnssec_doctor.model.diagnosis import Diagnosis, Views
 from dnssec_doctor.model.finding import Finding, Severity
@@ -29,18 +29,7 @@ CAUSE_ORDER: tuple[str, ...] = (
     "DS_ALGORITHM_MISMATCH",
     "DS_NO_MATCHING_KEY",
     "SERVER_STALE_COPY",
-    "RRSIG_EXPIRED",
-    "RRSIG_NOT_YET_VALID",
-    "DNSKEY_NOT_SIGNED_BY_DS_KEY",
-    "RRSIG_NO_MATCHING_KEY",
-    "RRSIG_BAD_SIGNATURE",
-    "RRSIG_SIGNER_MISMATCH",
-    "RRSIG_LABELS_INVALID",
-    "RRSIG_MISSING",
-    "DENIAL_PROOF_MISSING",
-    "NXDOMAIN_PROOF_INVALID",
-    "NODATA_PROOF_INVALID",
-    "WILDCARD_PROOF_MISSING",
+    *SIGNER_FAULTS,
 )
 # Why a chain of trust ends (an insecure answer), with the EDE a validator gives.
 INSECURE_REASONS: tuple[str, ...] = (
@@ -107,7 +96,7 @@ def diagnose(analysis: Analysis) -> Diagnosis:
         recovery=recovery,
         recovery_note=recovery_note(analysis, verdict, breaking, causes),
         views=views,
-        exit_code=int(exit_code(verdict, warnings)),
+        exit_code=int(exit_code(verdict, analysis.findings)),
     )
 
 

@@ -67,6 +67,9 @@ UNSENT = "cancelled: deadline reached"  # the error of a query in flight when ti
 DEADLINE_GRACE = 0.5  # seconds past the deadline before in-flight queries are abandoned
 MAX_ADDRESS_STEPS = 16  # referrals and CNAMEs followed in one address lookup
 
+# Told of each step as it happens: ("zone", name), ("sent", server), ("done", server).
+Progress = Callable[[str, str], None]
+
 # Why a question was not sent.
 SKIP_DEAD = "server unresponsive"
 SKIP_BUDGET = "query budget exhausted"
@@ -80,12 +83,13 @@ async def collect_snapshot(
     transport: Transport,
     *,
     clock: Callable[[], float] = time.time,
+    progress: Progress | None = None,
 ) -> Snapshot:
     """Walk to ``name``/``rdtype`` and ask every server and resolver; never raises for
     anything the network or the servers do (``UsageError`` for a bad name or type)."""
     qname = plan.parse_name(name)
     qtype = plan.parse_rdtype(rdtype)
-    collector = _Collector(settings, transport, clock)
+    collector = _Collector(settings, transport, clock, progress)
     return await collector.run(qname, qtype)
 
 
@@ -96,10 +100,13 @@ def collect(
     transport: Transport | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    progress: Progress | None = None,
 ) -> Snapshot:
     """``collect_snapshot`` for callers without an event loop (the CLI)."""
     return asyncio.run(
-        collect_snapshot(name, rdtype, settings, transport or NetworkTransport(), clock=clock)
+        collect_snapshot(
+            name, rdtype, settings, transport or NetworkTransport(), clock=clock, progress=progress
+        )
     )
 
 
@@ -165,8 +172,13 @@ class _Answer:
 
 class _Collector:
     def __init__(
-        self, settings: ProbeSettings, transport: Transport, clock: Callable[[], float]
+        self,
+        settings: ProbeSettings,
+        transport: Transport,
+        clock: Callable[[], float],
+        progress: Progress | None = None,
     ) -> None:
+        self.progress = progress or (lambda event, subject: None)
         self.settings = settings
         self.transport = transport
         self.clock = clock
@@ -465,6 +477,7 @@ class _Collector:
         via: str,
     ) -> None:
         if zone not in self.cuts:
+            self.progress("zone", zone.to_text())
             self.cuts[zone] = ZoneCut(
                 zone=zone.to_text(),
                 parent=None if parent is None else parent.to_text(),
@@ -549,7 +562,9 @@ class _Collector:
                     else self.settings.timeout
                 )
                 cut_short = remaining < timeout
+                self.progress("sent", server.label())
                 reply = await self._exchange(question, server, tcp, min(timeout, remaining))
+                self.progress("done", server.label())
                 record.response = reply.response or None
                 record.error = reply.error
                 record.duration = reply.duration
