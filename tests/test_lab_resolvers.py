@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from dnssec_doctor.lab import runtime
 from dnssec_doctor.lab.profile import LabProfile, ResolverEntry
 from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
 from dnssec_doctor.lab.verify import ask_resolver
@@ -15,6 +16,12 @@ from dnssec_doctor.lab.verify import ask_resolver
 pytestmark = pytest.mark.lab
 
 VALIDATORS = ("unbound", "bind", "kresd")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def empty_caches(lab: LabProfile) -> None:
+    """Other modules ask the same names: start from empty caches, whatever ran before."""
+    runtime.flush_resolvers(lab.directory)
 
 
 def _resolver(profile: LabProfile, name: str) -> ResolverEntry:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_at(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "lab":
             return run_lab(args)
@@ -91,8 +92,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dnssec-doctor: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (dnssec-doctor check ... | head): nothing to report, and
+        # the interpreter's last flush must not fail on the closed pipe either.
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell shows for a writer killed by the pipe
     parser.error(f"unknown command {args.command}")
     return int(ExitCode.USAGE)  # pragma: no cover - parser.error exits
+
+
+def _join_negative_at(argv: Sequence[str]) -> list[str]:
+    """argparse takes the "-12h" of "--at -12h" for an option; pass it as "--at=-12h"."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1] == "--at" and token[:1] == "-" and token[:2] != "--":
+            joined[-1] = f"--at={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind stdout (tests)
+        pass
 
 
 def run_lab(args: argparse.Namespace) -> int:

@@ -119,6 +119,9 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_name(text: str) -> str:
+    if not text.strip():
+        # dnspython reads "" as the empty relative name, which would check the root.
+        raise UsageError("invalid name '': the name is empty", hint="write . for the root")
     try:
         name = dns.name.from_text(text)
     except dns.name.LabelTooLong:
@@ -154,12 +157,12 @@ def parse_at(text: str | None, reference: float) -> float:
     text = text.strip()
     if text.startswith("@"):
         try:
-            return float(text[1:])
+            return _moment(text, float(text[1:]))
         except ValueError:
             raise UsageError(f"invalid --at {text!r}: @ must be followed by seconds") from None
     match = _RELATIVE.match(text)
     if match:
-        return reference + float(match.group(1)) * _UNITS[match.group(2)]
+        return _moment(text, reference + float(match.group(1)) * _UNITS[match.group(2)])
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -168,7 +171,21 @@ def parse_at(text: str | None, reference: float) -> float:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
+    return _moment(text, moment.timestamp())
+
+
+_LAST_MOMENT = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC).timestamp()
+
+
+def _moment(text: str, timestamp: float) -> float:
+    """A moment the analysis and the reports can handle: from 1970 to the year 9999
+    (nan, inf or 1e20 would crash the signature arithmetic and the timestamps)."""
+    if not 0 <= timestamp <= _LAST_MOMENT:  # also false for nan
+        raise UsageError(
+            f"invalid --at {text!r}: outside 1970-01-01 .. 9999-12-31",
+            hint="use 2026-12-01T00:00:00Z, @1795000000 or +3d",
+        )
+    return timestamp
 
 
 def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[str]:
@@ -319,9 +336,11 @@ def run_probe(args: argparse.Namespace) -> int:
 
 def read_snapshot(path: Path) -> Snapshot:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeError:
+        raise UsageError(f"{path} is not a snapshot: not UTF-8 text") from None
     try:
         data = json.loads(text)
     except ValueError as error:

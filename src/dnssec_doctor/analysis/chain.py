@@ -115,12 +115,15 @@ def analyze_evidence(evidence: Evidence, options: AnalysisOptions) -> Analysis:
     crashes: list[Finding] = []
     assessments: dict[str, ZoneAssessment] = {}
     trusted: dict[str, dict[str, Keys]] = {}  # zone -> server -> keys that validated
+    # zone -> server -> the keys a bogus server serves: used only to tell how far the damage
+    # goes ("every signature expired"), never to call anything valid.
+    scope: dict[str, dict[str, Keys]] = {}
     for zone in evidence.zones:
         cut = evidence.zone_cut(zone)
         assert cut is not None
         parent = assessments.get(cut.parent) if cut.parent else None
         assessment = guarded(
-            "zone", zone, crashes, assess_zone, evidence, zone, parent, trusted, options
+            "zone", zone, crashes, assess_zone, evidence, zone, parent, trusted, options, scope
         )
         if assessment is None:
             assessment = ZoneAssessment(
@@ -138,6 +141,7 @@ def analyze_evidence(evidence: Evidence, options: AnalysisOptions) -> Analysis:
         trusted,
         options,
         answer_findings,
+        scope,
     )
     resolvers = tuple(assess_resolvers(evidence))
     everything = [f for a in assessments.values() for f in a.findings]
@@ -191,6 +195,7 @@ def assess_zone(
     parent: ZoneAssessment | None,
     trusted: dict[str, dict[str, Keys]],
     options: AnalysisOptions,
+    scope: dict[str, dict[str, Keys]],
 ) -> ZoneAssessment:
     cut = evidence.zone_cut(zone)
     assert cut is not None
@@ -225,6 +230,7 @@ def assess_zone(
     signed = zone_has_signatures(evidence, zone)
     per_server: dict[str, ChainState] = {}
     server_keys: dict[str, Keys] = {}
+    scope_keys: dict[str, Keys] = {}
     links: list[keys.ZoneLink] = []
     for observation in evidence.authoritative(zone, Purpose.DNSKEY):
         if not (_usable(observation) and observation.authoritative):
@@ -267,11 +273,18 @@ def assess_zone(
             ChainState.INSECURE if insecure_above else ChainState(link.state.value)
         )
         server_keys[observation.server] = link.trusted_keys
+        if link.state.value == "bogus" and dnskey_rrset is not None:
+            scope_keys[observation.server] = tuple(dnskey_rrset)
     trusted[zone] = server_keys
+    scope[zone] = scope_keys
 
     for observation in _signed_answers(evidence, zone):
         keyset = server_keys.get(observation.server)
         if not keyset:
+            if observation.server in scope_keys:
+                _check_message_signatures(
+                    observation, origin, scope_keys[observation.server], options, findings
+                )
             continue
         found = _check_message_signatures(observation, origin, keyset, options, findings)
         if any(f.severity >= Severity.ERROR for f in found):
@@ -476,6 +489,7 @@ def assess_answer(
     trusted: dict[str, dict[str, Keys]],
     options: AnalysisOptions,
     findings: list[Finding],
+    scope: dict[str, dict[str, Keys]],
 ) -> ChainState:
     """The state of the final answer: for each name in the CNAME chain, the state of the
     zone holding it, then the answer's own signatures or denial on each server."""
@@ -490,6 +504,14 @@ def assess_answer(
             continue
         assessment = assessments[zone]
         per_server: dict[str, ChainState] = {}
+        origin = dns.name.from_text(zone)
+        if assessment.state is ChainState.BOGUS:
+            # The chain is already broken; judge the answer with the keys served, only to
+            # show the extent of the damage.
+            for observation in evidence.authoritative(zone, Purpose.ANSWER, qname=qname_text):
+                keyset = scope.get(zone, {}).get(observation.server)
+                if observation.message is not None and observation.authoritative and keyset:
+                    _answer_on_server(observation, qname, qtype, origin, keyset, options, findings)
         if assessment.state in (ChainState.SECURE, ChainState.PARTIAL):
             for observation in evidence.authoritative(zone, Purpose.ANSWER, qname=qname_text):
                 keyset = trusted.get(zone, {}).get(observation.server)
@@ -673,6 +695,7 @@ def _server_views(
             for rrset in o.message.answer
             if rrset.rdtype == dns.rdatatype.RRSIG
             for sig in rrset
+            if sig.signer == origin  # not a CNAME target's, followed by the same server
         ]
         answered = any(o.message is not None for o in observations)
         fallback = ChainState.INDETERMINATE if answered else ChainState.UNREACHABLE

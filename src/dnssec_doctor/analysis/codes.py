@@ -808,7 +808,7 @@ def make_finding(
 ) -> Finding:
     """A finding of ``code`` with its summary filled in from ``params``."""
     entry = lookup(code)
-    values: dict[str, Param] = {"zone": zone, **params}
+    values: dict[str, Param] = {"zone": zone, "subject": subject, **params}
     missing = entry.params - values.keys()
     if missing:
         raise ValueError(f"{code} needs parameters {sorted(missing)}")

@@ -243,15 +243,22 @@ def _healthy_steps(analysis: Analysis) -> tuple[RecoveryStep, ...]:
                         f"At {who}: remove the stale DS of {zone.zone}.", actor, 0, finding.records
                     )
                 )
-        if finding.code == "RRSIG_EXPIRES_SOON":
-            steps.append(
-                RecoveryStep(
-                    f"DNS operator of {finding.zone}: check that the signer is running and will "
-                    f"re-sign before expiry ({finding.summary}).",
-                    Actor.DNS_OPERATOR,
-                    0,
-                )
+    expiring: dict[str, Finding] = {}
+    for finding in analysis.findings:
+        if finding.code == "RRSIG_EXPIRES_SOON" and finding.zone is not None:
+            first = expiring.get(finding.zone)
+            if first is None or str(finding.params["expiration"]) < str(first.params["expiration"]):
+                expiring[finding.zone] = finding
+    for zone_name, finding in expiring.items():
+        steps.append(
+            RecoveryStep(
+                f"DNS operator of {zone_name}: check that the signer is running and re-signs "
+                f"before the first signature expires ({finding.params['delta']}, "
+                f"{finding.params['expiration']}).",
+                Actor.DNS_OPERATOR,
+                0,
             )
+        )
     return tuple(dict.fromkeys(steps))
 
 

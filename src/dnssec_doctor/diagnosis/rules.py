@@ -161,8 +161,14 @@ def primary_causes(analysis: Analysis, breaking: ZoneAssessment | None) -> tuple
         # insecure to them, not bogus.
         order = INSECURE_REASONS + CAUSE_ORDER
     ranked = [f for f in pool if f.code in order]
-    ranked.sort(key=lambda f: order.index(f.code))
+    # Among equals, what the user asked about comes before the probe's own test names.
+    ranked.sort(key=lambda f: (order.index(f.code), f not in analysis.answer_findings))
     return tuple(ranked)
+
+
+def _sentence(text: str) -> str:
+    """End with one full stop, even after a name's trailing dot."""
+    return text if text.endswith(".") else text + "."
 
 
 def headline(
@@ -170,19 +176,30 @@ def headline(
 ) -> str:
     if verdict is Verdict.SECURE:
         return f"{analysis.name} {analysis.rdtype} validates: the chain of trust is intact."
+    where = breaking.zone if breaking else (causes[0].zone if causes else None) or "?"
     if not causes:
-        where = f" at {breaking.zone}" if breaking else ""
-        return f"{analysis.name} {analysis.rdtype} is {verdict.value}{where}."
+        return f"{analysis.name} {analysis.rdtype} is {verdict.value} at {where}."
     cause = causes[0]
+    more = _similar_count(causes)
+    summary = cause.summary + (f" (and {more} more signatures like it)" if more else "")
     if verdict is Verdict.INSECURE:
-        where = breaking.zone if breaking else (cause.zone or "")
-        return f"The chain of trust ends at {where}: {cause.summary}."
+        if cause.code == "ZONE_UNSIGNED":
+            return _sentence(summary[0].upper() + summary[1:])
+        return _sentence(f"The chain of trust ends at {where}: {summary}")
     if verdict is Verdict.UNREACHABLE:
-        return f"Not DNSSEC: {cause.summary}."
+        return _sentence(f"Not DNSSEC: {summary}")
     if verdict is Verdict.PARTIAL:
-        return f"One server serves data that fails validation: {cause.summary}."
-    where = breaking.zone if breaking else (cause.zone or "")
-    return f"The chain of trust breaks at {where}: {cause.summary}."
+        return _sentence(f"One server serves data that fails validation: {summary}")
+    if breaking is not None and breaking.state is ChainState.SECURE:
+        return _sentence(
+            f"The chain of trust holds down to {where}, but the answer fails: {summary}"
+        )
+    return _sentence(f"The chain of trust breaks at {where}: {summary}")
+
+
+def _similar_count(causes: Sequence[Finding]) -> int:
+    """How many other causes carry the primary one's code (every signature expired...)."""
+    return sum(1 for f in causes[1:] if f.code == causes[0].code)
 
 
 def four_views(analysis: Analysis, verdict: Verdict) -> Views:
@@ -255,6 +272,6 @@ def four_views(analysis: Analysis, verdict: Verdict) -> Views:
     else:
         failing_layer = False
         conclusion = "DNSSEC is not failing: validators accept the answer" + (
-            " (unsigned, so unprotected)." if verdict is Verdict.INSECURE else "."
+            " as insecure (not protected by DNSSEC)." if verdict is Verdict.INSECURE else "."
         )
     return Views(auth, validating, checking_disabled, parent_ds, failing_layer, conclusion)

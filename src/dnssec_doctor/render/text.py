@@ -1,12 +1,15 @@
-"""The terminal report: verdict first, then cause, fix steps, the four views, evidence.
+"""The terminal report: verdict first, then cause, fix steps, then the evidence (the four
+views, the chain of trust, the resolvers, other findings).
 
 Pure: takes a report and whether to colour, returns the text.
 """
 
 from __future__ import annotations
 
+from dnssec_doctor.analysis.codes import CODES, Family
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.report import Report
+from dnssec_doctor.model.diagnosis import Actor, RecoveryStep
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.render.json import iso
@@ -38,12 +41,46 @@ class _Style:
         return self(text, "1")
 
 
+# How a recovery step's text names its actor; the "[actor]" tag is left out when it
+# does, so that no step reads "[registrar] At the registrar ...".
+_ACTOR_WORDS = {
+    Actor.REGISTRAR: "registrar",
+    Actor.PARENT_OPERATOR: "parent zone",
+    Actor.DNS_OPERATOR: "dns operator",
+    Actor.RESOLVER_OPERATOR: "resolver operator",
+    Actor.NOBODY: "wait",
+    Actor.YOU: "dnssec-doctor check",
+}
+
+
 def _wait(seconds: int) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60} s" if seconds % 60 else f"{seconds // 60} min"
-    return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    parts.append(f"{seconds} s" if seconds or not (hours or minutes) else "")
+    return " ".join(p for p in parts if p)
+
+
+def _sentence(text: str) -> str:
+    """End a sentence once: a name's trailing dot serves as the full stop, so
+    "... for example.com.." reads "... for example.com."."""
+    if text.endswith("..") and not text.endswith("\\.."):
+        return text[:-1]
+    return text
+
+
+def _step_line(number: int, step: RecoveryStep) -> str:
+    action = _sentence(step.action)
+    if _ACTOR_WORDS.get(step.actor, step.actor.value.lower()) in action.lower():
+        return f"  {number}. {action}"
+    return f"  {number}. [{step.actor.value}] {action}"
+
+
+def _is_resolver_finding(finding: Finding) -> bool:
+    """Resolver findings are the Resolvers table, line for line; listing them again as
+    findings only buries the rest."""
+    code = CODES.get(finding.code)
+    return code is not None and code.family is Family.RESOLVERS
 
 
 def _finding_lines(finding: Finding, style: _Style, *, evidence: bool) -> list[str]:
@@ -61,21 +98,18 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
     diagnosis = report.diagnosis
     analysis = report.analysis
     verdict = diagnosis.verdict
+    views = diagnosis.views
+    warnings = [f for f in diagnosis.warnings if not _is_resolver_finding(f)]
     banner = f"{diagnosis.name} {diagnosis.rdtype}: {verdict.value.upper()}"
     if diagnosis.ede is not None:
         banner += f" (EDE {diagnosis.ede}, {ede_name(diagnosis.ede)})"
-    lines = [style(style.bold(banner), _VERDICT_COLOUR[verdict]), diagnosis.headline, ""]
+    if warnings and verdict in (Verdict.SECURE, Verdict.INSECURE):
+        banner += f", {len(warnings)} warning" + ("" if len(warnings) == 1 else "s")
+    lines = [style(style.bold(banner), _VERDICT_COLOUR[verdict]), _sentence(diagnosis.headline)]
+    if verdict is not Verdict.SECURE:  # "validates" already says it
+        lines.append(views.conclusion)
+    lines.append("")
 
-    views = diagnosis.views
-    lines += [
-        style.bold("Is DNSSEC the failing layer?"),
-        f"  authoritative       {views.authoritative}",
-        f"  validating          {views.validating}",
-        f"  checking disabled   {views.checking_disabled}",
-        f"  parent DS           {views.parent_ds}",
-        f"  => {views.conclusion}",
-        "",
-    ]
     if diagnosis.causes:
         lines.append(
             style.bold("Cause" if len(diagnosis.causes) == 1 else "Causes (primary first)")
@@ -83,33 +117,55 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         for finding in diagnosis.causes:
             lines += _finding_lines(finding, style, evidence=True)
         lines.append("")
+    if warnings:
+        lines.append(style.bold("Warnings"))
+        for finding in warnings:
+            lines += _finding_lines(finding, style, evidence=False)
+        lines.append("")
     if diagnosis.recovery:
         lines.append(style.bold("What to do, in this order"))
         for number, step in enumerate(diagnosis.recovery, start=1):
-            lines.append(f"  {number}. [{step.actor.value}] {step.action}")
+            lines.append(_step_line(number, step))
             lines += [f"       {record}" for record in step.records]
             if step.why:
                 lines.append(f"       ({step.why})")
             if step.wait_seconds:
                 lines.append(f"       then wait {_wait(step.wait_seconds)}")
         if diagnosis.recovery_note:
-            lines.append(f"  Recovery: {diagnosis.recovery_note}")
+            note = diagnosis.recovery_note
+            if note[:2].istitle():  # a sentence, not a name: continue it after the colon
+                note = note[0].lower() + note[1:]
+            lines.append(f"  Recovery: {note}")
         lines.append("")
 
+    lines += [
+        style.bold("Four views (is DNSSEC the failing layer?)"),
+        f"  authoritative       {views.authoritative}",
+        f"  validating          {views.validating}",
+        f"  checking disabled   {views.checking_disabled}",
+        f"  parent DS           {views.parent_ds}",
+        "",
+    ]
     lines.append(style.bold("Chain of trust"))
     for zone in analysis.zones:
         lines.append(f"  {zone.zone:<32} {zone.state.value}")
-        for record in zone.ds_records:
-            lines.append(f"      parent DS  {record.split(' IN DS ', 1)[-1]}")
-        if zone.ds_to_publish and zone.state.value != "secure":
+        parent_ds = [_ds_rdata(record) for record in zone.ds_records]
+        for record in parent_ds:
+            lines.append(f"      parent DS     {record}")
+        if zone.state.value != "secure":
+            # The DS the live KSK needs, when the parent does not have it already.
             for record in zone.ds_to_publish:
-                lines.append(f"      live KSK   {record}")
+                if _ds_rdata(record) not in parent_ds:
+                    lines.append(f"      live KSK DS   {_ds_rdata(record)}")
         for server in zone.servers:
+            if not server.answered:
+                lines.append(f"      {server.server:<44} no answer  {server.state.value}")
+                continue
             expiry = iso(server.earliest_expiration) if server.earliest_expiration else "-"
             keys = ",".join(str(t) for t in server.dnskey_tags) or "-"
             lines.append(
                 f"      {server.server:<44} serial {server.serial or '-'}  keys {keys}  "
-                f"first RRSIG expiry {expiry}  {server.state.value}"
+                f"earliest RRSIG expiry {expiry}  {server.state.value}"
             )
     lines.append("")
     if analysis.resolvers:
@@ -122,13 +178,19 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
                 f"EDE {code} {ede_name(code)}" + (f": {text}" if text else "")
                 for code, text in resolver.ede
             )
-            lines.append(
+            line = (
                 f"  {resolver.address:<16} {resolver.rcode:<9} {'AD' if resolver.ad else '--'}  "
                 f"+cd {resolver.cd_rcode or '-':<9} {ede}"
             )
+            lines.append(line.rstrip())
         lines.append("")
     others = [
-        f for f in analysis.findings if f not in diagnosis.causes and f.severity >= Severity.NOTICE
+        f
+        for f in analysis.findings
+        if f.severity >= Severity.NOTICE
+        and f not in diagnosis.causes
+        and f not in warnings
+        and not _is_resolver_finding(f)
     ]
     if others:
         lines.append(style.bold("Other findings"))
@@ -149,3 +211,8 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
             outcome = exchange.error or ("answered" if exchange.response else "no answer")
             lines.append(f"  {iso(exchange.sent_at)}  {exchange.dig_command():<70}  {outcome}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _ds_rdata(record: str) -> str:
+    """The DS fields without owner, TTL and class: "12345 13 2 abcd..."."""
+    return record.split(" IN DS ", 1)[-1]
