@@ -124,7 +124,8 @@ def test_no_lab_profile_is_a_usage_error(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 4
-    assert "the lab is not up" in result.stderr and "dnssec-doctor lab up" in result.stderr
+    assert "the lab is not up" in result.stderr
+    assert f"dnssec-doctor lab --dir {tmp_path} up" in result.stderr  # the command that fixes it
 
 
 def test_nothing_of_the_lab_listens_outside_its_range(lab: LabProfile) -> None:

@@ -44,9 +44,11 @@ NEVER_DISABLE = (
 def _ds_actor(zone: ZoneAssessment, what: str = "DS") -> tuple[Actor, str]:
     """Who changes what the parent publishes (the DS, or the delegation): the registrar
     for a registered domain; for a TLD, the root's operator."""
-    parent = zone.parent or "the trust anchor"
-    if zone.parent in (None, "."):
-        return Actor.PARENT_OPERATOR, f"the operator of the parent zone {parent}"
+    if zone.parent is None:
+        return Actor.PARENT_OPERATOR, "the trust anchor's publisher"
+    if zone.parent == ".":
+        return Actor.PARENT_OPERATOR, "the root zone's operator"
+    parent = zone.parent
     return Actor.REGISTRAR, f"the registrar (the {what} lives in the parent zone {parent})"
 
 

@@ -85,8 +85,9 @@ def load_profile(directory: Path | None = None) -> LabProfile:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
+        where = "" if directory == DEFAULT_DIRECTORY else f" --dir {directory}"
         raise UsageError(
-            f"no lab profile at {path}: the lab is not up", hint="dnssec-doctor lab up"
+            f"no lab profile at {path}: the lab is not up", hint=f"dnssec-doctor lab{where} up"
         ) from None
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot read the lab profile {path}: {error}") from None
