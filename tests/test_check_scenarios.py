@@ -4,6 +4,7 @@ chain breaks, the primary cause, and the codes that must and must not appear."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -99,3 +100,55 @@ def test_snapshot_round_trip_gives_the_same_diagnosis(lab: LabProfile) -> None:
     again = load_snapshot(json.loads(report.snapshot.dumps()))
     offline = build_report(again, AnalysisOptions(now=report.snapshot.finished_at))
     assert offline.diagnosis == report.diagnosis
+
+
+def delv_verdict(profile: LabProfile, scenario: Scenario) -> str:
+    """delv's own validation, through the lab's non-validating resolver: secure,
+    insecure, or failed."""
+    [plain] = [r for r in profile.resolvers if not r.validating]
+    result = subprocess.run(
+        [
+            "delv",
+            f"@{plain.address}",
+            "-a",
+            str(profile.trust_anchor_conf),
+            "+root=.",
+            "+nomtrace",
+            scenario.query_name,
+            scenario.qtype,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if "; fully validated" in output or "; negative response, fully validated" in output:
+        return "secure"
+    if "; unsigned answer" in output or "; negative response, unsigned answer" in output:
+        return "insecure"
+    return "failed"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_verdict_agrees_with_delv_and_unbound(lab: LabProfile, scenario: Scenario) -> None:
+    """Where delv and Unbound agree, so does dnssec-doctor; where it differs (a stale
+    secondary that the resolvers hide by retrying), the report says why."""
+    report = diagnose_scenario(lab, scenario)
+    [unbound] = [r for r in report.analysis.resolvers if r.address == "127.53.53.1"]
+    delv = delv_verdict(lab, scenario)
+    verdict = report.diagnosis.verdict
+    if verdict is Verdict.PARTIAL:
+        assert "retried another server" in report.diagnosis.views.conclusion
+        return
+    ours = {
+        Verdict.SECURE: "secure",
+        Verdict.INSECURE: "insecure",
+        Verdict.BOGUS: "failed",
+        Verdict.UNREACHABLE: "failed",
+    }[verdict]
+    unbound_class = (
+        "failed" if unbound.rcode == "SERVFAIL" else ("secure" if unbound.ad else "insecure")
+    )
+    if delv == unbound_class:
+        assert ours == delv, (scenario.slug, delv, unbound.rcode, unbound.ad)
