@@ -1,0 +1,1 @@
+"""Change windows: compare two snapshots (diff), check a planned DS, go insecure safely."""

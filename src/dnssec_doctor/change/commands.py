@@ -1,0 +1,142 @@
+"""The change-window commands: ``diff`` and ``go-insecure`` (``check --planned-ds`` lives
+with ``check``)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dnssec_doctor.change.diff import diff_states
+from dnssec_doctor.change.insecure import (
+    DEFAULT_ASSUMED_DS_TTL,
+    ParentView,
+    Status,
+    read_parent_view,
+    run_go_insecure,
+)
+from dnssec_doctor.change.state import read_state
+from dnssec_doctor.commands import parse_name, probe_settings, read_snapshot
+from dnssec_doctor.diagnosis.report import build_report
+from dnssec_doctor.errors import UsageError
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.render.change import render_diff_json, render_diff_text
+
+
+def add_change_commands(commands: Any) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="compare two snapshots of a change window: what changed, go or no-go",
+        description="Compare the snapshots taken before and after a step of a planned change "
+        "(DS, DNSKEY, signatures, serials, per-server state); classify each change as "
+        "expected, risky or breaking. Exit 0 go, 1 caution (risky), 2 no-go (breaking).",
+    )
+    diff.add_argument("before", type=Path, help="snapshot before the change (probe -o)")
+    diff.add_argument("after", type=Path, help="snapshot after the change")
+    diff.add_argument("--json", action="store_true", help="the JSON comparison")
+
+    insecure = commands.add_parser(
+        "go-insecure",
+        help="turn DNSSEC off in the safe order: wait until the DS is gone and its TTL passed",
+        description="Poll every parent server until none publishes a DS for NAME, count down "
+        "the DS TTL (and negative TTL) observed, then say that signing may be switched off. "
+        "Refuses while any DS is visible. Exit 0 safe, 1 still waiting, 2 refused (DS "
+        "visible), 3 cannot confirm.",
+    )
+    insecure.add_argument("name", help="the zone going insecure")
+    add_probe_options(insecure)
+    insecure.add_argument(
+        "--interval", type=float, default=60.0, metavar="SECONDS", help="between polls (60)"
+    )
+    insecure.add_argument("--once", action="store_true", help="poll once and report")
+    insecure.add_argument(
+        "--give-up-after", type=float, default=None, metavar="SECONDS", help="stop polling"
+    )
+    insecure.add_argument(
+        "--ds-ttl",
+        type=int,
+        default=DEFAULT_ASSUMED_DS_TTL,
+        metavar="SECONDS",
+        help="the DS TTL to wait out when no DS is seen in this run (default 86400)",
+    )
+
+
+def add_probe_options(parser: argparse.ArgumentParser) -> None:
+    """Where to start and how long to wait: the probe options of check, without resolvers."""
+    parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
+    parser.add_argument("--trust-anchor", type=Path, help="DS or DNSKEY records of the root")
+    parser.add_argument(
+        "--lab", action="store_true", help="against the running lab (loopback only)"
+    )
+    parser.add_argument("--lab-dir", type=Path, help="the lab directory (with --lab)")
+    parser.add_argument("--timeout", type=float, default=2.0, help="per query (default 2)")
+    parser.add_argument("--deadline", type=float, default=20.0, help="per probe (default 20)")
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    before = read_snapshot(args.before)
+    after = read_snapshot(args.after)
+    if (before.name, before.rdtype) != (after.name, after.rdtype):
+        raise UsageError(
+            f"the snapshots ask different questions ({before.name} {before.rdtype} and "
+            f"{after.name} {after.rdtype})",
+            hint="probe the same name and type before and after the change",
+        )
+    states = [
+        read_state(build_report(s, AnalysisOptions(now=s.finished_at))) for s in (before, after)
+    ]
+    diff = diff_states(*states)
+    if args.json:
+        print(json.dumps(render_diff_json(diff), indent=2))
+    else:
+        sys.stdout.write(render_diff_text(diff))
+    return int(diff.decision.exit_code)
+
+
+def run_go_insecure_command(
+    args: argparse.Namespace,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    zone = parse_name(args.name)
+    if zone == ".":
+        raise UsageError("the root has no parent: it cannot go insecure this way")
+    args.no_resolvers = True
+    args.resolver = None
+    settings = dataclasses.replace(probe_settings(args), resolvers=())
+    if args.interval <= 0 or args.ds_ttl < 0:
+        raise UsageError("--interval must be positive and --ds-ttl not negative")
+
+    def poll() -> ParentView:
+        snapshot = collect(zone, "SOA", settings)
+        return read_parent_view(snapshot, zone, clock())
+
+    def emit(status: Status) -> None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(clock()))
+        print(f"{stamp} {status.phase.value.upper():<11} {status.message}", flush=True)
+
+    status = run_go_insecure(
+        zone,
+        poll,
+        clock=clock,
+        sleep=sleep,
+        interval=args.interval,
+        emit=emit,
+        once=args.once,
+        give_up_after=args.give_up_after,
+        assumed_ds_ttl=args.ds_ttl,
+    )
+    return int(status.phase.exit_code)
+
+
+CHANGE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "diff": run_diff,
+    "go-insecure": run_go_insecure_command,
+}

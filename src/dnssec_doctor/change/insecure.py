@@ -1,0 +1,216 @@
+"""Going insecure in the safe order: remove the DS, wait, only then stop signing.
+
+BRIEF.md step 3: "DNSSEC must go away for good: remove the DS first, wait out the
+parent's DS TTL, then disable signing." The dangerous order (signing off while a DS is
+still published or cached) makes the whole zone bogus. ``GoInsecure`` watches the parent:
+it polls every parent server until none shows a DS, then counts down the largest DS TTL
+(and negative TTL) it observed, and only then says that signing may be switched off.
+While any DS is visible it refuses, loudly.
+
+The poll, the clock and the sleep are injected: the CLI polls with real probes, tests
+with short TTLs and a fake clock. ``read_parent_view`` is pure (a snapshot's evidence).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dns.name
+import dns.rdatatype
+
+from dnssec_doctor.analysis.context import Evidence
+from dnssec_doctor.analysis.signatures import human_duration
+from dnssec_doctor.errors import ExitCode
+from dnssec_doctor.model.snapshot import Purpose, Snapshot
+
+DEFAULT_ASSUMED_DS_TTL = 86400  # when no DS was seen in this run (a common TLD DS TTL)
+
+
+@dataclass(frozen=True)
+class ParentView:
+    """One poll of the parent: which servers still publish a DS for the zone."""
+
+    zone: str
+    at: float
+    with_ds: tuple[str, ...]
+    without_ds: tuple[str, ...]
+    unknown: tuple[str, ...]  # no usable answer: cannot confirm
+    ds_ttl: int | None
+    negative_ttl: int | None
+    signed: bool  # the zone still serves DNSKEY records
+
+
+class Phase(enum.StrEnum):
+    REFUSE = "refuse"  # a DS is still visible: do not stop signing
+    UNCONFIRMED = "unconfirmed"  # some parent server could not be asked
+    WAITING = "waiting"  # DS gone everywhere; caches may still hold it
+    SAFE = "safe"  # signing may be switched off
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return {
+            Phase.REFUSE: ExitCode.DNSSEC_FAILURE,
+            Phase.UNCONFIRMED: ExitCode.NOT_DNSSEC,
+            Phase.WAITING: ExitCode.WARNINGS,
+            Phase.SAFE: ExitCode.OK,
+        }[self]
+
+
+@dataclass(frozen=True)
+class Status:
+    phase: Phase
+    message: str
+    remaining: float = 0.0  # seconds left to wait (WAITING)
+
+
+def read_parent_view(snapshot: Snapshot, zone: str, at: float) -> ParentView:
+    evidence = Evidence.of(snapshot)
+    origin = dns.name.from_text(zone)
+    with_ds: list[str] = []
+    without: list[str] = []
+    unknown: list[str] = []
+    ds_ttl: int | None = None
+    negative: int | None = None
+    for observation in evidence.authoritative(zone, Purpose.DS):
+        message = observation.message
+        if message is None or message.rcode() not in (0, 3):
+            unknown.append(observation.server)
+            continue
+        rrset = observation.rrset(origin, dns.rdatatype.DS)
+        if rrset is not None and len(rrset):
+            with_ds.append(observation.server)
+            ds_ttl = max(ds_ttl or 0, int(rrset.ttl))
+            continue
+        without.append(observation.server)
+        for authority in message.authority:
+            if authority.rdtype == dns.rdatatype.SOA:
+                value = min(int(authority.ttl), int(authority[0].minimum))
+                negative = max(negative or 0, value)
+    signed = any(
+        o.rrset(origin, dns.rdatatype.DNSKEY) is not None
+        for o in evidence.authoritative(zone, Purpose.DNSKEY)
+        if o.authoritative
+    )
+    if not (with_ds or without or unknown):
+        unknown.append(f"the parent of {zone} (no server asked)")
+    return ParentView(
+        zone,
+        at,
+        tuple(with_ds),
+        tuple(without),
+        tuple(dict.fromkeys(unknown)),
+        ds_ttl,
+        negative,
+        signed,
+    )
+
+
+class GoInsecure:
+    """The state carried between polls: the largest TTLs seen, since when the DS is gone."""
+
+    def __init__(self, zone: str, *, assumed_ds_ttl: int = DEFAULT_ASSUMED_DS_TTL) -> None:
+        self.zone = zone
+        self.assumed_ds_ttl = assumed_ds_ttl
+        self.ds_ttl: int | None = None  # the largest DS TTL observed
+        self.negative_ttl: int | None = None
+        self.clear_since: float | None = None
+
+    def observe(self, view: ParentView) -> Status:
+        if view.ds_ttl is not None:
+            self.ds_ttl = max(self.ds_ttl or 0, view.ds_ttl)
+        if view.negative_ttl is not None:
+            self.negative_ttl = max(self.negative_ttl or 0, view.negative_ttl)
+        if view.with_ds:
+            self.clear_since = None
+            servers = ", ".join(view.with_ds)
+            if not view.signed:
+                return Status(
+                    Phase.REFUSE,
+                    f"DANGER: {self.zone} serves no DNSKEY while the parent still publishes a DS "
+                    f"({servers}): the zone is failing validation now. Re-enable signing "
+                    "immediately and keep it on until the DS is gone and its TTL has passed.",
+                )
+            return Status(
+                Phase.REFUSE,
+                f"REFUSED: do NOT switch signing off for {self.zone}. The parent still publishes "
+                f"a DS on {servers}. Remove the DS at the registrar first; signing off now would "
+                "make the whole zone bogus.",
+            )
+        if view.unknown:
+            self.clear_since = None
+            return Status(
+                Phase.UNCONFIRMED,
+                f"cannot confirm that the DS of {self.zone} is gone: no usable answer from "
+                f"{', '.join(view.unknown)}. Keep signing.",
+            )
+        if self.clear_since is None:
+            self.clear_since = view.at
+        if not view.signed:
+            return Status(
+                Phase.REFUSE,
+                f"DANGER: {self.zone} stopped serving DNSKEY before the DS TTL had passed: "
+                "resolvers that still hold the DS fail until it expires. Re-enable signing "
+                f"for another {self._why_wait()}.",
+            )
+        wait = self.wait_seconds
+        remaining = self.clear_since + wait - view.at
+        if remaining > 0:
+            return Status(
+                Phase.WAITING,
+                f"the DS of {self.zone} is gone from all {len(view.without_ds)} parent servers; "
+                f"resolvers may still hold it: keep signing for {human_duration(remaining)} more "
+                f"({self._why_wait()})",
+                remaining,
+            )
+        return Status(
+            Phase.SAFE,
+            f"the DS of {self.zone} has been gone from every parent server for "
+            f"{human_duration(view.at - self.clear_since)}, longer than {self._why_wait()}: "
+            "signing may be switched off now.",
+        )
+
+    @property
+    def wait_seconds(self) -> int:
+        ds_ttl = self.ds_ttl if self.ds_ttl is not None else self.assumed_ds_ttl
+        return max(ds_ttl, self.negative_ttl or 0)
+
+    def _why_wait(self) -> str:
+        parts = [
+            f"DS TTL {human_duration(self.ds_ttl)}"
+            if self.ds_ttl is not None
+            else f"an assumed DS TTL of {human_duration(self.assumed_ds_ttl)} (no DS was seen "
+            "in this run; --ds-ttl sets it)"
+        ]
+        if self.negative_ttl:
+            parts.append(f"negative TTL {human_duration(self.negative_ttl)}")
+        return ", ".join(parts)
+
+
+def run_go_insecure(
+    zone: str,
+    poll: Callable[[], ParentView],
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    interval: float,
+    emit: Callable[[Status], None],
+    once: bool = False,
+    give_up_after: float | None = None,
+    assumed_ds_ttl: int = DEFAULT_ASSUMED_DS_TTL,
+) -> Status:
+    """Poll until it is safe (or once, or until ``give_up_after`` seconds have passed)."""
+    machine = GoInsecure(zone, assumed_ds_ttl=assumed_ds_ttl)
+    started = clock()
+    while True:
+        status = machine.observe(poll())
+        emit(status)
+        if status.phase is Phase.SAFE or once:
+            return status
+        if give_up_after is not None and clock() - started >= give_up_after:
+            return status
+        pause = interval
+        if status.phase is Phase.WAITING:
+            pause = min(interval, max(status.remaining, 0.0)) or interval
+        sleep(pause)

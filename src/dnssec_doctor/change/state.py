@@ -1,0 +1,154 @@
+"""What a change window compares: per zone, the DS at the parent, the keys, signatures,
+serials and state each server showed, read from one analysed snapshot.
+
+Pure: built from a ``Report`` (snapshot + analysis), no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dns.dnssec
+import dns.name
+import dns.rdatatype
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.DS import DS
+from dns.rdtypes.ANY.RRSIG import RRSIG
+from dns.rdtypes.dnskeybase import Flag
+
+from dnssec_doctor.analysis.context import Evidence
+from dnssec_doctor.diagnosis.report import Report
+from dnssec_doctor.model.snapshot import Purpose
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """One authoritative server of a zone."""
+
+    server: str
+    answered: bool
+    serial: int | None
+    dnskeys: tuple[DNSKEY, ...]
+    signers: tuple[tuple[int, int], ...]  # (key tag, algorithm) of RRSIGs over the DNSKEYs
+    earliest_expiration: int | None
+    newest_inception: int | None
+    state: str
+
+
+@dataclass(frozen=True)
+class ZoneState:
+    zone: str
+    state: str
+    ds: tuple[DS, ...]  # what the parent publishes (the first answering parent server)
+    ds_by_server: tuple[tuple[str, tuple[DS, ...]], ...]  # each parent server's DS set
+    ds_ttl: int | None
+    negative_ttl: int | None
+    servers: tuple[ServerState, ...]
+    soa_expire: int | None
+
+    @property
+    def dnskeys(self) -> tuple[DNSKEY, ...]:
+        """Every key some server serves, each once."""
+        return tuple(dict.fromkeys(k for s in self.servers for k in s.dnskeys))
+
+    @property
+    def signed(self) -> bool:
+        return any(s.dnskeys for s in self.servers)
+
+    def server(self, label: str) -> ServerState | None:
+        return next((s for s in self.servers if s.server == label), None)
+
+
+@dataclass(frozen=True)
+class SnapshotState:
+    name: str
+    rdtype: str
+    verdict: str
+    collected_at: float
+    zones: tuple[ZoneState, ...]
+
+    def zone(self, name: str) -> ZoneState | None:
+        return next((z for z in self.zones if z.zone == name), None)
+
+
+def read_state(report: Report) -> SnapshotState:
+    evidence = Evidence.of(report.snapshot)
+    zones = []
+    for assessment in report.analysis.zones:
+        origin = dns.name.from_text(assessment.zone)
+        ds_by_server: dict[str, tuple[DS, ...]] = {}
+        for observation in evidence.authoritative(assessment.zone, Purpose.DS):
+            if observation.message is None or observation.message.rcode() not in (0, 3):
+                continue
+            rrset = observation.rrset(origin, dns.rdatatype.DS)
+            ds_by_server[observation.server] = tuple(
+                rd for rd in (rrset or ()) if isinstance(rd, DS)
+            )
+        keys: dict[str, tuple[DNSKEY, ...]] = {}
+        signers: dict[str, tuple[tuple[int, int], ...]] = {}
+        soa_expire: int | None = None
+        for observation in evidence.authoritative(assessment.zone, Purpose.DNSKEY, Purpose.SOA):
+            if not observation.authoritative:
+                continue
+            if observation.exchange.purpose is Purpose.SOA:
+                soa = observation.rrset(origin, dns.rdatatype.SOA)
+                if soa is not None and soa_expire is None:
+                    soa_expire = int(soa[0].expire)
+                continue
+            rrset = observation.rrset(origin, dns.rdatatype.DNSKEY)
+            keys[observation.server] = tuple(rd for rd in (rrset or ()) if isinstance(rd, DNSKEY))
+            sigs = observation.signatures(origin, dns.rdatatype.DNSKEY)
+            signers[observation.server] = tuple(
+                sorted(
+                    {(int(s.key_tag), int(s.algorithm)) for s in sigs or () if isinstance(s, RRSIG)}
+                )
+            )
+        servers = tuple(
+            ServerState(
+                server=view.server,
+                answered=view.answered,
+                serial=view.serial,
+                dnskeys=keys.get(view.server, ()),
+                signers=signers.get(view.server, ()),
+                earliest_expiration=view.earliest_expiration,
+                newest_inception=view.newest_inception,
+                state=view.state.value,
+            )
+            for view in assessment.servers
+        )
+        first = next(iter(ds_by_server.values()), ())
+        zones.append(
+            ZoneState(
+                zone=assessment.zone,
+                state=assessment.state.value,
+                ds=first,
+                ds_by_server=tuple(ds_by_server.items()),
+                ds_ttl=assessment.ds_ttl,
+                negative_ttl=assessment.negative_ttl,
+                servers=servers,
+                soa_expire=soa_expire,
+            )
+        )
+    return SnapshotState(
+        name=report.diagnosis.name,
+        rdtype=report.diagnosis.rdtype,
+        verdict=report.diagnosis.verdict.value,
+        collected_at=report.snapshot.collected_at,
+        zones=tuple(zones),
+    )
+
+
+def key_label(key: DNSKEY) -> str:
+    """``KSK 12345/13`` (with ``revoked`` when the REVOKE bit is set)."""
+    kind = "KSK" if key.flags & Flag.SEP else "ZSK"
+    revoked = " revoked" if key.flags & Flag.REVOKE else ""
+    return f"{kind} {dns.dnssec.key_id(key)}/{key.algorithm}{revoked}"
+
+
+def ds_label(ds: DS) -> str:
+    return f"DS {ds.key_tag}/{ds.algorithm}/{ds.digest_type}"
+
+
+def same_key(a: DNSKEY, b: DNSKEY) -> bool:
+    """The same key material, whatever the flags (a revoked key is the same key)."""
+    return a.algorithm == b.algorithm and a.key == b.key

@@ -1,0 +1,1 @@
+"""Watching zones: periodic checks, history in a database, alerts, Prometheus metrics."""

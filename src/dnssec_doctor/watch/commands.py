@@ -1,0 +1,124 @@
+"""``dnssec-doctor watch``: the command line of the watcher."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dnssec_doctor.change.commands import add_probe_options
+from dnssec_doctor.commands import parse_at, parse_name, probe_settings
+from dnssec_doctor.diagnosis.report import build_report
+from dnssec_doctor.errors import ExitCode, UsageError
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.probe.settings import ProbeSettings
+from dnssec_doctor.render.json import render_json
+from dnssec_doctor.watch.metrics import WatchMetrics
+from dnssec_doctor.watch.notify import Notifier
+from dnssec_doctor.watch.result import ZoneResult, zone_result
+from dnssec_doctor.watch.runner import Watcher
+from dnssec_doctor.watch.store import open_history
+
+DEFAULT_DB = "dnssec-doctor-watch.sqlite"
+
+
+def add_watch_commands(commands: Any) -> None:
+    watch = commands.add_parser(
+        "watch",
+        help="check zones at an interval: history, alerts, Prometheus metrics",
+        description="Check each zone (its SOA, the whole chain of trust) every --interval "
+        "seconds; keep each result in a history database; alert when a verdict changes, "
+        "signatures near expiry, servers disagree or a DS stops matching.",
+    )
+    watch.add_argument("zones", nargs="*", help="zones to watch")
+    watch.add_argument("--zones-file", type=Path, help="a file of zones, one per line (# comments)")
+    watch.add_argument("--interval", type=float, default=300.0, metavar="SECONDS", help="(300)")
+    watch.add_argument(
+        "--db", default=DEFAULT_DB, help=f"history: a SQLite file or sqlite:///path ({DEFAULT_DB})"
+    )
+    watch.add_argument("--webhook", metavar="URL", help="POST each alert as JSON to this URL")
+    watch.add_argument(
+        "--threshold",
+        default="3d",
+        help="alert when signatures expire sooner than this (default 3d; 36h, 7200s…)",
+    )
+    watch.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
+    watch.add_argument("--metrics-address", default="127.0.0.1", help="(default 127.0.0.1)")
+    watch.add_argument("--runs", type=int, help="stop after this many runs (default: never)")
+    add_probe_options(watch)
+    watch.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
+
+
+def read_zones(args: argparse.Namespace) -> list[str]:
+    zones = list(args.zones)
+    if args.zones_file:
+        try:
+            lines = args.zones_file.read_text().splitlines()
+        except OSError as error:
+            raise UsageError(f"cannot read {args.zones_file}: {error.strerror}") from None
+        zones += [line.split("#", 1)[0].strip() for line in lines]
+    zones = list(dict.fromkeys(parse_name(z) for z in zones if z))
+    if not zones:
+        raise UsageError("no zone to watch", hint="name zones as arguments or with --zones-file")
+    return zones
+
+
+def parse_threshold(text: str) -> float:
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    seconds = parse_at("+" + text.lstrip("+"), 0.0)
+    if seconds <= 0:
+        raise UsageError(f"invalid --threshold {text!r}", hint="for example 3d, 36h or 7200")
+    return seconds
+
+
+def zone_checker(settings: ProbeSettings, threshold: float) -> Callable[[str], ZoneResult]:
+    def check(zone: str) -> ZoneResult:
+        snapshot = collect(zone, "SOA", settings)
+        options = AnalysisOptions(now=snapshot.finished_at, expire_warning=threshold)
+        report = build_report(snapshot, options)
+        document = render_json(report)
+        document.pop("queries", None)  # the history keeps the diagnosis, not every packet
+        return zone_result(zone, report, threshold=threshold, report_json=document)
+
+    return check
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    zones = read_zones(args)
+    threshold = parse_threshold(args.threshold)
+    if args.interval <= 0:
+        raise UsageError("--interval must be positive")
+    args.resolver = getattr(args, "resolver", None)
+    settings = probe_settings(args)
+    if args.no_resolvers:
+        settings = dataclasses.replace(settings, resolvers=())
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    history = open_history(args.db)
+    metrics = WatchMetrics()
+    if args.metrics_port is not None:
+        port = metrics.serve(args.metrics_address, args.metrics_port)
+        print(f"metrics on http://{args.metrics_address}:{port}/metrics", flush=True)
+    watcher = Watcher(
+        zones,
+        history,
+        zone_checker(settings, threshold),
+        notifier=Notifier(webhook=args.webhook),
+        metrics=metrics,
+        clock=time.time,
+        sleep=time.sleep,
+        interval=args.interval,
+    )
+    try:
+        watcher.run(args.runs)
+    finally:
+        history.close()
+    return int(ExitCode.OK)
+
+
+WATCH_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"watch": run_watch}

@@ -1,0 +1,166 @@
+"""One zone's check as the watcher keeps it, and the conditions it raises.
+
+Pure: built from a ``Report`` (or from the error that prevented the check) and judged at
+the report's time. Conditions are named states that hold or not on each check; an alert
+is raised when one starts holding and resolved when it stops (see ``alerts``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+
+import dns.name
+
+from dnssec_doctor.analysis.chain import ZoneAssessment
+from dnssec_doctor.analysis.signatures import human_duration
+from dnssec_doctor.change.state import read_state
+from dnssec_doctor.diagnosis.report import Report
+from dnssec_doctor.model.options import DAY
+
+UNCHECKED = "unchecked"  # the verdict of a zone that could not be checked
+DEFAULT_EXPIRY_THRESHOLD = 3 * DAY
+
+# Findings that say the DS at the parent no longer matches the zone's keys.
+DS_MISMATCH_CODES = frozenset(
+    {
+        "DS_NO_MATCHING_KEY",
+        "DS_DIGEST_MISMATCH",
+        "DS_ALGORITHM_MISMATCH",
+        "DNSKEY_MISSING",
+        "DNSKEY_NOT_SIGNED_BY_DS_KEY",
+        "DS_STALE",
+    }
+)
+
+
+class Condition(enum.StrEnum):
+    UNCHECKED = "unchecked"  # the zone could not be checked at all
+    EXPIRING = "expiring"  # signatures expire within the threshold on some server
+    EXPIRES_BEFORE_SOA_EXPIRE = "expires-before-soa-expire"  # a secondary would serve them dead
+    SERVERS_DISAGREE = "servers-disagree"  # serials or per-server states differ
+    DS_MISMATCH = "ds-mismatch"  # a DS at the parent matches no served key
+
+
+@dataclass(frozen=True)
+class ServerResult:
+    server: str
+    serial: int | None
+    earliest_expiration: int | None
+    state: str
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    zone: str
+    checked_at: float
+    verdict: str
+    exit_code: int | None
+    error: str | None = None
+    servers: tuple[ServerResult, ...] = ()
+    ds_match: bool | None = None  # None: no DS or not known
+    soa_expire: int | None = None
+    conditions: dict[Condition, str] = field(default_factory=dict)  # condition -> why
+    report: dict[str, object] | None = None  # the JSON report, kept in the history
+
+    @property
+    def earliest_expiration(self) -> int | None:
+        return min(
+            (s.earliest_expiration for s in self.servers if s.earliest_expiration is not None),
+            default=None,
+        )
+
+
+def unchecked_result(zone: str, at: float, error: str) -> ZoneResult:
+    return ZoneResult(
+        zone=zone,
+        checked_at=at,
+        verdict=UNCHECKED,
+        exit_code=None,
+        error=error,
+        conditions={Condition.UNCHECKED: f"{zone} could not be checked: {error}"},
+    )
+
+
+def zone_result(
+    zone: str,
+    report: Report,
+    *,
+    threshold: float = DEFAULT_EXPIRY_THRESHOLD,
+    report_json: dict[str, object] | None = None,
+) -> ZoneResult:
+    analysis = report.analysis
+    now = analysis.now
+    assessment = _assessment(zone, analysis.zones)
+    if assessment is None:
+        return unchecked_result(zone, now, "the probe reached no zone")
+    state = read_state(report).zone(assessment.zone)
+    servers = tuple(
+        ServerResult(v.server, v.serial, v.earliest_expiration, v.state.value)
+        for v in assessment.servers
+    )
+    codes = {f.code for f in assessment.findings}
+    ds_match: bool | None = None
+    if assessment.ds_records:
+        ds_match = not (codes & DS_MISMATCH_CODES)
+    soa_expire = state.soa_expire if state is not None else None
+    result = ZoneResult(
+        zone=assessment.zone,
+        checked_at=now,
+        verdict=report.diagnosis.verdict.value,
+        exit_code=report.diagnosis.exit_code,
+        servers=servers,
+        ds_match=ds_match,
+        soa_expire=soa_expire,
+        report=report_json,
+    )
+    conditions = judge_conditions(result, threshold)
+    if ds_match is False:
+        bad = sorted(codes & DS_MISMATCH_CODES)
+        conditions[Condition.DS_MISMATCH] = (
+            f"the DS of {assessment.zone} at the parent does not match its keys ({', '.join(bad)})"
+        )
+    return dataclasses.replace(result, conditions=conditions)
+
+
+def judge_conditions(result: ZoneResult, threshold: float) -> dict[Condition, str]:
+    conditions: dict[Condition, str] = {}
+    now = result.checked_at
+    soon = [
+        (s.server, s.earliest_expiration)
+        for s in result.servers
+        if s.earliest_expiration is not None and s.earliest_expiration - now < threshold
+    ]
+    if soon:
+        server, expiry = min(soon, key=lambda pair: pair[1])
+        when = (
+            f"expired {human_duration(now - expiry)} ago"
+            if expiry <= now
+            else f"expire in {human_duration(expiry - now)}"
+        )
+        conditions[Condition.EXPIRING] = (
+            f"signatures of {result.zone} on {server} {when} (threshold "
+            f"{human_duration(threshold)})"
+        )
+    earliest = result.earliest_expiration
+    if result.soa_expire and earliest is not None and now < earliest < now + result.soa_expire:
+        conditions[Condition.EXPIRES_BEFORE_SOA_EXPIRE] = (
+            f"signatures of {result.zone} expire in {human_duration(earliest - now)}, before "
+            f"the SOA expire interval ({human_duration(result.soa_expire)}): a secondary cut "
+            "off from its primary would serve expired signatures"
+        )
+    serials = {s.serial for s in result.servers if s.serial is not None}
+    states = {s.state for s in result.servers if s.state != "unreachable"}
+    if len(serials) > 1 or len(states) > 1:
+        detail = ", ".join(f"{s.server} serial {s.serial} {s.state}" for s in result.servers)
+        conditions[Condition.SERVERS_DISAGREE] = f"the servers of {result.zone} disagree: {detail}"
+    return conditions
+
+
+def _assessment(zone: str, zones: tuple[ZoneAssessment, ...]) -> ZoneAssessment | None:
+    wanted = dns.name.from_text(zone)
+    for assessment in zones:
+        if dns.name.from_text(assessment.zone) == wanted:
+            return assessment
+    return zones[-1] if zones else None

@@ -1,0 +1,93 @@
+"""The watch loop: check every zone at an interval, keep the history, alert, export metrics.
+
+The clock, the sleep and the zone check are injected (the CLI probes for real; tests can
+run fast). The schedule lives in the history: the next run is due one interval after the
+last run started, so a restarted watcher resumes where the previous one was; a run that a
+dead process left unfinished is due at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from dnssec_doctor.watch.alerts import Alert, alerts_between
+from dnssec_doctor.watch.metrics import WatchMetrics
+from dnssec_doctor.watch.notify import Notifier
+from dnssec_doctor.watch.result import ZoneResult, unchecked_result
+from dnssec_doctor.watch.store import SqliteHistory
+
+CheckZone = Callable[[str], ZoneResult]
+
+
+class Watcher:
+    def __init__(
+        self,
+        zones: Sequence[str],
+        history: SqliteHistory,
+        check: CheckZone,
+        *,
+        notifier: Notifier,
+        metrics: WatchMetrics | None = None,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        interval: float,
+    ) -> None:
+        self.zones = tuple(zones)
+        self.history = history
+        self.check = check
+        self.notifier = notifier
+        self.metrics = metrics
+        self.clock = clock
+        self.sleep = sleep
+        self.interval = interval
+
+    def next_due(self) -> float:
+        last = self.history.last_run()
+        if last is None or last.status == "interrupted":
+            return self.clock()
+        return last.started_at + self.interval
+
+    def run(self, runs: int | None = None) -> None:
+        done = 0
+        while runs is None or done < runs:
+            wait = self.next_due() - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+            self.run_once()
+            done += 1
+
+    def run_once(self) -> list[ZoneResult]:
+        self.deliver_pending()
+        run_id = self.history.begin_run(self.clock(), len(self.zones))
+        results = []
+        for zone in self.zones:
+            result = self._check(zone)
+            previous = self.history.last_result(result.zone)
+            alerts = alerts_between(previous, result)
+            self.history.record(run_id, result, alerts)
+            if self.metrics is not None:
+                self.metrics.update(result, alerts)
+            for alert in alerts:
+                self.notifier.announce(alert)
+            self.deliver_pending()
+            results.append(result)
+        self.history.finish_run(run_id, self.clock())
+        return results
+
+    def _check(self, zone: str) -> ZoneResult:
+        try:
+            return self.check(zone)
+        except Exception as error:  # a zone that cannot be checked is recorded, not skipped
+            return unchecked_result(zone, self.clock(), f"{type(error).__name__}: {error}")
+
+    def deliver_pending(self) -> list[Alert]:
+        delivered = []
+        ids = []
+        for stored in self.history.undelivered_alerts():
+            if not self.notifier.deliver(stored.alert):
+                break  # keep the order; retry on the next zone or run
+            ids.append(stored.id)
+            delivered.append(stored.alert)
+        if ids:
+            self.history.mark_delivered(ids)
+        return delivered

@@ -1,0 +1,275 @@
+"""The watch history: every check of every zone, its servers and its alerts, in SQLite.
+
+History is never lost or corrupted. Each zone's check is written in one transaction (the
+check, its per-server rows and its alerts together), so a crash or a kill leaves either
+all of it or none of it; the database runs in WAL mode with full synchronisation. A run
+is opened and closed in transactions of its own; a run left ``running`` by a process that
+died is marked ``interrupted`` when the next process opens the database, and the schedule
+resumes from the last run's start. A zone that could not be checked is a row like any
+other, with the verdict ``unchecked`` and the error.
+
+Schema (version 1)::
+
+    meta(key PRIMARY KEY, value)
+    runs(id, started_at, finished_at, status running|complete|interrupted, zones)
+    checks(id, run_id -> runs, zone, checked_at, verdict, exit_code, error,
+           earliest_expiration, soa_expire, ds_match, conditions JSON, servers_count, report JSON)
+    server_checks(check_id -> checks, server, serial, earliest_expiration, state)
+    alerts(id, check_id -> checks, zone, kind, state, message, raised_at, delivered)
+
+PostgreSQL (``postgresql://`` URLs) is not built yet: ``open_history`` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnssec_doctor.errors import UsageError
+from dnssec_doctor.watch.alerts import Alert, AlertState
+from dnssec_doctor.watch.result import Condition, ServerResult, ZoneResult
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),
+    zones INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checks (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    zone TEXT NOT NULL,
+    checked_at REAL NOT NULL,
+    verdict TEXT NOT NULL,
+    exit_code INTEGER,
+    error TEXT,
+    earliest_expiration INTEGER,
+    soa_expire INTEGER,
+    ds_match INTEGER,
+    conditions TEXT NOT NULL,
+    servers_count INTEGER NOT NULL,
+    report TEXT
+);
+CREATE INDEX IF NOT EXISTS checks_by_zone ON checks (zone, id);
+CREATE TABLE IF NOT EXISTS server_checks (
+    check_id INTEGER NOT NULL REFERENCES checks(id),
+    server TEXT NOT NULL,
+    serial INTEGER,
+    earliest_expiration INTEGER,
+    state TEXT NOT NULL,
+    PRIMARY KEY (check_id, server)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    check_id INTEGER NOT NULL REFERENCES checks(id),
+    zone TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    message TEXT NOT NULL,
+    raised_at REAL NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    started_at: float
+    finished_at: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    id: int
+    alert: Alert
+
+
+class SqliteHistory:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        except sqlite3.Error as error:
+            raise UsageError(f"cannot open the history database {path}: {error}") from None
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            found = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if found is None:
+                self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
+            elif int(found[0]) != SCHEMA_VERSION:
+                raise UsageError(
+                    f"{path} holds history schema {found[0]}, this version reads {SCHEMA_VERSION}"
+                )
+            # A run still "running" belongs to a process that died: close it.
+            self.db.execute("UPDATE runs SET status='interrupted' WHERE status='running'")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- runs ------------------------------------------------------------------------
+
+    def begin_run(self, started_at: float, zones: int) -> int:
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO runs (started_at, status, zones) VALUES (?, 'running', ?)",
+                (started_at, zones),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(self, run_id: int, finished_at: float) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE runs SET status='complete', finished_at=? WHERE id=?",
+                (finished_at, run_id),
+            )
+
+    def last_run(self) -> RunRecord | None:
+        row = self.db.execute(
+            "SELECT id, started_at, finished_at, status FROM runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else RunRecord(row[0], row[1], row[2], row[3])
+
+    def runs(self) -> list[RunRecord]:
+        rows = self.db.execute("SELECT id, started_at, finished_at, status FROM runs ORDER BY id")
+        return [RunRecord(*row) for row in rows]
+
+    # --- checks ----------------------------------------------------------------------
+
+    def record(self, run_id: int, result: ZoneResult, alerts: list[Alert]) -> int:
+        """The check, its servers and its alerts: all or nothing."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO checks (run_id, zone, checked_at, verdict, exit_code, error, "
+                "earliest_expiration, soa_expire, ds_match, conditions, servers_count, report) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    result.zone,
+                    result.checked_at,
+                    result.verdict,
+                    result.exit_code,
+                    result.error,
+                    result.earliest_expiration,
+                    result.soa_expire,
+                    None if result.ds_match is None else int(result.ds_match),
+                    json.dumps({c.value: why for c, why in result.conditions.items()}),
+                    len(result.servers),
+                    None if result.report is None else json.dumps(result.report),
+                ),
+            )
+            check_id = cursor.lastrowid
+            assert check_id is not None
+            self.db.executemany(
+                "INSERT INTO server_checks (check_id, server, serial, earliest_expiration, state) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (check_id, s.server, s.serial, s.earliest_expiration, s.state)
+                    for s in result.servers
+                ],
+            )
+            self.db.executemany(
+                "INSERT INTO alerts (check_id, zone, kind, state, message, raised_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(check_id, a.zone, a.kind, a.state.value, a.message, a.at) for a in alerts],
+            )
+        return check_id
+
+    def last_result(self, zone: str) -> ZoneResult | None:
+        row = self.db.execute(
+            "SELECT id, zone, checked_at, verdict, exit_code, error, soa_expire, ds_match, "
+            "conditions FROM checks WHERE zone=? ORDER BY id DESC LIMIT 1",
+            (zone,),
+        ).fetchone()
+        if row is None:
+            return None
+        servers = tuple(
+            ServerResult(*r)
+            for r in self.db.execute(
+                "SELECT server, serial, earliest_expiration, state FROM server_checks "
+                "WHERE check_id=? ORDER BY server",
+                (row[0],),
+            )
+        )
+        conditions = {Condition(k): v for k, v in json.loads(row[8]).items()}
+        return ZoneResult(
+            zone=row[1],
+            checked_at=row[2],
+            verdict=row[3],
+            exit_code=row[4],
+            error=row[5],
+            servers=servers,
+            soa_expire=row[6],
+            ds_match=None if row[7] is None else bool(row[7]),
+            conditions=conditions,
+        )
+
+    def count_checks(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM checks").fetchone()[0])
+
+    # --- alerts ----------------------------------------------------------------------
+
+    def undelivered_alerts(self) -> list[StoredAlert]:
+        rows = self.db.execute(
+            "SELECT id, zone, kind, state, message, raised_at FROM alerts WHERE delivered=0 "
+            "ORDER BY id"
+        )
+        return [StoredAlert(r[0], Alert(r[1], r[2], AlertState(r[3]), r[4], r[5])) for r in rows]
+
+    def mark_delivered(self, alert_ids: list[int]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE alerts SET delivered=1 WHERE id=?", [(i,) for i in alert_ids]
+            )
+
+    def check_consistency(self) -> list[str]:
+        """Problems found: SQLite's own integrity check, and checks missing their servers."""
+        problems = [r[0] for r in self.db.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        partial = self.db.execute(
+            "SELECT c.id FROM checks c LEFT JOIN server_checks s ON s.check_id = c.id "
+            "GROUP BY c.id HAVING count(s.check_id) != c.servers_count"
+        ).fetchall()
+        problems += [f"check {r[0]} lacks server rows" for r in partial]
+        return problems
+
+
+def open_history(location: str) -> SqliteHistory:
+    """A database path (SQLite, the default) or a URL: ``sqlite:///path``."""
+    if location.startswith(("postgresql://", "postgres://")):
+        raise UsageError(
+            "PostgreSQL history is not supported yet",
+            hint="use a SQLite file: --db /var/lib/dnssec-doctor/watch.sqlite",
+        )
+    if location.startswith("sqlite:///"):
+        location = location[len("sqlite://") :]
+    elif "://" in location:
+        raise UsageError(f"unknown database URL {location!r}", hint="give a file path")
+    return SqliteHistory(Path(location))
