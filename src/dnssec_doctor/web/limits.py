@@ -1,0 +1,59 @@
+"""What keeps a public deployment from being used against others or against itself: a
+per-client rate limit and a cap on checks running at once (the per-check query budget and
+deadline are ``ProbeSettings``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per client: ``burst`` checks at once, then ``per_minute``."""
+
+    per_minute: float
+    burst: int
+    clock: Callable[[], float] = time.monotonic
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, when
+
+    def take(self, client: str) -> float:
+        """Take one token; 0 when granted, else the seconds until one is available."""
+        now = self.clock()
+        rate = self.per_minute / 60
+        tokens, then = self.buckets.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * rate)
+        if tokens >= 1:
+            self.buckets[client] = (tokens - 1, now)
+            self._forget(now, rate)
+            return 0.0
+        self.buckets[client] = (tokens, now)
+        return (1 - tokens) / rate if rate > 0 else 3600.0
+
+    def _forget(self, now: float, rate: float) -> None:
+        """Drop the buckets that are full again, so the table cannot grow without bound."""
+        if len(self.buckets) < 10_000 or rate <= 0:
+            return
+        full = self.burst / rate
+        for client, (_, then) in list(self.buckets.items()):
+            if now - then > full:
+                del self.buckets[client]
+
+
+@dataclass
+class CheckSlots:
+    """At most ``limit`` checks at once; the next is refused, not queued (a queue would
+    hold connections open and hide the overload)."""
+
+    limit: int
+    active: int = 0
+
+    def acquire(self) -> bool:
+        if self.active >= self.limit:
+            return False
+        self.active += 1
+        return True
+
+    def release(self) -> None:
+        self.active = max(0, self.active - 1)

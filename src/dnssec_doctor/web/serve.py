@@ -1,0 +1,129 @@
+"""``dnssec-doctor serve``: the web application on a port.
+
+It takes the probe options of ``check`` (``--lab``, ``--resolver``, ``--root-hints``,
+``--trust-anchor``, ``--timeout``, ``--deadline``), which fix what every check it runs
+uses, and the limits of a public deployment. Without ``--lab`` the address policy is
+``public-only``: nothing learned from DNS can make it query a private, loopback,
+link-local or multicast address. The web stack is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+
+from dnssec_doctor.errors import ExitCode, UsageError
+from dnssec_doctor.probe.settings import AddressPolicy, ProbeSettings
+
+DEFAULT_PORT = 8053
+WEB_DEADLINE = 15.0  # seconds per check: a page must answer before people give up
+WEB_MAX_QUERIES = 300  # per check
+WEB_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")  # public: the policy refuses the system's
+
+
+def default_database() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dnssec-doctor" / "results.sqlite3"
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    parser.add_argument(
+        "--resolver",
+        action="append",
+        default=None,
+        metavar="ADDR",
+        help="a resolver every check asks (repeatable; default 1.1.1.1, 8.8.8.8, 9.9.9.9)",
+    )
+    parser.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
+    parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
+    parser.add_argument(
+        "--trust-anchor", type=Path, help="DS or DNSKEY records of the root in zone-file form"
+    )
+    parser.add_argument(
+        "--lab",
+        action="store_true",
+        help="check the running lab (its root, anchor and resolvers; loopback only)",
+    )
+    parser.add_argument("--lab-dir", type=Path, help="the lab directory (with --lab)")
+    parser.add_argument(
+        "--timeout", type=float, default=2.0, metavar="SECONDS", help="per query (default 2)"
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=WEB_DEADLINE,
+        metavar="SECONDS",
+        help=f"per check (default {WEB_DEADLINE:g})",
+    )
+    parser.add_argument(
+        "--max-queries",
+        type=int,
+        default=WEB_MAX_QUERIES,
+        metavar="N",
+        help=f"query budget per check (default {WEB_MAX_QUERIES})",
+    )
+    parser.add_argument(
+        "--max-concurrent", type=int, default=4, metavar="N", help="checks at once (default 4)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=10.0,
+        metavar="PER_MINUTE",
+        help="checks per minute per client address (default 10, bursts of 5)",
+    )
+    parser.add_argument(
+        "--db", type=Path, default=None, help=f"results database (default {default_database()})"
+    )
+
+
+def serve_settings(args: argparse.Namespace) -> ProbeSettings:
+    """The probe settings of every check: those of ``check``, with the public-only policy
+    and a per-check query budget."""
+    from dnssec_doctor.commands import probe_settings
+
+    if not args.lab and not args.resolver:
+        args.resolver = list(WEB_RESOLVERS)
+    settings = probe_settings(args)
+    if args.max_queries < 1:
+        raise UsageError("--max-queries must be at least 1")
+    policy = AddressPolicy.LOOPBACK_ONLY if args.lab else AddressPolicy.PUBLIC_ONLY
+    for address in (*settings.resolvers, *(s.address for s in settings.root_hints)):
+        if not policy.allows(address):
+            raise UsageError(
+                f"{address} is not an address the {policy.value} policy allows",
+                hint="a public server asks only public addresses; use --lab for the lab",
+            )
+    return dataclasses.replace(settings, address_policy=policy, max_queries=args.max_queries)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dnssec_doctor.web.app import WebConfig, create_app
+
+    if args.max_concurrent < 1 or not args.rate > 0:
+        raise UsageError("--max-concurrent and --rate must be positive")
+    config = WebConfig(
+        settings=serve_settings(args),
+        database=args.db or default_database(),
+        lab=args.lab,
+        max_concurrent=args.max_concurrent,
+        rate_per_minute=args.rate,
+    )
+    app = create_app(config)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"dnssec-doctor serving on {url} (results in {config.database})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    return int(ExitCode.OK)
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    """The serve command's options alone (what ``dnssec-doctor serve`` parses)."""
+    parser = argparse.ArgumentParser(prog="dnssec-doctor serve")
+    add_serve_arguments(parser)
+    return parser

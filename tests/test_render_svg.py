@@ -1,0 +1,69 @@
+"""The chain-of-trust picture from stored lab snapshots: well-formed, the broken link
+marked where the diagnosis says, every text escaped."""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from dnssec_doctor.diagnosis.report import Report, build_report
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.render.svg import render_svg
+from web_support import stored_snapshot
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _report(slug: str) -> Report:
+    snapshot = stored_snapshot(slug)
+    return build_report(snapshot, AnalysisOptions(now=snapshot.finished_at))
+
+
+def _groups(root: ET.Element, cls: str) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if g.get("class") == cls]
+
+
+@pytest.mark.parametrize(
+    ("slug", "code"),
+    [
+        ("ds-bad-digest", "DS_DIGEST_MISMATCH"),
+        ("rrsig-expired", "RRSIG_EXPIRED"),
+        ("lame", "ZONE_UNREACHABLE"),
+    ],
+)
+def test_broken_link_is_marked_and_labelled(slug: str, code: str) -> None:
+    root = ET.fromstring(render_svg(_report(slug)))
+    broken = _groups(root, "edge broken")
+    assert broken, slug
+    assert any(code in "".join(g.itertext()) for g in broken)
+
+
+@pytest.mark.parametrize("slug", ["secure-nsec", "nsec3-iterations", "stale-secondary"])
+def test_no_broken_edge_where_the_chain_holds(slug: str) -> None:
+    root = ET.fromstring(render_svg(_report(slug)))
+    assert not _groups(root, "edge broken")
+    zones = {g.get("data-zone") for g in _groups(root, "zone")}
+    assert {".", "lab."} <= zones
+
+
+def test_keys_tags_and_algorithms_are_drawn() -> None:
+    report = _report("secure-nsec")
+    text = "".join(ET.fromstring(render_svg(report)).itertext())
+    for zone in report.analysis.zones:
+        for server in zone.servers:
+            for tag in server.dnskey_tags:
+                assert str(tag) in text
+    assert "KSK" in text and "ZSK" in text and "ECDSAP256SHA256 (13)" in text
+
+
+def test_every_text_is_escaped() -> None:
+    report = _report("secure-nsec")
+    hostile = '<script>alert(1)</script>"&'
+    diagnosis = dataclasses.replace(report.diagnosis, name=hostile, headline=hostile)
+    svg = render_svg(dataclasses.replace(report, diagnosis=diagnosis))
+    assert "<script>" not in svg
+    root = ET.fromstring(svg)
+    assert hostile in "".join(root.itertext())
+    assert not list(root.iter(f"{SVG}script"))
