@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from dnssec_doctor import __version__
+from dnssec_doctor.change.commands import CHANGE_COMMANDS, add_change_commands
 from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands, lab_settings
 from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.errors import DoctorError, ExitCode
@@ -25,6 +26,8 @@ from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
 from dnssec_doctor.lab.verify import verify_scenario
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.verify.command import add_zone_commands, run_zone
+from dnssec_doctor.watch.commands import WATCH_COMMANDS, add_watch_commands
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
     add_check_commands(commands)
+    add_zone_commands(commands)
+    add_change_commands(commands)
+    add_watch_commands(commands)
 
     lab = commands.add_parser(
         "lab",
@@ -84,8 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "lab":
             return run_lab(args)
+        if args.command == "zone":
+            return run_zone(args)
         if args.command in CHECK_COMMANDS:
             return CHECK_COMMANDS[args.command](args)
+        if args.command in CHANGE_COMMANDS:
+            return CHANGE_COMMANDS[args.command](args)
+        if args.command in WATCH_COMMANDS:
+            return WATCH_COMMANDS[args.command](args)
     except DoctorError as error:
         print(f"dnssec-doctor: {error}", file=sys.stderr)
         return int(error.exit_code)

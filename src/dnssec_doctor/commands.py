@@ -24,8 +24,9 @@ import dns.name
 import dns.rdatatype
 
 from dnssec_doctor.analysis.codes import CODES, UnknownCode, lookup
+from dnssec_doctor.change.planned import check_planned_ds, parse_planned_ds
 from dnssec_doctor.diagnosis.report import Report, build_report
-from dnssec_doctor.errors import ExitCode, UsageError
+from dnssec_doctor.errors import DoctorError, ExitCode, UsageError
 from dnssec_doctor.lab.profile import LabProfile, lab_directory, load_profile
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import Snapshot, SnapshotError, load_snapshot
@@ -36,8 +37,13 @@ from dnssec_doctor.probe.settings import (
     read_root_hints,
     read_trust_anchors,
 )
+from dnssec_doctor.render.change import render_planned_ds_json, render_planned_ds_text
 from dnssec_doctor.render.json import render_json
+from dnssec_doctor.render.nagios import render_nagios
+from dnssec_doctor.render.nagios import unknown as nagios_unknown
+from dnssec_doctor.render.svg import render_svg
 from dnssec_doctor.render.text import render_text
+from dnssec_doctor.web.serve import add_serve_arguments, run_serve
 
 PUBLIC_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
 REFUSED_TYPES = {"AXFR", "IXFR", "OPT", "TSIG", "TKEY", "ANY", "MAILA", "MAILB"}
@@ -55,6 +61,19 @@ def add_check_commands(commands: Any) -> None:
     check.add_argument(
         "-o", "--snapshot", type=Path, help="also write the probe's snapshot to this file"
     )
+    check.add_argument(
+        "--graph", type=Path, metavar="FILE.svg", help="also draw the chain of trust as SVG"
+    )
+    check.add_argument(
+        "--planned-ds",
+        metavar="RECORD",
+        help="pre-flight: would this DS validate against the keys served now, on every server?",
+    )
+    check.add_argument(
+        "--nagios",
+        action="store_true",
+        help="monitoring-plugins output and exit codes (OK/WARNING/CRITICAL/UNKNOWN)",
+    )
 
     probe = commands.add_parser(
         "probe", help="collect only: write the snapshot of NAME for later analysis"
@@ -65,6 +84,15 @@ def add_check_commands(commands: Any) -> None:
     analyze = commands.add_parser("analyze", help="diagnose a snapshot offline")
     analyze.add_argument("snapshot", type=Path, help="a snapshot written by probe or check -o")
     _output_arguments(analyze)
+
+    serve = commands.add_parser(
+        "serve",
+        help="the web application: a page and an HTTP API over the same check",
+        description="Serve the check on the web: a page with progress, verdict, fix and "
+        "evidence, the chain of trust as a picture, shareable results, and GET /api/check "
+        "(the JSON of check --json). The probe options fix what every check uses.",
+    )
+    add_serve_arguments(serve)
 
     codes = commands.add_parser("codes", help="list every finding code")
     codes.add_argument("--json", action="store_true")
@@ -314,13 +342,46 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if getattr(args, "nagios", False):
+        return run_check_nagios(args)
     at = args.at
     parse_at(at, 0.0)  # a bad --at is a usage error before any query is sent
+    planned = parse_planned_ds(args.planned_ds) if args.planned_ds else None
     snapshot = _snapshot_of(args, quiet=args.json)
     if args.snapshot:
         _write(args.snapshot, snapshot.dumps())
-    report = build_report(snapshot, AnalysisOptions(now=parse_at(at, snapshot.finished_at)))
-    return _emit(report, args)
+    options = AnalysisOptions(now=parse_at(at, snapshot.finished_at))
+    report = build_report(snapshot, options)
+    if args.graph:
+        _write(args.graph, render_svg(report))
+    if planned is None:
+        return _emit(report, args)
+    result = check_planned_ds(report, planned, options)
+    if args.json:
+        document = render_json(report)
+        document["planned_ds"] = render_planned_ds_json(result)
+        print(json.dumps(document, indent=2))
+        code = report.diagnosis.exit_code
+    else:
+        code = _emit(report, args)
+        sys.stdout.write("\nPlanned DS\n" + render_planned_ds_text(result))
+    return code if result.ok else max(code, int(ExitCode.DNSSEC_FAILURE))
+
+
+def run_check_nagios(args: argparse.Namespace) -> int:
+    """check --nagios: every failure, even a usage error, is UNKNOWN (exit 3)."""
+    try:
+        at = args.at
+        parse_at(at, 0.0)
+        snapshot = _snapshot_of(args, quiet=True)
+        options = AnalysisOptions(now=parse_at(at, snapshot.finished_at))
+        text, code = render_nagios(
+            build_report(snapshot, options), warning_seconds=options.expire_warning
+        )
+    except DoctorError as error:
+        text, code = nagios_unknown(str(error))
+    sys.stdout.write(text)
+    return code
 
 
 def run_probe(args: argparse.Namespace) -> int:
@@ -422,4 +483,5 @@ CHECK_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": run_analyze,
     "codes": run_codes,
     "explain": run_explain,
+    "serve": run_serve,
 }

@@ -443,6 +443,19 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 4035 §2.2", "RFC 6840 §5.11"),
     ),
     Code(
+        "DNSKEY_NOT_ZONE_KEY",
+        Family.DNSKEY,
+        Severity.WARNING,
+        "DNSKEY {key_tag} of {zone} has flags {flags} and protocol {protocol}: not a usable "
+        "zone key",
+        "A key in the apex DNSKEY RRset lacks the Zone Key flag (bit 7) or has a protocol "
+        "other than 3.",
+        "Validators ignore such a key: a DS naming it, or a signature made with it, leads nowhere.",
+        "Publish the key with flags 256 (ZSK) or 257 (KSK) and protocol 3, or remove it.",
+        "Removing a key that signs nothing is safe.",
+        references=("RFC 4034 §2.1.1", "RFC 4034 §2.1.2"),
+    ),
+    Code(
         "TRUST_ANCHOR_MISMATCH",
         Family.CHAIN,
         Severity.ERROR,
@@ -616,6 +629,45 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         references=("RFC 4035 §5.3.3",),
     ),
+    Code(
+        "RRSIG_UNEXPECTED",
+        Family.RRSIG,
+        Severity.WARNING,
+        "{rrset} carries RRSIGs that should not exist: {reason}",
+        "The zone signs data it is not authoritative for: the NS RRset at a delegation, glue "
+        "below it, or a type the name does not have.",
+        "Validators ignore such signatures, but a signer that signs the delegation's NS or "
+        "glue does not see the zone cut: the child's data may be signed by the wrong zone.",
+        "Check the signer's view of the delegation (the NS records at the cut) and re-sign.",
+        _NO_RISK,
+        references=("RFC 4035 §2.2",),
+    ),
+    Code(
+        "RRSIG_TTL_MISMATCH",
+        Family.RRSIG,
+        Severity.NOTICE,
+        "the RRSIGs over {rrset} have TTL {rrsig_ttl}; the RRset has TTL {ttl}",
+        "An RRSIG's TTL must equal the TTL of the RRset it covers.",
+        "Caches may keep the data and its signature for different times and end up "
+        "holding data without a signature.",
+        "Re-sign after changing TTLs, so that signatures take the RRset's TTL.",
+        _NO_RISK,
+        references=("RFC 4034 §3", "RFC 4035 §2.2"),
+    ),
+    Code(
+        "RRSIG_EXPIRES_BEFORE_SOA_EXPIRE",
+        Family.RRSIG,
+        Severity.NOTICE,
+        "{count} signatures of {zone} expire within the SOA expire interval ({expire}); the "
+        "first at {earliest}",
+        "A secondary that loses contact with its primary keeps serving the zone for the SOA "
+        "expire interval; signatures that expire sooner are then served expired.",
+        "If re-signed copies stop reaching a secondary, it serves bogus data before it "
+        "stops serving the zone at all.",
+        "Make the signature validity longer than the SOA expire value, or lower the expire value.",
+        _NO_RISK,
+        references=("RFC 1035 §3.3.13", "RFC 6781 §4.4.2"),
+    ),
     # --- denial of existence -------------------------------------------------------------
     Code(
         "DENIAL_PROOF_MISSING",
@@ -704,6 +756,50 @@ CODES: Mapping[str, Code] = _table(
         "Re-sign with an empty salt.",
         _NO_RISK,
         references=("RFC 9276 §3.1",),
+    ),
+    Code(
+        "DENIAL_CHAIN_BROKEN",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the {mechanism} chain of {zone} is broken at {name}: {reason}",
+        "The denial-of-existence chain must hold one record per authoritative name (and, "
+        "for NSEC3, per empty non-terminal), in canonical (hash) order, the last pointing "
+        "back to the first.",
+        "Negative answers for names in the broken span cannot be proven: validators answer "
+        "SERVFAIL instead of NXDOMAIN or NODATA.",
+        "Re-sign the zone from scratch (a full re-sign rebuilds the chain); check that no "
+        "tool edits the signed zone afterwards.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 4035 §2.3", "RFC 5155 §7.1"),
+    ),
+    Code(
+        "DENIAL_BITMAP_MISMATCH",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the {mechanism} record of {name} lists {listed}; the name has {expected}",
+        "The type bitmap must list exactly the types present at the name (RFC 4035 §2.3, "
+        "RFC 5155 §7.1).",
+        "A missing type lets an attacker deny data that exists; an extra type makes NODATA "
+        "answers for it unprovable: validators answer SERVFAIL.",
+        "Re-sign the zone so that the bitmaps are rebuilt from the data.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 4034 §4.1.2", "RFC 5155 §3.2.1"),
+    ),
+    Code(
+        "NSEC3PARAM_MISMATCH",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the NSEC3PARAM of {zone} ({param}) does not match the NSEC3 chain ({chain})",
+        "Authoritative servers find the NSEC3 chain through the NSEC3PARAM record; it must "
+        "carry the chain's hash algorithm, iterations and salt.",
+        "Servers cannot find the NSEC3 records for negative answers and send none: "
+        "validators answer SERVFAIL.",
+        "Re-sign the zone with one set of NSEC3 parameters and publish the matching NSEC3PARAM.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 5155 §4", "RFC 5155 §7.3"),
     ),
     # --- resolvers ----------------------------------------------------------------------
     Code(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
@@ -500,6 +501,42 @@ def build_healthy_under_broken_tld(ctx: BuildContext, origin: dns.name.Name) -> 
     return signed_scenario()(ctx, origin)
 
 
+HOSTILE_LABEL = "<script>alert(1)</script>"
+HOSTILE_TXT = (
+    b"<img src=x onerror=alert(1)>",
+    b'"><script>alert(2)</script><b>bold</b>',
+    "é ü 中文 🔐 non-ASCII".encode(),
+    b"\xff\xfe\x00 raw bytes & <!-- comment -->",
+)
+
+
+def build_hostile_strings(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    """Strings a web page must show as text: HTML and script in an owner name and TXT
+    data, labels of 63 octets (one in the server's name), non-ASCII bytes; the TXT is
+    served unsigned, so the report quotes it as the evidence."""
+    long_label = "x" * 63
+    # The TLD's server (Knot) does not load "<" in a delegation's NS name: the markup
+    # stays inside this zone, on NSD.
+    server = dns.name.Name((b"ns1", long_label.encode(), *origin.labels))
+    hosts = [Host(server, ctx.primary_address, HostRole.PRIMARY)]
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    owner = dns.name.from_text(HOSTILE_LABEL, origin)
+    txt = dns.rdata.from_wire(
+        "IN",
+        "TXT",
+        b"".join(bytes([len(part)]) + part for part in HOSTILE_TXT),
+        0,
+        sum(1 + len(part) for part in HOSTILE_TXT),
+    )
+    zone.replace_rdataset(owner, signing.rdataset_of(txt, TTL))
+    utf8 = dns.name.Name(("é-ü".encode(), long_label.encode(), *origin.labels))
+    zone.replace_rdataset(utf8, signing.rdataset_of(txt, TTL))
+    keys = Keys.generate()
+    sign(zone, keys, ctx.valid)
+    signing.remove_signatures(zone, owner, dns.rdatatype.TXT)
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+
 # --- the catalogue ----------------------------------------------------------------------------
 
 UNBOUND, BIND, KRESD = "unbound", "bind", "kresd"
@@ -844,6 +881,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         SECURE,
         diagnosis(Verdict.SECURE, warnings=("SERVER_UNRESPONSIVE",)),
         build_dead_second_ns,
+    ),
+    Scenario(
+        "hostile-strings",
+        "lab.",
+        "HTML, script, 63-octet labels and non-ASCII bytes in names and TXT; the TXT is unsigned",
+        HOSTILE_LABEL,
+        "TXT",
+        outcome("SERVFAIL", False, unbound=10, kresd=10),
+        diagnosis(Verdict.BOGUS, 10, "hostile-strings.lab.", cause="RRSIG_MISSING"),
+        build_hostile_strings,
     ),
 )
 
