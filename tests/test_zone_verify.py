@@ -420,7 +420,9 @@ def test_axfr_input(capsys: pytest.CaptureFixture[str]) -> None:
             for name, node in zone.nodes.items():
                 for rdataset in node.rdatasets:
                     if rdataset.rdtype != dns.rdatatype.SOA:
-                        rrset = dns.rrset.RRset(name, rdataset.rdclass, rdataset.rdtype, rdataset.covers)
+                        rrset = dns.rrset.RRset(
+                            name, rdataset.rdclass, rdataset.rdtype, rdataset.covers
+                        )
                         rrset.update(rdataset)
                         response.answer.append(rrset)
             response.answer.append(soa)
@@ -431,7 +433,16 @@ def test_axfr_input(capsys: pytest.CaptureFixture[str]) -> None:
     thread.start()
     ds = keys.ds(ORIGIN).to_text()
     code, out, err = run(
-        ["zone", "verify", "--axfr", f"127.0.0.1#{port}", "--origin", str(ORIGIN), "--ds-record", ds],
+        [
+            "zone",
+            "verify",
+            "--axfr",
+            f"127.0.0.1#{port}",
+            "--origin",
+            str(ORIGIN),
+            "--ds-record",
+            ds,
+        ],
         capsys,
     )
     thread.join(5)

@@ -1,0 +1,1 @@
+"""Zone verification: a signed zone file checked before it goes live (``zone verify``)."""
