@@ -155,17 +155,17 @@ class SignatureCheck:
     @property
     def seconds_to_expiry(self) -> float:
         """Seconds from ``now`` until expiration; negative once expired."""
-        return self.rrsig.expiration - self.now
+        return int(self.rrsig.expiration) - self.now
 
     @property
     def seconds_since_expiry(self) -> float:
         """Seconds since expiration; negative while still ahead."""
-        return self.now - self.rrsig.expiration
+        return self.now - int(self.rrsig.expiration)
 
     @property
     def seconds_to_inception(self) -> float:
         """Seconds from ``now`` until inception; negative once the window has opened."""
-        return self.rrsig.inception - self.now
+        return int(self.rrsig.inception) - self.now
 
 
 def classify_signature(
