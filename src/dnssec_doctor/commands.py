@@ -24,6 +24,7 @@ import dns.name
 import dns.rdatatype
 
 from dnssec_doctor.analysis.codes import CODES, UnknownCode, lookup
+from dnssec_doctor.arguments import add_source_arguments
 from dnssec_doctor.change.planned import check_planned_ds, parse_planned_ds
 from dnssec_doctor.diagnosis.report import Report, build_report
 from dnssec_doctor.errors import DoctorError, ExitCode, UsageError
@@ -104,29 +105,11 @@ def add_check_commands(commands: Any) -> None:
 def _probe_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the domain name to diagnose")
     parser.add_argument("type", nargs="?", default="A", help="the record type (default A)")
-    parser.add_argument(
-        "--resolver",
-        action="append",
-        default=None,
-        metavar="ADDR",
-        help="a resolver to ask (repeatable; default: the system's and 1.1.1.1, 8.8.8.8, 9.9.9.9)",
-    )
-    parser.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
-    parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
-    parser.add_argument(
-        "--trust-anchor", type=Path, help="DS or DNSKEY records of the root in zone-file form"
-    )
-    parser.add_argument(
-        "--lab",
-        action="store_true",
-        help="use the running lab's root hints, trust anchor and resolvers (and ask only loopback)",
-    )
-    parser.add_argument("--lab-dir", type=Path, help="the lab directory (with --lab)")
-    parser.add_argument(
-        "--timeout", type=float, default=2.0, metavar="SECONDS", help="per query (default 2)"
-    )
-    parser.add_argument(
-        "--deadline", type=float, default=20.0, metavar="SECONDS", help="whole probe (default 20)"
+    add_source_arguments(
+        parser,
+        resolvers="the system's and 1.1.1.1, 8.8.8.8, 9.9.9.9",
+        deadline=20.0,
+        deadline_help="whole probe",
     )
 
 

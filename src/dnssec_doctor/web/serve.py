@@ -14,6 +14,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from dnssec_doctor.arguments import add_source_arguments
 from dnssec_doctor.errors import ExitCode, UsageError
 from dnssec_doctor.probe.settings import AddressPolicy, ProbeSettings
 
@@ -31,33 +32,11 @@ def default_database() -> Path:
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
-    parser.add_argument(
-        "--resolver",
-        action="append",
-        default=None,
-        metavar="ADDR",
-        help="a resolver every check asks (repeatable; default 1.1.1.1, 8.8.8.8, 9.9.9.9)",
-    )
-    parser.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
-    parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
-    parser.add_argument(
-        "--trust-anchor", type=Path, help="DS or DNSKEY records of the root in zone-file form"
-    )
-    parser.add_argument(
-        "--lab",
-        action="store_true",
-        help="check the running lab (its root, anchor and resolvers; loopback only)",
-    )
-    parser.add_argument("--lab-dir", type=Path, help="the lab directory (with --lab)")
-    parser.add_argument(
-        "--timeout", type=float, default=2.0, metavar="SECONDS", help="per query (default 2)"
-    )
-    parser.add_argument(
-        "--deadline",
-        type=float,
-        default=WEB_DEADLINE,
-        metavar="SECONDS",
-        help=f"per check (default {WEB_DEADLINE:g})",
+    add_source_arguments(
+        parser,
+        resolvers="1.1.1.1, 8.8.8.8, 9.9.9.9",
+        deadline=WEB_DEADLINE,
+        deadline_help="per check",
     )
     parser.add_argument(
         "--max-queries",
