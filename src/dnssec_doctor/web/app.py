@@ -261,6 +261,17 @@ def create_app(config: WebConfig) -> FastAPI:
     name_query = Query(None, description="the domain name to diagnose", examples=["example.com"])
     type_query = Query("A", alias="type", description="the record type (default A)")
 
+    async def run_admitted(
+        request: Request, name: str | None, rdtype: str | None
+    ) -> tuple[StoredResult, Report]:
+        """One check, within the client's rate and the global cap on concurrent checks."""
+        question = read_question(name, rdtype)
+        checks.admit(_client(request))
+        try:
+            return await checks.run(question)
+        finally:
+            checks.slots.release()
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
         return page("index.html", examples=examples if config.lab else [])
@@ -269,12 +280,7 @@ def create_app(config: WebConfig) -> FastAPI:
     async def check_page(
         request: Request, name: str | None = name_query, rdtype: str | None = type_query
     ) -> HTMLResponse:
-        question = read_question(name, rdtype)
-        checks.admit(_client(request))
-        try:
-            stored, report = await checks.run(question)
-        finally:
-            checks.slots.release()
+        stored, report = await run_admitted(request, name, rdtype)
         return result_page(request, stored, report, fresh=True)
 
     @app.get("/results/{result_id}", response_class=HTMLResponse, summary="A stored result")
@@ -309,12 +315,7 @@ def create_app(config: WebConfig) -> FastAPI:
     async def check_api(
         request: Request, name: str | None = name_query, rdtype: str | None = type_query
     ) -> JSONResponse:
-        question = read_question(name, rdtype)
-        checks.admit(_client(request))
-        try:
-            stored, report = await checks.run(question)
-        finally:
-            checks.slots.release()
+        stored, report = await run_admitted(request, name, rdtype)
         return JSONResponse(
             render_json(report),
             headers={
