@@ -205,7 +205,7 @@ def diagnose_lab(directory: Path) -> int:
     profile = load_profile(directory)
     settings = lab_settings(profile)
     differences = 0
-    print(f"{'scenario':<26} {'verdict':<12} {'EDE':<4} {'breaks at':<24} {'cause':<30} took")
+    print(f"{'scenario':<26} {'verdict':<12} {'EDE':<4} {'breaks at':<30} {'cause':<30} took")
     for scenario in SCENARIOS:
         started = time.monotonic()
         snapshot = collect(scenario.query_name, scenario.qtype, settings)
@@ -223,7 +223,7 @@ def diagnose_lab(directory: Path) -> int:
         differences += not same
         ede = "-" if got.ede is None else str(got.ede)
         line = (
-            f"{scenario.slug:<26} {got.verdict.value:<12} {ede:<4} {got.zone or '-':<24} "
+            f"{scenario.slug:<26} {got.verdict.value:<12} {ede:<4} {got.zone or '-':<30} "
             f"{cause:<30} {took:.2f} s"
         )
         if not same:
