@@ -1,31 +1,42 @@
 """``watch`` on the lab: alerts for the expiring-soon scenario and the stale secondary,
-history in SQLite, a webhook, the Prometheus endpoint scraped and parsed, and a watch
-process killed mid-run and restarted with its history intact. Also ``check --nagios``."""
+a webhook, the Prometheus endpoint scraped and parsed, and a watch process killed mid-run
+and restarted with its history intact. Also ``check --nagios``.
+
+Every history test runs twice: on a SQLite file and on a real PostgreSQL server, a
+throwaway cluster this module creates in a temporary directory (Debian's ``postgresql``
+package, see scripts/bootstrap), listening on 127.0.0.1 only, removed at the end."""
 
 from __future__ import annotations
 
 import http.server
 import io
+import itertools
 import json
 import os
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dnssec_doctor.cli import main
 from dnssec_doctor.commands import lab_settings
+from dnssec_doctor.errors import UsageError
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.watch.alerts import AlertState, alerts_between
 from dnssec_doctor.watch.commands import zone_checker
+from dnssec_doctor.watch.database import connect_database
 from dnssec_doctor.watch.metrics import WatchMetrics
 from dnssec_doctor.watch.notify import Notifier
 from dnssec_doctor.watch.result import (
@@ -36,7 +47,7 @@ from dnssec_doctor.watch.result import (
     unchecked_result,
 )
 from dnssec_doctor.watch.runner import Watcher
-from dnssec_doctor.watch.store import SqliteHistory, open_history
+from dnssec_doctor.watch.store import open_history
 
 EXPIRING = "expiring-soon.lab."
 STALE = "stale-secondary.lab."
@@ -77,12 +88,79 @@ def webhook() -> Iterator[Webhook]:
     hook.close()
 
 
+# --- the two history backends ---------------------------------------------------------------
+
+
+def _postgres_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: p.parts)
+    if not found:
+        pytest.fail("no PostgreSQL server binaries: run scripts/bootstrap (Debian postgresql)")
+    return found[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run_server_tool(*command: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A private PostgreSQL cluster; its URL without a database name."""
+    binaries = _postgres_bin()
+    # Not under pytest's tmp_path: its parents are root-only, and the server runs as postgres.
+    directory = Path(tempfile.mkdtemp(prefix="dnssec-doctor-pg-"))
+    data = directory / "data"
+    as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_server:
+        shutil.chown(directory, "postgres", "postgres")
+    port = _free_port()
+    pg_ctl = [*as_server, str(binaries / "pg_ctl"), "-D", str(data)]
+    try:
+        _run_server_tool(
+            *as_server,
+            str(binaries / "initdb"),
+            *("-D", str(data), "-A", "trust", "-U", "postgres"),
+            *("--no-sync", "--locale=C", "-E", "UTF8"),
+        )
+        options = f"-k {directory} -h 127.0.0.1 -p {port} -c fsync=off"
+        _run_server_tool(*pg_ctl, "-o", options, "-l", str(directory / "log"), "-w", "start")
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        if (data / "postmaster.pid").exists():
+            _run_server_tool(*pg_ctl, "-m", "fast", "-w", "stop")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+_database_names = (f"watch_{n}" for n in itertools.count())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test keeps its history: a fresh SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "watch.sqlite")
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    name = next(_database_names)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        yield f"{server}/{name}"
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
 @pytest.mark.lab
 def test_watch_alerts_on_the_lab_and_exports_metrics(
-    lab: LabProfile, tmp_path: Path, webhook: Webhook
+    lab: LabProfile, history_location: str, webhook: Webhook
 ) -> None:
     settings = lab_settings(lab, resolvers=())
-    history = open_history(str(tmp_path / "watch.sqlite"))
+    history = open_history(history_location)
     metrics = WatchMetrics()
     stream = io.StringIO()
     watcher = Watcher(
@@ -146,8 +224,10 @@ def test_watch_alerts_on_the_lab_and_exports_metrics(
 
 
 @pytest.mark.lab
-def test_a_killed_watch_keeps_its_history_and_resumes(lab: LabProfile, tmp_path: Path) -> None:
-    db = tmp_path / "watch.sqlite"
+def test_a_killed_watch_keeps_its_history_and_resumes(
+    lab: LabProfile, history_location: str
+) -> None:
+    db = history_location
     command = [
         sys.executable,
         "-m",
@@ -158,7 +238,7 @@ def test_a_killed_watch_keeps_its_history_and_resumes(lab: LabProfile, tmp_path:
         str(lab.directory),
         "--no-resolvers",
         "--db",
-        str(db),
+        db,
         "--interval",
         "0.05",
         EXPIRING,
@@ -169,15 +249,21 @@ def test_a_killed_watch_keeps_its_history_and_resumes(lab: LabProfile, tmp_path:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         deadline = time.monotonic() + 30
-        while _checks(db) < 5:
+        while True:
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             assert time.monotonic() < deadline
             time.sleep(0.05)
+            # Freeze it and look: kill it only in the middle of a run, never between two.
+            process.send_signal(signal.SIGSTOP)
+            checks, status = _progress(db)
+            if checks >= 5 and status == "running":
+                break
+            process.send_signal(signal.SIGCONT)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
     before = _rows(db)
-    history = SqliteHistory(db)  # opening closes the run the dead process left open
+    history = open_history(db)  # opening closes the run the dead process left open
     assert history.check_consistency() == []
     assert history.runs()[-1].status == "interrupted"
     history.close()
@@ -189,27 +275,34 @@ def test_a_killed_watch_keeps_its_history_and_resumes(lab: LabProfile, tmp_path:
     after = _rows(db)
     assert after[: len(before)] == before  # nothing written before the kill was lost
     assert len(after) == len(before) + 3
-    history = SqliteHistory(db)
+    history = open_history(db)
     assert history.check_consistency() == []
     assert history.runs()[-1].status == "complete"
     history.close()
 
 
-def _checks(db: Path) -> int:
-    if not db.exists():
-        return 0
+def _progress(db: str) -> tuple[int, str | None]:
+    """Checks stored so far and the last run's status, read without opening the history
+    (which would close the run)."""
+    if "://" not in db and not Path(db).exists():
+        return 0, None
+    connection = connect_database(db)
     try:
-        with sqlite3.connect(db, timeout=5) as connection:
-            return int(connection.execute("SELECT count(*) FROM checks").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
+        [(checks,)] = connection.execute("SELECT count(*) FROM checks")
+        runs = connection.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1")
+    except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):
+        return 0, None  # the watcher has not created the schema yet
+    finally:
+        connection.close()
+    return int(checks), runs[0][0] if runs else None
 
 
-def _rows(db: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db, timeout=5) as connection:
-        return list(
-            connection.execute("SELECT id, zone, checked_at, verdict FROM checks ORDER BY id")
-        )
+def _rows(db: str) -> list[tuple[object, ...]]:
+    connection = connect_database(db)
+    try:
+        return connection.execute("SELECT id, zone, checked_at, verdict FROM checks ORDER BY id")
+    finally:
+        connection.close()
 
 
 # --- without the lab ------------------------------------------------------------------------
@@ -230,9 +323,9 @@ def test_alerts_mark_changes_and_resolutions() -> None:
 
 
 def test_a_failed_write_leaves_nothing_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    history_location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    history = SqliteHistory(tmp_path / "h.sqlite")
+    history = open_history(history_location)
     run = history.begin_run(1000.0, 1)
     servers = (ServerResult("ns1", 1, 2000, "secure"), ServerResult("ns2", 1, 2000, "secure"))
     history.record(run, _result("a.", servers=servers), [])
@@ -242,22 +335,28 @@ def test_a_failed_write_leaves_nothing_behind(
         def __getattr__(self, name: str) -> object:
             return getattr(real, name)
 
-        def executemany(self, sql: str, rows: object) -> object:
+        def executemany(self, sql: str, rows: object) -> None:
             if "server_checks" in sql:
-                raise sqlite3.OperationalError("disk I/O error (simulated)")
-            return real.executemany(sql, rows)  # type: ignore[arg-type]
+                raise OSError("disk I/O error (simulated)")
+            real.executemany(sql, rows)  # type: ignore[arg-type]
 
     monkeypatch.setattr(history, "db", Failing())
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(OSError, match="simulated"):
         history.record(run, _result("b.", servers=servers), [])
     monkeypatch.setattr(history, "db", real)
     assert history.count_checks() == 1
     assert history.last_result("b.") is None
     assert history.check_consistency() == []
+    # Timestamps, serials and expirations past 2038 come back as they went in.
+    late = (ServerResult("ns1", 4294967295, 4102444800, "secure"),)
+    history.record(run, ZoneResult("c.", 1763683200.25, "secure", 0, servers=late), [])
+    stored = history.last_result("c.")
+    assert stored is not None and stored.servers == late and stored.checked_at == 1763683200.25
+    history.close()
 
 
-def test_a_zone_that_cannot_be_checked_is_recorded(tmp_path: Path) -> None:
-    history = SqliteHistory(tmp_path / "h.sqlite")
+def test_a_zone_that_cannot_be_checked_is_recorded(history_location: str) -> None:
+    history = open_history(history_location)
     stream = io.StringIO()
 
     def check(zone: str) -> ZoneResult:
@@ -279,12 +378,27 @@ def test_a_zone_that_cannot_be_checked_is_recorded(tmp_path: Path) -> None:
     assert result.error is not None and "probe exploded" in result.error
     assert "unchecked" in stream.getvalue()
     assert history.count_checks() == 2
+    assert [run.status for run in history.runs()] == ["complete", "complete"]
+    history.close()
     assert unchecked_result("a.", 1.0, "x").conditions
 
 
-def test_postgresql_is_not_built_yet() -> None:
-    with pytest.raises(Exception, match="PostgreSQL"):
-        open_history("postgresql://localhost/watch")
+def test_a_run_left_running_is_interrupted_on_the_next_open(history_location: str) -> None:
+    history = open_history(history_location)
+    history.begin_run(1000.0, 1)
+    history.close()  # as a killed process would: the run never finished
+    history = open_history(history_location)
+    assert [run.status for run in history.runs()] == ["interrupted"]
+    assert history.check_consistency() == []
+    history.close()
+
+
+def test_a_database_that_cannot_be_opened_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown database URL"):
+        open_history("mysql://localhost/watch")
+    port = _free_port()  # nothing listens there
+    with pytest.raises(UsageError, match="cannot open the history database"):
+        open_history(f"postgresql://watcher:secret@127.0.0.1:{port}/watch")
 
 
 @pytest.mark.lab

@@ -39,7 +39,9 @@ def add_watch_commands(commands: Any) -> None:
     watch.add_argument("--zones-file", type=Path, help="a file of zones, one per line (# comments)")
     watch.add_argument("--interval", type=float, default=300.0, metavar="SECONDS", help="(300)")
     watch.add_argument(
-        "--db", default=DEFAULT_DB, help=f"history: a SQLite file or sqlite:///path ({DEFAULT_DB})"
+        "--db",
+        default=DEFAULT_DB,
+        help=f"history: a SQLite file or sqlite:///path, or a postgresql:// URL ({DEFAULT_DB})",
     )
     watch.add_argument("--webhook", metavar="URL", help="POST each alert as JSON to this URL")
     watch.add_argument(

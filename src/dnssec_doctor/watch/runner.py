@@ -14,7 +14,7 @@ from dnssec_doctor.watch.alerts import Alert, alerts_between
 from dnssec_doctor.watch.metrics import WatchMetrics
 from dnssec_doctor.watch.notify import Notifier
 from dnssec_doctor.watch.result import ZoneResult, unchecked_result
-from dnssec_doctor.watch.store import SqliteHistory
+from dnssec_doctor.watch.store import History
 
 CheckZone = Callable[[str], ZoneResult]
 
@@ -23,7 +23,7 @@ class Watcher:
     def __init__(
         self,
         zones: Sequence[str],
-        history: SqliteHistory,
+        history: History,
         check: CheckZone,
         *,
         notifier: Notifier,

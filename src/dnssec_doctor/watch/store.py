@@ -1,12 +1,14 @@
-"""The watch history: every check of every zone, its servers and its alerts, in SQLite.
+"""The watch history: every check of every zone, its servers and its alerts, in SQLite or
+PostgreSQL.
 
 History is never lost or corrupted. Each zone's check is written in one transaction (the
 check, its per-server rows and its alerts together), so a crash or a kill leaves either
-all of it or none of it; the database runs in WAL mode with full synchronisation. A run
-is opened and closed in transactions of its own; a run left ``running`` by a process that
-died is marked ``interrupted`` when the next process opens the database, and the schedule
-resumes from the last run's start. A zone that could not be checked is a row like any
-other, with the verdict ``unchecked`` and the error.
+all of it or none of it, and a commit is on disk when it returns (SQLite in WAL mode with
+full synchronisation; PostgreSQL with synchronous commit). A run is opened and closed in
+transactions of its own; a run left ``running`` by a process that died is marked
+``interrupted`` when the next process opens the database, and the schedule resumes from
+the last run's start. A zone that could not be checked is a row like any other, with the
+verdict ``unchecked`` and the error.
 
 Schema (version 1)::
 
@@ -17,20 +19,21 @@ Schema (version 1)::
     server_checks(check_id -> checks, server, serial, earliest_expiration, state)
     alerts(id, check_id -> checks, zone, kind, state, message, raised_at, delivered)
 
-PostgreSQL (``postgresql://`` URLs) is not built yet: ``open_history`` says so.
+``History`` holds all of this once; the engine is a ``Database`` (``watch/database.py``):
+a SQLite file, or a PostgreSQL URL with the same schema, the same statements and the same
+transactions.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.watch.alerts import Alert, AlertState
+from dnssec_doctor.watch.database import Database, connect_database
 from dnssec_doctor.watch.result import Condition, ServerResult, ZoneResult
 
 SCHEMA_VERSION = 1
@@ -38,45 +41,45 @@ SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    started_at REAL NOT NULL,
-    finished_at REAL,
+    id {id},
+    started_at {float} NOT NULL,
+    finished_at {float},
     status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),
-    zones INTEGER NOT NULL
+    zones {int} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checks (
-    id INTEGER PRIMARY KEY,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
+    id {id},
+    run_id {int} NOT NULL REFERENCES runs(id),
     zone TEXT NOT NULL,
-    checked_at REAL NOT NULL,
+    checked_at {float} NOT NULL,
     verdict TEXT NOT NULL,
-    exit_code INTEGER,
+    exit_code {int},
     error TEXT,
-    earliest_expiration INTEGER,
-    soa_expire INTEGER,
-    ds_match INTEGER,
+    earliest_expiration {int},
+    soa_expire {int},
+    ds_match {int},
     conditions TEXT NOT NULL,
-    servers_count INTEGER NOT NULL,
+    servers_count {int} NOT NULL,
     report TEXT
 );
 CREATE INDEX IF NOT EXISTS checks_by_zone ON checks (zone, id);
 CREATE TABLE IF NOT EXISTS server_checks (
-    check_id INTEGER NOT NULL REFERENCES checks(id),
+    check_id {int} NOT NULL REFERENCES checks(id),
     server TEXT NOT NULL,
-    serial INTEGER,
-    earliest_expiration INTEGER,
+    serial {int},
+    earliest_expiration {int},
     state TEXT NOT NULL,
     PRIMARY KEY (check_id, server)
 );
 CREATE TABLE IF NOT EXISTS alerts (
-    id INTEGER PRIMARY KEY,
-    check_id INTEGER NOT NULL REFERENCES checks(id),
+    id {id},
+    check_id {int} NOT NULL REFERENCES checks(id),
     zone TEXT NOT NULL,
     kind TEXT NOT NULL,
     state TEXT NOT NULL,
     message TEXT NOT NULL,
-    raised_at REAL NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0
+    raised_at {float} NOT NULL,
+    delivered {int} NOT NULL DEFAULT 0
 );
 """
 
@@ -95,35 +98,33 @@ class StoredAlert:
     alert: Alert
 
 
-class SqliteHistory:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        except sqlite3.Error as error:
-            raise UsageError(f"cannot open the history database {path}: {error}") from None
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+class History:
+    """The history on one ``Database``: opening it creates the schema, checks its version
+    and marks the runs a dead process left ``running`` as ``interrupted``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
         with self.transaction():
-            for statement in _SCHEMA.split(";"):
+            schema = _SCHEMA.format(**db.column_types)
+            for statement in schema.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
-            found = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if found is None:
+            found = self.db.execute("SELECT value FROM meta WHERE key='schema'")
+            if not found:
                 self.db.execute(
                     "INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
                 )
-            elif int(found[0]) != SCHEMA_VERSION:
+            elif int(found[0][0]) != SCHEMA_VERSION:
                 raise UsageError(
-                    f"{path} holds history schema {found[0]}, this version reads {SCHEMA_VERSION}"
+                    f"{db.location} holds history schema {found[0][0]}, "
+                    f"this version reads {SCHEMA_VERSION}"
                 )
             # A run still "running" belongs to a process that died: close it.
             self.db.execute("UPDATE runs SET status='interrupted' WHERE status='running'")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.begin()
         try:
             yield
         except BaseException:
@@ -134,16 +135,20 @@ class SqliteHistory:
     def close(self) -> None:
         self.db.close()
 
+    def _insert(self, sql: str, params: tuple[object, ...]) -> int:
+        """Run an ``INSERT … RETURNING id`` and give the new id."""
+        [(new_id,)] = self.db.execute(sql + " RETURNING id", params)
+        assert isinstance(new_id, int)
+        return new_id
+
     # --- runs ------------------------------------------------------------------------
 
     def begin_run(self, started_at: float, zones: int) -> int:
         with self.transaction():
-            cursor = self.db.execute(
+            return self._insert(
                 "INSERT INTO runs (started_at, status, zones) VALUES (?, 'running', ?)",
                 (started_at, zones),
             )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     def finish_run(self, run_id: int, finished_at: float) -> None:
         with self.transaction():
@@ -153,10 +158,10 @@ class SqliteHistory:
             )
 
     def last_run(self) -> RunRecord | None:
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT id, started_at, finished_at, status FROM runs ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else RunRecord(row[0], row[1], row[2], row[3])
+        )
+        return RunRecord(*rows[0]) if rows else None
 
     def runs(self) -> list[RunRecord]:
         rows = self.db.execute("SELECT id, started_at, finished_at, status FROM runs ORDER BY id")
@@ -167,7 +172,7 @@ class SqliteHistory:
     def record(self, run_id: int, result: ZoneResult, alerts: list[Alert]) -> int:
         """The check, its servers and its alerts: all or nothing."""
         with self.transaction():
-            cursor = self.db.execute(
+            check_id = self._insert(
                 "INSERT INTO checks (run_id, zone, checked_at, verdict, exit_code, error, "
                 "earliest_expiration, soa_expire, ds_match, conditions, servers_count, report) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -186,8 +191,6 @@ class SqliteHistory:
                     None if result.report is None else json.dumps(result.report),
                 ),
             )
-            check_id = cursor.lastrowid
-            assert check_id is not None
             self.db.executemany(
                 "INSERT INTO server_checks (check_id, server, serial, earliest_expiration, state) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -204,13 +207,14 @@ class SqliteHistory:
         return check_id
 
     def last_result(self, zone: str) -> ZoneResult | None:
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT id, zone, checked_at, verdict, exit_code, error, soa_expire, ds_match, "
             "conditions FROM checks WHERE zone=? ORDER BY id DESC LIMIT 1",
             (zone,),
-        ).fetchone()
-        if row is None:
+        )
+        if not rows:
             return None
+        row = rows[0]
         servers = tuple(
             ServerResult(*r)
             for r in self.db.execute(
@@ -233,7 +237,8 @@ class SqliteHistory:
         )
 
     def count_checks(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM checks").fetchone()[0])
+        [(count,)] = self.db.execute("SELECT count(*) FROM checks")
+        return int(count)
 
     # --- alerts ----------------------------------------------------------------------
 
@@ -251,25 +256,16 @@ class SqliteHistory:
             )
 
     def check_consistency(self) -> list[str]:
-        """Problems found: SQLite's own integrity check, and checks missing their servers."""
-        problems = [r[0] for r in self.db.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        """Problems found: the engine's own integrity check, and checks missing their servers."""
+        problems = self.db.integrity_problems()
         partial = self.db.execute(
             "SELECT c.id FROM checks c LEFT JOIN server_checks s ON s.check_id = c.id "
-            "GROUP BY c.id HAVING count(s.check_id) != c.servers_count"
-        ).fetchall()
+            "GROUP BY c.id HAVING count(s.check_id) != c.servers_count ORDER BY c.id"
+        )
         problems += [f"check {r[0]} lacks server rows" for r in partial]
         return problems
 
 
-def open_history(location: str) -> SqliteHistory:
-    """A database path (SQLite, the default) or a URL: ``sqlite:///path``."""
-    if location.startswith(("postgresql://", "postgres://")):
-        raise UsageError(
-            "PostgreSQL history is not supported yet",
-            hint="use a SQLite file: --db /var/lib/dnssec-doctor/watch.sqlite",
-        )
-    if location.startswith("sqlite:///"):
-        location = location[len("sqlite://") :]
-    elif "://" in location:
-        raise UsageError(f"unknown database URL {location!r}", hint="give a file path")
-    return SqliteHistory(Path(location))
+def open_history(location: str) -> History:
+    """A database path (SQLite, the default), ``sqlite:///path`` or ``postgresql://…``."""
+    return History(connect_database(location))
