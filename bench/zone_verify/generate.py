@@ -4,11 +4,12 @@ AAAA, a quarter TXT, every 50th a delegation with glue, every 100th a secure del
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-names, origin, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-with open(path, "w") as out:
+names, origin, path = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+with path.open("w") as out:
     out.write(f"$ORIGIN {origin}\n$TTL 3600\n")
-    out.write(f"@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\n@ NS ns2\n")
+    out.write("@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\n@ NS ns2\n")
     out.write("ns1 A 192.0.2.1\nns2 A 192.0.2.2\n")
     for i in range(names):
         name = f"host{i}"
