@@ -31,6 +31,7 @@ from dnssec_doctor.analysis.resolvers import ResolverView, assess_resolvers
 from dnssec_doctor.analysis.servers import check_servers
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.model.snapshot import Purpose
 
 T = TypeVar("T")
@@ -624,19 +625,8 @@ def _any_keys(server_keys: dict[str, Keys]) -> Keys:
 
 
 def _trust_anchors(evidence: Evidence) -> list[DS | DNSKEY]:
-    anchors: list[DS | DNSKEY] = []
-    for line in evidence.snapshot.trust_anchors:
-        fields = line.split()
-        for index, token in enumerate(fields):
-            if token.upper() in ("DS", "DNSKEY") and index > 0:
-                try:
-                    rdata = dns.rdata.from_text("IN", token.upper(), " ".join(fields[index + 1 :]))
-                except dns.exception.DNSException:
-                    break
-                if isinstance(rdata, DS | DNSKEY):
-                    anchors.append(rdata)
-                break
-    return anchors
+    parsed = (parse_record(line, "DS", "DNSKEY") for line in evidence.snapshot.trust_anchors)
+    return [rdata for rdata in parsed if isinstance(rdata, DS | DNSKEY)]
 
 
 def _zone_of(qname: dns.name.Name, assessments: dict[str, ZoneAssessment]) -> str | None:

@@ -31,6 +31,7 @@ from dnssec_doctor.analysis.chain import ChainState, ZoneAssessment
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.model.snapshot import Purpose
 
 NODE_W = 190
@@ -123,24 +124,13 @@ class _Box:
         return max(self.width, below)
 
 
-def _parse(record: str, rdtype: str) -> dns.rdata.Rdata | None:
-    fields = record.split()
-    for index, token in enumerate(fields):
-        if token.upper() == rdtype and index > 0:
-            try:
-                return dns.rdata.from_text("IN", rdtype, " ".join(fields[index + 1 :]))
-            except (dns.exception.DNSException, ValueError):
-                return None
-    return None
-
-
 def _keys(zone: ZoneAssessment) -> list[DNSKEY]:
-    found = [_parse(r, "DNSKEY") for r in zone.dnskey_records]
+    found = [parse_record(r, "DNSKEY") for r in zone.dnskey_records]
     return [k for k in found if isinstance(k, DNSKEY)]
 
 
 def _ds_set(records: Iterable[str]) -> list[DS]:
-    found = [_parse(r, "DS") for r in records]
+    found = [parse_record(r, "DS") for r in records]
     return [d for d in found if isinstance(d, DS)]
 
 
@@ -493,7 +483,7 @@ def render_svg(report: Report) -> str:
 
 
 def _anchor_keys(anchors: Iterable[str]) -> list[DNSKEY]:
-    found = [_parse(r, "DNSKEY") for r in anchors]
+    found = [parse_record(r, "DNSKEY") for r in anchors]
     return [k for k in found if isinstance(k, DNSKEY)]
 
 

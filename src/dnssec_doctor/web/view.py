@@ -21,6 +21,7 @@ from dns.rdtypes.ANY.DS import DS
 from dnssec_doctor.analysis.codes import CODES, Family
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.report import Report
+from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.render.json import iso, render_json
 from dnssec_doctor.render.svg import render_svg
 
@@ -92,17 +93,6 @@ class WindowRow:
     ok: bool
 
 
-def _parse(record: str, rdtype: str) -> dns.rdata.Rdata | None:
-    fields = record.split()
-    for index, token in enumerate(fields):
-        if token.upper() == rdtype and index > 0:
-            try:
-                return dns.rdata.from_text("IN", rdtype, " ".join(fields[index + 1 :]))
-            except (dns.exception.DNSException, ValueError):
-                return None
-    return None
-
-
 def _algorithm(number: int) -> str:
     try:
         return f"{dns.dnssec.algorithm_to_text(number)} ({number})"
@@ -115,7 +105,9 @@ def zone_rows(report: Report) -> list[ZoneRow]:
     rows = []
     for zone in report.analysis.zones:
         origin = dns.name.from_text(zone.zone)
-        keys = [k for r in zone.dnskey_records if isinstance(k := _parse(r, "DNSKEY"), DNSKEY)]
+        keys = [
+            k for r in zone.dnskey_records if isinstance(k := parse_record(r, "DNSKEY"), DNSKEY)
+        ]
         key_rows = tuple(
             KeyRow(
                 dns.dnssec.key_id(k),
@@ -127,7 +119,7 @@ def zone_rows(report: Report) -> list[ZoneRow]:
         )
         ds_rows = []
         for record in zone.ds_records:
-            ds = _parse(record, "DS")
+            ds = parse_record(record, "DS")
             if not isinstance(ds, DS):
                 continue
             outcome, ok = _ds_outcome(origin, ds, keys)
