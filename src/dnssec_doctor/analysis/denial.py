@@ -106,6 +106,24 @@ class DenialResult:
 # --- reading the response ----------------------------------------------------------------
 
 
+def bitmap_fault(where: str, record: _Typed, name: dns.name.Name, qtype: int) -> str | None:
+    """Why a matching NSEC or NSEC3 record does not prove that ``name`` lacks ``qtype``
+    (None: it does)."""
+    if record.has(qtype):
+        return f"{where} lists {_type_text(qtype)} in its type bitmap"
+    if qtype != dns.rdatatype.CNAME and record.has(dns.rdatatype.CNAME):
+        return f"{where} lists CNAME: {name} is an alias, which the answer should give"
+    if qtype == dns.rdatatype.DS:
+        if record.has(dns.rdatatype.SOA) and name != dns.name.root:
+            return f"{where} lists SOA: it is the child zone's apex, not the parent's"
+    elif record.is_delegation:
+        return (
+            f"{where} is the parent side of a delegation (NS without SOA): it cannot "
+            f"deny {_type_text(qtype)}, which the child zone holds"
+        )
+    return None
+
+
 def _type_text(rdtype: int) -> str:
     return dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))
 
@@ -521,20 +539,7 @@ class _NsecProof:
         )
 
     def _bitmap_fault(self, record: _Nsec, name: dns.name.Name, qtype: int) -> str | None:
-        where = f"the NSEC at {record.owner}"
-        if record.has(qtype):
-            return f"{where} lists {_type_text(qtype)} in its type bitmap"
-        if qtype != dns.rdatatype.CNAME and record.has(dns.rdatatype.CNAME):
-            return f"{where} lists CNAME: {name} is an alias, which the answer should give"
-        if qtype == dns.rdatatype.DS:
-            if record.has(dns.rdatatype.SOA) and name != dns.name.root:
-                return f"{where} lists SOA: it is the child zone's apex NSEC, not the parent's"
-        elif record.is_delegation:
-            return (
-                f"{where} is the parent side of a delegation (NS without SOA): it cannot "
-                f"deny {_type_text(qtype)}, which the child zone holds"
-            )
-        return None
+        return bitmap_fault(f"the NSEC at {record.owner}", record, name, qtype)
 
     def _nodata(self, name: dns.name.Name, qtype: int) -> _Proof:
         match = self.matching(name)
@@ -743,20 +748,7 @@ class _Nsec3Proof:
         return self._proof(encloser.record, encloser.cover, wildcard_cover, encloser=encloser)
 
     def _bitmap_fault(self, record: _Nsec3, name: dns.name.Name, qtype: int) -> str | None:
-        where = f"the NSEC3 {record.label} for {name}"
-        if record.has(qtype):
-            return f"{where} lists {_type_text(qtype)} in its type bitmap"
-        if qtype != dns.rdatatype.CNAME and record.has(dns.rdatatype.CNAME):
-            return f"{where} lists CNAME: the name is an alias, which the answer should give"
-        if qtype == dns.rdatatype.DS:
-            if record.has(dns.rdatatype.SOA) and name != dns.name.root:
-                return f"{where} lists SOA: it is the child zone's apex, not the parent's"
-        elif record.is_delegation:
-            return (
-                f"{where} is the parent side of a delegation (NS without SOA): it cannot "
-                f"deny {_type_text(qtype)}, which the child zone holds"
-            )
-        return None
+        return bitmap_fault(f"the NSEC3 {record.label} for {name}", record, name, qtype)
 
     def _nodata(self, name: dns.name.Name, qtype: int) -> _Proof:
         if (match := self.matching(name)) is not None:
