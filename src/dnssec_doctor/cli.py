@@ -7,25 +7,16 @@ else is allowed to escape as a traceback except a genuine bug.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 from dnssec_doctor import __version__
 from dnssec_doctor.change.commands import CHANGE_COMMANDS, add_change_commands
-from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands, lab_settings
-from dnssec_doctor.diagnosis.report import build_report
+from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands
 from dnssec_doctor.errors import DoctorError, ExitCode
-from dnssec_doctor.lab import runtime
-from dnssec_doctor.lab.profile import lab_directory, load_profile
-from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
-from dnssec_doctor.lab.verify import verify_scenario
-from dnssec_doctor.model.options import AnalysisOptions
-from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.lab.commands import add_lab_commands, run_lab
 from dnssec_doctor.verify.command import add_zone_commands, run_zone
 from dnssec_doctor.watch.commands import WATCH_COMMANDS, add_watch_commands
 
@@ -54,33 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_change_commands(commands)
     add_watch_commands(commands)
 
-    lab = commands.add_parser(
-        "lab",
-        help="the private signed DNS hierarchy on loopback, with every failure on purpose",
-        description="Run the lab: a private root, TLDs and one zone per failure scenario, "
-        "served by NSD, Knot DNS and BIND on 127.53.0.0/16, with Unbound, BIND and Knot "
-        "Resolver as resolvers that know only the lab's root.",
-    )
-    lab.add_argument(
-        "--dir",
-        type=Path,
-        default=None,
-        help=f"lab directory (default: $DNSSEC_DOCTOR_LAB_DIR or {lab_directory(None)})",
-    )
-    lab_commands = lab.add_subparsers(
-        dest="lab_command", metavar="ACTION", required=True, parser_class=_Parser
-    )
-    lab_commands.add_parser("up", help="build, sign and start the lab (idempotent)")
-    lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
-    lab_commands.add_parser("status", help="which lab processes run")
-    lab_commands.add_parser(
-        "verify", help="ask every validating resolver each scenario's question and compare"
-    )
-    lab_commands.add_parser(
-        "diagnose", help="run dnssec-doctor check on every scenario and compare with the catalogue"
-    )
-    listing = lab_commands.add_parser("list", help="the catalogue of failure scenarios")
-    listing.add_argument("--json", action="store_true", help="machine-readable catalogue")
+    add_lab_commands(commands)
     return parser
 
 
@@ -130,152 +95,3 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # no file descriptor behind stdout (tests)
         pass
-
-
-def run_lab(args: argparse.Namespace) -> int:
-    directory = lab_directory(args.dir)
-    if args.lab_command == "up":
-        started = time.monotonic()
-        runtime.check_environment()
-        already = runtime.is_up(directory)
-        profile = runtime.up(directory)
-        took = time.monotonic() - started
-        print(
-            f"lab {'already ' if already else ''}up in {directory} ({took:.1f} s); "
-            f"{len(SCENARIOS)} scenarios"
-        )
-        print(f"  root hints:    {profile.root_hints}")
-        print(f"  trust anchor:  {profile.trust_anchor_ds} (DS)")
-        print(f"                 {profile.trust_anchor_dnskey} (DNSKEY)")
-        for resolver in profile.resolvers:
-            kind = "validating" if resolver.validating else "non-validating"
-            print(f"  resolver:      {resolver.address}  {resolver.software} ({kind})")
-        return int(ExitCode.OK)
-    if args.lab_command == "down":
-        started = time.monotonic()
-        was_up = runtime.down(directory)
-        took = time.monotonic() - started
-        print(f"lab down ({took:.1f} s)" if was_up else "lab was not up")
-        return int(ExitCode.OK)
-    if args.lab_command == "status":
-        statuses = runtime.status(directory)
-        if not statuses:
-            print("lab is not up")
-            return int(ExitCode.NOT_DNSSEC)
-        for entry in statuses:
-            state = "running" if entry.running else "STOPPED"
-            print(f"{entry.name:<24} pid {entry.pid:<8} {entry.address:<15} {state}")
-        return int(ExitCode.OK if all(s.running for s in statuses) else ExitCode.NOT_DNSSEC)
-    if args.lab_command == "verify":
-        return verify_lab(directory)
-    if args.lab_command == "diagnose":
-        return diagnose_lab(directory)
-    if args.lab_command == "list":
-        if args.json:
-            print(json.dumps([scenario_json(s) for s in SCENARIOS], indent=2))
-        else:
-            print(render_catalogue(SCENARIOS))
-        return int(ExitCode.OK)
-    raise AssertionError(args.lab_command)
-
-
-def verify_lab(directory: Path) -> int:
-    profile = load_profile(directory)
-    runtime.flush_resolvers(directory)
-    failures = 0
-    for scenario in SCENARIOS:
-        for comparison in verify_scenario(profile, scenario):
-            answer = comparison.answer
-            ede = ",".join(str(c) for c in answer.ede_codes) or "-"
-            mark = "ok  " if comparison.ok else "DIFF"
-            line = (
-                f"{mark} {scenario.query_name:<40} {comparison.resolver.name:<8} "
-                f"{answer.rcode:<9} {'AD' if answer.ad else '--'} EDE {ede}"
-            )
-            if not comparison.ok:
-                failures += 1
-                line += "   <- " + "; ".join(comparison.problems)
-            print(line)
-    print(f"{failures} differences from the catalogue")
-    return int(ExitCode.OK if failures == 0 else ExitCode.DNSSEC_FAILURE)
-
-
-def diagnose_lab(directory: Path) -> int:
-    """dnssec-doctor's own diagnosis of every scenario, beside what the catalogue declares."""
-    profile = load_profile(directory)
-    settings = lab_settings(profile)
-    differences = 0
-    print(f"{'scenario':<26} {'verdict':<12} {'EDE':<4} {'breaks at':<30} {'cause':<30} took")
-    for scenario in SCENARIOS:
-        started = time.monotonic()
-        snapshot = collect(scenario.query_name, scenario.qtype, settings)
-        report = build_report(snapshot, AnalysisOptions(now=snapshot.finished_at))
-        took = time.monotonic() - started
-        got = report.diagnosis
-        cause = got.causes[0].code if got.causes else "-"
-        expected = scenario.diagnosis
-        same = (got.verdict, got.ede, got.zone, None if cause == "-" else cause) == (
-            expected.verdict,
-            expected.ede,
-            expected.zone,
-            expected.cause,
-        )
-        differences += not same
-        ede = "-" if got.ede is None else str(got.ede)
-        line = (
-            f"{scenario.slug:<26} {got.verdict.value:<12} {ede:<4} {got.zone or '-':<30} "
-            f"{cause:<30} {took:.2f} s"
-        )
-        if not same:
-            line += (
-                f"   <- catalogue: {expected.verdict.value} {expected.ede} {expected.zone} "
-                f"{expected.cause}"
-            )
-        print(line)
-    print(f"{differences} differences from the catalogue")
-    return int(ExitCode.OK if differences == 0 else ExitCode.DNSSEC_FAILURE)
-
-
-def scenario_json(scenario: Scenario) -> dict[str, object]:
-    return {
-        "scenario": scenario.slug,
-        "zone": scenario.zone,
-        "broken": scenario.broken,
-        "query": {"name": scenario.query_name, "type": scenario.qtype},
-        "resolver": {
-            "rcode": scenario.resolver.rcode,
-            "ad": scenario.resolver.ad,
-            "ede": scenario.resolver.ede,
-        },
-        "diagnosis": {
-            "verdict": scenario.diagnosis.verdict.value,
-            "ede": scenario.diagnosis.ede,
-            "zone": scenario.diagnosis.zone,
-            "cause": scenario.diagnosis.cause,
-            "warnings": list(scenario.diagnosis.warnings),
-        },
-    }
-
-
-def render_catalogue(scenarios: Sequence[Scenario]) -> str:
-    lines = []
-    for scenario in scenarios:
-        outcome = scenario.resolver
-        ede = ", ".join(
-            f"{software} {code}" for software, code in outcome.ede.items() if code is not None
-        )
-        expected = scenario.diagnosis
-        lines += [
-            f"{scenario.zone}",
-            f"    broken:    {scenario.broken}",
-            f"    ask:       {scenario.query_name} {scenario.qtype}",
-            f"    resolvers: {outcome.rcode}{' AD' if outcome.ad else ''}"
-            + (f" (EDE {ede})" if ede else ""),
-            f"    diagnosis: {expected.verdict.value}"
-            + (f", EDE {expected.ede}" if expected.ede is not None else "")
-            + (f", chain breaks at {expected.zone}" if expected.zone else "")
-            + (f", cause {expected.cause}" if expected.cause else "")
-            + (f", warns {' '.join(expected.warnings)}" if expected.warnings else ""),
-            "",
-        ]
-    return "\n".join(lines).rstrip()

@@ -12,11 +12,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
-
-import psycopg
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from dnssec_doctor.errors import UsageError
+
+if TYPE_CHECKING:
+    import psycopg
 
 Row = tuple[Any, ...]  # the engine's values: int, float, str or None
 Params = Sequence[object]
@@ -86,9 +87,13 @@ class PostgresDatabase:
     }
 
     def __init__(self, url: str) -> None:
+        import psycopg  # only those who ask for PostgreSQL pay for loading its driver
+
         self.location = url
         try:
-            self.db = psycopg.connect(url, autocommit=True, connect_timeout=30)
+            self.db: psycopg.Connection[Any] = psycopg.connect(
+                url, autocommit=True, connect_timeout=30
+            )
         except psycopg.Error as error:
             raise UsageError(
                 f"cannot open the history database {_without_password(url)}: {error}"
