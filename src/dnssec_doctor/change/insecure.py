@@ -20,9 +20,11 @@ from dataclasses import dataclass
 import dns.name
 import dns.rdatatype
 
+from dnssec_doctor.analysis.chain import analyze_evidence
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.analysis.signatures import human_duration
 from dnssec_doctor.errors import ExitCode
+from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import Purpose, Snapshot
 
 DEFAULT_ASSUMED_DS_TTL = 86400  # when no DS was seen in this run (a common TLD DS TTL)
@@ -37,6 +39,7 @@ class ParentView:
     with_ds: tuple[str, ...]
     without_ds: tuple[str, ...]
     unknown: tuple[str, ...]  # no usable answer: cannot confirm
+    unproven: tuple[str, ...]  # no DS, but no valid signed proof of it either
     ds_ttl: int | None
     negative_ttl: int | None
     signed: bool  # the zone still serves DNSKEY records
@@ -95,12 +98,22 @@ def read_parent_view(snapshot: Snapshot, zone: str, at: float) -> ParentView:
     )
     if not (with_ds or without or unknown):
         unknown.append(f"the parent of {zone} (no server asked)")
+    # A signed parent must prove the absence (NSEC/NSEC3): without that proof, validators
+    # cannot tell the zone is unsigned, and switching signing off would make it bogus.
+    analysis = analyze_evidence(evidence, AnalysisOptions(now=at))
+    unproven = {
+        server
+        for finding in analysis.findings
+        if finding.code == "INSECURE_DELEGATION_UNPROVEN" and finding.zone == zone
+        for server in finding.servers
+    }
     return ParentView(
         zone,
         at,
         tuple(with_ds),
-        tuple(without),
+        tuple(s for s in without if s not in unproven),
         tuple(dict.fromkeys(unknown)),
+        tuple(s for s in without if s in unproven),
         ds_ttl,
         negative,
         signed,
@@ -137,6 +150,14 @@ class GoInsecure:
                 f"REFUSED: do NOT switch signing off for {self.zone}. The parent still publishes "
                 f"a DS on {servers}. Remove the DS at the registrar first; signing off now would "
                 "make the whole zone bogus.",
+            )
+        if view.unproven:
+            self.clear_since = None
+            return Status(
+                Phase.REFUSE,
+                f"REFUSED: the parent answers that {self.zone} has no DS, but without a valid "
+                f"signed proof ({', '.join(view.unproven)}): validators would fail the zone "
+                "once it is unsigned. Keep signing, and have the parent's denial chain fixed.",
             )
         if view.unknown:
             self.clear_since = None
