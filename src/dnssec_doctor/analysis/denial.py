@@ -21,6 +21,7 @@ The analysis is pure: a parsed ``dns.message.Message`` in, a ``DenialResult`` ou
 
 from __future__ import annotations
 
+import abc
 import base64
 import binascii
 import enum
@@ -452,10 +453,36 @@ def _texts(*records: _Nsec | _Nsec3 | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.text for r in records if r is not None))
 
 
+class _Prover(abc.ABC):
+    """What a denial mechanism must prove, dispatched by obligation."""
+
+    def prove(self, obligation: _Obligation) -> _Proof:
+        if obligation.need is _Need.NXDOMAIN:
+            return self._nxdomain(obligation.name)
+        if obligation.need is _Need.NODATA:
+            return self._nodata(obligation.name, obligation.qtype)
+        if obligation.need is _Need.WILDCARD:
+            assert obligation.wildcard is not None
+            return self._wildcard_answer(obligation.name, obligation.wildcard)
+        return self._no_ds(obligation.name, obligation.delegation)
+
+    @abc.abstractmethod
+    def _nxdomain(self, name: dns.name.Name) -> _Proof: ...
+
+    @abc.abstractmethod
+    def _nodata(self, name: dns.name.Name, qtype: int) -> _Proof: ...
+
+    @abc.abstractmethod
+    def _wildcard_answer(self, name: dns.name.Name, wildcard: dns.name.Name) -> _Proof: ...
+
+    @abc.abstractmethod
+    def _no_ds(self, name: dns.name.Name, delegation: bool) -> _Proof: ...
+
+
 # --- NSEC ----------------------------------------------------------------------------------
 
 
-class _NsecProof:
+class _NsecProof(_Prover):
     """Proofs over the NSEC records of one response (RFC 4035 §5.4, RFC 4592)."""
 
     def __init__(self, records: list[_Nsec], zone: dns.name.Name) -> None:
@@ -498,16 +525,6 @@ class _NsecProof:
         candidates = [_common_ancestor(name, record.owner), _common_ancestor(name, record.next)]
         closest = max(candidates, key=len)
         return closest if closest.is_subdomain(self.zone) else self.zone
-
-    def prove(self, obligation: _Obligation) -> _Proof:
-        if obligation.need is _Need.NXDOMAIN:
-            return self._nxdomain(obligation.name)
-        if obligation.need is _Need.NODATA:
-            return self._nodata(obligation.name, obligation.qtype)
-        if obligation.need is _Need.WILDCARD:
-            assert obligation.wildcard is not None
-            return self._wildcard_answer(obligation.name, obligation.wildcard)
-        return self._no_ds(obligation.name, obligation.delegation)
 
     def _fail(self, reason: str, *records: _Nsec | None) -> _Proof:
         return _Proof(ProofStatus.INVALID, Mechanism.NSEC, reason, _texts(*records))
@@ -629,7 +646,7 @@ class _Encloser:
     cover: _Nsec3 | None = None  # the NSEC3 covering the next closer name
 
 
-class _Nsec3Proof:
+class _Nsec3Proof(_Prover):
     """Proofs over the NSEC3 records of one parameter set (RFC 5155 §8)."""
 
     def __init__(
@@ -661,16 +678,6 @@ class _Nsec3Proof:
     def covering(self, name: dns.name.Name) -> _Nsec3 | None:
         digest = self.digest(name)
         return next((r for r in self.records if r.covers(digest)), None)
-
-    def prove(self, obligation: _Obligation) -> _Proof:
-        if obligation.need is _Need.NXDOMAIN:
-            return self._nxdomain(obligation.name)
-        if obligation.need is _Need.NODATA:
-            return self._nodata(obligation.name, obligation.qtype)
-        if obligation.need is _Need.WILDCARD:
-            assert obligation.wildcard is not None
-            return self._wildcard_answer(obligation.name, obligation.wildcard)
-        return self._no_ds(obligation.name, obligation.delegation)
 
     def _fail(self, reason: str, *records: _Nsec3 | None) -> _Proof:
         return _Proof(ProofStatus.INVALID, Mechanism.NSEC3, reason, _texts(*records))
