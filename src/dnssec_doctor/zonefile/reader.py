@@ -356,38 +356,34 @@ def rdata_wire(rdtype: int, tokens: list[bytes], origin: bytes | None) -> bytes:
         return name_wire(tokens[0], origin) + type_bitmap(rdtype_of(t) for t in tokens[1:])
     if rdtype == NSEC3:
         _need(tokens, 5, "NSEC3")
-        salt = b"" if tokens[3] == b"-" else _hex([tokens[3]], "NSEC3 salt")
         try:
             following = base64.b32hexdecode(tokens[4].upper())
         except (binascii.Error, ValueError):
             raise _Syntax("invalid base32hex next hashed owner in NSEC3") from None
         return (
-            struct.pack(
-                "!BBHB",
-                _u(tokens[0], 8, "hash algorithm"),
-                _u(tokens[1], 8, "flags"),
-                _u(tokens[2], 16, "iterations"),
-                len(salt),
-            )
-            + salt
+            _nsec3_parameters(tokens, "NSEC3")
             + bytes((len(following),))
             + following
             + type_bitmap(rdtype_of(t) for t in tokens[5:])
         )
     if rdtype == NSEC3PARAM:
         _exact(tokens, 4, "NSEC3PARAM")
-        salt = b"" if tokens[3] == b"-" else _hex([tokens[3]], "NSEC3PARAM salt")
-        return (
-            struct.pack(
-                "!BBHB",
-                _u(tokens[0], 8, "hash algorithm"),
-                _u(tokens[1], 8, "flags"),
-                _u(tokens[2], 16, "iterations"),
-                len(salt),
-            )
-            + salt
-        )
+        return _nsec3_parameters(tokens, "NSEC3PARAM")
     return _fallback(rdtype, b" ".join(tokens), origin)
+
+
+def _nsec3_parameters(tokens: list[bytes], what: str) -> bytes:
+    """Hash algorithm, flags, iterations and salt: NSEC3PARAM's whole rdata, and the
+    first fields of every NSEC3 (RFC 5155 §3.2, §4.2)."""
+    salt = b"" if tokens[3] == b"-" else _hex([tokens[3]], f"{what} salt")
+    header = struct.pack(
+        "!BBHB",
+        _u(tokens[0], 8, "hash algorithm"),
+        _u(tokens[1], 8, "flags"),
+        _u(tokens[2], 16, "iterations"),
+        len(salt),
+    )
+    return header + salt
 
 
 def _fallback(rdtype: int, text: bytes, origin: bytes | None) -> bytes:
