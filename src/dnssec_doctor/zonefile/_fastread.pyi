@@ -1,0 +1,15 @@
+from dnssec_doctor.zonefile.reader import Record
+
+def parse(
+    data: bytes,
+    position: int,
+    line: int,
+    base_offset: int,
+    origin: bytes | None,
+    owner: bytes | None,
+    default_ttl: int,
+    last_ttl: int,
+    limit: int,
+    /,
+) -> tuple[list[Record], int, int, bytes | None, int, int]: ...
+def type_names() -> dict[str, tuple[int, int]]: ...
