@@ -1,4 +1,5 @@
-"""The C accelerator of the zone reader (everything else is in pyproject.toml)."""
+"""The C parts: the zone reader's accelerator and the zone scanner (the rest is in
+pyproject.toml). The scanner links OpenSSL's libcrypto (Debian: libssl-dev to build)."""
 
 from setuptools import Extension, setup
 
@@ -8,6 +9,12 @@ setup(
             "dnssec_doctor.zonefile._fastread",
             ["src/dnssec_doctor/zonefile/_fastread.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-        )
+        ),
+        Extension(
+            "dnssec_doctor.verify._scan",
+            ["src/dnssec_doctor/verify/_scan.c"],
+            libraries=["crypto"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        ),
     ]
 )
