@@ -1,9 +1,14 @@
-"""Command-line arguments shared by several commands (check, probe, serve)."""
+"""Command-line arguments shared by several commands (check, probe, serve, zone verify,
+watch). Light on purpose: every command imports it before it knows which one runs."""
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import re
 from pathlib import Path
+
+from dnssec_doctor.errors import UsageError
 
 
 def add_source_arguments(
@@ -38,3 +43,45 @@ def add_source_arguments(
         metavar="SECONDS",
         help=f"{deadline_help} (default {deadline:g})",
     )
+
+
+_RELATIVE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_at(text: str | None, reference: float) -> float:
+    """--at: ISO 8601, @EPOCH, or a shift like +3d relative to ``reference``."""
+    if text is None:
+        return reference
+    text = text.strip()
+    if text.startswith("@"):
+        try:
+            return _moment(text, float(text[1:]))
+        except ValueError:
+            raise UsageError(f"invalid --at {text!r}: @ must be followed by seconds") from None
+    match = _RELATIVE.match(text)
+    if match:
+        return _moment(text, reference + float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"invalid --at {text!r}", hint="use 2026-12-01T00:00:00Z, @1795000000 or +3d"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return _moment(text, moment.timestamp())
+
+
+_LAST_MOMENT = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC).timestamp()
+
+
+def _moment(text: str, timestamp: float) -> float:
+    """A moment the analysis and the reports can handle: from 1970 to the year 9999
+    (nan, inf or 1e20 would crash the signature arithmetic and the timestamps)."""
+    if not 0 <= timestamp <= _LAST_MOMENT:  # also false for nan
+        raise UsageError(
+            f"invalid --at {text!r}: outside 1970-01-01 .. 9999-12-31",
+            hint="use 2026-12-01T00:00:00Z, @1795000000 or +3d",
+        )
+    return timestamp

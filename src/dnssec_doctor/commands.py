@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +22,7 @@ import dns.name
 import dns.rdatatype
 
 from dnssec_doctor.analysis.codes import CODES, UnknownCode, lookup
-from dnssec_doctor.arguments import add_source_arguments
+from dnssec_doctor.arguments import add_source_arguments, parse_at
 from dnssec_doctor.change.planned import check_planned_ds, parse_planned_ds
 from dnssec_doctor.diagnosis.report import Report, build_report
 from dnssec_doctor.errors import DoctorError, ExitCode, UsageError
@@ -155,48 +153,6 @@ def parse_type(text: str) -> str:
     if name in REFUSED_TYPES:
         raise UsageError(f"{name} is not a type dnssec-doctor can check")
     return name
-
-
-_RELATIVE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_at(text: str | None, reference: float) -> float:
-    """--at: ISO 8601, @EPOCH, or a shift like +3d relative to ``reference``."""
-    if text is None:
-        return reference
-    text = text.strip()
-    if text.startswith("@"):
-        try:
-            return _moment(text, float(text[1:]))
-        except ValueError:
-            raise UsageError(f"invalid --at {text!r}: @ must be followed by seconds") from None
-    match = _RELATIVE.match(text)
-    if match:
-        return _moment(text, reference + float(match.group(1)) * _UNITS[match.group(2)])
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"invalid --at {text!r}", hint="use 2026-12-01T00:00:00Z, @1795000000 or +3d"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return _moment(text, moment.timestamp())
-
-
-_LAST_MOMENT = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC).timestamp()
-
-
-def _moment(text: str, timestamp: float) -> float:
-    """A moment the analysis and the reports can handle: from 1970 to the year 9999
-    (nan, inf or 1e20 would crash the signature arithmetic and the timestamps)."""
-    if not 0 <= timestamp <= _LAST_MOMENT:  # also false for nan
-        raise UsageError(
-            f"invalid --at {text!r}: outside 1970-01-01 .. 9999-12-31",
-            hint="use 2026-12-01T00:00:00Z, @1795000000 or +3d",
-        )
-    return timestamp
 
 
 def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[str]:

@@ -30,7 +30,7 @@ import dns.rdatatype
 import dns.zone
 from dns.rdtypes.ANY.DS import DS
 
-from dnssec_doctor.commands import parse_at
+from dnssec_doctor.arguments import parse_at
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.options import DAY, AnalysisOptions
 from dnssec_doctor.render.verification import (

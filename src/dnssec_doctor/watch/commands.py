@@ -10,8 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dnssec_doctor.arguments import parse_at
 from dnssec_doctor.change.commands import add_probe_options
-from dnssec_doctor.commands import parse_at, parse_name, probe_settings
+from dnssec_doctor.commands import parse_name, probe_settings
 from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.errors import ExitCode, UsageError
 from dnssec_doctor.model.options import AnalysisOptions
