@@ -3,15 +3,22 @@ zone judged as the catalogue declares. Zones are built with the lab's builders; 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import shutil
+import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
+import dns.dnssec
 import dns.name
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.NSEC
+import dns.rdtypes.ANY.NSEC3
+import dns.rdtypes.ANY.NSEC3PARAM
 import dns.zone
 import pytest
 from dns.dnssectypes import Algorithm
@@ -276,6 +283,356 @@ def test_delegations_glue_and_signed_ns_at_a_cut(tmp_path: Path) -> None:
     signing.sign_rdataset(zone, cut, ns, [keys.zsk], CTX.valid)
     result = verify(write(zone, tmp_path / "z"))
     assert result.counts == {"RRSIG_UNEXPECTED": 1}
+
+
+# --- NSEC3 opt-out (RFC 5155 §6, §7.1) -----------------------------------------------------------
+
+DELEGATIONS = (
+    "insecure NS ns.elsewhere.test.\n"
+    "deep.ent NS ns.elsewhere.test.\n"  # ent.example.lab. only leads to an insecure delegation
+    "glued NS ns.glued\nns.glued A 192.0.2.10\n"
+    "secure NS ns.elsewhere.test.\n"
+    f"secure DS {Keys.generate().ds(dns.name.from_text('secure', ORIGIN)).to_text()}\n"
+)
+INSECURE = ("insecure", "deep.ent", "ent", "glued")  # what an opt-out signer leaves out
+
+
+def digest_of(name: str) -> bytes:
+    """The NSEC3 hash (no salt, no extra iterations, as the lab signs) of a name in ORIGIN."""
+    absolute = dns.name.from_text(name, ORIGIN)
+    return base64.b32hexdecode(dns.dnssec.nsec3_hash(absolute, b"", 0, 1))
+
+
+def covering(digests: Iterable[bytes], digest: bytes) -> bytes:
+    """The hash of the NSEC3 record whose span holds ``digest`` (the chain wraps)."""
+    before = [d for d in sorted(digests) if d < digest]
+    return before[-1] if before else max(digests)
+
+
+def opt_out_chain(
+    zone: dns.zone.Zone,
+    keys: Keys,
+    *,
+    leave_out: Iterable[str] = INSECURE,
+    plain: Iterable[bytes] = (),
+    flags: int = 1,
+) -> list[bytes]:
+    """Turn the lab's NSEC3 chain into the one an opt-out signer writes: the records of the
+    names in ``leave_out`` removed, the chain closed again, ``flags`` on every record but
+    those in ``plain`` (flags 0), everything re-signed. Returns the hashes left."""
+    records: dict[bytes, tuple[dns.name.Name, dns.rdtypes.ANY.NSEC3.NSEC3]] = {}
+    for owner, node in zone.nodes.items():
+        rdataset = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC3)
+        if rdataset is not None:
+            [rdata] = list(rdataset)
+            records[base64.b32hexdecode(owner.labels[0].upper())] = (owner, rdata)
+    for name in leave_out:
+        owner, _ = records.pop(digest_of(name))
+        zone.delete_node(owner)
+    digests = sorted(records)
+    plain = set(plain)
+    for index, digest in enumerate(digests):
+        owner, rdata = records[digest]
+        relinked = rdata.replace(
+            flags=0 if digest in plain else flags, next=digests[(index + 1) % len(digests)]
+        )
+        zone.replace_rdataset(owner, signing.rdataset_of(relinked, 60))
+    resign(zone, keys)
+    return digests
+
+
+def test_opt_out_chain_may_leave_out_insecure_delegations(tmp_path: Path) -> None:
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    digests = opt_out_chain(zone, keys)
+    result = verify(write(zone, tmp_path / "z"), ds=[keys.ds(ORIGIN)])
+    assert result.counts == {"NSEC3_OPT_OUT": 1}, result.findings
+    assert result.exit_code == 0
+    [notice] = result.findings
+    assert notice.params == {"count": len(digests), "total": len(digests)}
+    # An empty non-terminal above an insecure delegation may keep its NSEC3 (it matches).
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    opt_out_chain(zone, keys, leave_out=("insecure", "deep.ent"))
+    assert verify(write(zone, tmp_path / "z")).counts == {"NSEC3_OPT_OUT": 1}
+
+
+def test_opt_out_flags_may_differ_per_record(tmp_path: Path) -> None:
+    """Only the spans that hold a left-out insecure delegation need the flag."""
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    left = opt_out_chain(zone, keys)
+    needed = {covering(left, digest_of(name)) for name in INSECURE}
+    assert 0 < len(needed) < len(left)  # a chain that mixes both kinds of record
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    opt_out_chain(zone, keys, plain=set(left) - needed)
+    result = verify(write(zone, tmp_path / "z"))
+    assert result.counts == {"NSEC3_OPT_OUT": 1}, result.findings
+    assert result.findings[0].params == {"count": len(needed), "total": len(left)}
+    assert result.exit_code == 0
+
+
+def test_opt_out_span_without_the_flag_breaks_the_insecure_delegation(tmp_path: Path) -> None:
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    left = opt_out_chain(zone, keys)
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    opt_out_chain(zone, keys, plain={covering(left, digest_of("insecure"))})
+    result = verify(write(zone, tmp_path / "z"))
+    assert set(result.counts) == {"DENIAL_CHAIN_BROKEN", "NSEC3_OPT_OUT"}
+    summaries = [f.summary for f in result.findings if f.code == "DENIAL_CHAIN_BROKEN"]
+    assert any(
+        "the insecure delegation insecure.example.lab. has no NSEC3 and the NSEC3 covering it "
+        "is not opt-out" in s
+        for s in summaries
+    ), summaries
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("secure", "the signed delegation secure.example.lab. has no NSEC3 record"),
+        ("www", "www.example.lab. has no NSEC3 record"),
+    ],
+)
+def test_opt_out_spares_only_insecure_delegations(name: str, reason: str, tmp_path: Path) -> None:
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    opt_out_chain(zone, keys, leave_out=(*INSECURE, name))
+    result = verify(write(zone, tmp_path / "z"))
+    assert result.counts == {"DENIAL_CHAIN_BROKEN": 1, "NSEC3_OPT_OUT": 1}, result.findings
+    [broken] = [f for f in result.findings if f.code == "DENIAL_CHAIN_BROKEN"]
+    assert broken.params["name"] == f"{name}.example.lab."
+    assert reason in broken.summary
+    assert result.exit_code == 2
+
+
+def test_without_opt_out_every_delegation_needs_its_nsec3(tmp_path: Path) -> None:
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    opt_out_chain(zone, keys, leave_out=("insecure",), flags=0)
+    result = verify(write(zone, tmp_path / "z"))
+    assert result.counts == {"DENIAL_CHAIN_BROKEN": 1}
+    assert "insecure.example.lab. has no NSEC3 record" in result.findings[0].summary
+
+
+def test_nsec3_flags_other_than_opt_out_are_ignored_by_validators(tmp_path: Path) -> None:
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    opt_out_chain(zone, keys, leave_out=(), flags=2)
+    result = verify(write(zone, tmp_path / "z"))
+    assert set(result.counts) == {"DENIAL_CHAIN_BROKEN"}
+    assert "validators ignore an NSEC3 whose flags are neither 0 nor 1" in (
+        result.findings[0].summary
+    )
+    assert result.exit_code == 2
+
+
+def test_nsec3param_flags_must_be_zero_even_under_opt_out(tmp_path: Path) -> None:
+    zone, keys = signed_zone(extra=DELEGATIONS, denial=NSEC3)
+    opt_out_chain(zone, keys)
+    param = dns.rdtypes.ANY.NSEC3PARAM.NSEC3PARAM(
+        dns.rdataclass.IN, dns.rdatatype.NSEC3PARAM, 1, 1, 0, b""
+    )
+    zone.replace_rdataset(ORIGIN, signing.rdataset_of(param, 0))
+    resign(zone, keys)
+    result = verify(write(zone, tmp_path / "z"))
+    assert result.counts == {"NSEC3PARAM_FLAGS_NONZERO": 1, "NSEC3_OPT_OUT": 1}
+    assert result.findings[0].params == {"flags": 1}
+    assert result.exit_code == 2
+
+
+# --- zones signed by BIND's dnssec-signzone ------------------------------------------------------
+
+needs_bind = pytest.mark.skipif(
+    shutil.which("dnssec-signzone") is None or shutil.which("dnssec-keygen") is None,
+    reason="bind9-utils (dnssec-signzone, dnssec-keygen) not installed",
+)
+
+
+def bind_signed(tmp_path: Path, body: str, *options: str) -> Path:
+    """The zone ``body`` signed by dnssec-signzone with a fresh KSK and ZSK, the window
+    explicit; BIND verifies its own output (no -P)."""
+    keys = []
+    for role in (["-f", "KSK"], []):
+        keygen = ["dnssec-keygen", "-q", "-K", str(tmp_path), "-a", "ECDSAP256SHA256", *role]
+        made = subprocess.run([*keygen, str(ORIGIN)], capture_output=True, text=True, check=True)
+        keys.append(str(tmp_path / made.stdout.strip()))  # Kexample.lab.+013+12345
+    unsigned = tmp_path / "unsigned.zone"
+    published = "".join(Path(f"{key}.key").read_text() for key in keys)
+    unsigned.write_text(
+        f"$ORIGIN {ORIGIN}\n$TTL 300\n@ SOA ns1 hostmaster {NOW} 3600 600 86400 60\n"
+        f"@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.9\n{body}\n{published}"
+    )
+
+    def stamp(seconds: float) -> str:
+        return time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds))
+
+    signed = tmp_path / "signed.zone"
+    window = ["-s", stamp(NOW - 3600), "-e", stamp(NOW + 20 * DAY)]
+    output = ["-o", str(ORIGIN), "-f", str(signed)]
+    private = [f"{key}.private" for key in keys]
+    subprocess.run(
+        ["dnssec-signzone", "-q", *options, *window, *output, str(unsigned), *private],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    return signed
+
+
+@needs_bind
+def test_bind_opt_out_zone_is_valid(tmp_path: Path) -> None:
+    signed = bind_signed(tmp_path, DELEGATIONS, "-3", "-", "-A")
+    text = signed.read_text()
+    assert "NSEC3PARAM 1 0 0 -" in text and "NSEC3 1 1 0 -" in text  # opt-out records
+    result = verify(signed)
+    assert result.counts == {"NSEC3_OPT_OUT": 1}, result.findings
+    assert result.denial == "NSEC3"
+    assert result.exit_code == 0
+
+
+# --- out-of-zone data ----------------------------------------------------------------------------
+
+GLUE = (
+    "sub NS ns.sub\nns.sub A 192.0.2.53\n"  # glue below the delegation it serves
+    "sibling NS ns.sub\n"  # and for a sibling delegation: still glue, still in the zone
+    "other NS ns.other.test.\n"  # a name server outside the zone
+)
+OUTSIDE = (
+    "www.other.example. 300 IN A 192.0.2.5\n"
+    "www.other.example. 300 IN NSEC example.lab. A RRSIG NSEC\n"
+    "ns.other.test. 300 IN A 192.0.2.9\n"  # not glue: no delegation of the zone holds it
+    "lab. 300 IN TXT parent\n"  # above the apex
+)
+
+
+def append(path: Path, lines: str) -> dict[str, int]:
+    """Add ``lines`` at the end of the zone file; the line number of each new owner."""
+    old = path.read_text()
+    path.write_text(old + lines)
+    first = old.count("\n") + 1
+    numbers: dict[str, int] = {}
+    for offset, line in enumerate(lines.splitlines()):
+        numbers.setdefault(line.split()[0], first + offset)
+    return numbers
+
+
+@pytest.mark.parametrize("denial", [signing.NSEC, NSEC3], ids=["nsec", "nsec3"])
+def test_out_of_zone_data_is_reported_and_left_out_of_the_chain(
+    denial: Denial, tmp_path: Path
+) -> None:
+    zone, keys = signed_zone(extra=GLUE, denial=denial)
+    path = write(zone, tmp_path / "z")
+    extra = OUTSIDE
+    if denial is NSEC3:  # an NSEC3 record outside the zone is no part of its chain either
+        extra += f"{'0' * 32}.other.example. 300 IN NSEC3 1 0 0 - {'v' * 32} A\n"
+    lines = append(path, extra)
+    result = verify(path, ds=[keys.ds(ORIGIN)])
+    assert result.counts == {"OUT_OF_ZONE_DATA": len(lines)}, result.findings
+    assert result.exit_code == 2
+    found = {f.subject: f for f in result.findings}
+    assert set(found) == set(lines)  # the glue ns.sub.example.lab. is not out of zone
+    www = found["www.other.example."]
+    assert www.params["line"] == lines["www.other.example."]
+    assert www.params["types"] == "A NSEC"
+    assert www.records[0] == "www.other.example. 300 IN A 192.0.2.5"
+    assert www.summary.startswith("www.other.example. (A NSEC, line ")
+
+
+def test_out_of_zone_data_in_an_unsigned_zone(tmp_path: Path) -> None:
+    zone = make_zone(ORIGIN, primary_hosts(CTX, ORIGIN), serial=NOW, extra=GLUE)
+    path = write(zone, tmp_path / "z")
+    append(path, "www.other.example. 300 IN A 192.0.2.5\n")
+    result = verify(path)
+    assert result.counts == {"OUT_OF_ZONE_DATA": 1, "ZONE_UNSIGNED": 1}
+    assert result.denial == "none"
+    assert result.exit_code == 2
+
+
+# --- DNAME occlusion (RFC 6672 §2.4) -----------------------------------------------------------
+
+DNAME = "d DNAME target.test.\nd TXT beside-the-dname\n"
+
+
+@pytest.mark.parametrize("denial", [signing.NSEC, NSEC3], ids=["nsec", "nsec3"])
+def test_data_below_a_dname_is_occluded(
+    denial: Denial, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Signed as a signer that knows DNAME does it: the DNAME and its owner signed and in
+    the chain, the occluded names neither signed nor in it."""
+    zone, keys = signed_zone(extra=DNAME, denial=denial)
+    path = write(zone, tmp_path / "z")
+    assert verify(path).counts == {}
+    lines = append(
+        path,
+        "x.d.example.lab. 300 IN A 192.0.2.7\n"
+        "deeper.x.d.example.lab. 300 IN TXT occluded\n"
+        "sub.d.example.lab. 300 IN NS ns.elsewhere.test.\n",
+    )
+    result = verify(path, ds=[keys.ds(ORIGIN)])
+    assert result.counts == {"DNAME_OCCLUDED_DATA": 3}, result.findings
+    assert result.exit_code == 2
+    found = {f.subject: f for f in result.findings}
+    assert set(found) == {"x.d.example.lab.", "deeper.x.d.example.lab.", "sub.d.example.lab."}
+    assert found["x.d.example.lab."].params == {
+        "name": "x.d.example.lab.",
+        "types": "A",
+        "line": lines["x.d.example.lab."],
+        "dname": "d.example.lab.",
+    }
+    code, out, _ = run(["zone", "verify", str(path), "--color", "never"], capsys)
+    assert code == 2
+    assert "DNAME_OCCLUDED_DATA: x.d.example.lab. (A, line " in out
+    assert "RRSIG_MISSING" not in out and "DENIAL_CHAIN_BROKEN" not in out
+
+
+def nsec3_owner(name: str) -> str:
+    """The owner of the lab's NSEC3 record for ``name``."""
+    label = base64.b32hexencode(digest_of(name)).decode().lower()
+    return str(dns.name.from_text(label, ORIGIN))
+
+
+def test_a_signer_blind_to_dname_signs_and_chains_occluded_names(tmp_path: Path) -> None:
+    zone, _keys = signed_zone(extra=DNAME + "x.d A 192.0.2.7\n")  # the lab signs x.d too
+    result = verify(write(zone, tmp_path / "z"))
+    assert set(result.counts) == {"DNAME_OCCLUDED_DATA", "RRSIG_UNEXPECTED", "DENIAL_CHAIN_BROKEN"}
+    unexpected = [f for f in result.findings if f.code == "RRSIG_UNEXPECTED"]
+    assert {f.subject for f in unexpected} == {"x.d.example.lab./A", "x.d.example.lab./NSEC"}
+    assert all("below the DNAME at d.example.lab." in f.summary for f in unexpected)
+    chain = {f.summary for f in result.findings if f.code == "DENIAL_CHAIN_BROKEN"}
+    assert any("an NSEC record at a name below the DNAME at d.example.lab." in s for s in chain)
+    assert any("the next name in canonical order is mail.example.lab." in s for s in chain)
+    assert "RRSIG_MISSING" not in result.counts
+    zone, _keys = signed_zone(extra=DNAME + "x.d A 192.0.2.7\n", denial=NSEC3)
+    result = verify(write(zone, tmp_path / "z"))
+    chain = {f.summary for f in result.findings if f.code == "DENIAL_CHAIN_BROKEN"}
+    assert chain == {
+        "the NSEC3 chain of example.lab. is broken at "
+        f"{nsec3_owner('x.d')}: the NSEC3 record is that of x.d.example.lab., which "
+        "lies below the DNAME at d.example.lab.: names the zone does not serve have no NSEC3"
+    }
+
+
+def test_a_dname_at_the_apex_occludes_the_whole_zone_but_its_nsec3_chain(tmp_path: Path) -> None:
+    zone = dns.zone.from_text(
+        f"@ 300 SOA ns.elsewhere.test. hostmaster {NOW} 3600 600 86400 60\n"
+        "@ 300 NS ns.elsewhere.test.\n@ 300 DNAME example.test.\n",
+        origin=ORIGIN,
+        relativize=False,
+    )
+    keys = Keys.generate()
+    sign(zone, keys, CTX.valid, denial=NSEC3)
+    path = write(zone, tmp_path / "z")
+    assert verify(path).counts == {}
+    append(path, "www.example.lab. 300 IN A 192.0.2.1\n")
+    result = verify(path)
+    assert result.counts == {"DNAME_OCCLUDED_DATA": 1}
+    assert result.findings[0].params["dname"] == "example.lab."
+
+
+@needs_bind
+def test_bind_signs_around_occluded_data(tmp_path: Path) -> None:
+    signed = bind_signed(tmp_path, DNAME + "x.d A 192.0.2.7\n")
+    result = verify(signed)
+    assert result.counts == {"DNAME_OCCLUDED_DATA": 1}, result.findings
+    assert result.findings[0].subject == "x.d.example.lab."
+    assert result.exit_code == 2
 
 
 def test_rfc_3597_unknown_types_are_accepted(tmp_path: Path) -> None:

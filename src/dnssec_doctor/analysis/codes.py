@@ -23,6 +23,7 @@ class Family(enum.StrEnum):
     DNSKEY = "dnskey"
     RRSIG = "rrsig"
     DENIAL = "denial"
+    ZONE = "zone"  # the zone file's content: what its servers load and serve
     RESOLVERS = "resolvers"
     CHAIN = "chain"
     INTERNAL = "internal"
@@ -668,6 +669,45 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         references=("RFC 1035 §3.3.13", "RFC 6781 §4.4.2"),
     ),
+    # --- the zone's content ------------------------------------------------------------
+    Code(
+        "OUT_OF_ZONE_DATA",
+        Family.ZONE,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) lies outside {zone}: out-of-zone data is never served",
+        "The zone file holds records whose owner is neither the zone's apex nor a name "
+        "below it, such as www.example.net. in the zone example.com. (often an absolute name "
+        "with the wrong suffix, or address records for a name server in another zone).",
+        "Validators never see such records: no server answers for them from this zone. "
+        "Servers disagree on the file itself: NSD refuses to load a primary zone that "
+        "holds them (the whole zone then goes unserved), BIND and Knot skip them. Glue "
+        "below a delegation of the zone is in the zone and is not out-of-zone data.",
+        "Remove the records, or move them to the zone that holds their owner name. A name "
+        "server's address for a delegation belongs in the zone of the name server's name.",
+        "None for resolution: the records were never served. Check that nothing expected "
+        "them to be.",
+        references=("RFC 1034 §4.2.1", "RFC 9471 §2"),
+    ),
+    Code(
+        "DNAME_OCCLUDED_DATA",
+        Family.ZONE,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) lies below the DNAME at {dname}: occluded data is "
+        "never served",
+        "A DNAME redirects every name below its owner to the target: a server answers "
+        "queries there with a synthesised CNAME, so data the zone holds below the DNAME "
+        "owner is occluded. It is never served, so it must be neither signed nor in the "
+        "NSEC/NSEC3 chain.",
+        "Validators never see the occluded data. Servers disagree on the file: Knot and "
+        "NSD refuse to load a zone with data below a DNAME (the whole zone then goes "
+        "unserved), BIND loads it and never serves the data.",
+        "Remove the records below the DNAME owner, or remove the DNAME if the names below "
+        "it are meant to be answered from this zone. The DNAME itself stays signed and in "
+        "the denial chain.",
+        "Removing the DNAME changes every answer below its owner: the occluded data "
+        "becomes visible and everything not in the zone becomes NXDOMAIN.",
+        references=("RFC 6672 §2.4",),
+    ),
     # --- denial of existence -------------------------------------------------------------
     Code(
         "DENIAL_PROOF_MISSING",
@@ -800,6 +840,41 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 5155 §4", "RFC 5155 §7.3"),
+    ),
+    Code(
+        "NSEC3PARAM_FLAGS_NONZERO",
+        Family.DENIAL,
+        Severity.ERROR,
+        "the NSEC3PARAM of {zone} has flags {flags}; it must have 0, or servers ignore it",
+        "The NSEC3PARAM's flags field must be 0 (RFC 5155 §4.1.2). Opt-out is marked in "
+        "each NSEC3 record, never in the NSEC3PARAM, even in a zone signed with opt-out.",
+        "Servers must ignore an NSEC3PARAM whose flags are not 0 (BIND does): they then "
+        "find no NSEC3 chain, send negative answers without a proof, and validators "
+        "answer SERVFAIL for names and types that do not exist.",
+        "Publish the NSEC3PARAM with flags 0 and the chain's algorithm, iterations and "
+        "salt, and re-sign it.",
+        _NO_RISK,
+        ede=12,
+        references=("RFC 5155 §4.1.2",),
+    ),
+    Code(
+        "NSEC3_OPT_OUT",
+        Family.DENIAL,
+        Severity.NOTICE,
+        "{count} of {total} NSEC3 records of {zone} are opt-out: negative answers in their "
+        "spans are insecure",
+        "An NSEC3 record with the opt-out flag may cover insecure delegations (NS without "
+        "DS) that have no NSEC3 of their own (RFC 5155 §6). The flag holds for that "
+        "record's span only: a chain may mix opt-out and ordinary records, and an insecure "
+        "delegation left out of the chain must fall in an opt-out span.",
+        "Validators accept the proof that an insecure delegation has no DS from an opt-out "
+        "span, but treat NXDOMAIN, NODATA and wildcard answers that rest on an opt-out span "
+        "as insecure (no AD flag, RFC 5155 §9.2): an attacker can forge unsigned "
+        "delegations or deny names there. Spans without the flag stay fully secure.",
+        "Nothing, if the zone needs it: RFC 9276 keeps opt-out for large, highly dynamic "
+        "zones with few signed delegations. Otherwise re-sign without opt-out.",
+        "Re-signing without opt-out adds an NSEC3 per insecure delegation: a larger zone.",
+        references=("RFC 5155 §6", "RFC 5155 §9.2", "RFC 9276 §3.1"),
     ),
     # --- resolvers ----------------------------------------------------------------------
     Code(

@@ -4,11 +4,14 @@
 alone. What needs the whole zone is decided here, in one pass over the names in
 canonical order:
 
-- which names lie below a delegation (glue, occluded data: never signed, never in the
-  denial chain) and which RRsets must be signed (RFC 4035 §2.2);
+- which names the zone serves: records outside the zone (never served, refused by some
+  servers), names below a delegation (glue, occluded data) and names below a DNAME
+  (occluded, RFC 6672 §2.4) are never signed and never in the denial chain; which RRsets
+  must be signed (RFC 4035 §2.2);
 - the NSEC chain (RFC 4034 §4, RFC 4035 §2.3) or the NSEC3 chain (RFC 5155 §7.1): every
   name present, ordered, closed, with the type bitmap the name's data calls for, opt-out
-  spans, the NSEC3PARAM against the chain, RFC 9276 parameters;
+  spans (insecure delegations may be left out where an opt-out record covers them), the
+  NSEC3PARAM against the chain, RFC 9276 parameters;
 - the DNSKEY RRset and its link from the DS given (or the zone's CDS/CDNSKEY), with the
   DS the operator should send, by ``analysis.keys`` exactly as ``check`` does;
 - the expiry forecast.
@@ -62,6 +65,7 @@ from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.verify.crypto import nsec3_hash
 from dnssec_doctor.verify.scan import (
+    HAS_DNAME,
     HAS_DS,
     HAS_NS,
     HAS_NSEC,
@@ -87,6 +91,7 @@ from dnssec_doctor.zonefile.reader import (
     Record,
     bitmap_types,
     name_text,
+    sort_key,
 )
 
 _OPT_OUT = 0x01
@@ -221,23 +226,44 @@ def judge_zone(
         for record in ds_to_publish(zone, link)
     )
 
-    # --- delegations and unsigned data ---------------------------------------------------
+    # --- what the zone serves: out-of-zone data, delegations, DNAMEs, unsigned data ------
+    # In canonical order a name's descendants follow it at once, so one "occluder" (the
+    # last delegation or DNAME) tells whether a name lies below one.
+    origin_key = sort_key(origin)
+    zone_prefix = _below(origin_key)
     names = sorted(result.names)
     authoritative: list[NameSummary] = []
-    cut_prefix: bytes | None = None
+    # Names below a delegation or a DNAME, with (the occluder's owner, is it a DNAME).
+    hidden: list[tuple[NameSummary, bytes, bool]] = []
+    outside: set[bytes] = set()
+    occluder: tuple[bytes, bytes, bool] | None = None  # (key prefix below, owner, is a DNAME)
     for summary in names:
         name_key, owner, offset, _, flags = summary[:5]
-        if cut_prefix is not None and name_key.startswith(cut_prefix):
-            # Glue or data occluded by a delegation: no signature, no denial record.
-            if flags & HAS_RRSIG:
-                _example(out, "RRSIG_UNEXPECTED", owner, offset, 0, load_group, zone)
-            if flags & HAS_NSEC:
-                _chain(out, zone, "NSEC", owner, "an NSEC record at a name below a delegation")
+        if not name_key.startswith(zone_prefix) and name_key != origin_key:
+            outside.add(owner)
+            _unserved(out, "OUT_OF_ZONE_DATA", zone, owner, offset, load_group)
             continue
-        cut_prefix = None
+        if occluder is not None and name_key.startswith(occluder[0]):
+            _, top, by_dname = occluder
+            hidden.append((summary, top, by_dname))
+            below = None
+            if by_dname:
+                # RFC 6672 §2.4: the DNAME's own RRsets are signed and in the chain, the
+                # names below it are occluded, as below a delegation.
+                dname = name_text(top)
+                _unserved(out, "DNAME_OCCLUDED_DATA", zone, owner, offset, load_group, dname=dname)
+                below = f"the name lies below the DNAME at {dname}: occluded data is never served"
+            if flags & HAS_RRSIG:
+                _example(out, "RRSIG_UNEXPECTED", owner, offset, 0, load_group, zone, below=below)
+            if flags & HAS_NSEC:
+                where = _occluder_text(top, by_dname)
+                _chain(out, zone, "NSEC", owner, f"an NSEC record at a name below {where}")
+            continue
+        occluder = None
         is_cut = bool(flags & HAS_NS) and not flags & IS_APEX
-        if is_cut:
-            cut_prefix = name_key + b"\x00"
+        if is_cut or flags & HAS_DNAME:
+            # A DNAME beside the NS of a delegation is itself occluded by the cut.
+            occluder = (_below(name_key), owner, not is_cut)
         authoritative.append(summary)
         if signed:
             for rdtype in summary[9]:
@@ -247,10 +273,29 @@ def judge_zone(
                 if out.kept.get("RRSIG_MISSING", 0) < max_examples:
                     _explain(out, owner, offset, rdtype, load_group, zone, keys, options, apex)
 
+    # An NSEC3 record whose owner is not a hash label under the apex may still lie in the
+    # zone (the chain check names it); outside the zone it is out-of-zone data.
+    nsec3s: list[Nsec3Summary] = []
+    unsigned_outside: set[bytes] = set()
+    for nsec3 in result.nsec3s:
+        owner = nsec3[1]
+        if nsec3[0] is not None or owner == origin or sort_key(owner).startswith(zone_prefix):
+            nsec3s.append(nsec3)
+        elif owner not in outside:  # an owner of NSEC3 records only
+            outside.add(owner)
+            _unserved(out, "OUT_OF_ZONE_DATA", zone, owner, nsec3[2], load_group)
+            group = load_group(owner, nsec3[2])
+            if not any(r[2] == RRSIG and r[3][:2] == b"\x00\x32" for r in group):  # over NSEC3
+                unsigned_outside.add(owner)  # the scan counted its NSEC3 as RRSIG_MISSING
+
     # --- signature examples ------------------------------------------------------------------
     for code, count in result.counts.items():
+        if code == "RRSIG_MISSING":
+            count -= len(unsigned_outside)
         out.count(code, count)
         for owner, offset, rdtype in result.examples.get(code, []):
+            if owner in unsigned_outside and code == "RRSIG_MISSING":
+                continue
             if code == "RRSIG_UNEXPECTED":
                 _example(out, code, owner, offset, rdtype, load_group, zone, counted=True)
             else:
@@ -262,9 +307,9 @@ def judge_zone(
         if any(n[4] & HAS_NSEC for n in authoritative):
             denial = "NSEC"
             _check_nsec_chain(out, zone, authoritative)
-        elif result.nsec3s:
+        elif nsec3s:
             denial = "NSEC3"
-            _check_nsec3_chain(out, zone, origin, authoritative, result.nsec3s, apex, options)
+            _check_nsec3_chain(out, zone, origin, authoritative, hidden, nsec3s, apex, options)
         else:
             _chain(out, zone, "NSEC", origin, "the zone has neither NSEC nor NSEC3 records")
 
@@ -552,8 +597,10 @@ def _example(
     zone: dns.name.Name,
     *,
     counted: bool = False,
+    below: str | None = None,
 ) -> None:
-    """RRSIG_UNEXPECTED on the signatures of ``owner`` (over ``rdtype``, 0: any)."""
+    """RRSIG_UNEXPECTED on the signatures of ``owner`` (over ``rdtype``, 0: any); ``below``
+    says why the name is not the zone's to sign, when not a delegation."""
     group = load_group(owner, offset)
     covered = sorted(
         {
@@ -568,6 +615,8 @@ def _example(
         type_text = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(covered_type))
         if covered_type not in types:
             reason = f"{name} has no {type_text} RRset"
+        elif below is not None:
+            reason = below
         elif dns.rdatatype.NS in types and covered_type != dns.rdatatype.DS:
             reason = "the data at a delegation (NS and glue) is not signed by the parent"
         else:
@@ -583,6 +632,52 @@ def _example(
             out.keep(finding)
         else:
             out.add(finding)
+
+
+# --- names the zone does not serve -------------------------------------------------------------
+
+
+def _below(name_key: bytes) -> bytes:
+    """The sort-key prefix of every name below this one."""
+    return name_key + b"\x00" if name_key else b""
+
+
+def _occluder_text(owner: bytes, is_dname: bool) -> str:
+    return f"the {'DNAME at' if is_dname else 'delegation'} {name_text(owner)}"
+
+
+def _unserved(
+    out: _Collector,
+    code: str,
+    zone: dns.name.Name,
+    owner: bytes,
+    offset: int,
+    load_group: GroupLoader,
+    **params: str,
+) -> None:
+    """A name whose records are never served (out of zone, occluded): counted, and for the
+    examples kept, re-read for its types, records and the line they start on."""
+    out.count(code)
+    if out.kept.get(code, 0) >= out.limit:
+        return
+    group = load_group(owner, offset)
+    name = name_text(owner)
+    types = sorted({r[2] for r in group})
+    out.keep(
+        make_finding(
+            code,
+            zone=zone.to_text(),
+            subject=name,
+            servers=(),  # from a file: no server showed it
+            records=tuple(
+                line for rrset in _rrsets(zone, group).values() for line in rrset_records(rrset)
+            ),
+            name=name,
+            types=" ".join(dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t)) for t in types),
+            line=group[0][4] if group else 0,
+            **params,
+        )
+    )
 
 
 # --- denial of existence ------------------------------------------------------------------
@@ -659,13 +754,16 @@ def _check_nsec3_chain(
     zone: dns.name.Name,
     origin: bytes,
     names: Sequence[NameSummary],
+    hidden: Sequence[tuple[NameSummary, bytes, bool]],
     nsec3s: Sequence[Nsec3Summary],
     apex: Sequence[Record],
     options: AnalysisOptions,
 ) -> None:
-    """RFC 5155 §7.1: one NSEC3 per authoritative name and empty non-terminal (insecure
-    delegations may be left out under opt-out), ordered by hash, closed, with the
-    bitmap the name's data calls for, all with the NSEC3PARAM's parameters."""
+    """RFC 5155 §7.1: one NSEC3 per authoritative name and empty non-terminal, ordered by
+    hash, closed, with the bitmap the name's data calls for, all with the NSEC3PARAM's
+    parameters. Under opt-out an insecure delegation (and an empty non-terminal that only
+    leads to insecure delegations) may go without one, where the NSEC3 covering its hash
+    has the opt-out flag: that record's span is what a validator reads (RFC 5155 §8.6)."""
     zone_text = zone.to_text()
     param = next((r[3] for r in apex if r[2] == NSEC3PARAM), None)
     chain_params = {(n[4], n[6], n[7]) for n in nsec3s}
@@ -694,6 +792,16 @@ def _check_nsec3_chain(
                     subject=f"{zone_text}/NSEC3PARAM",
                     param=f"algorithm {used[0]}, {used[1]} iterations, salt {used[2].hex() or '-'}",
                     chain=chain_text,
+                )
+            )
+        if param[1]:
+            # RFC 5155 §4.1.2: opt-out lives in the NSEC3 records; servers ignore this one.
+            out.add(
+                make_finding(
+                    "NSEC3PARAM_FLAGS_NONZERO",
+                    zone=zone_text,
+                    subject=f"{zone_text}/NSEC3PARAM",
+                    flags=param[1],
                 )
             )
     _algorithm, iterations, salt = used
@@ -725,6 +833,15 @@ def _check_nsec3_chain(
             _chain(out, zone, "NSEC3", nsec3[1], "the owner is not a hash label under the apex")
         elif (nsec3[4], nsec3[6], nsec3[7]) == used:
             chain.append((nsec3[0], nsec3))
+            if nsec3[5] & ~_OPT_OUT:
+                _chain(
+                    out,
+                    zone,
+                    "NSEC3",
+                    nsec3[1],
+                    f"its flags are {nsec3[5]}: validators ignore an NSEC3 whose flags are "
+                    "neither 0 nor 1 (opt-out)",
+                )
     chain.sort(key=lambda pair: pair[0])
     for index, (_, record) in enumerate(chain):
         following = chain[(index + 1) % len(chain)][1]
@@ -741,6 +858,13 @@ def _check_nsec3_chain(
             )
     by_hash = dict(chain)
     hashes = sorted(by_hash)
+    opt_outs = sum(1 for _, r in chain if r[5] == _OPT_OUT)
+    if opt_outs:
+        out.add(
+            make_finding(
+                "NSEC3_OPT_OUT", zone=zone_text, subject=zone_text, count=opt_outs, total=len(chain)
+            )
+        )
 
     def hashed(summary: NameSummary) -> bytes:
         if (
@@ -756,53 +880,83 @@ def _check_nsec3_chain(
             return summary[7]
         return nsec3_hash(summary[1], salt, iterations)
 
-    opt_out = any(r[5] & _OPT_OUT for _, r in chain)
+    def opt_out_covers(digest: bytes) -> bool:
+        covering = _covering(hashes, digest, by_hash)
+        return covering is not None and covering[5] == _OPT_OUT  # other flags: ignored
+
     present = {n[1] for n in names}
+    # Empty non-terminals need NSEC3 records too, except those that only lead to insecure
+    # delegations, which opt-out may leave out (RFC 5155 §7.1, erratum 3441).
     required_ents: set[bytes] = set()
+    optional_ents: set[bytes] = set()
     matched: set[bytes] = set()
     for summary in names:
         owner, flags = summary[1], summary[4]
-        insecure_cut = bool(flags & HAS_NS) and not flags & (IS_APEX | HAS_DS)
+        is_cut = bool(flags & HAS_NS) and not flags & IS_APEX
+        insecure_cut = is_cut and not flags & HAS_DS
+        ents = optional_ents if insecure_cut else required_ents
+        parent = owner[owner[0] + 1 :]
+        while len(parent) > len(origin) and parent not in present:
+            ents.add(parent)
+            parent = parent[parent[0] + 1 :]
         digest = hashed(summary)
         found = by_hash.get(digest)
         if found is None:
-            if insecure_cut and opt_out:
-                covering = _covering(hashes, digest, by_hash)
-                if covering is not None and covering[5] & _OPT_OUT:
+            name = name_text(owner)
+            if insecure_cut and opt_outs:
+                if opt_out_covers(digest):
                     continue
-                _chain(
-                    out,
-                    zone,
-                    "NSEC3",
-                    owner,
-                    f"the insecure delegation {name_text(owner)} has no NSEC3 and the NSEC3 "
-                    "covering it is not opt-out",
+                reason = (
+                    f"the insecure delegation {name} has no NSEC3 and the NSEC3 covering it "
+                    "is not opt-out: validators cannot prove it has no DS"
                 )
-                continue
-            _chain(out, zone, "NSEC3", owner, f"{name_text(owner)} has no NSEC3 record")
+            elif is_cut and opt_outs:
+                reason = (
+                    f"the signed delegation {name} has no NSEC3 record (opt-out only spares "
+                    "delegations without DS)"
+                )
+            else:
+                reason = f"{name} has no NSEC3 record"
+            _chain(out, zone, "NSEC3", owner, reason)
             continue
         matched.add(digest)
         if found[9] != summary[6]:
             _bitmap(out, zone, "NSEC3", name_text(owner), found[9], summary[6])
-        # Its empty non-terminal ancestors need NSEC3 records too.
-        parent = owner[owner[0] + 1 :]
-        while len(parent) > len(origin) and parent not in present:
-            required_ents.add(parent)
-            parent = parent[parent[0] + 1 :]
-    for ent in sorted(required_ents):
+    for ent in sorted(required_ents | optional_ents):
         digest = nsec3_hash(ent, salt, iterations)
         found = by_hash.get(digest)
         if found is None:
-            _chain(out, zone, "NSEC3", ent, f"the empty non-terminal {name_text(ent)} has no NSEC3")
+            name = name_text(ent)
+            if ent in required_ents or not opt_outs:
+                reason = f"the empty non-terminal {name} has no NSEC3"
+            elif opt_out_covers(digest):
+                continue
+            else:
+                reason = (
+                    f"the empty non-terminal {name} has no NSEC3 and the NSEC3 covering it "
+                    "is not opt-out"
+                )
+            _chain(out, zone, "NSEC3", ent, reason)
             continue
         matched.add(digest)
         if found[9]:
             _bitmap(out, zone, "NSEC3", name_text(ent), found[9], b"")
-    for digest in hashes:
-        if digest not in matched:
-            record = by_hash[digest]
-            # An opt-out chain may hold records of removed names; anything else is stray.
-            _chain(out, zone, "NSEC3", record[1], "the NSEC3 record matches no name in the zone")
+    strays = [digest for digest in hashes if digest not in matched]
+    if not strays:
+        return
+    # A stray record may be that of a name the zone does not serve: say so.
+    unserved = {hashed(summary): (summary[1], top, is_dname) for summary, top, is_dname in hidden}
+    for digest in strays:
+        record = by_hash[digest]
+        if digest in unserved:
+            owner, top, is_dname = unserved[digest]
+            reason = (
+                f"the NSEC3 record is that of {name_text(owner)}, which lies below "
+                f"{_occluder_text(top, is_dname)}: names the zone does not serve have no NSEC3"
+            )
+        else:
+            reason = "the NSEC3 record matches no name in the zone"
+        _chain(out, zone, "NSEC3", record[1], reason)
 
 
 def _covering(
@@ -827,6 +981,10 @@ EMITS: tuple[str, ...] = tuple(
         "DENIAL_CHAIN_BROKEN",
         "DENIAL_BITMAP_MISMATCH",
         "NSEC3PARAM_MISMATCH",
+        "NSEC3PARAM_FLAGS_NONZERO",
+        "NSEC3_OPT_OUT",
+        "OUT_OF_ZONE_DATA",
+        "DNAME_OCCLUDED_DATA",
         "RRSIG_UNEXPECTED",
         "RRSIG_TTL_MISMATCH",
         "RRSIG_EXPIRES_BEFORE_SOA_EXPIRE",
