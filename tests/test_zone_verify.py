@@ -499,6 +499,10 @@ OUTSIDE = (
     "www.other.example. 300 IN NSEC example.lab. A RRSIG NSEC\n"
     "ns.other.test. 300 IN A 192.0.2.9\n"  # not glue: no delegation of the zone holds it
     "lab. 300 IN TXT parent\n"  # above the apex
+    # another zone's signed data pasted in: its signature is not this zone's to judge
+    "pasted.other.example. 300 IN TXT pasted\n"
+    "pasted.other.example. 300 IN RRSIG TXT 13 3 300 20300101000000 20200101000000 12345 "
+    f"other.example. {'A' * 86}==\n"
 )
 
 

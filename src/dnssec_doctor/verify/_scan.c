@@ -666,6 +666,17 @@ failed:
     return NULL;
 }
 
+/* Whether ``owner`` is the origin or a name below it. */
+static int in_zone(Scanner *s, PyObject *owner) {
+    const unsigned char *name = (const unsigned char *)PyBytes_AS_STRING(owner);
+    Py_ssize_t length = PyBytes_GET_SIZE(owner), origin_length = PyBytes_GET_SIZE(s->origin);
+    Py_ssize_t suffix = length - origin_length, i = 0;
+    if (suffix < 0) return 0;
+    while (i < suffix && name[i]) i += name[i] + 1; /* stop at a label boundary */
+    return i == suffix && !memcmp(name + suffix, PyBytes_AS_STRING(s->origin),
+                                  (size_t)origin_length);
+}
+
 /* scan.py's scan_group, for the records in ``s->pending``. */
 static int scan_owner(Scanner *s) {
     Py_ssize_t count = PyList_GET_SIZE(s->pending);
@@ -741,6 +752,26 @@ static int scan_owner(Scanner *s) {
     if (is_apex) has |= IS_APEX;
     if (sig_count) has |= HAS_RRSIG;
     int is_cut = (has & HAS_NS) && !is_apex;
+
+    if (!in_zone(s, owner)) {
+        /* Out-of-zone data is never served: verify/zone.py reports the name; its
+         * signatures and denial records are not the zone's. */
+        s->rrsets += type_count;
+        summary = name_summary(s, owner, offset_object, line, has, is_cut, types, type_count,
+                               data, data_count, scratch);
+        if (summary) {
+            PyObject *name = Py_BuildValue("(OOOOOOOOO())", PyTuple_GET_ITEM(summary, 0),
+                                           owner, offset_object, line,
+                                           PyTuple_GET_ITEM(summary, 4),
+                                           PyTuple_GET_ITEM(summary, 5),
+                                           PyTuple_GET_ITEM(summary, 6),
+                                           PyTuple_GET_ITEM(summary, 7),
+                                           PyTuple_GET_ITEM(summary, 8));
+            if (name && !PyList_Append(s->names, name)) result = 0;
+            Py_XDECREF(name);
+        }
+        goto done;
+    }
 
     if (has_nsec3 && !(has & HAS_DATA) && !(has & HAS_NSEC)) {
         if (nsec3_owner(s, owner, offset_object, line, data, data_count)) goto done;

@@ -273,29 +273,14 @@ def judge_zone(
                 if out.kept.get("RRSIG_MISSING", 0) < max_examples:
                     _explain(out, owner, offset, rdtype, load_group, zone, keys, options, apex)
 
-    # An NSEC3 record whose owner is not a hash label under the apex may still lie in the
-    # zone (the chain check names it); outside the zone it is out-of-zone data.
-    nsec3s: list[Nsec3Summary] = []
-    unsigned_outside: set[bytes] = set()
-    for nsec3 in result.nsec3s:
-        owner = nsec3[1]
-        if nsec3[0] is not None or owner == origin or sort_key(owner).startswith(zone_prefix):
-            nsec3s.append(nsec3)
-        elif owner not in outside:  # an owner of NSEC3 records only
-            outside.add(owner)
-            _unserved(out, "OUT_OF_ZONE_DATA", zone, owner, nsec3[2], load_group)
-            group = load_group(owner, nsec3[2])
-            if not any(r[2] == RRSIG and r[3][:2] == b"\x00\x32" for r in group):  # over NSEC3
-                unsigned_outside.add(owner)  # the scan counted its NSEC3 as RRSIG_MISSING
+    # The scan summarises every out-of-zone owner as a name (reported above) and judges
+    # none of its records: the NSEC3 records it returns are the zone's.
+    nsec3s = list(result.nsec3s)
 
     # --- signature examples ------------------------------------------------------------------
     for code, count in result.counts.items():
-        if code == "RRSIG_MISSING":
-            count -= len(unsigned_outside)
         out.count(code, count)
         for owner, offset, rdtype in result.examples.get(code, []):
-            if owner in unsigned_outside and code == "RRSIG_MISSING":
-                continue
             if code == "RRSIG_UNEXPECTED":
                 _example(out, code, owner, offset, rdtype, load_group, zone, counted=True)
             else:
