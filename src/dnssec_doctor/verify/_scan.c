@@ -165,6 +165,24 @@ static const char *OTHER_CODES[C_COUNT - F_COUNT] = {
     "RRSIG_UNEXPECTED", "RRSIG_MISSING",
 };
 
+/* One bytes object per distinct value (type bitmaps: most names share a handful, and
+ * the main process holds one summary per name). */
+static PyObject *shared_bytes(Scanner *s, const unsigned char *data, Py_ssize_t length) {
+    PyObject *key = PyBytes_FromStringAndSize((const char *)data, length);
+    if (!key) return NULL;
+    PyObject *known = PyDict_GetItemWithError(s->bitmaps, key);
+    if (known) {
+        Py_DECREF(key);
+        Py_INCREF(known);
+        return known;
+    }
+    if (PyErr_Occurred() || PyDict_SetItem(s->bitmaps, key, key)) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    return key;
+}
+
 /* The NSEC/NSEC3 type bitmap (RFC 4034 §4.1.2) of ``types``, sorted and unique. */
 static PyObject *bitmap(Scanner *s, const int *types, int count) {
     unsigned char out[256 * 34];
@@ -184,20 +202,7 @@ static PyObject *bitmap(Scanner *s, const int *types, int count) {
         memcpy(out + length, octets, (size_t)used);
         length += used;
     }
-    /* one bytes object per distinct bitmap: most names share a handful */
-    PyObject *key = PyBytes_FromStringAndSize((const char *)out, length);
-    if (!key) return NULL;
-    PyObject *known = PyDict_GetItemWithError(s->bitmaps, key);
-    if (known) {
-        Py_DECREF(key);
-        Py_INCREF(known);
-        return known;
-    }
-    if (PyErr_Occurred() || PyDict_SetItem(s->bitmaps, key, key)) {
-        Py_DECREF(key);
-        return NULL;
-    }
-    return key;
+    return shared_bytes(s, out, length);
 }
 
 /* ``types`` sorted, without duplicates; returns the new count. */
@@ -549,10 +554,15 @@ static int nsec3_owner(Scanner *s, PyObject *owner_object, PyObject *offset, PyO
         Py_ssize_t length = entries[i]->length;
         if (length < 5 || 5 + r[4] >= length || 6 + r[4] + r[5 + r[4]] > length) continue;
         Py_ssize_t salt = r[4], index = 5 + salt, hash_length = r[index];
+        PyObject *types = shared_bytes(s, r + index + 1 + hash_length,
+                                       length - index - 1 - hash_length);
+        if (!types) {
+            Py_DECREF(hashed);
+            return -1;
+        }
         PyObject *summary = Py_BuildValue(
-            "(OOOOiiiy#y#y#)", hashed, owner_object, offset, line, r[0], r[1], r[2] << 8 | r[3],
-            (const char *)r + 5, salt, (const char *)r + index + 1, hash_length,
-            (const char *)r + index + 1 + hash_length, length - index - 1 - hash_length);
+            "(OOOOiiiy#y#N)", hashed, owner_object, offset, line, r[0], r[1], r[2] << 8 | r[3],
+            (const char *)r + 5, salt, (const char *)r + index + 1, hash_length, types);
         if (!summary || PyList_Append(s->nsec3s, summary)) {
             Py_XDECREF(summary);
             Py_DECREF(hashed);
@@ -643,8 +653,12 @@ static PyObject *name_summary(Scanner *s, PyObject *owner, PyObject *offset, PyO
         char *c = PyBytes_AS_STRING(next);
         for (Py_ssize_t j = 0; j < end; j++)
             if (c[j] >= 'A' && c[j] <= 'Z') c[j] = (char)(c[j] + 32);
-        Py_SETREF(nsec, Py_BuildValue("(Ny#)", next, (const char *)data[i]->rdata + end,
-                                      data[i]->length - end));
+        PyObject *listed = shared_bytes(s, data[i]->rdata + end, data[i]->length - end);
+        if (!listed) {
+            Py_DECREF(next);
+            goto failed;
+        }
+        Py_SETREF(nsec, Py_BuildValue("(NN)", next, listed));
         if (!nsec) goto failed;
         break;
     }

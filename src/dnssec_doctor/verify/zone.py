@@ -24,6 +24,7 @@ examples the scan kept, so they read exactly as ``check``'s. Pure: no I/O but th
 from __future__ import annotations
 
 import base64
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -231,7 +232,8 @@ def judge_zone(
     # last delegation or DNAME) tells whether a name lies below one.
     origin_key = sort_key(origin)
     zone_prefix = _below(origin_key)
-    names = sorted(result.names)
+    result.names.sort()  # in place: the main process holds one summary per name
+    names = result.names
     authoritative: list[NameSummary] = []
     # Names below a delegation or a DNAME, with (the occluder's owner, is it a DNAME).
     hidden: list[tuple[NameSummary, bytes, bool]] = []
@@ -275,7 +277,7 @@ def judge_zone(
 
     # The scan summarises every out-of-zone owner as a name (reported above) and judges
     # none of its records: the NSEC3 records it returns are the zone's.
-    nsec3s = list(result.nsec3s)
+    nsec3s = result.nsec3s
 
     # --- signature examples ------------------------------------------------------------------
     for code, count in result.counts.items():
@@ -812,12 +814,12 @@ def _check_nsec3_chain(
         )
 
     # The chain, in hash order, only the records with the parameters in use.
-    chain: list[tuple[bytes, Nsec3Summary]] = []
+    chain: list[Nsec3Summary] = []
     for nsec3 in nsec3s:
         if nsec3[0] is None or len(nsec3[0]) != 20:
             _chain(out, zone, "NSEC3", nsec3[1], "the owner is not a hash label under the apex")
         elif (nsec3[4], nsec3[6], nsec3[7]) == used:
-            chain.append((nsec3[0], nsec3))
+            chain.append(nsec3)
             if nsec3[5] & ~_OPT_OUT:
                 _chain(
                     out,
@@ -827,9 +829,9 @@ def _check_nsec3_chain(
                     f"its flags are {nsec3[5]}: validators ignore an NSEC3 whose flags are "
                     "neither 0 nor 1 (opt-out)",
                 )
-    chain.sort(key=lambda pair: pair[0])
-    for index, (_, record) in enumerate(chain):
-        following = chain[(index + 1) % len(chain)][1]
+    chain.sort(key=_hash_of)
+    for index, record in enumerate(chain):
+        following = chain[(index + 1) % len(chain)]
         if following[0] == record[0] and len(chain) > 1:
             _chain(out, zone, "NSEC3", record[1], "two NSEC3 records share this hash")
         elif record[8] != following[0]:
@@ -841,9 +843,9 @@ def _check_nsec3_chain(
                 f"its next hash is {_b32(record[8])}; the next hash in the chain is "
                 f"{_b32(following[0] or b'')}",
             )
-    by_hash = dict(chain)
+    by_hash: dict[bytes, Nsec3Summary] = {r[0]: r for r in chain if r[0] is not None}
     hashes = sorted(by_hash)
-    opt_outs = sum(1 for _, r in chain if r[5] == _OPT_OUT)
+    opt_outs = sum(1 for r in chain if r[5] == _OPT_OUT)
     if opt_outs:
         out.add(
             make_finding(
@@ -851,37 +853,48 @@ def _check_nsec3_chain(
             )
         )
 
+    # The scan hashed every name with the NSEC3PARAM's parameters: reuse those hashes
+    # when the chain uses the same.
+    scanned_hashes_apply = param is not None and used == (
+        param[0],
+        int.from_bytes(param[2:4], "big"),
+        param[5 : 5 + param[4]],
+    )
+
     def hashed(summary: NameSummary) -> bytes:
-        if (
-            summary[7] is not None
-            and param is not None
-            and used
-            == (
-                param[0],
-                int.from_bytes(param[2:4], "big"),
-                param[5 : 5 + param[4]],
-            )
-        ):
+        if summary[7] is not None and scanned_hashes_apply:
             return summary[7]
         return nsec3_hash(summary[1], salt, iterations)
+
+    # Which records a name or empty non-terminal matched, by position in ``hashes``
+    # (a set of 100,000 hashes would cost the main process megabytes more).
+    matched = bytearray(len(hashes))
+
+    def match(digest: bytes) -> None:
+        matched[bisect.bisect_left(hashes, digest)] = 1
+
+    keys = [n[0] for n in names]  # canonical order
+
+    def present(owner: bytes) -> bool:
+        key = sort_key(owner)
+        index = bisect.bisect_left(keys, key)
+        return index < len(keys) and keys[index] == key
 
     def opt_out_covers(digest: bytes) -> bool:
         covering = _covering(hashes, digest, by_hash)
         return covering is not None and covering[5] == _OPT_OUT  # other flags: ignored
 
-    present = {n[1] for n in names}
     # Empty non-terminals need NSEC3 records too, except those that only lead to insecure
     # delegations, which opt-out may leave out (RFC 5155 §7.1, erratum 3441).
     required_ents: set[bytes] = set()
     optional_ents: set[bytes] = set()
-    matched: set[bytes] = set()
     for summary in names:
         owner, flags = summary[1], summary[4]
         is_cut = bool(flags & HAS_NS) and not flags & IS_APEX
         insecure_cut = is_cut and not flags & HAS_DS
         ents = optional_ents if insecure_cut else required_ents
         parent = owner[owner[0] + 1 :]
-        while len(parent) > len(origin) and parent not in present:
+        while len(parent) > len(origin) and not present(parent):
             ents.add(parent)
             parent = parent[parent[0] + 1 :]
         digest = hashed(summary)
@@ -904,7 +917,7 @@ def _check_nsec3_chain(
                 reason = f"{name} has no NSEC3 record"
             _chain(out, zone, "NSEC3", owner, reason)
             continue
-        matched.add(digest)
+        match(digest)
         if found[9] != summary[6]:
             _bitmap(out, zone, "NSEC3", name_text(owner), found[9], summary[6])
     for ent in sorted(required_ents | optional_ents):
@@ -923,10 +936,10 @@ def _check_nsec3_chain(
                 )
             _chain(out, zone, "NSEC3", ent, reason)
             continue
-        matched.add(digest)
+        match(digest)
         if found[9]:
             _bitmap(out, zone, "NSEC3", name_text(ent), found[9], b"")
-    strays = [digest for digest in hashes if digest not in matched]
+    strays = [digest for digest, seen in zip(hashes, matched, strict=True) if not seen]
     if not strays:
         return
     # A stray record may be that of a name the zone does not serve: say so.
@@ -944,11 +957,13 @@ def _check_nsec3_chain(
         _chain(out, zone, "NSEC3", record[1], reason)
 
 
+def _hash_of(record: Nsec3Summary) -> bytes:
+    return record[0] or b""
+
+
 def _covering(
     hashes: Sequence[bytes], digest: bytes, by_hash: dict[bytes, Nsec3Summary]
 ) -> Nsec3Summary | None:
-    import bisect
-
     if not hashes:
         return None
     index = bisect.bisect_left(hashes, digest) - 1
