@@ -1,16 +1,36 @@
 """Scanning owner groups: the per-record half of zone verification, run in worker processes.
 
 A slice of the zone file is read as compact records (``zonefile.reader``); the records of
-one owner name arrive together. For each owner this module verifies every signature it
-can judge locally (RFC 4035 §5.3: signer, labels, key, cryptography, window), builds the
-canonical signed data itself (RFC 4034 §3.1.8.1, §6) and verifies it with keys loaded
-once. What needs the whole zone (is a name below a delegation? is the denial chain
-complete?) is left to ``verify.zone``: each owner is summarised as a small tuple.
+one owner name arrive together. The scanner (C, ``_scan.c``, with OpenSSL keys loaded once
+from the apex DNSKEYs) judges, for each owner:
+
+- each RRset's signatures (RFC 4035 §5.3), each alone, in this order: signer is the zone
+  (else RRSIG_SIGNER_MISMATCH), labels not above the owner's (RRSIG_LABELS_INVALID),
+  algorithm one validators implement (else ignored, as they do), a zone key with that
+  algorithm and tag (RRSIG_NO_MATCHING_KEY), not revoked unless over the DNSKEY RRset
+  (RRSIG_KEY_REVOKED), the cryptography over the canonical signed data built from the
+  wire (RFC 4034 §3.1.8.1, §6; wildcard owners per §5.3.2) and inception not after
+  expiration (RRSIG_BAD_SIGNATURE), then the window at ``now`` (RRSIG_EXPIRED,
+  RRSIG_NOT_YET_VALID). An RRset is noted once per failing code; with a valid signature
+  its TTLs are checked (RRSIG_TTL_MISMATCH, RRSIG_TTL_EXCEEDS_ORIGINAL,
+  RRSIG_TTL_OUTLIVES_SIGNATURE) and its latest expiry against ``expire_warning``
+  (RRSIG_EXPIRES_SOON); every algorithm of the zone keys must sign it
+  (DNSKEY_ALGORITHM_SIGNS_NOTHING, RFC 6840 §5.11);
+- what must not be signed: the NS and glue at a delegation (RFC 4035 §2.2), signatures
+  over a type the owner lacks (RRSIG_UNEXPECTED); the apex DNSKEY RRset is left to the
+  DS -> DNSKEY link (``analysis.keys``);
+- the owner's summary for ``verify.zone`` (a delegation, the denial chain and unsigned
+  RRsets need the whole zone): flags, the NSEC and NSEC3 type bitmaps its data calls for,
+  its NSEC3 hash, the NSEC it holds, its types without any RRSIG. An owner of NSEC3
+  records only is summarised as NSEC3 records (its unsigned types are RRSIG_MISSING).
+  An owner outside the zone is summarised and nothing more: its records are not the
+  zone's to judge.
 
 Problems are counted per finding code; for each code only the first few RRsets are kept
 as examples (file offset and type). The main process re-reads those and explains them with
 the same classification ``check`` uses (``analysis.signatures``), so findings are
-identical whichever way the zone was read.
+identical whichever way the zone was read. Expiry statistics (the earliest, per horizon,
+before the SOA expire interval) count valid signatures.
 """
 
 from __future__ import annotations
@@ -83,12 +103,6 @@ class ScanResult:
     earliest: tuple[int, bytes, int] | None = None  # (expiration, owner wire, covered type)
     horizon_counts: list[int] = field(default_factory=list)
     before_soa_expire: int = 0
-
-    def note(self, code: str, owner: bytes, offset: int, rdtype: int, limit: int) -> None:
-        self.counts[code] = self.counts.get(code, 0) + 1
-        kept = self.examples.setdefault(code, [])
-        if len(kept) < limit:
-            kept.append((owner, offset, rdtype))
 
     def merge(self, other: ScanResult, max_examples: int) -> None:
         self.names += other.names
