@@ -8,15 +8,17 @@ servers, queries. Everything else is added information.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dns.message
 import dns.rcode
 
 from dnssec_doctor import __version__
 from dnssec_doctor.analysis.context import parse
-from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding
+
+if TYPE_CHECKING:  # the zone verifier renders findings without loading the check pipeline
+    from dnssec_doctor.diagnosis.report import Report
 
 JSON_VERSION = 1
 

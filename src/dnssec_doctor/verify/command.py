@@ -23,7 +23,6 @@ from typing import Any
 
 import dns.exception
 import dns.name
-import dns.query
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
@@ -184,6 +183,8 @@ def _spooled() -> Iterator[tuple[Any, Path]]:
 
 
 def _transfer(server: str, origin: str, handle: Any) -> None:
+    import dns.query  # only for --axfr: its import costs a file check 30 ms of start-up
+
     address, _, port_text = server.partition("#")
     try:
         port = int(port_text) if port_text else 53
