@@ -138,6 +138,17 @@ def test_healthy_nsec_and_nsec3_zones_are_valid(tmp_path: Path) -> None:
         assert result.ds_to_publish == (f"{ORIGIN} 300 IN DS {keys.ds(ORIGIN).to_text()}",)
 
 
+def test_an_rrset_whose_signed_data_exceeds_64_kib_is_valid(tmp_path: Path) -> None:
+    """Signed data repeats the uncompressed owner per record: 400 TXT records at a
+    200-octet name make ~120 KiB, served in one TCP answer and valid for validators."""
+    owner = ".".join(letter * 60 for letter in "abc")
+    extra = "".join(f'{owner} 300 IN TXT "{index:03d}{"x" * 97}"\n' for index in range(400))
+    zone, keys = signed_zone(extra=extra)
+    result = verify(write(zone, tmp_path / "z"), ds=[keys.ds(ORIGIN)])
+    assert result.counts == {}, result.findings
+    assert result.exit_code == 0
+
+
 def test_corrupted_signature(tmp_path: Path) -> None:
     zone, _keys = signed_zone()
     www = dns.name.from_text("www", ORIGIN)

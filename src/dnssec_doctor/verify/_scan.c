@@ -50,7 +50,7 @@ static const char *FAILURE_CODES[F_COUNT] = {
 
 #define MAX_KEYS 64
 #define MAX_ALGORITHMS 256
-#define MAX_WIRE (65535 + 512)
+#define INITIAL_WIRE (65535 + 512)
 
 typedef struct {
     int flags, protocol, algorithm, tag;
@@ -94,6 +94,7 @@ typedef struct {
     Entry *entries;
     Py_ssize_t entry_capacity;
     unsigned char *wire; /* signed data */
+    Py_ssize_t wire_size;
 } Scanner;
 
 /* --- small helpers ------------------------------------------------------------------ */
@@ -410,19 +411,23 @@ static int check_rrset(Scanner *s, PyObject *owner_object, Py_ssize_t offset, in
             memcpy(signed_owner, owner, (size_t)owner_length);
             signed_owner_length = owner_length;
         }
-        /* the signed data: RRSIG RDATA without the signature, then each RR canonically */
-        Py_ssize_t n = 0;
-        int fits = signer_end <= MAX_WIRE;
-        if (fits) {
-            memcpy(s->wire, rrsig, (size_t)signer_end);
-            n = signer_end;
-        }
-        for (int r = 0; fits && r < unique; r++) {
-            Py_ssize_t rd = set[r]->length;
-            if (n + signed_owner_length + 10 + rd > MAX_WIRE) {
-                fits = 0;
-                break;
+        /* the signed data: RRSIG RDATA without the signature, then each RR canonically
+         * (uncompressed owners: a large RRset may exceed 64 KiB here) */
+        Py_ssize_t needed = signer_end;
+        for (int r = 0; r < unique; r++) needed += signed_owner_length + 10 + set[r]->length;
+        if (needed > s->wire_size) {
+            unsigned char *grown = PyMem_Realloc(s->wire, (size_t)needed);
+            if (!grown) {
+                PyErr_NoMemory();
+                return -1;
             }
+            s->wire = grown;
+            s->wire_size = needed;
+        }
+        memcpy(s->wire, rrsig, (size_t)signer_end);
+        Py_ssize_t n = signer_end;
+        for (int r = 0; r < unique; r++) {
+            Py_ssize_t rd = set[r]->length;
             unsigned char *w = s->wire + n;
             memcpy(w, signed_owner, (size_t)signed_owner_length);
             w += signed_owner_length;
@@ -438,7 +443,7 @@ static int check_rrset(Scanner *s, PyObject *owner_object, Py_ssize_t offset, in
             n += signed_owner_length + 10 + rd;
         }
         int verified = 0;
-        if (fits && inception <= expiration) {
+        if (inception <= expiration) {
             for (int k = 0; k < usable_count && !verified; k++)
                 if (usable[k]->kind)
                     verified = verify_signature(usable[k], rrsig + signer_end,
@@ -948,7 +953,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs) {
     s->counts = PyDict_New();
     s->examples = PyDict_New();
     s->bitmaps = PyDict_New();
-    s->wire = PyMem_Malloc(MAX_WIRE);
+    s->wire = PyMem_Malloc(INITIAL_WIRE);
+    s->wire_size = INITIAL_WIRE;
     s->earliest = Py_None;
     Py_INCREF(Py_None);
     if (!s->pending || !s->names || !s->nsec3s || !s->counts || !s->examples || !s->bitmaps ||
