@@ -605,20 +605,61 @@ failed:
     return NULL;
 }
 
-static int compare_types(const void *a, const void *b) {
-    const Entry *x = *(const Entry *const *)a, *y = *(const Entry *const *)b;
-    return x->type - y->type;
-}
-
-/* The first position of ``value`` in ``array``, or -1. */
-static int find_int(const int *array, int count, int value) {
-    for (int i = 0; i < count; i++)
-        if (array[i] == value) return i;
-    return -1;
-}
-
 static int covered_type(const Entry *rrsig) {
     return rrsig->length >= 2 ? rrsig->rdata[0] << 8 | rrsig->rdata[1] : 0;
+}
+
+/* The grouping key of an entry: its type, or for an RRSIG the type it covers. */
+static int group_key(const Entry *e) {
+    return e->type == T_RRSIG ? covered_type(e) : e->type;
+}
+
+/* By key, then file order (entries lie in file order in one array). */
+static int compare_keys(const void *a, const void *b) {
+    const Entry *x = *(const Entry *const *)a, *y = *(const Entry *const *)b;
+    int kx = group_key(x), ky = group_key(y);
+    if (kx != ky) return kx < ky ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+/* One type's entries: ``sorted[start:end]``, the first of them ``first`` in file order. */
+typedef struct {
+    int type;
+    int start, end;
+    const Entry *first;
+    int consumed;
+} Run;
+
+static int compare_first(const void *a, const void *b) {
+    const Run *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* ``entries`` grouped by key: ``sorted`` gets them by key, each key's in file order, and
+ * ``runs`` one run per key, by key. Sorting keeps an owner with thousands of types
+ * (RFC 3597 lets a file have 65,535) from costing the square of that. */
+static int group_entries(Entry **entries, int count, Entry **sorted, Run *runs) {
+    memcpy(sorted, entries, sizeof(Entry *) * (size_t)count);
+    qsort(sorted, (size_t)count, sizeof sorted[0], compare_keys);
+    int run_count = 0;
+    for (int i = 0; i < count;) {
+        int key = group_key(sorted[i]), end = i;
+        while (end < count && group_key(sorted[end]) == key) end++;
+        runs[run_count++] = (Run){key, i, end, sorted[i], 0};
+        i = end;
+    }
+    return run_count;
+}
+
+/* The run of ``type`` among runs sorted by type, or NULL. */
+static Run *find_run(Run *runs, int count, int type) {
+    int low = 0, high = count;
+    while (low < high) {
+        int middle = (low + high) / 2;
+        if (runs[middle].type < type) low = middle + 1;
+        else high = middle;
+    }
+    return low < count && runs[low].type == type ? &runs[low] : NULL;
 }
 
 /* The name's summary (scan.py's NameSummary without the unsigned types), or NULL. */
@@ -713,20 +754,21 @@ static int scan_owner(Scanner *s) {
         s->entries = grown;
         s->entry_capacity = count;
     }
-    /* pointers: data in file order, data sorted by type, signatures, one RRset's signatures;
-     * ints: types, covered types, consumed flags, unsigned types, and scratch for bitmaps */
+    /* pointers: data and signatures in file order, each grouped by type (covered type);
+     * ints: the data types in order of first appearance, unsigned types, bitmap scratch */
     Entry **data = PyMem_Malloc((size_t)count * 4 * sizeof(Entry *));
-    int *ints = PyMem_Malloc(((size_t)count * 8 + 16) * sizeof(int));
-    if (!data || !ints) {
+    int *ints = PyMem_Malloc(((size_t)count * 5 + 16) * sizeof(int));
+    Run *runs = PyMem_Malloc((size_t)count * sizeof(Run));
+    if (!data || !ints || !runs) {
         PyMem_Free(data);
         PyMem_Free(ints);
+        PyMem_Free(runs);
         PyErr_NoMemory();
         return -1;
     }
-    Entry **sorted = data + count, **sigs = sorted + count, **covering = sigs + count;
-    int *types = ints, *covered = types + count, *consumed = covered + count;
-    int *unsigned_types = consumed + count, *scratch = unsigned_types + count;
-    int data_count = 0, sig_count = 0, type_count = 0, covered_count = 0, unsigned_count = 0;
+    Entry **sorted = data + count, **sigs = sorted + count, **sorted_sigs = sigs + count;
+    int *types = ints, *unsigned_types = types + count, *scratch = unsigned_types + count;
+    int data_count = 0, sig_count = 0, unsigned_count = 0;
     PyObject *first = PyList_GET_ITEM(s->pending, 0);
     PyObject *owner = PyTuple_GET_ITEM(first, 0);
     PyObject *line = PyTuple_GET_ITEM(first, 4);
@@ -742,15 +784,17 @@ static int scan_owner(Scanner *s) {
         PyObject *rdata = PyTuple_GET_ITEM(record, 3);
         e->rdata = (const unsigned char *)PyBytes_AS_STRING(rdata);
         e->length = PyBytes_GET_SIZE(rdata);
-        if (e->type == T_RRSIG) {
-            sigs[sig_count++] = e;
-            int c = covered_type(e);
-            if (find_int(covered, covered_count, c) < 0) covered[covered_count++] = c;
-        } else {
-            data[data_count++] = e;
-            if (find_int(types, type_count, e->type) < 0) types[type_count++] = e->type;
-        }
+        if (e->type == T_RRSIG) sigs[sig_count++] = e;
+        else data[data_count++] = e;
     }
+    /* RRsets in order of first appearance (the order of notes and unsigned types);
+     * signatures by covered type, to find an RRset's */
+    Run *data_runs = runs;
+    int type_count = group_entries(data, data_count, sorted, data_runs);
+    qsort(data_runs, (size_t)type_count, sizeof(Run), compare_first);
+    for (int t = 0; t < type_count; t++) types[t] = data_runs[t].type;
+    Run *sig_runs = runs + type_count;
+    int covered_count = group_entries(sigs, sig_count, sorted_sigs, sig_runs);
     if (PyErr_Occurred()) goto done;
     s->records += count;
     int has = 0, has_nsec3 = 0;
@@ -803,26 +847,15 @@ static int scan_owner(Scanner *s) {
         if (!summary) goto done;
     }
 
-    memcpy(sorted, data, sizeof(Entry *) * (size_t)data_count);
-    qsort(sorted, (size_t)data_count, sizeof sorted[0], compare_types);
-    memset(consumed, 0, sizeof(int) * (size_t)covered_count);
     for (int t = 0; t < type_count; t++) {
-        int type = types[t];
+        const Run *rrset = &data_runs[t];
+        int type = rrset->type;
+        long ttl = rrset->first->ttl; /* the TTL of the type's first record */
         s->rrsets++;
-        int start = 0; /* this type's records: contiguous in ``sorted`` */
-        while (start < data_count && sorted[start]->type != type) start++;
-        int end = start;
-        while (end < data_count && sorted[end]->type == type) end++;
-        long ttl = data[0]->ttl; /* the TTL of the type's first record in file order */
-        for (int i = 0; i < data_count; i++)
-            if (data[i]->type == type) {
-                ttl = data[i]->ttl;
-                break;
-            }
-        int covering_index = find_int(covered, covered_count, type);
-        if (covering_index >= 0) consumed[covering_index] = 1;
+        Run *covering = find_run(sig_runs, covered_count, type);
+        if (covering) covering->consumed = 1;
         if (is_apex && type == T_DNSKEY) continue; /* judged by the DS -> DNSKEY link */
-        if (covering_index < 0) {
+        if (!covering) {
             unsigned_types[unsigned_count++] = type;
             continue;
         }
@@ -831,14 +864,16 @@ static int scan_owner(Scanner *s) {
             if (note(s, C_UNEXPECTED, owner, offset, type)) goto done;
             continue;
         }
-        int n = 0;
-        for (int i = 0; i < sig_count; i++)
-            if (covered_type(sigs[i]) == type) covering[n++] = sigs[i];
-        if (check_rrset(s, owner, offset, type, ttl, &sorted[start], end - start, covering, n))
+        if (check_rrset(s, owner, offset, type, ttl, &sorted[rrset->start],
+                        rrset->end - rrset->start, &sorted_sigs[covering->start],
+                        covering->end - covering->start))
             goto done;
     }
+    /* signatures over types the owner lacks, in order of first appearance */
+    qsort(sig_runs, (size_t)covered_count, sizeof(Run), compare_first);
     for (int c = 0; c < covered_count; c++)
-        if (!consumed[c] && note(s, C_UNEXPECTED, owner, offset, covered[c])) goto done;
+        if (!sig_runs[c].consumed && note(s, C_UNEXPECTED, owner, offset, sig_runs[c].type))
+            goto done;
     if (summary) {
         PyObject *name = PyTuple_New(10);
         PyObject *unsigned_tuple = PyTuple_New(unsigned_count);
@@ -874,6 +909,7 @@ done:
     Py_XDECREF(summary);
     PyMem_Free(data);
     PyMem_Free(ints);
+    PyMem_Free(runs);
     return result;
 }
 
