@@ -8,11 +8,15 @@ setup(
         Extension(
             "dnssec_doctor.zonefile._fastread",
             ["src/dnssec_doctor/zonefile/_fastread.c"],
+            include_dirs=["src/dnssec_doctor"],
+            depends=["src/dnssec_doctor/_typebitmap.h"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
         ),
         Extension(
             "dnssec_doctor.verify._scan",
             ["src/dnssec_doctor/verify/_scan.c"],
+            include_dirs=["src/dnssec_doctor"],
+            depends=["src/dnssec_doctor/_typebitmap.h"],
             libraries=["crypto"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
         ),

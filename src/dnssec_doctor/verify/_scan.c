@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_typebitmap.h"
+
 enum {
     T_NS = 2, T_SOA = 6, T_DNAME = 39, T_DS = 43, T_RRSIG = 46, T_NSEC = 47, T_DNSKEY = 48,
     T_NSEC3 = 50,
@@ -184,39 +186,10 @@ static PyObject *shared_bytes(Scanner *s, const unsigned char *data, Py_ssize_t 
     return key;
 }
 
-/* The NSEC/NSEC3 type bitmap (RFC 4034 §4.1.2) of ``types``, sorted and unique. */
-static PyObject *bitmap(Scanner *s, const int *types, int count) {
-    unsigned char out[256 * 34];
-    Py_ssize_t length = 0;
-    int i = 0;
-    while (i < count) {
-        int window = types[i] >> 8;
-        unsigned char octets[32] = {0};
-        int used = 0;
-        for (; i < count && types[i] >> 8 == window; i++) {
-            int bit = types[i] & 0xFF;
-            octets[bit >> 3] |= (unsigned char)(0x80 >> (bit & 7));
-            if ((bit >> 3) + 1 > used) used = (bit >> 3) + 1;
-        }
-        out[length++] = (unsigned char)window;
-        out[length++] = (unsigned char)used;
-        memcpy(out + length, octets, (size_t)used);
-        length += used;
-    }
-    return shared_bytes(s, out, length);
-}
-
-/* ``types`` sorted, without duplicates; returns the new count. */
-static int compare_ints(const void *a, const void *b) {
-    return *(const int *)a - *(const int *)b;
-}
-
-static int sorted_unique(int *types, int count) {
-    qsort(types, (size_t)count, sizeof types[0], compare_ints);
-    int kept = 0;
-    for (int i = 0; i < count; i++)
-        if (!kept || types[kept - 1] != types[i]) types[kept++] = types[i];
-    return kept;
+/* The type bitmap of ``types`` (sorted in place), one object per distinct bitmap. */
+static PyObject *bitmap(Scanner *s, int *types, int count) {
+    unsigned char out[TYPE_BITMAP_MAX];
+    return shared_bytes(s, out, (Py_ssize_t)type_bitmap(types, count, out));
 }
 
 /* reader.sort_key: the labels right to left, joined by 0x00 (0x00 and 0x01 inside labels
@@ -676,11 +649,10 @@ static PyObject *name_summary(Scanner *s, PyObject *owner, PyObject *offset, PyO
     memcpy(nsec_types, scratch, sizeof(int) * (size_t)n);
     nsec_types[n] = T_NSEC;
     nsec_types[n + 1] = T_RRSIG;
-    int nsec_n = sorted_unique(nsec_types, n + 2);
+    int nsec_n = n + 2;
     memcpy(nsec3_types, scratch, sizeof(int) * (size_t)n);
     int nsec3_n = n;
     if (is_cut ? (has & HAS_DS) != 0 : n > 0) nsec3_types[nsec3_n++] = T_RRSIG;
-    nsec3_n = sorted_unique(nsec3_types, nsec3_n);
 
     PyObject *key = NULL, *expected_nsec = NULL, *expected_nsec3 = NULL, *hashed = NULL;
     PyObject *nsec = Py_None;

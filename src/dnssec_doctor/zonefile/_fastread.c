@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_typebitmap.h"
+
 #define MAX_TOKENS 512
 #define MAX_RDATA 65535
 #define MAX_NAME 255
@@ -315,34 +317,16 @@ static int put_name(Buffer *out, const Token *token, const Origin *origin) {
 
 /* --- type bitmaps -------------------------------------------------------------------- */
 
-static int compare_ints(const void *a, const void *b) {
-    return *(const int *)a - *(const int *)b;
-}
-
 static int put_bitmap(Buffer *out, const Token *tokens, int count) {
     int types[MAX_TYPES];
+    unsigned char bitmap[TYPE_BITMAP_MAX];
     if (count > MAX_TYPES) return SLOW;
     for (int i = 0; i < count; i++) {
         const TypeName *t = lookup_type(&tokens[i]);
         if (!t) return SLOW;
         types[i] = t->value;
     }
-    qsort(types, (size_t)count, sizeof types[0], compare_ints);
-    int i = 0;
-    while (i < count) {
-        int window = types[i] >> 8;
-        unsigned char octets[32] = {0};
-        int used = 0;
-        for (; i < count && types[i] >> 8 == window; i++) {
-            int bit = types[i] & 0xFF;
-            octets[bit >> 3] |= (unsigned char)(0x80 >> (bit & 7));
-            if ((bit >> 3) + 1 > used) used = (bit >> 3) + 1;
-        }
-        if (put_u8(out, (uint64_t)window) || put_u8(out, (uint64_t)used) ||
-            put(out, octets, used))
-            return SLOW;
-    }
-    return PARSED;
+    return put(out, bitmap, (Py_ssize_t)type_bitmap(types, count, bitmap));
 }
 
 /* --- RDATA --------------------------------------------------------------------------- */
