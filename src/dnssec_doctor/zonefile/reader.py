@@ -297,17 +297,9 @@ def _exact(tokens: list[bytes], count: int, what: str) -> None:
 def rdata_wire(rdtype: int, tokens: list[bytes], origin: bytes | None) -> bytes:
     """The canonical wire RDATA (RFC 4034 §6.2) of a record given as tokens."""
     if rdtype == A:
-        _exact(tokens, 1, "A")
-        try:
-            return socket.inet_pton(socket.AF_INET, tokens[0].decode("latin-1"))
-        except (OSError, ValueError):
-            raise _Syntax(f"invalid IPv4 address {tokens[0].decode('latin-1')!r}") from None
+        return _address(tokens, socket.AF_INET, "A", "IPv4")
     if rdtype == AAAA:
-        _exact(tokens, 1, "AAAA")
-        try:
-            return socket.inet_pton(socket.AF_INET6, tokens[0].decode("latin-1"))
-        except (OSError, ValueError):
-            raise _Syntax(f"invalid IPv6 address {tokens[0].decode('latin-1')!r}") from None
+        return _address(tokens, socket.AF_INET6, "AAAA", "IPv6")
     if rdtype in (NS, CNAME, PTR, DNAME):
         _exact(tokens, 1, _type_name(rdtype))
         return name_wire(tokens[0], origin)
@@ -377,6 +369,15 @@ def rdata_wire(rdtype: int, tokens: list[bytes], origin: bytes | None) -> bytes:
         _exact(tokens, 4, "NSEC3PARAM")
         return _nsec3_parameters(tokens, "NSEC3PARAM")
     return _fallback(rdtype, b" ".join(tokens), origin)
+
+
+def _address(tokens: list[bytes], family: socket.AddressFamily, rdtype: str, what: str) -> bytes:
+    _exact(tokens, 1, rdtype)
+    text = tokens[0].decode("latin-1")
+    try:
+        return socket.inet_pton(family, text)
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        raise _Syntax(f"invalid {what} address {text!r}") from None
 
 
 def _nsec3_parameters(tokens: list[bytes], what: str) -> bytes:
