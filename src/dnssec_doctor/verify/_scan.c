@@ -698,6 +698,35 @@ failed:
     return NULL;
 }
 
+/* Append the name's summary with its unsigned types (scan.py's NameSummary). */
+static int append_name(Scanner *s, PyObject *summary, const int *unsigned_types, int count) {
+    PyObject *name = PyTuple_New(10);
+    PyObject *types = PyTuple_New(count);
+    if (!name || !types) {
+        Py_XDECREF(name);
+        Py_XDECREF(types);
+        return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        PyObject *type = PyLong_FromLong(unsigned_types[i]);
+        if (!type) {
+            Py_DECREF(name);
+            Py_DECREF(types);
+            return -1;
+        }
+        PyTuple_SET_ITEM(types, i, type);
+    }
+    for (int i = 0; i < 9; i++) {
+        PyObject *item = PyTuple_GET_ITEM(summary, i);
+        Py_INCREF(item);
+        PyTuple_SET_ITEM(name, i, item);
+    }
+    PyTuple_SET_ITEM(name, 9, types);
+    int appended = PyList_Append(s->names, name);
+    Py_DECREF(name);
+    return appended;
+}
+
 /* Whether ``owner`` is the origin or a name below it. */
 static int in_zone(Scanner *s, PyObject *owner) {
     const unsigned char *name = (const unsigned char *)PyBytes_AS_STRING(owner);
@@ -794,17 +823,7 @@ static int scan_owner(Scanner *s) {
         s->rrsets += type_count;
         summary = name_summary(s, owner, offset_object, line, has, is_cut, types, type_count,
                                data, data_count, scratch);
-        if (summary) {
-            PyObject *name = Py_BuildValue("(OOOOOOOOO())", PyTuple_GET_ITEM(summary, 0),
-                                           owner, offset_object, line,
-                                           PyTuple_GET_ITEM(summary, 4),
-                                           PyTuple_GET_ITEM(summary, 5),
-                                           PyTuple_GET_ITEM(summary, 6),
-                                           PyTuple_GET_ITEM(summary, 7),
-                                           PyTuple_GET_ITEM(summary, 8));
-            if (name && !PyList_Append(s->names, name)) result = 0;
-            Py_XDECREF(name);
-        }
+        if (summary && !append_name(s, summary, unsigned_types, 0)) result = 0;
         goto done;
     }
 
@@ -847,31 +866,7 @@ static int scan_owner(Scanner *s) {
         if (!sig_runs[c].consumed && note(s, C_UNEXPECTED, owner, offset, sig_runs[c].type))
             goto done;
     if (summary) {
-        PyObject *name = PyTuple_New(10);
-        PyObject *unsigned_tuple = PyTuple_New(unsigned_count);
-        if (!name || !unsigned_tuple) {
-            Py_XDECREF(name);
-            Py_XDECREF(unsigned_tuple);
-            goto done;
-        }
-        for (int i = 0; i < unsigned_count; i++) {
-            PyObject *type = PyLong_FromLong(unsigned_types[i]);
-            if (!type) {
-                Py_DECREF(name);
-                Py_DECREF(unsigned_tuple);
-                goto done;
-            }
-            PyTuple_SET_ITEM(unsigned_tuple, i, type);
-        }
-        for (int i = 0; i < 9; i++) {
-            PyObject *item = PyTuple_GET_ITEM(summary, i);
-            Py_INCREF(item);
-            PyTuple_SET_ITEM(name, i, item);
-        }
-        PyTuple_SET_ITEM(name, 9, unsigned_tuple);
-        int appended = PyList_Append(s->names, name);
-        Py_DECREF(name);
-        if (appended) goto done;
+        if (append_name(s, summary, unsigned_types, unsigned_count)) goto done;
     } else {
         for (int i = 0; i < unsigned_count; i++)
             if (note(s, C_MISSING, owner, offset, unsigned_types[i])) goto done;

@@ -129,7 +129,6 @@ class Scanner:
     """Scans the owner groups of one zone, in file order (the C core in ``_scan.c``)."""
 
     def __init__(self, context: ScanContext) -> None:
-        self.context = context
         keys = []
         for rdata in context.dnskeys:
             if len(rdata) < 4:
