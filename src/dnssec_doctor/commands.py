@@ -15,34 +15,30 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dns.exception
 import dns.name
 import dns.rdatatype
 
-from dnssec_doctor.analysis.codes import CODES, UnknownCode, lookup
 from dnssec_doctor.arguments import add_source_arguments, parse_at
-from dnssec_doctor.change.planned import check_planned_ds, parse_planned_ds
-from dnssec_doctor.diagnosis.report import Report, build_report
 from dnssec_doctor.errors import DoctorError, ExitCode, UsageError
 from dnssec_doctor.lab.profile import LabProfile, lab_directory, load_profile
 from dnssec_doctor.model.options import AnalysisOptions
-from dnssec_doctor.model.snapshot import Snapshot, SnapshotError, load_snapshot
-from dnssec_doctor.probe.collect import collect
 from dnssec_doctor.probe.settings import (
     AddressPolicy,
     ProbeSettings,
     read_root_hints,
     read_trust_anchors,
 )
-from dnssec_doctor.render.change import render_planned_ds_json, render_planned_ds_text
-from dnssec_doctor.render.json import render_json
-from dnssec_doctor.render.nagios import render_nagios
-from dnssec_doctor.render.nagios import unknown as nagios_unknown
-from dnssec_doctor.render.svg import render_svg
-from dnssec_doctor.render.text import render_text
 from dnssec_doctor.web.serve import add_serve_arguments, run_serve
+
+if TYPE_CHECKING:
+    from dnssec_doctor.diagnosis.report import Report
+    from dnssec_doctor.model.snapshot import Snapshot
+
+# The command line is built for every command (zone verify included): the probe, the
+# analysis and the renderers are imported by the commands that run them.
 
 PUBLIC_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
 REFUSED_TYPES = {"AXFR", "IXFR", "OPT", "TSIG", "TKEY", "ANY", "MAILA", "MAILB"}
@@ -249,6 +245,8 @@ class ProgressLine:
 
 
 def _snapshot_of(args: argparse.Namespace, *, quiet: bool = False) -> Snapshot:
+    from dnssec_doctor.probe.collect import collect
+
     name = parse_name(args.name)
     rdtype = parse_type(args.type)
     settings = probe_settings(args)
@@ -270,6 +268,9 @@ def _colour(args: argparse.Namespace) -> bool:
 
 
 def _emit(report: Report, args: argparse.Namespace) -> int:
+    from dnssec_doctor.render.json import render_json
+    from dnssec_doctor.render.text import render_text
+
     if args.json:
         print(json.dumps(render_json(report), indent=2))
     else:
@@ -281,6 +282,12 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from dnssec_doctor.change.planned import check_planned_ds, parse_planned_ds
+    from dnssec_doctor.diagnosis.report import build_report
+    from dnssec_doctor.render.change import render_planned_ds_json, render_planned_ds_text
+    from dnssec_doctor.render.json import render_json
+    from dnssec_doctor.render.svg import render_svg
+
     if getattr(args, "nagios", False):
         return run_check_nagios(args)
     at = args.at
@@ -308,6 +315,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_check_nagios(args: argparse.Namespace) -> int:
+    from dnssec_doctor.diagnosis.report import build_report
+    from dnssec_doctor.render.nagios import render_nagios
+    from dnssec_doctor.render.nagios import unknown as nagios_unknown
+
     """check --nagios: every failure, even a usage error, is UNKNOWN (exit 3)."""
     try:
         at = args.at
@@ -335,6 +346,8 @@ def run_probe(args: argparse.Namespace) -> int:
 
 
 def read_snapshot(path: Path) -> Snapshot:
+    from dnssec_doctor.model.snapshot import SnapshotError, load_snapshot
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -352,12 +365,16 @@ def read_snapshot(path: Path) -> Snapshot:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from dnssec_doctor.diagnosis.report import build_report
+
     snapshot = read_snapshot(args.snapshot)
     report = build_report(snapshot, AnalysisOptions(now=parse_at(args.at, snapshot.finished_at)))
     return _emit(report, args)
 
 
 def run_codes(args: argparse.Namespace) -> int:
+    from dnssec_doctor.analysis.codes import CODES
+
     if args.json:
         print(
             json.dumps(
@@ -383,6 +400,8 @@ def run_codes(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    from dnssec_doctor.analysis.codes import UnknownCode, lookup
+
     try:
         code = lookup(args.code.upper())
     except UnknownCode:

@@ -10,23 +10,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dnssec_doctor.change.diff import diff_states
-from dnssec_doctor.change.insecure import (
-    DEFAULT_ASSUMED_DS_TTL,
-    ParentView,
-    Status,
-    read_parent_view,
-    run_go_insecure,
-)
-from dnssec_doctor.change.state import read_state
 from dnssec_doctor.commands import parse_name, probe_settings, read_snapshot
-from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.errors import UsageError
-from dnssec_doctor.model.options import AnalysisOptions
-from dnssec_doctor.probe.collect import collect
-from dnssec_doctor.render.change import render_diff_json, render_diff_text
+
+if TYPE_CHECKING:
+    from dnssec_doctor.change.insecure import ParentView, Status
+
+# The command line is built for every command: what only running one of these needs is
+# imported when it runs, so that each command starts without loading the others.
 
 
 def add_change_commands(commands: Any) -> None:
@@ -61,7 +54,6 @@ def add_change_commands(commands: Any) -> None:
     insecure.add_argument(
         "--ds-ttl",
         type=int,
-        default=DEFAULT_ASSUMED_DS_TTL,
         metavar="SECONDS",
         help="the DS TTL to wait out when no DS is seen in this run (default 86400)",
     )
@@ -80,6 +72,12 @@ def add_probe_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from dnssec_doctor.change.diff import diff_states
+    from dnssec_doctor.change.state import read_state
+    from dnssec_doctor.diagnosis.report import build_report
+    from dnssec_doctor.model.options import AnalysisOptions
+    from dnssec_doctor.render.change import render_diff_json, render_diff_text
+
     before = read_snapshot(args.before)
     after = read_snapshot(args.after)
     if (before.name, before.rdtype) != (after.name, after.rdtype):
@@ -105,13 +103,21 @@ def run_go_insecure_command(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
+    from dnssec_doctor.change.insecure import (
+        DEFAULT_ASSUMED_DS_TTL,
+        read_parent_view,
+        run_go_insecure,
+    )
+    from dnssec_doctor.probe.collect import collect
+
     zone = parse_name(args.name)
     if zone == ".":
         raise UsageError("the root has no parent: it cannot go insecure this way")
     args.no_resolvers = True
     args.resolver = None
     settings = dataclasses.replace(probe_settings(args), resolvers=())
-    if args.interval <= 0 or args.ds_ttl < 0:
+    ds_ttl = DEFAULT_ASSUMED_DS_TTL if args.ds_ttl is None else args.ds_ttl
+    if args.interval <= 0 or ds_ttl < 0:
         raise UsageError("--interval must be positive and --ds-ttl not negative")
 
     def poll() -> ParentView:
@@ -131,7 +137,7 @@ def run_go_insecure_command(
         emit=emit,
         once=args.once,
         give_up_after=args.give_up_after,
-        assumed_ds_ttl=args.ds_ttl,
+        assumed_ds_ttl=ds_ttl,
     )
     return int(status.phase.exit_code)
 

@@ -27,7 +27,6 @@ import dns.zonefile
 
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.snapshot import Server
-from dnssec_doctor.probe.transport import has_route
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_RESOLVER_TIMEOUT = 5.0
@@ -60,6 +59,14 @@ class AddressPolicy(enum.StrEnum):
         return True
 
 
+def _has_route(address: str) -> bool:
+    # The transport (asyncio) loads only when a probe runs: these settings are also
+    # built by commands that never probe.
+    from dnssec_doctor.probe.transport import has_route
+
+    return has_route(address)
+
+
 @dataclass(frozen=True)
 class ProbeSettings:
     """Everything one collection needs besides the name and the transport."""
@@ -79,7 +86,7 @@ class ProbeSettings:
     max_cuts: int = 32  # zone cuts on the way to one name
     max_address_depth: int = 3  # nested lookups of NS names without glue
     # Whether the host can reach an IPv6 address: a route lookup that sends nothing.
-    ipv6_route: Callable[[str], bool] = has_route
+    ipv6_route: Callable[[str], bool] = _has_route
 
     def __post_init__(self) -> None:
         for field_name in ("timeout", "resolver_timeout", "deadline"):

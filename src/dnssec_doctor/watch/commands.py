@@ -8,22 +8,18 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dnssec_doctor.arguments import parse_at
 from dnssec_doctor.change.commands import add_probe_options
 from dnssec_doctor.commands import parse_name, probe_settings
-from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.errors import ExitCode, UsageError
-from dnssec_doctor.model.options import AnalysisOptions
-from dnssec_doctor.probe.collect import collect
-from dnssec_doctor.probe.settings import ProbeSettings
-from dnssec_doctor.render.json import render_json
-from dnssec_doctor.watch.metrics import WatchMetrics
-from dnssec_doctor.watch.notify import Notifier
-from dnssec_doctor.watch.result import ZoneResult, zone_result
-from dnssec_doctor.watch.runner import Watcher
-from dnssec_doctor.watch.store import open_history
+
+if TYPE_CHECKING:
+    from dnssec_doctor.probe.settings import ProbeSettings
+    from dnssec_doctor.watch.result import ZoneResult
+
+# What only running the watcher needs is imported when it runs (see change.commands).
 
 DEFAULT_DB = "dnssec-doctor-watch.sqlite"
 
@@ -81,6 +77,12 @@ def parse_threshold(text: str) -> float:
 
 
 def zone_checker(settings: ProbeSettings, threshold: float) -> Callable[[str], ZoneResult]:
+    from dnssec_doctor.diagnosis.report import build_report
+    from dnssec_doctor.model.options import AnalysisOptions
+    from dnssec_doctor.probe.collect import collect
+    from dnssec_doctor.render.json import render_json
+    from dnssec_doctor.watch.result import zone_result
+
     def check(zone: str) -> ZoneResult:
         snapshot = collect(zone, "SOA", settings)
         options = AnalysisOptions(now=snapshot.finished_at, expire_warning=threshold)
@@ -93,6 +95,11 @@ def zone_checker(settings: ProbeSettings, threshold: float) -> Callable[[str], Z
 
 
 def run_watch(args: argparse.Namespace) -> int:
+    from dnssec_doctor.watch.metrics import WatchMetrics
+    from dnssec_doctor.watch.notify import Notifier
+    from dnssec_doctor.watch.runner import Watcher
+    from dnssec_doctor.watch.store import open_history
+
     zones = read_zones(args)
     threshold = parse_threshold(args.threshold)
     if args.interval <= 0:
