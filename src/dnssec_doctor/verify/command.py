@@ -36,7 +36,7 @@ from dnssec_doctor.render.verification import (
     render_verification_json,
     render_verification_text,
 )
-from dnssec_doctor.verify.engine import ScanSettings, scan_zone_file
+from dnssec_doctor.verify.engine import ScanSettings, scan_zone_file, without_cyclic_gc
 from dnssec_doctor.verify.zone import Verification, judge_zone
 from dnssec_doctor.zonefile.reader import ZoneFileError
 
@@ -221,19 +221,20 @@ def verify_zone(
         jobs=max(1, jobs),
         max_examples=max_examples,
     )
-    scan = scan_zone_file(path, source, origin_wire, settings)
-    result = judge_zone(
-        origin=scan.origin,
-        source=source,
-        apex=scan.apex,
-        result=scan.result,
-        load_group=scan.load_group,
-        options=options,
-        ds=ds,
-        horizons=HORIZONS,
-        max_examples=max_examples,
-        mode=f"{scan.mode}, {scan.slices} slice{'s' if scan.slices != 1 else ''}",
-    )
+    with without_cyclic_gc():
+        scan = scan_zone_file(path, source, origin_wire, settings)
+        result = judge_zone(
+            origin=scan.origin,
+            source=source,
+            apex=scan.apex,
+            result=scan.result,
+            load_group=scan.load_group,
+            options=options,
+            ds=ds,
+            horizons=HORIZONS,
+            max_examples=max_examples,
+            mode=f"{scan.mode}, {scan.slices} slice{'s' if scan.slices != 1 else ''}",
+        )
     result.stats["seconds"] = round(time.monotonic() - started, 3)
     return result
 

@@ -19,7 +19,8 @@ import itertools
 import mmap
 import multiprocessing
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from dnssec_doctor.zonefile.reader import (
     ReaderState,
     Record,
     ZoneFileError,
+    read_packed,
     read_records,
     sort_key,
 )
@@ -70,12 +72,19 @@ def scan_zone_file(
     min_parallel_bytes: int = _MIN_PARALLEL_BYTES,
 ) -> ZoneScan:
     """Scan the zone file at ``path`` (``source`` names it in errors)."""
-    # Hundreds of thousands of small tuples and no reference cycles: the cyclic garbage
-    # collector would only walk them again and again (10-20 % of the scan).
+    with without_cyclic_gc():
+        return _scan_file(path, source, origin, settings, min_parallel_bytes)
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Hundreds of thousands of small tuples and no reference cycles: the cyclic garbage
+    collector would only walk them again and again (10-20 % of the scan, a third of the
+    zone-wide checks). Reference counting still frees everything."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _scan_file(path, source, origin, settings, min_parallel_bytes)
+        yield
     finally:
         if collecting:
             gc.enable()
@@ -324,7 +333,7 @@ def _scan_slice(task: _Task) -> ScanResult:
     with Path(path).open("rb") as handle:
         handle.seek(start)
         data = handle.read(end - start)
-    records = read_records(
+    records = read_packed(
         data,
         replace(state, owner=None),
         source=source,

@@ -843,8 +843,22 @@ def _check_nsec3_chain(
                 f"its next hash is {_b32(record[8])}; the next hash in the chain is "
                 f"{_b32(following[0] or b'')}",
             )
-    by_hash: dict[bytes, Nsec3Summary] = {r[0]: r for r in chain if r[0] is not None}
-    hashes = sorted(by_hash)
+    # The distinct hashes in order, each with its record (the last of duplicates, which
+    # are reported above) and its position, by which names mark the records they match
+    # (a set of 100,000 matched hashes would cost the main process megabytes more).
+    position: dict[bytes, int] = {}
+    unique: list[Nsec3Summary] = []
+    hashes: list[bytes] = []
+    for record in chain:
+        digest = record[0]
+        assert digest is not None  # the chain holds only records with a hash label
+        at = position.setdefault(digest, len(unique))
+        if at == len(unique):
+            unique.append(record)
+            hashes.append(digest)
+        else:
+            unique[at] = record
+    matched = bytearray(len(unique))
     opt_outs = sum(1 for r in chain if r[5] == _OPT_OUT)
     if opt_outs:
         out.add(
@@ -866,13 +880,6 @@ def _check_nsec3_chain(
             return summary[7]
         return nsec3_hash(summary[1], salt, iterations)
 
-    # Which records a name or empty non-terminal matched, by position in ``hashes``
-    # (a set of 100,000 hashes would cost the main process megabytes more).
-    matched = bytearray(len(hashes))
-
-    def match(digest: bytes) -> None:
-        matched[bisect.bisect_left(hashes, digest)] = 1
-
     keys = [n[0] for n in names]  # canonical order
 
     def present(owner: bytes) -> bool:
@@ -881,25 +888,32 @@ def _check_nsec3_chain(
         return index < len(keys) and keys[index] == key
 
     def opt_out_covers(digest: bytes) -> bool:
-        covering = _covering(hashes, digest, by_hash)
-        return covering is not None and covering[5] == _OPT_OUT  # other flags: ignored
+        if not hashes:
+            return False
+        # The record before the hash covers it; index -1 wraps to the last, as the chain.
+        covering = unique[bisect.bisect_left(hashes, digest) - 1]
+        return covering[5] == _OPT_OUT  # other flags: ignored
 
     # Empty non-terminals need NSEC3 records too, except those that only lead to insecure
     # delegations, which opt-out may leave out (RFC 5155 §7.1, erratum 3441).
     required_ents: set[bytes] = set()
     optional_ents: set[bytes] = set()
+    apex_length = len(origin)
     for summary in names:
         owner, flags = summary[1], summary[4]
         is_cut = bool(flags & HAS_NS) and not flags & IS_APEX
         insecure_cut = is_cut and not flags & HAS_DS
-        ents = optional_ents if insecure_cut else required_ents
         parent = owner[owner[0] + 1 :]
-        while len(parent) > len(origin) and not present(parent):
-            ents.add(parent)
-            parent = parent[parent[0] + 1 :]
-        digest = hashed(summary)
-        found = by_hash.get(digest)
-        if found is None:
+        if len(parent) > apex_length:
+            ents = optional_ents if insecure_cut else required_ents
+            while len(parent) > apex_length and not present(parent):
+                ents.add(parent)
+                parent = parent[parent[0] + 1 :]
+        digest = summary[7]
+        if digest is None or not scanned_hashes_apply:
+            digest = nsec3_hash(owner, salt, iterations)
+        slot = position.get(digest)
+        if slot is None:
             name = name_text(owner)
             if insecure_cut and opt_outs:
                 if opt_out_covers(digest):
@@ -917,13 +931,13 @@ def _check_nsec3_chain(
                 reason = f"{name} has no NSEC3 record"
             _chain(out, zone, "NSEC3", owner, reason)
             continue
-        match(digest)
-        if found[9] != summary[6]:
-            _bitmap(out, zone, "NSEC3", name_text(owner), found[9], summary[6])
+        matched[slot] = 1
+        if unique[slot][9] != summary[6]:
+            _bitmap(out, zone, "NSEC3", name_text(owner), unique[slot][9], summary[6])
     for ent in sorted(required_ents | optional_ents):
         digest = nsec3_hash(ent, salt, iterations)
-        found = by_hash.get(digest)
-        if found is None:
+        slot = position.get(digest)
+        if slot is None:
             name = name_text(ent)
             if ent in required_ents or not opt_outs:
                 reason = f"the empty non-terminal {name} has no NSEC3"
@@ -936,18 +950,18 @@ def _check_nsec3_chain(
                 )
             _chain(out, zone, "NSEC3", ent, reason)
             continue
-        match(digest)
-        if found[9]:
-            _bitmap(out, zone, "NSEC3", name_text(ent), found[9], b"")
-    strays = [digest for digest, seen in zip(hashes, matched, strict=True) if not seen]
-    if not strays:
+        matched[slot] = 1
+        if unique[slot][9]:
+            _bitmap(out, zone, "NSEC3", name_text(ent), unique[slot][9], b"")
+    if all(matched):
         return
     # A stray record may be that of a name the zone does not serve: say so.
     unserved = {hashed(summary): (summary[1], top, is_dname) for summary, top, is_dname in hidden}
-    for digest in strays:
-        record = by_hash[digest]
-        if digest in unserved:
-            owner, top, is_dname = unserved[digest]
+    for record, seen in zip(unique, matched, strict=True):
+        if seen:
+            continue
+        if record[0] in unserved:
+            owner, top, is_dname = unserved[record[0]]
             reason = (
                 f"the NSEC3 record is that of {name_text(owner)}, which lies below "
                 f"{_occluder_text(top, is_dname)}: names the zone does not serve have no NSEC3"
@@ -959,15 +973,6 @@ def _check_nsec3_chain(
 
 def _hash_of(record: Nsec3Summary) -> bytes:
     return record[0] or b""
-
-
-def _covering(
-    hashes: Sequence[bytes], digest: bytes, by_hash: dict[bytes, Nsec3Summary]
-) -> Nsec3Summary | None:
-    if not hashes:
-        return None
-    index = bisect.bisect_left(hashes, digest) - 1
-    return by_hash[hashes[index]]  # index -1 wraps to the last record, as the chain does
 
 
 def _b32(digest: bytes) -> str:
