@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_packed.h"
 #include "_typebitmap.h"
 
 enum {
@@ -63,11 +64,12 @@ typedef struct {
     EVP_PKEY_CTX *ctx; /* RSA, ECDSA: ready for EVP_PKEY_verify */
 } Key;
 
-/* One record of the current owner: borrowed from the record tuples the scanner holds. */
+/* One record of the current owner; its RDATA is copied into the scanner's ``group``. */
 typedef struct {
     long ttl;
     int type;
-    const unsigned char *rdata;
+    size_t at; /* where in ``group`` */
+    const unsigned char *rdata; /* set when the owner is scanned (``group`` may move before) */
     Py_ssize_t length;
 } Entry;
 
@@ -86,8 +88,12 @@ typedef struct {
     PyObject *nsec3_salt; /* bytes or NULL */
     long nsec3_iterations;
     Py_ssize_t max_examples;
-    /* the owner being collected */
-    PyObject *pending; /* list of record tuples */
+    /* the owner being collected: its records in ``entries``, their RDATA in ``group`` */
+    PyObject *group_owner; /* bytes; NULL while no record is pending */
+    long long group_line, group_offset; /* of its first record */
+    Py_ssize_t pending;
+    unsigned char *group;
+    size_t group_used, group_size;
     /* results */
     PyObject *names, *nsec3s, *counts, *examples, *earliest, *bitmaps, *codes;
     long long records, rrsets, signatures, valid_signatures, before_soa_expire;
@@ -223,6 +229,17 @@ static PyObject *sort_key(const unsigned char *wire, Py_ssize_t length) {
 
 /* --- cryptography ----------------------------------------------------------------- */
 
+/* Digests fetched once: OpenSSL 3 looks up EVP_sha256() and the like in its provider
+ * store on every use, which costs more than hashing a signed RRset does. */
+static const EVP_MD *MD_SHA1, *MD_SHA256, *MD_SHA384, *MD_SHA512;
+
+static const EVP_MD *fetched(const char *name, const EVP_MD *legacy) {
+    EVP_MD *md = EVP_MD_fetch(NULL, name, NULL);
+    if (md) return md;
+    ERR_clear_error();
+    return legacy; /* fetched on each use instead */
+}
+
 static int verify_signature(Key *key, const unsigned char *signature, Py_ssize_t signature_length,
                             const unsigned char *data, Py_ssize_t data_length) {
     if (key->kind == 3) {
@@ -274,11 +291,11 @@ static int load_key(Key *key, const unsigned char *der, Py_ssize_t length) {
         return 0;
     }
     switch (key->algorithm) {
-    case 5: case 7: key->kind = 1; key->md = EVP_sha1(); break;
-    case 8: key->kind = 1; key->md = EVP_sha256(); break;
-    case 10: key->kind = 1; key->md = EVP_sha512(); break;
-    case 13: key->kind = 2; key->md = EVP_sha256(); key->coordinate = 32; break;
-    case 14: key->kind = 2; key->md = EVP_sha384(); key->coordinate = 48; break;
+    case 5: case 7: key->kind = 1; key->md = MD_SHA1; break;
+    case 8: key->kind = 1; key->md = MD_SHA256; break;
+    case 10: key->kind = 1; key->md = MD_SHA512; break;
+    case 13: key->kind = 2; key->md = MD_SHA256; key->coordinate = 32; break;
+    case 14: key->kind = 2; key->md = MD_SHA384; key->coordinate = 48; break;
     case 15: case 16: key->kind = 3; return 1;
     default: key->kind = 0; return 1;
     }
@@ -561,14 +578,14 @@ static PyObject *nsec3_hash(Scanner *s, const unsigned char *owner, Py_ssize_t l
     if (length + salt_length > (Py_ssize_t)sizeof buffer) Py_RETURN_NONE;
     memcpy(buffer, owner, (size_t)length);
     memcpy(buffer + length, salt, (size_t)salt_length);
-    if (EVP_Digest(buffer, (size_t)(length + salt_length), digest, &digest_length, EVP_sha1(),
-                   NULL) != 1)
+    if (EVP_Digest(buffer, (size_t)(length + salt_length), digest, &digest_length, MD_SHA1, NULL) !=
+        1)
         goto failed;
     for (long i = 0; i < s->nsec3_iterations; i++) {
         memcpy(buffer, digest, digest_length);
         memcpy(buffer + digest_length, salt, (size_t)salt_length);
-        if (EVP_Digest(buffer, digest_length + (size_t)salt_length, digest, &digest_length,
-                       EVP_sha1(), NULL) != 1)
+        if (EVP_Digest(buffer, digest_length + (size_t)salt_length, digest, &digest_length, MD_SHA1,
+                       NULL) != 1)
             goto failed;
     }
     return PyBytes_FromStringAndSize((const char *)digest, digest_length);
@@ -738,53 +755,36 @@ static int in_zone(Scanner *s, PyObject *owner) {
                                   (size_t)origin_length);
 }
 
-/* scan.py's scan_group, for the records in ``s->pending``. */
+/* The pending owner: its RRsets, signatures and summary (scan.py describes the rules). */
 static int scan_owner(Scanner *s) {
-    Py_ssize_t count = PyList_GET_SIZE(s->pending);
+    Py_ssize_t count = s->pending;
     if (!count) return 0;
-    if (count > INT_MAX / 8) {
-        PyErr_SetString(PyExc_ValueError, "too many records at one owner name");
-        return -1;
-    }
-    if (count > s->entry_capacity) {
-        Entry *grown = PyMem_Realloc(s->entries, (size_t)count * sizeof(Entry));
-        if (!grown) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        s->entries = grown;
-        s->entry_capacity = count;
-    }
     /* pointers: data and signatures in file order, each grouped by type (covered type);
      * ints: the data types in order of first appearance, unsigned types, bitmap scratch */
     Entry **data = PyMem_Malloc((size_t)count * 4 * sizeof(Entry *));
     int *ints = PyMem_Malloc(((size_t)count * 5 + 16) * sizeof(int));
     Run *runs = PyMem_Malloc((size_t)count * sizeof(Run));
-    if (!data || !ints || !runs) {
+    PyObject *line = PyLong_FromLongLong(s->group_line);
+    PyObject *offset_object = PyLong_FromLongLong(s->group_offset);
+    if (!data || !ints || !runs || !line || !offset_object) {
         PyMem_Free(data);
         PyMem_Free(ints);
         PyMem_Free(runs);
-        PyErr_NoMemory();
+        Py_XDECREF(line);
+        Py_XDECREF(offset_object);
+        if (!PyErr_Occurred()) PyErr_NoMemory();
         return -1;
     }
     Entry **sorted = data + count, **sigs = sorted + count, **sorted_sigs = sigs + count;
     int *types = ints, *unsigned_types = types + count, *scratch = unsigned_types + count;
     int data_count = 0, sig_count = 0, unsigned_count = 0;
-    PyObject *first = PyList_GET_ITEM(s->pending, 0);
-    PyObject *owner = PyTuple_GET_ITEM(first, 0);
-    PyObject *line = PyTuple_GET_ITEM(first, 4);
-    PyObject *offset_object = PyTuple_GET_ITEM(first, 5);
-    Py_ssize_t offset = PyLong_AsSsize_t(offset_object);
+    PyObject *owner = s->group_owner;
+    Py_ssize_t offset = (Py_ssize_t)s->group_offset;
     PyObject *summary = NULL;
     int result = -1;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *record = PyList_GET_ITEM(s->pending, i);
         Entry *e = &s->entries[i];
-        e->ttl = PyLong_AsLong(PyTuple_GET_ITEM(record, 1));
-        e->type = (int)PyLong_AsLong(PyTuple_GET_ITEM(record, 2));
-        PyObject *rdata = PyTuple_GET_ITEM(record, 3);
-        e->rdata = (const unsigned char *)PyBytes_AS_STRING(rdata);
-        e->length = PyBytes_GET_SIZE(rdata);
+        e->rdata = s->group + e->at;
         if (e->type == T_RRSIG) sigs[sig_count++] = e;
         else data[data_count++] = e;
     }
@@ -874,10 +874,78 @@ static int scan_owner(Scanner *s) {
     result = 0;
 done:
     Py_XDECREF(summary);
+    Py_DECREF(line);
+    Py_DECREF(offset_object);
     PyMem_Free(data);
     PyMem_Free(ints);
     PyMem_Free(runs);
     return result;
+}
+
+/* Scans the pending owner, if any, and starts afresh. */
+static int flush_owner(Scanner *s) {
+    int failed = scan_owner(s);
+    Py_CLEAR(s->group_owner);
+    s->pending = 0;
+    s->group_used = 0;
+    return failed;
+}
+
+/* One record, in file order: a new owner name scans the pending one first. ``owner_object``
+ * is the owner as bytes when the caller has it (else NULL). */
+static int add_record(Scanner *s, const unsigned char *owner, Py_ssize_t owner_length,
+                      PyObject *owner_object, long ttl, int type, const unsigned char *rdata,
+                      Py_ssize_t length, long long line, long long offset) {
+    if (s->group_owner && (PyBytes_GET_SIZE(s->group_owner) != owner_length ||
+                           memcmp(PyBytes_AS_STRING(s->group_owner), owner,
+                                  (size_t)owner_length))) {
+        if (flush_owner(s)) return -1;
+    }
+    if (!s->group_owner) {
+        if (owner_object) {
+            Py_INCREF(owner_object);
+            s->group_owner = owner_object;
+        } else {
+            s->group_owner = PyBytes_FromStringAndSize((const char *)owner, owner_length);
+            if (!s->group_owner) return -1;
+        }
+        s->group_line = line;
+        s->group_offset = offset;
+    }
+    if (s->pending == s->entry_capacity) {
+        if (s->pending >= INT_MAX / 8) {
+            PyErr_SetString(PyExc_ValueError, "too many records at one owner name");
+            return -1;
+        }
+        Py_ssize_t capacity = s->entry_capacity ? 2 * s->entry_capacity : 64;
+        Entry *grown = PyMem_Realloc(s->entries, (size_t)capacity * sizeof(Entry));
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->entries = grown;
+        s->entry_capacity = capacity;
+    }
+    if (s->group_size - s->group_used < (size_t)length) {
+        size_t size = s->group_size ? s->group_size : 1 << 16;
+        while (size - s->group_used < (size_t)length) size *= 2;
+        unsigned char *grown = PyMem_Realloc(s->group, size);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->group = grown;
+        s->group_size = size;
+    }
+    memcpy(s->group + s->group_used, rdata, (size_t)length);
+    Entry *e = &s->entries[s->pending++];
+    e->ttl = ttl;
+    e->type = type;
+    e->at = s->group_used;
+    e->rdata = NULL;
+    e->length = length;
+    s->group_used += (size_t)length;
+    return 0;
 }
 
 /* --- the type ---------------------------------------------------------------------- */
@@ -950,7 +1018,6 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs) {
         if (!code) return -1;
         PyTuple_SET_ITEM(s->codes, i, code);
     }
-    s->pending = PyList_New(0);
     s->names = PyList_New(0);
     s->nsec3s = PyList_New(0);
     s->counts = PyDict_New();
@@ -960,7 +1027,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs) {
     s->wire_size = INITIAL_WIRE;
     s->earliest = Py_None;
     Py_INCREF(Py_None);
-    if (!s->pending || !s->names || !s->nsec3s || !s->counts || !s->examples || !s->bitmaps ||
+    if (!s->names || !s->nsec3s || !s->counts || !s->examples || !s->bitmaps ||
         !s->wire) {
         PyErr_NoMemory();
         return -1;
@@ -975,7 +1042,8 @@ static void Scanner_dealloc(Scanner *s) {
     }
     Py_XDECREF(s->origin);
     Py_XDECREF(s->nsec3_salt);
-    Py_XDECREF(s->pending);
+    Py_XDECREF(s->group_owner);
+    PyMem_Free(s->group);
     Py_XDECREF(s->names);
     Py_XDECREF(s->nsec3s);
     Py_XDECREF(s->counts);
@@ -1004,46 +1072,63 @@ static int check_record(PyObject *record) {
     return 0;
 }
 
-static PyObject *Scanner_scan(Scanner *s, PyObject *records) {
-    if (!s->pending) {
+static int add_tuple(Scanner *s, PyObject *record) {
+    if (check_record(record)) return -1;
+    PyObject *owner = PyTuple_GET_ITEM(record, 0), *rdata = PyTuple_GET_ITEM(record, 3);
+    long ttl = PyLong_AsLong(PyTuple_GET_ITEM(record, 1));
+    long type = PyLong_AsLong(PyTuple_GET_ITEM(record, 2));
+    long long line = PyLong_AsLongLong(PyTuple_GET_ITEM(record, 4));
+    long long offset = PyLong_AsLongLong(PyTuple_GET_ITEM(record, 5));
+    if (PyErr_Occurred()) return -1;
+    return add_record(s, (const unsigned char *)PyBytes_AS_STRING(owner), PyBytes_GET_SIZE(owner),
+                      owner, ttl, (int)type, (const unsigned char *)PyBytes_AS_STRING(rdata),
+                      PyBytes_GET_SIZE(rdata), line, offset);
+}
+
+static int add_packed(Scanner *s, PyObject *blob) {
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(blob);
+    size_t size = (size_t)PyBytes_GET_SIZE(blob), at = 0;
+    while (at < size) {
+        PackedHead head;
+        const unsigned char *owner, *rdata;
+        if (packed_next(data, size, &at, &head, &owner, &rdata)) {
+            PyErr_SetString(PyExc_ValueError, "truncated packed records");
+            return -1;
+        }
+        if (add_record(s, owner, head.owner_length, NULL, (long)head.ttl, head.type, rdata,
+                       (Py_ssize_t)head.rdata_length, head.line, head.offset))
+            return -1;
+    }
+    return 0;
+}
+
+static PyObject *Scanner_scan(Scanner *s, PyObject *items) {
+    if (!s->wire) {
         PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
         return NULL;
     }
-    PyObject *iterator = PyObject_GetIter(records);
+    PyObject *iterator = PyObject_GetIter(items);
     if (!iterator) return NULL;
-    PyObject *record;
-    while ((record = PyIter_Next(iterator))) {
-        if (check_record(record)) goto failed;
-        Py_ssize_t pending = PyList_GET_SIZE(s->pending);
-        if (pending) {
-            PyObject *owner = PyTuple_GET_ITEM(PyList_GET_ITEM(s->pending, 0), 0);
-            PyObject *this = PyTuple_GET_ITEM(record, 0);
-            if (owner != this &&
-                (PyBytes_GET_SIZE(owner) != PyBytes_GET_SIZE(this) ||
-                 memcmp(PyBytes_AS_STRING(owner), PyBytes_AS_STRING(this),
-                        (size_t)PyBytes_GET_SIZE(owner)))) {
-                if (scan_owner(s) || PyList_SetSlice(s->pending, 0, pending, NULL)) goto failed;
-            }
+    PyObject *item;
+    while ((item = PyIter_Next(iterator))) {
+        int failed = PyBytes_Check(item) ? add_packed(s, item) : add_tuple(s, item);
+        Py_DECREF(item);
+        if (failed) {
+            Py_DECREF(iterator);
+            return NULL;
         }
-        if (PyList_Append(s->pending, record)) goto failed;
-        Py_DECREF(record);
     }
     Py_DECREF(iterator);
     if (PyErr_Occurred()) return NULL;
     Py_RETURN_NONE;
-failed:
-    Py_DECREF(record);
-    Py_DECREF(iterator);
-    return NULL;
 }
 
 static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
-    if (!s->pending) {
+    if (!s->wire) {
         PyErr_SetString(PyExc_RuntimeError, "scanner not initialised");
         return NULL;
     }
-    if (scan_owner(s) || PyList_SetSlice(s->pending, 0, PyList_GET_SIZE(s->pending), NULL))
-        return NULL;
+    if (flush_owner(s)) return NULL;
     PyObject *horizons = PyList_New(s->horizon_count);
     if (!horizons) return NULL;
     for (Py_ssize_t i = 0; i < s->horizon_count; i++)
@@ -1082,6 +1167,12 @@ static struct PyModuleDef MODULE = {
 
 PyMODINIT_FUNC PyInit__scan(void) {
     if (PyType_Ready(&ScannerType) < 0) return NULL;
+    if (!MD_SHA1) { /* kept for the life of the process, like the module */
+        MD_SHA1 = fetched("SHA1", EVP_sha1());
+        MD_SHA256 = fetched("SHA256", EVP_sha256());
+        MD_SHA384 = fetched("SHA384", EVP_sha384());
+        MD_SHA512 = fetched("SHA512", EVP_sha512());
+    }
     PyObject *module = PyModule_Create(&MODULE);
     if (!module) return NULL;
     Py_INCREF(&ScannerType);

@@ -148,9 +148,10 @@ class Scanner:
             max_examples=context.max_examples,
         )
 
-    def scan(self, records: Iterable[Record]) -> ScanResult:
-        """Scan ``records`` (owner groups contiguous, in file order) and return the result;
-        a scanner is used once."""
+    def scan(self, records: Iterable[Record | bytes]) -> ScanResult:
+        """Scan ``records`` (owner groups contiguous, in file order: record tuples, or runs
+        of packed records from ``zonefile.reader.read_packed``) and return the result; a
+        scanner is used once."""
         self._core.scan(records)
         (
             names,

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_packed.h"
 #include "_typebitmap.h"
 
 #define MAX_TOKENS 512
@@ -537,13 +538,43 @@ static int skip_blank_lines(Parser *p) {
     return 0;
 }
 
+/* Packed records (_packed.h) being written. */
+typedef struct {
+    unsigned char *data;
+    size_t length, size;
+} Packed;
+
+static int pack(Packed *out, const Parser *p, long long ttl, int type, Py_ssize_t line,
+                Py_ssize_t offset) {
+    size_t needed = packed_size((size_t)p->owner.length, (size_t)p->rdata.length);
+    if (out->size - out->length < needed) {
+        size_t size = out->size ? out->size : 1 << 16;
+        while (size - out->length < needed) size *= 2;
+        unsigned char *grown = PyMem_Realloc(out->data, size);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        out->data = grown;
+        out->size = size;
+    }
+    PackedHead head = {.line = line, .offset = offset, .ttl = (uint32_t)ttl,
+                       .rdata_length = (uint32_t)p->rdata.length, .type = (uint16_t)type,
+                       .owner_length = (uint8_t)p->owner.length};
+    out->length = (size_t)(packed_put(out->data + out->length, &head, p->owner.data,
+                                      p->rdata.data) - out->data);
+    return 0;
+}
+
 static PyObject *parse(PyObject *self, PyObject *args) {
     Py_buffer view;
     Py_ssize_t position, line, base_offset, limit;
     PyObject *origin_object, *owner_object;
     long long default_ttl, last_ttl;
-    if (!PyArg_ParseTuple(args, "y*nnnOOLLn", &view, &position, &line, &base_offset,
-                          &origin_object, &owner_object, &default_ttl, &last_ttl, &limit))
+    int packed = 0;
+    if (!PyArg_ParseTuple(args, "y*nnnOOLLn|p", &view, &position, &line, &base_offset,
+                          &origin_object, &owner_object, &default_ttl, &last_ttl, &limit,
+                          &packed))
         return NULL;
     Origin origin = {NULL, 0};
     if (origin_object != Py_None) {
@@ -562,6 +593,19 @@ static PyObject *parse(PyObject *self, PyObject *args) {
     }
     Parser *p = PyMem_Malloc(sizeof *p);
     PyObject *records = PyList_New(0);
+    Packed out = {NULL, 0, 0};
+    Py_ssize_t count = 0;
+    /* packed: the current owner's wire form, and whether a record named a new one */
+    struct {
+        unsigned char data[MAX_NAME + 1];
+        size_t length;
+    } current = {{0}, 0};
+    int has_current = 0, renamed = 0;
+    if (packed && owner_object != Py_None && PyBytes_GET_SIZE(owner_object) <= MAX_NAME) {
+        current.length = (size_t)PyBytes_GET_SIZE(owner_object);
+        memcpy(current.data, PyBytes_AS_STRING(owner_object), current.length);
+        has_current = 1;
+    }
     if (!p || !records) {
         PyMem_Free(p);
         Py_XDECREF(records);
@@ -575,7 +619,7 @@ static PyObject *parse(PyObject *self, PyObject *args) {
     Py_INCREF(owner_object);
     PyObject *owner = owner_object; /* the current owner, bytes or None (owned) */
     int slow = 0;
-    while (PyList_GET_SIZE(records) < limit && skip_blank_lines(p)) {
+    while (count < limit && skip_blank_lines(p)) {
         Py_ssize_t end, lines;
         if (tokenize(p, &end, &lines)) {
             slow = 1;
@@ -584,13 +628,14 @@ static PyObject *parse(PyObject *self, PyObject *args) {
         int index = 0;
         PyObject *record_owner = NULL; /* new reference when the record names its owner */
         if (p->continued) {
-            if (owner == Py_None) {
+            if (packed ? !has_current : owner == Py_None) {
                 slow = 1;
                 break;
             }
         } else {
             p->owner.length = 0;
-            if (p->count < 1 || put_name(&p->owner, &p->tokens[0], &origin)) {
+            if (p->count < 1 || put_name(&p->owner, &p->tokens[0], &origin) ||
+                p->owner.length > MAX_NAME) {
                 slow = 1;
                 break;
             }
@@ -639,7 +684,19 @@ static PyObject *parse(PyObject *self, PyObject *args) {
             slow = 1;
             break;
         }
-        if (!p->continued) {
+        if (packed) {
+            /* The owner: named by this record (p->owner) or the current one. */
+            if (p->continued) {
+                memcpy(p->owner.data, current.data, current.length);
+                p->owner.length = current.length;
+            } else {
+                memcpy(current.data, p->owner.data, (size_t)p->owner.length);
+                current.length = (size_t)p->owner.length;
+                has_current = renamed = 1;
+            }
+            if (pack(&out, p, record_ttl, type, p->line + 1, base_offset + p->position))
+                goto error;
+        } else if (!p->continued) {
             if (owner != Py_None && PyBytes_GET_SIZE(owner) == p->owner.length &&
                 memcmp(PyBytes_AS_STRING(owner), p->owner.data, (size_t)p->owner.length) == 0) {
                 record_owner = owner;
@@ -651,16 +708,32 @@ static PyObject *parse(PyObject *self, PyObject *args) {
             }
             Py_SETREF(owner, record_owner); /* owner takes the reference */
         }
-        PyObject *record = Py_BuildValue(
-            "(OLiy#nn)", owner, record_ttl, type, (const char *)p->rdata.data,
-            p->rdata.length, p->line + 1, base_offset + p->position);
-        if (!record) goto error;
-        int appended = PyList_Append(records, record);
-        Py_DECREF(record);
-        if (appended) goto error;
+        if (!packed) {
+            PyObject *record = Py_BuildValue(
+                "(OLiy#nn)", owner, record_ttl, type, (const char *)p->rdata.data,
+                p->rdata.length, p->line + 1, base_offset + p->position);
+            if (!record) goto error;
+            int appended = PyList_Append(records, record);
+            Py_DECREF(record);
+            if (appended) goto error;
+        }
+        count++;
         if (ttl >= 0) last_ttl = ttl;
         p->position = end;
         p->line += lines;
+    }
+    if (packed) {
+        if (renamed) {
+            PyObject *named = PyBytes_FromStringAndSize((const char *)current.data,
+                                                        (Py_ssize_t)current.length);
+            if (!named) goto error;
+            Py_SETREF(owner, named);
+        }
+        PyObject *blob = PyBytes_FromStringAndSize((const char *)out.data, (Py_ssize_t)out.length);
+        if (!blob) goto error;
+        Py_SETREF(records, blob);
+        PyMem_Free(out.data);
+        out.data = NULL;
     }
     PyObject *result = Py_BuildValue("(NnnOLi)", records, p->position, p->line, owner, last_ttl,
                                      slow);
@@ -671,6 +744,7 @@ static PyObject *parse(PyObject *self, PyObject *args) {
 error:
     Py_DECREF(owner);
     Py_DECREF(records);
+    PyMem_Free(out.data);
     PyMem_Free(p);
     PyBuffer_Release(&view);
     return NULL;
@@ -693,8 +767,9 @@ static PyObject *type_names(PyObject *self, PyObject *unused) {
 
 static PyMethodDef METHODS[] = {
     {"parse", parse, METH_VARARGS,
-     "parse(data, position, line, base_offset, origin, owner, default_ttl, last_ttl, limit)"
-     " -> (records, position, line, owner, last_ttl, slow)"},
+     "parse(data, position, line, base_offset, origin, owner, default_ttl, last_ttl, limit,"
+     " packed=False) -> (records, position, line, owner, last_ttl, slow); packed: the records"
+     " as one bytes object (_packed.h) instead of a list of tuples"},
     {"type_names", type_names, METH_NOARGS,
      "The mnemonics this module knows: name -> (value, whether it parses the RDATA)."},
     {NULL, NULL, 0, NULL},

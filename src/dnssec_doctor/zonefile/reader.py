@@ -520,6 +520,55 @@ def read_records(
     record it is not sure of, which this loop then reads (one line or record at a time),
     so every error and every unusual form has this one implementation. ``accelerated``
     False reads everything here (the tests compare the two)."""
+    for item in _read(data, state, source, first_line, base_offset, directives, accelerated):
+        if isinstance(item, list):
+            yield from item
+        elif isinstance(item, tuple):  # (packed runs only come from read_packed)
+            yield item
+
+
+def read_packed(
+    data: bytes,
+    state: ReaderState,
+    *,
+    source: str,
+    first_line: int = 1,
+    base_offset: int = 0,
+    directives: bool = True,
+) -> Iterator[bytes | Record]:
+    """``read_records``, but the accelerator's runs come as packed records (one bytes
+    object each, ``_packed.h``) for the zone scanner, which reads them without a Python
+    object per record; the records read here come as tuples, in file order with them."""
+    if _fastread is None:
+        yield from read_records(
+            data,
+            state,
+            source=source,
+            first_line=first_line,
+            base_offset=base_offset,
+            directives=directives,
+            accelerated=False,
+        )
+        return
+    for item in _read(data, state, source, first_line, base_offset, directives, True, True):
+        if isinstance(item, list):
+            yield from item
+        elif item:
+            yield item
+
+
+def _read(
+    data: bytes,
+    state: ReaderState,
+    source: str,
+    first_line: int,
+    base_offset: int,
+    directives: bool,
+    accelerated: bool,
+    packed: bool = False,
+) -> Iterator[list[Record] | bytes | Record]:
+    """The reading loop: runs from the accelerator (a list of records, or packed) and the
+    records read in Python, one at a time."""
     fast = _fastread.parse if accelerated and _fastread is not None else None
     number = first_line - 1
     size = len(data)
@@ -536,9 +585,10 @@ def read_records(
                 -1 if state.default_ttl is None else state.default_ttl,
                 -1 if state.last_ttl is None else state.last_ttl,
                 _FAST_BATCH,
+                packed,
             )
             state.last_ttl = None if last_ttl < 0 else last_ttl
-            yield from records
+            yield records
             if not slow or position >= size:
                 continue
         end = data.find(b"\n", position)
