@@ -286,7 +286,10 @@ def _progress(db: str) -> tuple[int, str | None]:
     (which would close the run)."""
     if "://" not in db and not Path(db).exists():
         return 0, None
-    connection = connect_database(db)
+    try:
+        connection = connect_database(db, timeout=1.0)
+    except UsageError:
+        return 0, None  # frozen while it held the database locked (creating it): look later
     try:
         [(checks,)] = connection.execute("SELECT count(*) FROM checks")
         runs = connection.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1")

@@ -17,7 +17,7 @@ import pytest
 
 from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.scenarios import BuildContext, Keys, make_zone, primary_hosts, sign
-from dnssec_doctor.verify.scan import ScanContext, Scanner
+from dnssec_doctor.verify.scan import ScanContext, Scanner, ScanResult
 from dnssec_doctor.zonefile import _fastread
 from dnssec_doctor.zonefile.reader import (
     DNSKEY,
@@ -46,9 +46,11 @@ def read_both(
     return read(True), read(False)
 
 
-def scan_both(text: bytes, origin: bytes = ORIGIN_WIRE) -> tuple[object, object, int]:
+def scan_both(text: bytes) -> tuple[ScanResult | str, ScanResult | str, int]:
     """The scan of ``text`` read as records and read packed (or the same error), and how
     many packed runs the packed reading had."""
+    origin = ORIGIN.to_wire()
+    assert origin is not None
     try:
         records = list(read_records(text, ReaderState(origin=origin), source="z"))
     except ZoneFileError as error:
@@ -158,6 +160,7 @@ def test_packed_records_scan_the_same(denial: signing.Denial) -> None:
         ]
     as_records, packed, runs = scan_both(b"".join(lines))
     assert runs > 1
+    assert isinstance(as_records, ScanResult)
     assert as_records.names and as_records.valid_signatures > 10
     assert as_records == packed
 

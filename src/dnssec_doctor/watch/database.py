@@ -50,10 +50,10 @@ class SqliteDatabase:
         "int": "INTEGER",
     }
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.location = str(path)
         try:
-            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error as error:
             raise UsageError(f"cannot open the history database {path}: {error}") from None
@@ -139,8 +139,9 @@ def _without_password(url: str) -> str:
     return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"
 
 
-def connect_database(location: str) -> Database:
-    """A path or ``sqlite:///path`` (SQLite), or a ``postgresql://`` URL."""
+def connect_database(location: str, *, timeout: float = 30.0) -> Database:
+    """A path or ``sqlite:///path`` (SQLite), or a ``postgresql://`` URL. ``timeout``: how
+    long SQLite waits for another process's lock (PostgreSQL readers do not wait)."""
     if location.startswith(("postgresql://", "postgres://")):
         return PostgresDatabase(location)
     if location.startswith("sqlite:///"):
@@ -150,4 +151,4 @@ def connect_database(location: str) -> Database:
             f"unknown database URL {location!r}",
             hint="give a file path, sqlite:///path or postgresql://user@host/db",
         )
-    return SqliteDatabase(Path(location))
+    return SqliteDatabase(Path(location), timeout=timeout)

@@ -201,7 +201,21 @@ static int put_base64(Buffer *out, const Token *tokens, int count) {
         /* at most 3 octets for every 4 characters, plus the bits carried in */
         if (out->length + (n * 3) / 4 + 2 > MAX_RDATA) return SLOW;
         unsigned char *w = out->data + out->length;
-        for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t i = 0;
+        if (bits == 0 && !padding) { /* whole quads first: four characters, three octets */
+            for (; i + 4 <= n; i += 4) {
+                int a = b64_table[s[i]], b = b64_table[s[i + 1]], c = b64_table[s[i + 2]],
+                    d = b64_table[s[i + 3]];
+                if ((a | b | c | d) < 0) break; /* padding or worse: one at a time */
+                uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+                             (uint32_t)d;
+                w[0] = (unsigned char)(v >> 16);
+                w[1] = (unsigned char)(v >> 8);
+                w[2] = (unsigned char)v;
+                w += 3;
+            }
+        }
+        for (; i < n; i++) {
             unsigned char c = s[i];
             int v = b64_table[c];
             if (v < 0) {
