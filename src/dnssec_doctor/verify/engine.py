@@ -15,7 +15,6 @@ piece so that the error names the right line.
 from __future__ import annotations
 
 import gc
-import itertools
 import mmap
 import multiprocessing
 import struct
@@ -345,12 +344,13 @@ def _scan_slice(task: _Task) -> ScanResult:
 
 
 def _has_split_owners(result: ScanResult) -> bool:
-    """Whether one owner's records were found in two places (not contiguous)."""
-    keys = sorted(name[0] for name in result.names)
-    if any(a == b for a, b in itertools.pairwise(keys)):
+    """Whether one owner's records were found in two places (not contiguous): two
+    summaries of one name, or one NSEC3 owner at two offsets."""
+    result.names.sort()  # canonical order, in place: judge_zone then finds it sorted
+    if len({name[0] for name in result.names}) != len(result.names):
         return True
-    seen: dict[bytes, int] = {}
-    return any(seen.setdefault(n[1], n[2]) != n[2] for n in result.nsec3s)
+    owners = {n[1] for n in result.nsec3s}
+    return len(owners) != len({(n[1], n[2]) for n in result.nsec3s})
 
 
 # --- the slow, general path -----------------------------------------------------------------

@@ -830,9 +830,17 @@ def _check_nsec3_chain(
                     "neither 0 nor 1 (opt-out)",
                 )
     chain.sort(key=_hash_of)
-    for index, record in enumerate(chain):
-        following = chain[(index + 1) % len(chain)]
-        if following[0] == record[0] and len(chain) > 1:
+    # Each record's next hash must be the following record's hash (the last's, the
+    # first's). Duplicates lie side by side: one record per hash is kept (the last, the
+    # others are reported), with its position, by which names mark the records they
+    # match (a set of 100,000 matched hashes would cost the main process megabytes more).
+    unique: list[Nsec3Summary] = []
+    hashes: list[bytes] = []
+    opt_outs = 0
+    for record, following in zip(chain, chain[1:] + chain[:1], strict=True):
+        digest = record[0]
+        assert digest is not None  # the chain holds only records with a hash label
+        if following[0] == digest and len(chain) > 1:
             _chain(out, zone, "NSEC3", record[1], "two NSEC3 records share this hash")
         elif record[8] != following[0]:
             _chain(
@@ -843,23 +851,14 @@ def _check_nsec3_chain(
                 f"its next hash is {_b32(record[8])}; the next hash in the chain is "
                 f"{_b32(following[0] or b'')}",
             )
-    # The distinct hashes in order, each with its record (the last of duplicates, which
-    # are reported above) and its position, by which names mark the records they match
-    # (a set of 100,000 matched hashes would cost the main process megabytes more).
-    position: dict[bytes, int] = {}
-    unique: list[Nsec3Summary] = []
-    hashes: list[bytes] = []
-    for record in chain:
-        digest = record[0]
-        assert digest is not None  # the chain holds only records with a hash label
-        at = position.setdefault(digest, len(unique))
-        if at == len(unique):
+        if hashes and hashes[-1] == digest:
+            unique[-1] = record
+        else:
             unique.append(record)
             hashes.append(digest)
-        else:
-            unique[at] = record
+        opt_outs += record[5] == _OPT_OUT
+    position = dict(zip(hashes, range(len(hashes)), strict=True))
     matched = bytearray(len(unique))
-    opt_outs = sum(1 for r in chain if r[5] == _OPT_OUT)
     if opt_outs:
         out.add(
             make_finding(
@@ -903,9 +902,9 @@ def _check_nsec3_chain(
         owner, flags = summary[1], summary[4]
         is_cut = bool(flags & HAS_NS) and not flags & IS_APEX
         insecure_cut = is_cut and not flags & HAS_DS
-        parent = owner[owner[0] + 1 :]
-        if len(parent) > apex_length:
+        if len(owner) - owner[0] - 1 > apex_length:  # the parent is not the apex
             ents = optional_ents if insecure_cut else required_ents
+            parent = owner[owner[0] + 1 :]
             while len(parent) > apex_length and not present(parent):
                 ents.add(parent)
                 parent = parent[parent[0] + 1 :]
