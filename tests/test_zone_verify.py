@@ -15,6 +15,7 @@ from pathlib import Path
 import dns.dnssec
 import dns.name
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.rdtypes.ANY.NSEC
 import dns.rdtypes.ANY.NSEC3
@@ -218,6 +219,23 @@ def test_broken_nsec3_chain_and_bitmap(tmp_path: Path) -> None:
     result = verify(write(zone, tmp_path / "z"))
     assert result.counts["DENIAL_CHAIN_BROKEN"] >= 2  # a gap and a name without NSEC3
     assert result.counts["DENIAL_BITMAP_MISMATCH"] == 1
+    assert result.exit_code == 2
+
+
+def test_two_nsec3_records_with_one_hash(tmp_path: Path) -> None:
+    zone, keys = signed_zone(denial=NSEC3)
+    owner = sorted(n for n, node in zone.nodes.items() if node.get_rdataset(1, 50))[2]
+    rdataset = zone.get_rdataset(owner, dns.rdatatype.NSEC3)
+    assert rdataset is not None
+    [record] = list(rdataset)
+    twin = record.replace(windows=Bitmap.from_rdtypes([1, 99]).windows)
+    zone.replace_rdataset(owner, dns.rdataset.from_rdata(rdataset.ttl, record, twin))
+    resign(zone, keys)
+    result = verify(write(zone, tmp_path / "z"))
+    shared = [f for f in result.findings if "two NSEC3 records share this hash" in f.summary]
+    assert len(shared) == 1 and shared[0].code == "DENIAL_CHAIN_BROKEN"
+    # the rest of the chain is whole: only the twin is reported
+    assert result.counts["DENIAL_CHAIN_BROKEN"] == 1
     assert result.exit_code == 2
 
 
