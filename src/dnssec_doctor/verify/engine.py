@@ -15,6 +15,7 @@ piece so that the error names the right line.
 from __future__ import annotations
 
 import gc
+import itertools
 import mmap
 import multiprocessing
 import struct
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dnssec_doctor.verify.scan import ScanContext, Scanner, ScanResult
+from dnssec_doctor.verify.scan import Nsec3Summary, ScanContext, Scanner, ScanResult
 from dnssec_doctor.zonefile.reader import (
     DNSKEY,
     NSEC3PARAM,
@@ -345,12 +346,18 @@ def _scan_slice(task: _Task) -> ScanResult:
 
 def _has_split_owners(result: ScanResult) -> bool:
     """Whether one owner's records were found in two places (not contiguous): two
-    summaries of one name, or one NSEC3 owner at two offsets."""
-    result.names.sort()  # canonical order, in place: judge_zone then finds it sorted
-    if len({name[0] for name in result.names}) != len(result.names):
+    summaries of one name, or one NSEC3 owner at two offsets. Both lists are sorted in
+    place (judge_zone then finds the names sorted): no copies, no sets of 100,000 names
+    beside them in the main process."""
+    result.names.sort()
+    if any(a[0] == b[0] for a, b in itertools.pairwise(result.names)):
         return True
-    owners = {n[1] for n in result.nsec3s}
-    return len(owners) != len({(n[1], n[2]) for n in result.nsec3s})
+    result.nsec3s.sort(key=_owner_of)
+    return any(a[1] == b[1] and a[2] != b[2] for a, b in itertools.pairwise(result.nsec3s))
+
+
+def _owner_of(nsec3: Nsec3Summary) -> bytes:
+    return nsec3[1]
 
 
 # --- the slow, general path -----------------------------------------------------------------
