@@ -3,7 +3,7 @@
  * scanner (verify/_scan.c, ``Scanner.scan``) without a Python object per record. Each
  * record is a PackedHead, then the owner's wire form, then the RDATA: the fields of the
  * reader's record tuple (owner, ttl, type, rdata, line, offset). Both C parts are built
- * together, so the layout is simply the compiler's. */
+ * together, so the layout is simply the compiler's. Include after Python.h. */
 #ifndef DNSSEC_DOCTOR_PACKED_H
 #define DNSSEC_DOCTOR_PACKED_H
 
@@ -17,6 +17,23 @@ typedef struct {
     uint16_t type;
     uint8_t owner_length;
 } PackedHead;
+
+/* Room for ``needed`` more octets after ``used`` in a PyMem buffer of ``*size`` octets,
+ * doubling from 64 KiB: the packed records being written, the scanner's copy of an owner's
+ * records. -1 with MemoryError set when memory runs out. */
+static int reserve(unsigned char **data, size_t *size, size_t used, size_t needed) {
+    if (*size - used >= needed) return 0;
+    size_t grown_size = *size ? *size : 1 << 16;
+    while (grown_size - used < needed) grown_size *= 2;
+    unsigned char *grown = PyMem_Realloc(*data, grown_size);
+    if (!grown) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *data = grown;
+    *size = grown_size;
+    return 0;
+}
 
 static size_t packed_size(size_t owner_length, size_t rdata_length) {
     return sizeof(PackedHead) + owner_length + rdata_length;

@@ -926,17 +926,7 @@ static int add_record(Scanner *s, const unsigned char *owner, Py_ssize_t owner_l
         s->entries = grown;
         s->entry_capacity = capacity;
     }
-    if (s->group_size - s->group_used < (size_t)length) {
-        size_t size = s->group_size ? s->group_size : 1 << 16;
-        while (size - s->group_used < (size_t)length) size *= 2;
-        unsigned char *grown = PyMem_Realloc(s->group, size);
-        if (!grown) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        s->group = grown;
-        s->group_size = size;
-    }
+    if (reserve(&s->group, &s->group_size, s->group_used, (size_t)length)) return -1;
     memcpy(s->group + s->group_used, rdata, (size_t)length);
     Entry *e = &s->entries[s->pending++];
     e->ttl = ttl;

@@ -560,18 +560,9 @@ typedef struct {
 
 static int pack(Packed *out, const Parser *p, long long ttl, int type, Py_ssize_t line,
                 Py_ssize_t offset) {
-    size_t needed = packed_size((size_t)p->owner.length, (size_t)p->rdata.length);
-    if (out->size - out->length < needed) {
-        size_t size = out->size ? out->size : 1 << 16;
-        while (size - out->length < needed) size *= 2;
-        unsigned char *grown = PyMem_Realloc(out->data, size);
-        if (!grown) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        out->data = grown;
-        out->size = size;
-    }
+    if (reserve(&out->data, &out->size, out->length,
+                packed_size((size_t)p->owner.length, (size_t)p->rdata.length)))
+        return -1;
     PackedHead head = {.line = line, .offset = offset, .ttl = (uint32_t)ttl,
                        .rdata_length = (uint32_t)p->rdata.length, .type = (uint16_t)type,
                        .owner_length = (uint8_t)p->owner.length};
@@ -609,16 +600,16 @@ static PyObject *parse(PyObject *self, PyObject *args) {
     PyObject *records = PyList_New(0);
     Packed out = {NULL, 0, 0};
     Py_ssize_t count = 0;
-    /* packed: the current owner's wire form, and whether a record named a new one */
+    /* packed: the current owner's wire form (length 0: none yet; a name is never empty),
+     * and whether a record named a new one */
     struct {
         unsigned char data[MAX_NAME + 1];
         size_t length;
     } current = {{0}, 0};
-    int has_current = 0, renamed = 0;
+    int renamed = 0;
     if (packed && owner_object != Py_None && PyBytes_GET_SIZE(owner_object) <= MAX_NAME) {
         current.length = (size_t)PyBytes_GET_SIZE(owner_object);
         memcpy(current.data, PyBytes_AS_STRING(owner_object), current.length);
-        has_current = 1;
     }
     if (!p || !records) {
         PyMem_Free(p);
@@ -642,7 +633,7 @@ static PyObject *parse(PyObject *self, PyObject *args) {
         int index = 0;
         PyObject *record_owner = NULL; /* new reference when the record names its owner */
         if (p->continued) {
-            if (packed ? !has_current : owner == Py_None) {
+            if (packed ? !current.length : owner == Py_None) {
                 slow = 1;
                 break;
             }
@@ -706,7 +697,7 @@ static PyObject *parse(PyObject *self, PyObject *args) {
             } else {
                 memcpy(current.data, p->owner.data, (size_t)p->owner.length);
                 current.length = (size_t)p->owner.length;
-                has_current = renamed = 1;
+                renamed = 1;
             }
             if (pack(&out, p, record_ttl, type, p->line + 1, base_offset + p->position))
                 goto error;

@@ -538,22 +538,11 @@ def read_packed(
 ) -> Iterator[bytes | Record]:
     """``read_records``, but the accelerator's runs come as packed records (one bytes
     object each, ``_packed.h``) for the zone scanner, which reads them without a Python
-    object per record; the records read here come as tuples, in file order with them."""
-    if _fastread is None:
-        yield from read_records(
-            data,
-            state,
-            source=source,
-            first_line=first_line,
-            base_offset=base_offset,
-            directives=directives,
-            accelerated=False,
-        )
-        return
+    object per record; the records read here come as tuples, in file order with them
+    (all of them, without the accelerator)."""
     for item in _read(data, state, source, first_line, base_offset, directives, True, True):
-        if isinstance(item, list):
-            yield from item
-        elif item:
+        assert not isinstance(item, list)  # the accelerator's runs come packed
+        if item:  # (an empty run: the accelerator stopped at the first record)
             yield item
 
 
