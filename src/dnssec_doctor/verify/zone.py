@@ -908,9 +908,7 @@ def _check_nsec3_chain(
             while len(parent) > apex_length and not present(parent):
                 ents.add(parent)
                 parent = parent[parent[0] + 1 :]
-        digest = summary[7]
-        if digest is None or not scanned_hashes_apply:
-            digest = nsec3_hash(owner, salt, iterations)
+        digest = hashed(summary)
         slot = position.get(digest)
         if slot is None:
             name = name_text(owner)
