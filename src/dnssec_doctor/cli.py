@@ -17,6 +17,7 @@ from dnssec_doctor.change.commands import CHANGE_COMMANDS, add_change_commands
 from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands
 from dnssec_doctor.errors import DoctorError, ExitCode
 from dnssec_doctor.lab.commands import add_lab_commands, run_lab
+from dnssec_doctor.render.terminal import printable
 from dnssec_doctor.verify.command import add_zone_commands, run_zone
 from dnssec_doctor.watch.commands import WATCH_COMMANDS, add_watch_commands
 
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dnssec-doctor",
         description="Find the broken link in a DNSSEC chain of trust and how to recover.",
         epilog="exit codes: 0 healthy, 1 healthy with warnings, 2 DNSSEC failure, "
-        "3 broken for another reason, 4 usage or input error, 5 environment problem",
+        "3 broken for another reason, 4 usage or input error, 5 environment problem, "
+        "70 internal error (a bug)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(
@@ -64,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in WATCH_COMMANDS:
             return WATCH_COMMANDS[args.command](args)
     except DoctorError as error:
-        print(f"dnssec-doctor: {error}", file=sys.stderr)
+        print(f"dnssec-doctor: {printable(str(error))}", file=sys.stderr)
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("dnssec-doctor: interrupted", file=sys.stderr)
@@ -74,6 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the interpreter's last flush must not fail on the closed pipe either.
         _silence_stdout()
         return 141  # 128 + SIGPIPE, what a shell shows for a writer killed by the pipe
+    except Exception as error:
+        if os.environ.get("DNSSEC_DOCTOR_DEBUG"):
+            raise
+        print(
+            f"dnssec-doctor: internal error: {type(error).__name__}: "
+            f"{printable(str(error))[:300]} (fix: this is a bug; DNSSEC_DOCTOR_DEBUG=1 "
+            "shows the traceback to report)",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INTERNAL)
     parser.error(f"unknown command {args.command}")
     return int(ExitCode.USAGE)  # pragma: no cover - parser.error exits
 

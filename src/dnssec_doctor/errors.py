@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     NOT_DNSSEC = 3
     USAGE = 4
     ENVIRONMENT = 5
+    INTERNAL = 70  # a bug (EX_SOFTWARE): never 0 or 1, which read as healthy
 
 
 class DoctorError(Exception):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dnssec_doctor.analysis.chain import Analysis, ZoneAssessment
 from dnssec_doctor.model.diagnosis import Actor, RecoveryStep
 from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.model.shell import shell_command
 from dnssec_doctor.model.verdict import Verdict
 
 FAILURE_CACHE = 300  # RFC 9520 §3.2: resolvers cache a validation failure up to 5 minutes
@@ -69,7 +70,8 @@ def plan_recovery(
     actor, who = _ds_actor(zone)
     publish = zone.ds_to_publish
     verify = RecoveryStep(
-        f"Re-run dnssec-doctor check {analysis.name} {analysis.rdtype} and confirm the verdict "
+        f"Re-run {shell_command('dnssec-doctor', 'check', analysis.name, analysis.rdtype)} "
+        "and confirm the verdict "
         "is secure from every server and every resolver.",
         Actor.YOU,
         0,

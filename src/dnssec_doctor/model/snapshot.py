@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dnssec_doctor.model.shell import shell_command
+
 SNAPSHOT_FORMAT = "dnssec-doctor-snapshot"
 SNAPSHOT_VERSION = 1
 
@@ -99,7 +101,7 @@ class Exchange:
             flags.append("+cd")
         if self.transport is Transport.TCP:
             flags.append("+tcp")
-        return f"dig @{self.server.address} {' '.join(flags)} {self.qname} {self.qtype}"
+        return shell_command("dig", f"@{self.server.address}", *flags, self.qname, self.qtype)
 
 
 @dataclass(frozen=True)

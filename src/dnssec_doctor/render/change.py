@@ -6,6 +6,7 @@ from typing import Any
 
 from dnssec_doctor.change.diff import Diff, Impact
 from dnssec_doctor.change.planned import PlannedDsResult
+from dnssec_doctor.render.terminal import terminal_text
 
 _MARK = {Impact.EXPECTED: "ok      ", Impact.RISKY: "RISKY   ", Impact.BREAKING: "BREAKING"}
 
@@ -27,7 +28,7 @@ def render_diff_text(diff: Diff) -> str:
         f"{len(diff.changes)} changes: {counts[Impact.BREAKING]} breaking, "
         f"{counts[Impact.RISKY]} risky, {counts[Impact.EXPECTED]} expected"
     )
-    return "\n".join(lines) + "\n"
+    return terminal_text(lines, colour=False) + "\n"
 
 
 def render_diff_json(diff: Diff) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def render_planned_ds_text(result: PlannedDsResult) -> str:
     lines = [("SAFE: " if result.ok else "UNSAFE: ") + result.summary]
     for check in result.servers:
         lines.append(f"  {'ok  ' if check.ok else 'FAIL'} {check.server}: {check.detail}")
-    return "\n".join(lines) + "\n"
+    return terminal_text(lines, colour=False) + "\n"
 
 
 def render_planned_ds_json(result: PlannedDsResult) -> dict[str, Any]:

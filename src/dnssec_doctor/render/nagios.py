@@ -13,6 +13,7 @@ import enum
 
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.render.terminal import printable, terminal_text
 
 
 class PluginState(enum.IntEnum):
@@ -66,14 +67,17 @@ def render_nagios(report: Report, *, warning_seconds: float) -> tuple[str, int]:
         lines.append(
             f"{finding.severity.label}: {finding.code}: {finding.summary}".replace("|", "/")
         )
-    return "\n".join(lines) + "\n", int(state)
+    return terminal_text(lines, colour=False) + "\n", int(state)
 
 
 def unknown(message: str) -> tuple[str, int]:
     """The plugin output when the check itself could not run."""
-    return f"DNSSEC UNKNOWN - {message.replace('|', '/')}\n", int(PluginState.UNKNOWN)
+    return f"DNSSEC UNKNOWN - {printable(message.replace('|', '/'))}\n", int(PluginState.UNKNOWN)
 
 
 def _perf(label: str, seconds: float, warning: float) -> str:
-    quoted = f"'{label}'" if " " in label else label
+    # The plugin guidelines: a label with a space, "=" or "'" is quoted, and a "'" in it
+    # doubled; "|" would start the performance data of a long-output line.
+    label = label.replace("|", "/")
+    quoted = "'" + label.replace("'", "''") + "'" if any(c in label for c in " ='") else label
     return f"{quoted}={int(seconds)}s;{int(warning)}:;0:;;"

@@ -13,6 +13,7 @@ from dnssec_doctor.model.diagnosis import Actor, RecoveryStep
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.render.json import iso
+from dnssec_doctor.render.terminal import Painted, terminal_text
 
 _VERDICT_COLOUR = {
     Verdict.SECURE: "32",  # green
@@ -30,15 +31,8 @@ _SEVERITY_COLOUR = {
 }
 
 
-class _Style:
-    def __init__(self, colour: bool) -> None:
-        self.colour = colour
-
-    def __call__(self, text: str, code: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.colour else text
-
-    def bold(self, text: str) -> str:
-        return self(text, "1")
+def _bold(text: str) -> Painted:
+    return Painted(text, "1")
 
 
 # How a recovery step's text names its actor; the "[actor]" tag is left out when it
@@ -83,9 +77,16 @@ def _is_resolver_finding(finding: Finding) -> bool:
     return code is not None and code.family is Family.RESOLVERS
 
 
-def _finding_lines(finding: Finding, style: _Style, *, evidence: bool) -> list[str]:
-    tag = style(f"{finding.severity.label:<7}", _SEVERITY_COLOUR[finding.severity])
-    lines = [f"  {tag} {finding.code}: {finding.summary}"]
+def _finding_lines(finding: Finding, *, evidence: bool) -> list[str | Painted]:
+    tag = f"{finding.severity.label:<7}"
+    lines: list[str | Painted] = [
+        Painted(
+            f"  {tag} {finding.code}: {finding.summary}",
+            _SEVERITY_COLOUR[finding.severity],
+            2,
+            2 + len(tag),
+        )
+    ]
     if evidence:
         if finding.servers:
             lines.append(f"            seen on: {', '.join(finding.servers)}")
@@ -94,7 +95,6 @@ def _finding_lines(finding: Finding, style: _Style, *, evidence: bool) -> list[s
 
 
 def render_text(report: Report, *, colour: bool = False, log: bool = False) -> str:
-    style = _Style(colour)
     diagnosis = report.diagnosis
     analysis = report.analysis
     verdict = diagnosis.verdict
@@ -105,25 +105,26 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         banner += f" (EDE {diagnosis.ede}, {ede_name(diagnosis.ede)})"
     if warnings and verdict in (Verdict.SECURE, Verdict.INSECURE):
         banner += f", {len(warnings)} warning" + ("" if len(warnings) == 1 else "s")
-    lines = [style(style.bold(banner), _VERDICT_COLOUR[verdict]), _sentence(diagnosis.headline)]
+    lines: list[str | Painted] = [
+        Painted(banner, f"1;{_VERDICT_COLOUR[verdict]}"),
+        _sentence(diagnosis.headline),
+    ]
     if verdict is not Verdict.SECURE:  # "validates" already says it
         lines.append(views.conclusion)
     lines.append("")
 
     if diagnosis.causes:
-        lines.append(
-            style.bold("Cause" if len(diagnosis.causes) == 1 else "Causes (primary first)")
-        )
+        lines.append(_bold("Cause" if len(diagnosis.causes) == 1 else "Causes (primary first)"))
         for finding in diagnosis.causes:
-            lines += _finding_lines(finding, style, evidence=True)
+            lines += _finding_lines(finding, evidence=True)
         lines.append("")
     if warnings:
-        lines.append(style.bold("Warnings"))
+        lines.append(_bold("Warnings"))
         for finding in warnings:
-            lines += _finding_lines(finding, style, evidence=False)
+            lines += _finding_lines(finding, evidence=False)
         lines.append("")
     if diagnosis.recovery:
-        lines.append(style.bold("What to do, in this order"))
+        lines.append(_bold("What to do, in this order"))
         for number, step in enumerate(diagnosis.recovery, start=1):
             lines.append(_step_line(number, step))
             lines += [f"       {record}" for record in step.records]
@@ -139,14 +140,14 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         lines.append("")
 
     lines += [
-        style.bold("Four views (is DNSSEC the failing layer?)"),
+        _bold("Four views (is DNSSEC the failing layer?)"),
         f"  authoritative       {views.authoritative}",
         f"  validating          {views.validating}",
         f"  checking disabled   {views.checking_disabled}",
         f"  parent DS           {views.parent_ds}",
         "",
     ]
-    lines.append(style.bold("Chain of trust"))
+    lines.append(_bold("Chain of trust"))
     for zone in analysis.zones:
         lines.append(f"  {zone.zone:<32} {zone.state.value}")
         parent_ds = [_ds_rdata(record) for record in zone.ds_records]
@@ -169,7 +170,7 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
             )
     lines.append("")
     if analysis.resolvers:
-        lines.append(style.bold("Resolvers"))
+        lines.append(_bold("Resolvers"))
         for resolver in analysis.resolvers:
             if not resolver.answered:
                 lines.append(f"  {resolver.address:<16} no answer ({resolver.error})")
@@ -193,9 +194,9 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         and not _is_resolver_finding(f)
     ]
     if others:
-        lines.append(style.bold("Other findings"))
+        lines.append(_bold("Other findings"))
         for finding in others:
-            lines += _finding_lines(finding, style, evidence=False)
+            lines += _finding_lines(finding, evidence=False)
         lines.append("")
     for note in analysis.notes:
         lines.append(f"note: {note}")
@@ -206,11 +207,11 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         f"{iso(analysis.now)}.{hint}"
     )
     if log:
-        lines += ["", style.bold("Incident log")]
+        lines += ["", _bold("Incident log")]
         for exchange in sent:
             outcome = exchange.error or ("answered" if exchange.response else "no answer")
             lines.append(f"  {iso(exchange.sent_at)}  {exchange.dig_command():<70}  {outcome}")
-    return "\n".join(lines).rstrip() + "\n"
+    return terminal_text(lines, colour=colour).rstrip() + "\n"
 
 
 def _ds_rdata(record: str) -> str:

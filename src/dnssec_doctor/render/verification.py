@@ -12,6 +12,7 @@ from dnssec_doctor import __version__
 from dnssec_doctor.analysis.codes import lookup
 from dnssec_doctor.model.finding import Severity
 from dnssec_doctor.render.json import finding_json, iso
+from dnssec_doctor.render.terminal import Painted, terminal_text
 from dnssec_doctor.verify.zone import Verification
 
 JSON_VERSION = 1
@@ -35,10 +36,6 @@ def _duration(seconds: float) -> str:
     return f"{hours} h" if hours else f"{int(seconds)} s"
 
 
-def _paint(text: str, code: str, colour: bool) -> str:
-    return f"\033[{code}m{text}\033[0m" if colour else text
-
-
 def render_verification_text(result: Verification, *, colour: bool = False) -> str:
     counts = result.counts
     by_severity: dict[Severity, int] = {}
@@ -53,9 +50,7 @@ def render_verification_text(result: Verification, *, colour: bool = False) -> s
     banner = f"{result.zone} ({result.source}): {result.status.upper()}"
     if tally:
         banner += f" — {tally}"
-    lines = [
-        _paint(f"\033[1m{banner}" if colour else banner, _STATUS_COLOUR[result.status], colour)
-    ]
+    lines: list[str | Painted] = [Painted(banner, f"1;{_STATUS_COLOUR[result.status]}")]
     lines.append(
         f"  {result.records:,} records, {result.rrsets:,} RRsets, {result.names:,} names; "
         f"{result.signatures:,} signatures checked, {result.valid_signatures:,} valid; "
@@ -66,8 +61,15 @@ def render_verification_text(result: Verification, *, colour: bool = False) -> s
     if result.findings:
         lines.append("Findings")
         for finding in result.findings:
-            tag = _paint(f"{finding.severity.label:<7}", _SEVERITY_COLOUR[finding.severity], colour)
-            lines.append(f"  {tag} {finding.code}: {finding.summary}")
+            tag = f"{finding.severity.label:<7}"
+            lines.append(
+                Painted(
+                    f"  {tag} {finding.code}: {finding.summary}",
+                    _SEVERITY_COLOUR[finding.severity],
+                    2,
+                    2 + len(tag),
+                )
+            )
             lines += [f"            {record}" for record in finding.records[:4]]
             shown[finding.code] = shown.get(finding.code, 0) + 1
         more = [
@@ -109,7 +111,7 @@ def render_verification_text(result: Verification, *, colour: bool = False) -> s
         lines.append(
             f"read {result.mode}" + (f" in {took:.2f} s" if took is not None else "") + "."
         )
-    return "\n".join(lines).rstrip() + "\n"
+    return terminal_text(lines, colour=colour).rstrip() + "\n"
 
 
 def render_verification_json(result: Verification) -> dict[str, Any]:
