@@ -9,17 +9,60 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn
 
 from dnssec_doctor import __version__
-from dnssec_doctor.change.commands import CHANGE_COMMANDS, add_change_commands
-from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands
 from dnssec_doctor.errors import DoctorError, ExitCode
-from dnssec_doctor.lab.commands import add_lab_commands, run_lab
 from dnssec_doctor.render.terminal import printable
-from dnssec_doctor.verify.command import add_zone_commands, run_zone
-from dnssec_doctor.watch.commands import WATCH_COMMANDS, add_watch_commands
+
+# Start-up is the first thing a check waits for: each group of commands is imported only
+# when one of its commands runs (all of them for --help or a command name that is not
+# known), so `check` does not load zone verification, change windows, watch or the lab.
+
+Runner = Callable[[argparse.Namespace], int]
+Group = tuple[Callable[[Any], None], Mapping[str, Runner]]  # add the parsers, run a command
+
+
+def _check_group() -> Group:
+    from dnssec_doctor.commands import CHECK_COMMANDS, add_check_commands
+
+    return add_check_commands, CHECK_COMMANDS
+
+
+def _zone_group() -> Group:
+    from dnssec_doctor.verify.command import add_zone_commands, run_zone
+
+    return add_zone_commands, {"zone": run_zone}
+
+
+def _change_group() -> Group:
+    from dnssec_doctor.change.commands import CHANGE_COMMANDS, add_change_commands
+
+    return add_change_commands, CHANGE_COMMANDS
+
+
+def _watch_group() -> Group:
+    from dnssec_doctor.watch.commands import WATCH_COMMANDS, add_watch_commands
+
+    return add_watch_commands, WATCH_COMMANDS
+
+
+def _lab_group() -> Group:
+    from dnssec_doctor.lab.commands import add_lab_commands, run_lab
+
+    return add_lab_commands, {"lab": run_lab}
+
+
+# The command names of each group, in the order --help lists them (a test checks them
+# against what each group registers).
+GROUPS: tuple[tuple[tuple[str, ...], Callable[[], Group]], ...] = (
+    (("check", "probe", "analyze", "serve", "codes", "explain"), _check_group),
+    (("zone",), _zone_group),
+    (("diff", "go-insecure"), _change_group),
+    (("watch",), _watch_group),
+    (("lab",), _lab_group),
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +73,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, Runner]]:
+    """The parser and the runners of ``command``'s group, or of every group when
+    ``command`` is None or not a command name."""
+    chosen = [load for names, load in GROUPS if command in names] or [load for _, load in GROUPS]
     parser = _Parser(
         prog="dnssec-doctor",
         description="Find the broken link in a DNSSEC chain of trust and how to recover.",
@@ -42,29 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
-    add_check_commands(commands)
-    add_zone_commands(commands)
-    add_change_commands(commands)
-    add_watch_commands(commands)
-
-    add_lab_commands(commands)
-    return parser
+    runners: dict[str, Runner] = {}
+    for load in chosen:
+        add_commands, group_runners = load()
+        add_commands(commands)
+        runners.update(group_runners)
+    return parser, runners
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_join_negative_at(sys.argv[1:] if argv is None else argv))
+    arguments = _join_negative_at(sys.argv[1:] if argv is None else argv)
+    parser, runners = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     try:
-        if args.command == "lab":
-            return run_lab(args)
-        if args.command == "zone":
-            return run_zone(args)
-        if args.command in CHECK_COMMANDS:
-            return CHECK_COMMANDS[args.command](args)
-        if args.command in CHANGE_COMMANDS:
-            return CHANGE_COMMANDS[args.command](args)
-        if args.command in WATCH_COMMANDS:
-            return WATCH_COMMANDS[args.command](args)
+        if args.command in runners:
+            return runners[args.command](args)
     except DoctorError as error:
         print(f"dnssec-doctor: {printable(str(error))}", file=sys.stderr)
         return int(error.exit_code)

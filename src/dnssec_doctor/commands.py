@@ -23,7 +23,6 @@ import dns.rdatatype
 
 from dnssec_doctor.arguments import add_source_arguments, parse_at
 from dnssec_doctor.errors import DoctorError, ExitCode, UsageError
-from dnssec_doctor.lab.profile import LabProfile, lab_directory, load_profile
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.probe.settings import (
     AddressPolicy,
@@ -35,6 +34,7 @@ from dnssec_doctor.web.serve import add_serve_arguments, run_serve
 
 if TYPE_CHECKING:
     from dnssec_doctor.diagnosis.report import Report
+    from dnssec_doctor.lab.profile import LabProfile
     from dnssec_doctor.model.snapshot import Snapshot
 
 # The command line is built for every command (zone verify included): the probe, the
@@ -180,6 +180,8 @@ def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
 def probe_settings(args: argparse.Namespace) -> ProbeSettings:
     """The probe's inputs from the command line (or the lab profile with --lab)."""
     if args.lab:
+        from dnssec_doctor.lab.profile import lab_directory, load_profile  # only with --lab
+
         profile = load_profile(lab_directory(args.lab_dir))
         root_hints = args.root_hints or profile.root_hints
         anchor = args.trust_anchor or profile.trust_anchor_ds
@@ -282,26 +284,34 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from dnssec_doctor.change.planned import check_planned_ds, parse_planned_ds
-    from dnssec_doctor.diagnosis.report import build_report
-    from dnssec_doctor.render.change import render_planned_ds_json, render_planned_ds_text
-    from dnssec_doctor.render.json import render_json
-    from dnssec_doctor.render.svg import render_svg
-
+    # Only the probe is imported before the first query is sent; the analysis, and what
+    # only --planned-ds or --graph need, after (start-up is what a check waits for first).
     if getattr(args, "nagios", False):
         return run_check_nagios(args)
     at = args.at
     parse_at(at, 0.0)  # a bad --at is a usage error before any query is sent
-    planned = parse_planned_ds(args.planned_ds) if args.planned_ds else None
+    planned = None
+    if args.planned_ds:
+        from dnssec_doctor.change.planned import parse_planned_ds
+
+        planned = parse_planned_ds(args.planned_ds)
     snapshot = _snapshot_of(args, quiet=args.json)
     if args.snapshot:
         _write(args.snapshot, snapshot.dumps())
+    from dnssec_doctor.diagnosis.report import build_report
+
     options = AnalysisOptions(now=parse_at(at, snapshot.finished_at))
     report = build_report(snapshot, options)
     if args.graph:
+        from dnssec_doctor.render.svg import render_svg
+
         _write(args.graph, render_svg(report))
     if planned is None:
         return _emit(report, args)
+    from dnssec_doctor.change.planned import check_planned_ds
+    from dnssec_doctor.render.change import render_planned_ds_json, render_planned_ds_text
+    from dnssec_doctor.render.json import render_json
+
     result = check_planned_ds(report, planned, options)
     if args.json:
         document = render_json(report)

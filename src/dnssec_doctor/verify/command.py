@@ -19,26 +19,25 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.zone
-from dns.rdtypes.ANY.DS import DS
 
 from dnssec_doctor.arguments import parse_at
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.options import DAY, AnalysisOptions
-from dnssec_doctor.render.verification import (
-    render_verification_json,
-    render_verification_text,
-)
-from dnssec_doctor.verify.engine import ScanSettings, scan_zone_file, without_cyclic_gc
-from dnssec_doctor.verify.zone import Verification, judge_zone
-from dnssec_doctor.zonefile.reader import ZoneFileError
+
+if TYPE_CHECKING:
+    from dns.rdtypes.ANY.DS import DS
+
+    from dnssec_doctor.verify.zone import Verification
+
+# The command line is built for --help from every group of commands: the verifier is
+# imported when a zone is verified.
 
 HORIZONS = (1 * DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY)
 
@@ -144,8 +143,7 @@ def read_ds(path: Path | None, records: list[str], origin: dns.name.Name | None)
                 name = None
             if name is not None and name != origin:
                 raise UsageError(f"{where}: the DS is for {name}, not for {origin}")
-        assert isinstance(ds, DS)
-        result.append(ds)
+        result.append(cast("DS", ds))
     return result
 
 
@@ -184,6 +182,7 @@ def _spooled() -> Iterator[tuple[Any, Path]]:
 
 def _transfer(server: str, origin: str, handle: Any) -> None:
     import dns.query  # only for --axfr: its import costs a file check 30 ms of start-up
+    import dns.zone
 
     address, _, port_text = server.partition("#")
     try:
@@ -212,6 +211,9 @@ def verify_zone(
     max_examples: int = 20,
 ) -> Verification:
     """Scan and judge one zone file (the library entry point of ``zone verify``)."""
+    from dnssec_doctor.verify.engine import ScanSettings, scan_zone_file, without_cyclic_gc
+    from dnssec_doctor.verify.zone import judge_zone
+
     started = time.monotonic()
     origin_wire = dns.name.from_text(origin).canonicalize().to_wire() if origin else None
     settings = ScanSettings(
@@ -240,6 +242,12 @@ def verify_zone(
 
 
 def run_zone(args: argparse.Namespace) -> int:
+    from dnssec_doctor.render.verification import (
+        render_verification_json,
+        render_verification_text,
+    )
+    from dnssec_doctor.zonefile.reader import ZoneFileError
+
     if args.zone_command != "verify":
         raise UsageError(f"unknown zone action {args.zone_command}")
     now = parse_at(args.at, time.time())

@@ -1,0 +1,130 @@
+"""Start-up: a check loads what a check needs and nothing of the other commands.
+
+Start-up is most of what a check costs on a near network, and every module of another
+command (zone verification, change windows, watch, the web, the lab) would be loaded for
+nothing. Each test runs a fresh interpreter (this one has imported everything) and reads
+its ``sys.modules``: no timing, so a loaded machine cannot make them fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dnssec_doctor.cli import GROUPS, build_parser
+from dnssec_doctor.lab.profile import LabProfile
+
+OTHER_COMMANDS = tuple(
+    f"dnssec_doctor.{package}" for package in ("verify", "change", "watch", "web", "lab")
+)
+# What a check runs: the probe, the analysis and diagnosis, the text and JSON renderers.
+CHECK_PIPELINE = (
+    "dnssec_doctor.probe.collect",
+    "dnssec_doctor.diagnosis.report",
+    "dnssec_doctor.render.text",
+    "dnssec_doctor.render.json",
+)
+# The serve command's options are defined beside check's (commands.py), in web/serve.py:
+# argument definitions only, which import nothing of the web application.
+CHECK_ARGUMENTS = {"dnssec_doctor.web", "dnssec_doctor.web.serve"}
+
+
+def modules_after(script: str) -> tuple[set[str], str]:
+    """The modules a fresh interpreter holds after running ``script``, and its output."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"{script}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    *output, modules = result.stdout.splitlines()
+    return set(json.loads(modules)), "\n".join(output)
+
+
+def other_commands(modules: set[str]) -> set[str]:
+    return {m for m in modules for p in OTHER_COMMANDS if m == p or m.startswith(p + ".")}
+
+
+def test_the_check_pipeline_imports_no_other_command() -> None:
+    loaded, _ = modules_after("import " + ", ".join(CHECK_PIPELINE))
+    assert set(CHECK_PIPELINE) <= loaded
+    assert not other_commands(loaded)
+
+
+def test_each_group_registers_the_commands_the_cli_imports_it_for() -> None:
+    """cli.GROUPS names each group's commands so that only the chosen group is imported:
+    the names must be exactly what the group registers, in the order --help lists."""
+    parser, runners = build_parser()
+    listed = [name for names, _ in GROUPS for name in names]
+    assert list(registered_commands(parser)) == listed
+    assert set(runners) == set(listed)
+    for names, _ in GROUPS:
+        chosen, chosen_runners = build_parser(names[0])
+        assert list(registered_commands(chosen)) == list(names)
+        assert set(chosen_runners) == set(names)
+
+
+def registered_commands(parser: argparse.ArgumentParser) -> dict[str, object]:
+    (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(commands.choices)
+
+
+@pytest.mark.lab
+def test_a_check_on_the_command_line_loads_no_other_command(lab: LabProfile) -> None:
+    """The whole command, as a user runs it, on a lab name: the probe ran and the report
+    was printed, and nothing of zone verify, diff, watch, the web application or the lab
+    was loaded. The lab's hints and anchor are passed as files (``--lab`` would read the
+    lab's profile, a lab module); every address in the lab is on loopback."""
+    arguments = [
+        "check",
+        "--root-hints",
+        str(lab.root_hints),
+        "--trust-anchor",
+        str(lab.trust_anchor_ds),
+        "--no-resolvers",
+        "--timeout",
+        "2",
+        "--json",
+        "www.secure-nsec.lab",
+    ]
+    loaded, output = modules_after(
+        f"from dnssec_doctor.cli import main\nassert main({arguments!r}) == 0"
+    )
+    report = json.loads(output)
+    assert report["verdict"] == "secure"
+    assert report["queries"], "the probe sent nothing"
+    assert set(CHECK_PIPELINE) <= loaded
+    assert other_commands(loaded) <= CHECK_ARGUMENTS, other_commands(loaded) - CHECK_ARGUMENTS
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_doctor.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    for names, _ in GROUPS:
+        for name in names:
+            assert name in shown
+
+
+def test_an_unknown_command_names_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_doctor.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["chek", "example.com"])
+    assert exited.value.code == 4
+    error = capsys.readouterr().err
+    assert "invalid choice: 'chek'" in error
+    assert "'check'" in error and "'zone'" in error and "'lab'" in error
