@@ -205,7 +205,10 @@ def assess_zone(
     findings += guarded("servers", zone, findings, check_servers, evidence, zone) or []
     ds_obs = [o for o in evidence.authoritative(zone, Purpose.DS) if _usable(o)]
     ds_rrset = next((r for o in ds_obs if (r := o.rrset(origin, dns.rdatatype.DS))), None)
-    ds_records = _records(ds_rrset)
+    # The DS RRset as the parent sent it: a DS that cannot be read is still a DS (one that
+    # matches no key), never a reason to judge the zone insecure.
+    ds_sent = next((r for o in ds_obs if (r := o.sent_rrset(origin, dns.rdatatype.DS))), None)
+    ds_records = _records(ds_sent)
     usable = [o for o in evidence.authoritative(zone) if _usable(o) and o.authoritative]
     if not usable:
         findings.append(make_finding("ZONE_UNREACHABLE", zone=zone, subject=zone))
@@ -258,7 +261,7 @@ def assess_zone(
                 findings,
                 keys.check_zone_link,
                 origin,
-                None if insecure_above else ds_rrset,
+                None if insecure_above else ds_sent,
                 dnskey_rrset,
                 dnskey_sigs,
                 options,
@@ -334,7 +337,7 @@ def assess_zone(
         dnskey_records=_records(dnskey_rrset),
         ds_to_publish=tuple(f"{zone} IN DS {ds}" for ds in publish),
         findings=tuple(findings),
-        ds_ttl=ds_rrset.ttl if ds_rrset is not None else _negative_ttl(ds_obs),
+        ds_ttl=ds_sent.ttl if ds_sent is not None else _negative_ttl(ds_obs),
         dnskey_ttl=dnskey_rrset.ttl if dnskey_rrset is not None else None,
         negative_ttl=_negative_ttl(list(evidence.authoritative(zone, Purpose.DENIAL))),
     )
@@ -353,7 +356,7 @@ def _check_parent_side(
     zone = origin.to_text()
     for observation in ds_obs:
         servers = (observation.server,)
-        rrset = observation.rrset(origin, dns.rdatatype.DS)
+        rrset = observation.sent_rrset(origin, dns.rdatatype.DS)
         if rrset is not None and parent_keys:
             findings += (
                 guarded(
@@ -383,7 +386,7 @@ def _check_parent_side(
                 servers,
             )
             findings += proof.findings if proof is not None else []
-    sets = {frozenset(o.rrset(origin, dns.rdatatype.DS) or ()) for o in ds_obs}
+    sets = {frozenset(o.sent_rrset(origin, dns.rdatatype.DS) or ()) for o in ds_obs}
     if len(sets) > 1:
         findings.append(
             make_finding(
@@ -431,12 +434,15 @@ def _check_message_signatures(
                 f"{rrset.name}/{dns.rdatatype.to_text(rrset.rdtype)}",
                 findings,
                 signatures.check_rrset_signatures,
-                rrset,
+                observation.sent_rrset(rrset.name, rrset.rdtype, section=section) or rrset,
                 observation.signatures(rrset.name, rrset.rdtype, section=section),
                 origin,
                 keyset,
                 options,
                 servers=(observation.server,),
+                malformed_rrsigs=observation.malformed_signatures(
+                    rrset.name, rrset.rdtype, section=section
+                ),
             )
             found += result or []
     findings += found

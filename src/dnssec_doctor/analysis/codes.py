@@ -133,6 +133,24 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 1035 §4",),
     ),
     Code(
+        "RECORD_MALFORMED",
+        Family.SERVERS,
+        Severity.WARNING,
+        "{server} sent a {rrtype} record for {owner} that cannot be read ({error})",
+        "One record of a response has RDATA that does not fit its type: a DS whose digest "
+        "length does not match its digest type, an RRSIG cut short, a field out of range. "
+        "The rest of the message is read as usual; the record is shown as received, byte "
+        "for byte (RFC 3597 form).",
+        "A record that cannot be read proves nothing: a malformed DS matches no key, a "
+        "malformed RRSIG is no signature, a malformed NSEC or NSEC3 denies nothing. Whether "
+        "that breaks validation depends on what else the RRset holds (see the other "
+        "findings).",
+        "Find where the record comes from (the zone file, the signer, the registrar's DS "
+        "form, a middlebox rewriting answers) and publish it correctly.",
+        _NO_RISK,
+        references=("RFC 3597 §5", "RFC 4034", "RFC 4035 §5"),
+    ),
+    Code(
         "ZONE_UNREACHABLE",
         Family.DELEGATION,
         Severity.ERROR,
@@ -230,6 +248,24 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=9,
         references=("RFC 4035 §5.2",),
+    ),
+    Code(
+        "DS_MALFORMED",
+        Family.DS,
+        Severity.ERROR,
+        "the parent publishes a DS for {zone} that cannot be read ({error})",
+        "The DS RRset at the parent holds a record whose RDATA does not fit the DS format: "
+        "typically a digest whose length does not match its digest type (a digest cut short "
+        "or pasted twice at the registrar).",
+        "Such a DS matches no key. Unbound and Knot Resolver fail the zone when no other DS "
+        "matches (Unbound: EDE 9); BIND 9.18 refuses the parent's whole DS answer and fails "
+        "the zone even when a valid DS stands beside the malformed one. Either way, part of "
+        "the validating resolvers answer SERVFAIL for every name in the zone.",
+        "At the registrar, remove the malformed DS and publish the DS of the live KSK "
+        "(printed below), copied exactly.",
+        _PUBLISH_DS_RISK,
+        ede=9,
+        references=("RFC 4034 §5.1", "RFC 4035 §5.2"),
     ),
     Code(
         "DS_STALE",
@@ -525,6 +561,22 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=10,
         references=("RFC 4035 §2.2",),
+    ),
+    Code(
+        "RRSIG_MALFORMED",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the only RRSIG over {rrset} cannot be read ({error})",
+        "The server sends a signature record for the RRset, but its RDATA does not fit the "
+        "RRSIG format (cut short, or a field missing), and no other signature covers the "
+        "RRset.",
+        "A signature that cannot be read is no signature: the RRset is unsigned in a signed "
+        "zone, and validators fail it (SERVFAIL).",
+        "Re-sign the zone and check the path from the signer to the server (zone transfer, "
+        "a hand-edited zone file, a middlebox rewriting answers).",
+        _NO_RISK,
+        ede=10,
+        references=("RFC 4034 §3.1", "RFC 4035 §5.3"),
     ),
     Code(
         "RRSIG_BAD_SIGNATURE",

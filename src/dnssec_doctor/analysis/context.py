@@ -1,7 +1,9 @@
 """A parsed, indexed view of a snapshot: what every server said, by zone and purpose.
 
 Parsing happens once, here. A response that cannot be parsed is kept with its error, so
-that the server checks can report it; nothing in this module raises for bad data.
+that the server checks can report it; a record that cannot be read is set aside with its
+bytes and the rest of its message kept (``analysis.wire``); nothing in this module raises
+for bad data.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -19,6 +20,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from dnssec_doctor.analysis.wire import MalformedRecord, parse_message, with_malformed
 from dnssec_doctor.model.snapshot import Exchange, Purpose, Role, Snapshot, ZoneCut
 
 
@@ -29,6 +31,7 @@ class Observation:
     exchange: Exchange
     message: dns.message.Message | None
     parse_error: str | None
+    malformed: tuple[MalformedRecord, ...] = ()  # records whose RDATA cannot be read
 
     @property
     def server(self) -> str:
@@ -73,15 +76,31 @@ class Observation:
     ) -> dns.rrset.RRset | None:
         return self.rrset(name, dns.rdatatype.RRSIG, section=section, covers=covered)
 
+    def sent_rrset(
+        self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, section: str = "answer"
+    ) -> dns.rrset.RRset | None:
+        """The RRset as the server sent it: its malformed records included as opaque
+        RDATA (what a signature over it covers, and a record all the same)."""
+        return with_malformed(
+            self.rrset(name, rdtype, section=section), name, rdtype, self.malformed, section
+        )
+
+    def malformed_signatures(
+        self, name: dns.name.Name, covered: dns.rdatatype.RdataType, *, section: str = "answer"
+    ) -> tuple[MalformedRecord, ...]:
+        """The RRSIGs at ``name`` claiming to cover ``covered`` that cannot be read."""
+        return tuple(
+            m
+            for m in self.malformed
+            if m.section == section and m.name == name and m.covers == covered
+        )
+
 
 def parse(exchange: Exchange) -> Observation:
     if exchange.response is None:
         return Observation(exchange, None, None)
-    try:
-        message = dns.message.from_wire(exchange.response, ignore_trailing=True)
-    except (dns.exception.DNSException, ValueError, IndexError, UnicodeError) as error:
-        return Observation(exchange, None, f"{type(error).__name__}: {error}")
-    return Observation(exchange, message, None)
+    parsed = parse_message(exchange.response)
+    return Observation(exchange, parsed.message, parsed.error, parsed.malformed)
 
 
 @dataclass(frozen=True)

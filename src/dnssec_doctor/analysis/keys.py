@@ -8,7 +8,8 @@ valid (RFC 4035 §5.2). ``check_zone_link`` walks that link and says which step 
 - no DS but keys: signed, but the chain stops at the parent (insecure);
 - only DS of algorithms or digests validators lack: insecure (EDE 1 or 2);
 - DS but no DNSKEY: signing turned off with the DS left behind, or keys not served;
-- no DS matches a key: wrong digest, a retired key, another algorithm;
+- no DS matches a key: wrong digest, a retired key, another algorithm, a DS that cannot be
+  read (its RDATA does not fit the DS format: it matches no key);
 - a matched key that does not validly sign the DNSKEY RRset.
 
 It also grades the keys (deprecated algorithm, short RSA, revoked) and the DS digests, and
@@ -218,7 +219,22 @@ def check_zone_link(
     ds_list = [rd for rd in (ds_rrset or ()) if isinstance(rd, DS)]
     ds_ttl = ds_rrset.ttl if ds_rrset is not None else 0
     ds_checks = tuple(match_ds(ds, zone, _keys(dnskey_rrset)) for ds in ds_list)
-    ds_findings: list[Finding] = []
+    # Records of the RRset that could not be read as DS (``analysis.wire``): each matches no
+    # key. One whose algorithm and digest type validators implement breaks the link (see
+    # ``_link``); RFC 4035 §5.2 has validators ignore the others, as they ignore a readable
+    # DS of such types.
+    ds_findings: list[Finding] = [
+        make_finding(
+            "DS_MALFORMED",
+            zone=zone.to_text(),
+            subject=f"{zone}/DS",
+            servers=servers,
+            records=(f"{zone} {ds_ttl} IN DS {rd.to_text()}",),
+            error=describe_malformed_ds(rd.to_digestable()),
+        )
+        for rd in (ds_rrset or ())
+        if not isinstance(rd, DS) and _claims_supported_ds(rd.to_digestable())
+    ]
     for check in ds_checks:
         if check.ds.digest_type == DSDigest.SHA1 and check.status.is_supported:
             ds_findings.append(_ds_finding("DS_DIGEST_DEPRECATED", zone, check, ds_ttl, servers))
@@ -327,7 +343,10 @@ def _link(
             if isinstance(rrsig, RRSIG) and rrsig.type_covered == dns.rdatatype.DNSKEY
         )
     live = _live_ksks(keys, ksk_signatures)
-    findings = _key_findings(zone, keys, options, servers) + extra
+    # A malformed DS is a cause only when nothing else leads to a key (below).
+    malformed = [f for f in extra if f.code == "DS_MALFORMED"]
+    findings = _key_findings(zone, keys, options, servers)
+    findings += [f for f in extra if f.code != "DS_MALFORMED"]
 
     def done(
         state: LinkState,
@@ -350,6 +369,21 @@ def _link(
             live_ksks=live,
             insecure_reason=reason,
             ede=ede,
+        )
+
+    if malformed:
+        # Measured in the lab: Unbound and Knot Resolver find that such a DS matches no key
+        # (bogus unless another DS matches); BIND 9.18 refuses the parent's whole DS answer
+        # and fails the zone even when another DS matches. Either way part of the
+        # validating world fails the zone.
+        return done(
+            LinkState.BOGUS,
+            *(
+                _ds_failure_finding(zone, c, keys, ds_ttl, servers)
+                for c in ds_checks
+                if c.status.is_supported and c.status is not DsStatus.MATCH
+            ),
+            *malformed,
         )
 
     if not ds_checks:
@@ -719,6 +753,31 @@ def _is_cdnskey_delete(records: Sequence[CDNSKEY]) -> bool:
     return any(k.flags == 0 and k.protocol == 3 and k.algorithm == 0 for k in records)
 
 
+_DIGEST_LENGTHS = {DSDigest.SHA1: 20, DSDigest.SHA256: 32, DSDigest.SHA384: 48}
+
+
+def _claims_supported_ds(rdata: bytes) -> bool:
+    """Whether DS RDATA that cannot be read names an algorithm and a digest type that
+    validators implement (too short to name them: assume it does, it is still a DS)."""
+    if len(rdata) < 4:
+        return True
+    return is_algorithm_supported(rdata[2]) and rdata[3] in SUPPORTED_DIGESTS
+
+
+def describe_malformed_ds(rdata: bytes) -> str:
+    """Why DS RDATA cannot be read, from its bytes alone."""
+    if len(rdata) < 4:
+        return f"{len(rdata)} bytes of RDATA; a DS needs at least 4 before its digest"
+    digest_type = rdata[3]
+    expected = _DIGEST_LENGTHS.get(DSDigest.make(digest_type))
+    if expected is not None and len(rdata) - 4 != expected:
+        return (
+            f"a digest of {len(rdata) - 4} bytes for digest type {digest_type} "
+            f"({DSDigest.to_text(digest_type)}), which has {expected}"
+        )
+    return f"{len(rdata)} bytes of RDATA that do not form a DS"
+
+
 def _ds_tuple(ds: DS | CDS) -> tuple[int, int, int, bytes]:
     return (int(ds.key_tag), int(ds.algorithm), int(ds.digest_type), bytes(ds.digest))
 
@@ -761,6 +820,7 @@ EMITS: tuple[str, ...] = (
             "DS_DIGEST_MISMATCH",
             "DS_ALGORITHM_MISMATCH",
             "DS_STALE",
+            "DS_MALFORMED",
             "DS_DIGEST_DEPRECATED",
             "DNSKEY_NOT_SIGNED_BY_DS_KEY",
             "DNSKEY_ALGORITHM_DEPRECATED",

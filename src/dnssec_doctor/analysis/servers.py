@@ -25,6 +25,8 @@ def check_servers(evidence: Evidence, zone: str) -> list[Finding]:
         by_server.setdefault(observation.server, []).append(observation)
     for server, observations in by_server.items():
         findings += _check_one_server(zone, server, observations)
+    for observation in evidence.authoritative(zone, Purpose.DS):
+        findings += malformed_records(zone, observation)  # the parent's servers, about zone
     findings += _check_serials(evidence, zone)
     findings += _check_ns_sets(evidence, zone)
     return findings
@@ -62,6 +64,7 @@ def _check_one_server(zone: str, server: str, observations: list[Observation]) -
         message = observation.message
         if message is None:
             continue
+        findings += malformed_records(zone, observation)
         rcode = message.rcode()
         if rcode in (dns.rcode.REFUSED, dns.rcode.SERVFAIL, dns.rcode.NOTAUTH, dns.rcode.NOTIMP):
             findings.append(
@@ -91,6 +94,26 @@ def _check_one_server(zone: str, server: str, observations: list[Observation]) -
             )
             break
     return findings
+
+
+def malformed_records(zone: str, observation: Observation) -> list[Finding]:
+    """Each record of the response whose RDATA could not be read, with its bytes. A DS
+    belongs to the zone at its owner (the parent serves it in referrals and DS answers
+    alike: one finding, not one per question)."""
+    return [
+        make_finding(
+            "RECORD_MALFORMED",
+            zone=str(record.name) if record.rdtype == dns.rdatatype.DS else zone,
+            subject=f"{record.name}/{record.type_text}",
+            servers=(observation.server,),
+            records=(record.to_text(),),
+            server=observation.server,
+            rrtype=record.type_text,
+            owner=str(record.name),
+            error=record.error,
+        )
+        for record in observation.malformed
+    ]
 
 
 def _check_serials(evidence: Evidence, zone: str) -> list[Finding]:

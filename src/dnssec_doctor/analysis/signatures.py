@@ -38,6 +38,7 @@ from dns.rdtypes.ANY.RRSIG import RRSIG
 from dns.rdtypes.dnskeybase import Flag
 
 from dnssec_doctor.analysis.codes import lookup, make_finding
+from dnssec_doctor.analysis.wire import MalformedRecord
 from dnssec_doctor.model.finding import Finding, Param
 from dnssec_doctor.model.options import AnalysisOptions
 
@@ -84,6 +85,7 @@ EMITS: tuple[str, ...] = tuple(
     lookup(code).code
     for code in (
         "RRSIG_MISSING",
+        "RRSIG_MALFORMED",
         "RRSIG_EXPIRED",
         "RRSIG_NOT_YET_VALID",
         "RRSIG_NO_MATCHING_KEY",
@@ -375,11 +377,14 @@ def check_rrset_signatures(
     *,
     servers: tuple[str, ...] = (),
     signed_zone: bool = True,
+    malformed_rrsigs: Sequence[MalformedRecord] = (),
 ) -> list[Finding]:
     """Findings on the signatures over one RRset of ``zone``.
 
-    ``dnskeys`` are the zone's published keys. With no signature at all, a signed zone
-    gets RRSIG_MISSING. With a valid signature, only warnings and notices (expiring soon,
+    ``dnskeys`` are the zone's published keys; ``malformed_rrsigs`` the RRSIG records over
+    the RRset that could not be read (no signature, but not silence either). With no
+    signature at all, a signed zone gets RRSIG_MISSING (RRSIG_MALFORMED when the only
+    ones cannot be read). With a valid signature, only warnings and notices (expiring soon,
     TTLs, an algorithm that signs nothing). With none valid, exactly one error: the most
     telling failure (``FAILURE_PRIORITY``).
     """
@@ -387,6 +392,18 @@ def check_rrset_signatures(
     subject = rrset_label(rrset)
     zone_text = zone.to_text()
     if not summary.checks:
+        if malformed_rrsigs:
+            return [
+                make_finding(
+                    "RRSIG_MALFORMED",
+                    zone=zone_text,
+                    subject=subject,
+                    servers=servers,
+                    records=(*rrset_records(rrset), *(m.to_text() for m in malformed_rrsigs)),
+                    rrset=subject,
+                    error=malformed_rrsigs[0].error,
+                )
+            ]
         if not signed_zone:
             return []
         return [

@@ -81,7 +81,8 @@ def read_parent_view(snapshot: Snapshot, zone: str, at: float) -> ParentView:
         if message is None or message.rcode() not in (0, 3):
             unknown.append(observation.server)
             continue
-        rrset = observation.rrset(origin, dns.rdatatype.DS)
+        # A DS that cannot be read is a DS all the same: validators still see it.
+        rrset = observation.sent_rrset(origin, dns.rdatatype.DS)
         if rrset is not None and len(rrset):
             with_ds.append(observation.server)
             ds_ttl = max(ds_ttl or 0, int(rrset.ttl))

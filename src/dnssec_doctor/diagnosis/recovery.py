@@ -30,6 +30,7 @@ SIGNER_FAULTS = (
     "RRSIG_SIGNER_MISMATCH",
     "RRSIG_LABELS_INVALID",
     "RRSIG_MISSING",
+    "RRSIG_MALFORMED",
     "DENIAL_PROOF_MISSING",
     "NXDOMAIN_PROOF_INVALID",
     "NODATA_PROOF_INVALID",
@@ -76,7 +77,12 @@ def plan_recovery(
         Actor.YOU,
         0,
     )
-    if code in ("DS_DIGEST_MISMATCH", "DS_NO_MATCHING_KEY", "DS_ALGORITHM_MISMATCH"):
+    if code in (
+        "DS_DIGEST_MISMATCH",
+        "DS_NO_MATCHING_KEY",
+        "DS_ALGORITHM_MISMATCH",
+        "DS_MALFORMED",
+    ):
         wrong = tuple(r for r in zone.ds_records if not _matches_any(r, publish))
         if publish:
             steps.append(

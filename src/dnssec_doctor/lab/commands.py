@@ -177,6 +177,10 @@ def scenario_json(scenario: Scenario) -> dict[str, object]:
             "rcode": scenario.resolver.rcode,
             "ad": scenario.resolver.ad,
             "ede": scenario.resolver.ede,
+            "differs": {
+                software: {"rcode": rcode, "ad": ad}
+                for software, (rcode, ad) in scenario.resolver.differs.items()
+            },
         },
         "diagnosis": {
             "verdict": scenario.diagnosis.verdict.value,
@@ -201,7 +205,11 @@ def render_catalogue(scenarios: Sequence[Scenario]) -> str:
             f"    broken:    {scenario.broken}",
             f"    ask:       {scenario.query_name} {scenario.qtype}",
             f"    resolvers: {outcome.rcode}{' AD' if outcome.ad else ''}"
-            + (f" (EDE {ede})" if ede else ""),
+            + (f" (EDE {ede})" if ede else "")
+            + "".join(
+                f"; {software}: {rcode}{' AD' if ad else ''}"
+                for software, (rcode, ad) in outcome.differs.items()
+            ),
             f"    diagnosis: {expected.verdict.value}"
             + (f", EDE {expected.ede}" if expected.ede is not None else "")
             + (f", chain breaks at {expected.zone}" if expected.zone else "")

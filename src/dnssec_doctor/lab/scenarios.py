@@ -64,7 +64,8 @@ class ZoneBuild:
     origin: dns.name.Name
     hosts: list[Host]
     zone: dns.zone.Zone | None  # the main copy (None: no server has it)
-    parent_ds: list[dns.rdtypes.ANY.DS.DS] = field(default_factory=list)
+    # DS records, or opaque RDATA of type DS for a parent that publishes a malformed one.
+    parent_ds: list[dns.rdata.Rdata] = field(default_factory=list)
     stale_copy: dns.zone.Zone | None = None
 
 
@@ -76,6 +77,12 @@ class ResolverOutcome:
     ad: bool
     # The Extended DNS Error code each implementation attaches (None: none).
     ede: dict[str, int | None]
+    # Implementations that answer otherwise: (rcode, AD) by implementation.
+    differs: dict[str, tuple[str, bool]] = field(default_factory=dict)
+
+    def answer_of(self, software: str) -> tuple[str, bool]:
+        """The (rcode, AD) that implementation answers."""
+        return self.differs.get(software, (self.rcode, self.ad))
 
 
 @dataclass(frozen=True)
@@ -231,7 +238,7 @@ def signed_scenario(
 
 def mutated(
     change: Callable[
-        [BuildContext, dns.name.Name, dns.zone.Zone, Keys], list[dns.rdtypes.ANY.DS.DS] | None
+        [BuildContext, dns.name.Name, dns.zone.Zone, Keys], list[dns.rdata.Rdata] | None
     ],
 ) -> Builder:
     """A healthy signed zone, then ``change`` (which may return the DS set to publish)."""
@@ -267,28 +274,28 @@ def build_no_ds(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
 
 def _ds_bad_digest(
     ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
-) -> list[dns.rdtypes.ANY.DS.DS]:
+) -> list[dns.rdata.Rdata]:
     good = keys.ds(origin)
     return [signing.altered_ds(good, digest=signing.flipped(good.digest))]
 
 
 def _ds_stale(
     ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
-) -> list[dns.rdtypes.ANY.DS.DS]:
+) -> list[dns.rdata.Rdata]:
     retired = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
     return [retired.ds(origin)]
 
 
 def _ds_stale_beside_valid(
     ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
-) -> list[dns.rdtypes.ANY.DS.DS]:
+) -> list[dns.rdata.Rdata]:
     retired = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
     return [keys.ds(origin), retired.ds(origin)]
 
 
 def _ds_wrong_algorithm(
     ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
-) -> list[dns.rdtypes.ANY.DS.DS]:
+) -> list[dns.rdata.Rdata]:
     good = keys.ds(origin)
     # What a provider migration leaves behind: the old provider's RSASHA256 key's DS.
     return [signing.altered_ds(good, algorithm=Algorithm.RSASHA256)]
@@ -296,10 +303,29 @@ def _ds_wrong_algorithm(
 
 def _ds_unsupported_digest(
     ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
-) -> list[dns.rdtypes.ANY.DS.DS]:
+) -> list[dns.rdata.Rdata]:
     good = keys.ds(origin)
     # GOST R 34.11-94 (digest type 3): no current validator implements it (RFC 8624).
     return [signing.altered_ds(good, digest_type=DSDigest.GOST)]
+
+
+def _short_ds(ds: dns.rdtypes.ANY.DS.DS) -> dns.rdata.Rdata:
+    """``ds`` with its digest cut to 20 bytes, as opaque RDATA: a SHA-256 DS pasted short
+    at the registrar (dnspython refuses to build such a DS, the parent serves it)."""
+    return dns.rdata.GenericRdata(ds.rdclass, ds.rdtype, ds.to_digestable()[:24])
+
+
+def _ds_malformed(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdata.Rdata]:
+    return [_short_ds(keys.ds(origin))]
+
+
+def _ds_malformed_beside_valid(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdata.Rdata]:
+    retired = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
+    return [keys.ds(origin), _short_ds(retired.ds(origin))]
 
 
 def build_ds_unsigned_zone(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
@@ -543,9 +569,14 @@ UNBOUND, BIND, KRESD = "unbound", "bind", "kresd"
 
 
 def outcome(
-    rcode: str, ad: bool, *, unbound: int | None = None, kresd: int | None = None
+    rcode: str,
+    ad: bool,
+    *,
+    unbound: int | None = None,
+    kresd: int | None = None,
+    differs: dict[str, tuple[str, bool]] | None = None,
 ) -> ResolverOutcome:
-    return ResolverOutcome(rcode, ad, {UNBOUND: unbound, BIND: None, KRESD: kresd})
+    return ResolverOutcome(rcode, ad, {UNBOUND: unbound, BIND: None, KRESD: kresd}, differs or {})
 
 
 SECURE = outcome("NOERROR", True)
@@ -634,6 +665,27 @@ SCENARIOS: tuple[Scenario, ...] = (
         SECURE,
         diagnosis(Verdict.SECURE, warnings=("DS_STALE",)),
         mutated(_ds_stale_beside_valid),
+    ),
+    Scenario(
+        "ds-malformed",
+        "lab.",
+        "the only DS is a SHA-256 DS whose digest was cut to 20 bytes: it matches no key",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "ds-malformed.lab.", cause="DS_MALFORMED"),
+        mutated(_ds_malformed),
+    ),
+    Scenario(
+        "ds-malformed-extra",
+        "lab.",
+        "a DS whose digest was cut short beside the valid DS: BIND fails the zone, Unbound "
+        "and Knot Resolver validate it",
+        "www",
+        "A",
+        outcome("NOERROR", True, differs={BIND: ("SERVFAIL", False)}),
+        diagnosis(Verdict.BOGUS, 9, "ds-malformed-extra.lab.", cause="DS_MALFORMED"),
+        mutated(_ds_malformed_beside_valid),
     ),
     Scenario(
         "ds-wrong-algorithm",

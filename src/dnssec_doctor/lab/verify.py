@@ -73,12 +73,13 @@ def ask_resolver(address: str, qname: str, qtype: str, *, cd: bool = False) -> R
 def compare(scenario: Scenario, resolver: ResolverEntry, answer: ResolverAnswer) -> Comparison:
     """Differences between a validating resolver's answer and the declared outcome."""
     expected = scenario.resolver
+    rcode, ad = expected.answer_of(resolver.software)
     problems = []
-    if answer.rcode != expected.rcode:
-        problems.append(f"rcode {answer.rcode}, declared {expected.rcode}")
-    if answer.ad != expected.ad:
+    if answer.rcode != rcode:
+        problems.append(f"rcode {answer.rcode}, declared {rcode}")
+    if answer.ad != ad:
         problems.append(
-            f"AD {'set' if answer.ad else 'clear'}, declared {'set' if expected.ad else 'clear'}"
+            f"AD {'set' if answer.ad else 'clear'}, declared {'set' if ad else 'clear'}"
         )
     declared_ede = expected.ede.get(resolver.software)
     if declared_ede is None and answer.ede_codes:
