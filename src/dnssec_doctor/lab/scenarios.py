@@ -667,27 +667,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         mutated(_ds_stale_beside_valid),
     ),
     Scenario(
-        "ds-malformed",
-        "lab.",
-        "the only DS is a SHA-256 DS whose digest was cut to 20 bytes: it matches no key",
-        "www",
-        "A",
-        outcome("SERVFAIL", False, unbound=9, kresd=6),
-        diagnosis(Verdict.BOGUS, 9, "ds-malformed.lab.", cause="DS_MALFORMED"),
-        mutated(_ds_malformed),
-    ),
-    Scenario(
-        "ds-malformed-extra",
-        "lab.",
-        "a DS whose digest was cut short beside the valid DS: BIND fails the zone, Unbound "
-        "and Knot Resolver validate it",
-        "www",
-        "A",
-        outcome("NOERROR", True, differs={BIND: ("SERVFAIL", False)}),
-        diagnosis(Verdict.BOGUS, 9, "ds-malformed-extra.lab.", cause="DS_MALFORMED"),
-        mutated(_ds_malformed_beside_valid),
-    ),
-    Scenario(
         "ds-wrong-algorithm",
         "lab.",
         "the DS names algorithm 8 (RSASHA256); the zone's keys are algorithm 13",
@@ -943,6 +922,28 @@ SCENARIOS: tuple[Scenario, ...] = (
         outcome("SERVFAIL", False, unbound=10, kresd=10),
         diagnosis(Verdict.BOGUS, 10, "hostile-strings.lab.", cause="RRSIG_MISSING"),
         build_hostile_strings,
+    ),
+    # New scenarios go last: a scenario's addresses follow its position.
+    Scenario(
+        "ds-malformed",
+        "lab.",
+        "the only DS is a SHA-256 DS whose digest was cut to 20 bytes: it matches no key",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "ds-malformed.lab.", cause="DS_MALFORMED"),
+        mutated(_ds_malformed),
+    ),
+    Scenario(
+        "ds-malformed-extra",
+        "lab.",
+        "a DS whose digest was cut short beside the valid DS: BIND fails the zone, Unbound "
+        "and Knot Resolver validate it",
+        "www",
+        "A",
+        outcome("NOERROR", True, differs={BIND: ("SERVFAIL", False)}),
+        diagnosis(Verdict.BOGUS, 9, "ds-malformed-extra.lab.", cause="DS_MALFORMED"),
+        mutated(_ds_malformed_beside_valid),
     ),
 )
 
