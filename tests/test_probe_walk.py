@@ -44,6 +44,7 @@ class ZoneServers:
     served: dict[str, list[dns.zone.Zone]]
     dead: set[str] = field(default_factory=set)
     asked: list[tuple[str, str, str]] = field(default_factory=list)
+    ignored: set[str] = field(default_factory=set)  # types every server leaves unanswered
 
     async def exchange(
         self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
@@ -54,7 +55,7 @@ class ZoneServers:
         self.asked.append(
             (server.address, question.name.to_text(), dns.rdatatype.to_text(question.rdtype))
         )
-        if server.address in self.dead:
+        if server.address in self.dead or dns.rdatatype.to_text(question.rdtype) in self.ignored:
             return Reply(None, "timeout", None, via)
         response = answer(query, self.served.get(server.address, []))
         return Reply(response.to_wire(), None, 0.001, via)
@@ -272,6 +273,24 @@ def test_dead_server_costs_one_query() -> None:
     skipped = [s for s in snap.extra["skipped"] if s["server"]["address"] == "127.53.250.3"]
     assert len(skipped) == 6  # DNSKEY, SOA, NS, CDS, CDNSKEY, the denial probe
     assert snap.extra["queries_sent"] == len(snap.exchanges) == len(servers.asked)
+
+
+def test_a_server_that_ignores_one_type_is_not_dead() -> None:
+    # Some servers (and firewalls) drop questions for types they do not know, such as CDS:
+    # the server answered before, so later questions (the CNAME target) are still sent.
+    servers = ZoneServers(
+        {
+            ROOT_ADDRESS: [root("one. NS ns.one.\nns.one. A 127.53.250.2")],
+            "127.53.250.2": [
+                zone("one.", "@ NS ns\nns A 127.53.250.2\napp CNAME x\nx A 127.53.250.9")
+            ],
+        },
+        ignored={"CDS", "CDNSKEY"},
+    )
+    snap = collect("app.one.", "A", settings(), servers)
+    assert ("127.53.250.2", "x.one.", "A") in servers.asked
+    assert exchanges(snap, qname="x.one.", purpose=Purpose.ANSWER)[0].response is not None
+    assert not [s for s in snap.extra["skipped"] if s["reason"] == "server unresponsive"]
 
 
 def test_query_budget_is_a_hard_bound() -> None:

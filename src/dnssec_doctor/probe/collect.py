@@ -9,8 +9,9 @@ runs. Everything sent is recorded as an ``Exchange`` in the order it was sent.
 
 Bounds, so that no input can hang or flood: every query has a timeout, the collection a
 deadline, the number of queries a budget, zone cuts, redirections and nested address
-lookups a depth. A server that times out or refuses is dead for the rest of the run:
-the first question to a server goes alone, and if it fails the others are not sent.
+lookups a depth. A server that times out or refuses before it has answered anything is
+dead for the rest of the run: the first question to a server goes alone, and if it fails
+the others are not sent. One that has answered stays alive when it ignores a question.
 Questions not sent (dead server, budget, deadline) are not exchanges: they are counted
 in the notes and listed in ``extra["skipped"]``.
 """
@@ -158,6 +159,9 @@ class _Health:
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     claimed: bool = False
     dead: str | None = None  # the error that showed it unresponsive
+    # It has answered something: a later silence is that question's (a server or a
+    # firewall that drops some types, such as CDS), not a dead server.
+    answered: bool = False
 
 
 @dataclass(frozen=True)
@@ -580,8 +584,10 @@ class _Collector:
                 if cut_short and record.error == "timeout":
                     # The deadline, not the server, ended this wait: not a dead server.
                     self.deadline_hit = True
-                elif gated and record.response is None:
+                elif gated and record.response is None and not health.answered:
                     health.dead = health.dead or record.error or "no response"
+                if record.response is not None:
+                    health.answered = True
                 return record
         finally:
             if prober:

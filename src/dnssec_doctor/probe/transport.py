@@ -8,6 +8,12 @@ dropped (wrong source, wrong ID, a different question), and counted.
 
 ``ReplayTransport`` answers from the exchanges of an earlier snapshot: the same probe run
 offline, for tests and for re-running a collection without a network.
+
+``ScriptedTransport`` answers from a function, as httpx's ``MockTransport`` does: given
+the query, the server and the transport, it returns the response (a message or its bytes)
+or None for a server that stays silent. Silence is reported as the network transport
+reports it, a ``timeout``, at once: the probe sees a dead server without waiting for it.
+Replayed validator test scenarios (``dnssec_doctor.replay``) run the probe this way.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import contextlib
 import errno
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,7 +38,6 @@ from dnssec_doctor.model import snapshot
 from dnssec_doctor.model.snapshot import Exchange, Server, Snapshot
 
 DNS_PORT = 53
-NOT_IN_SNAPSHOT = "not in snapshot"
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,8 @@ def _replay_key(
 class ReplayTransport:
     """Answers each query with the response an earlier snapshot recorded for the same
     server, name, type, flags and transport; repeated questions get the recorded
-    responses in order (the last one again once they run out)."""
+    responses in order (the last one again once they run out). A question the snapshot
+    has no answer for times out, as a silent server would (at once: no wait)."""
 
     def __init__(self, recorded: Snapshot) -> None:
         self._answers: dict[_ReplayKey, collections.deque[Exchange]] = {}
@@ -269,7 +276,7 @@ class ReplayTransport:
         used = snapshot.Transport.TCP if tcp else snapshot.Transport.UDP
         if not query.question:
             self.misses += 1
-            return Reply(None, NOT_IN_SNAPSHOT, None, used)
+            return Reply(None, "timeout", None, used)
         question = query.question[0]
         key = _replay_key(
             server.address,
@@ -283,6 +290,36 @@ class ReplayTransport:
         queue = self._answers.get(key)
         if not queue:
             self.misses += 1
-            return Reply(None, NOT_IN_SNAPSHOT, None, used)
+            return Reply(None, "timeout", None, used)
         exchange = queue.popleft() if len(queue) > 1 else queue[0]
         return Reply(exchange.response, exchange.error, exchange.duration, exchange.transport)
+
+
+# What a scripted server does with one query: answer it (a message, or the bytes of one,
+# malformed or not) or stay silent (None).
+Handler = Callable[[dns.message.Message, Server, bool], dns.message.Message | bytes | None]
+
+
+class ScriptedTransport:
+    """Answers every query with what ``handler`` returns for it (query, server, tcp);
+    None is a silent server: a ``timeout`` without the wait."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.silent = 0  # queries the handler left unanswered
+
+    async def exchange(
+        self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
+    ) -> Reply:
+        await asyncio.sleep(0)  # let other queries run, as the network would
+        used = snapshot.Transport.TCP if tcp else snapshot.Transport.UDP
+        answer = self.handler(query, server, tcp)
+        if answer is None:
+            self.silent += 1
+            return Reply(None, "timeout", None, used)
+        if isinstance(answer, dns.message.Message):
+            try:
+                answer = answer.to_wire()
+            except dns.exception.DNSException as error:
+                return Reply(None, f"cannot encode the scripted response: {error}", None, used)
+        return Reply(answer, None, 0.0, used)
