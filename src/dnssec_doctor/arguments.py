@@ -25,7 +25,10 @@ def add_source_arguments(
     parser.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
     parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
     parser.add_argument(
-        "--trust-anchor", type=Path, help="DS or DNSKEY records of the root in zone-file form"
+        "--trust-anchor",
+        type=Path,
+        help="DS or DNSKEY records in zone-file form: the root's, or any zone's (an island "
+        "of trust; zones outside every anchor are insecure)",
     )
     parser.add_argument(
         "--lab",
@@ -85,3 +88,44 @@ def _moment(text: str, timestamp: float) -> float:
             hint="use 2026-12-01T00:00:00Z, @1795000000 or +3d",
         )
     return timestamp
+
+
+def add_profile_argument(parser: argparse.ArgumentParser, *, default: tuple[str, ...] = ()) -> None:
+    """The validator profile: retired algorithms a given validator build still validates."""
+    shown = ", ".join(default) if default else "none"
+    parser.add_argument(
+        "--accept-algorithm",
+        action="append",
+        default=None,
+        metavar="ALG",
+        help="judge as a validator build that still validates this retired algorithm "
+        "(DSA, DSANSEC3SHA1, RSAMD5 or its number; repeatable; reported as "
+        f"ALGORITHM_ACCEPTED_BY_PROFILE; default: {shown}); 'none' for none",
+    )
+
+
+def parse_profile(values: list[str] | None, default: tuple[str, ...] = ()) -> frozenset[int]:
+    """--accept-algorithm values as algorithm numbers; only retired ones are accepted
+    (the others are validated anyway, or cannot be)."""
+    from dns.dnssectypes import Algorithm
+
+    from dnssec_doctor.analysis.signatures import RETIRED_ALGORITHMS
+
+    chosen: set[int] = set()
+    for value in default if values is None else values:
+        if value.lower() == "none":
+            continue
+        try:
+            number = (
+                int(value) if value.isdigit() else int(Algorithm[value.upper().replace("-", "")])
+            )
+        except (KeyError, ValueError):
+            number = -1
+        if number not in RETIRED_ALGORITHMS:
+            names = ", ".join(f"{Algorithm(a).name} ({a})" for a in sorted(RETIRED_ALGORITHMS))
+            raise UsageError(
+                f"--accept-algorithm {value!r}: not a retired algorithm a profile can accept",
+                hint=f"one of {names}; current algorithms are always validated",
+            )
+        chosen.add(number)
+    return frozenset(chosen)

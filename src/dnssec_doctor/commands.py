@@ -21,7 +21,12 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
-from dnssec_doctor.arguments import add_source_arguments, parse_at
+from dnssec_doctor.arguments import (
+    add_profile_argument,
+    add_source_arguments,
+    parse_at,
+    parse_profile,
+)
 from dnssec_doctor.errors import DoctorError, ExitCode, UsageError
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.probe.settings import (
@@ -118,6 +123,11 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the report"
     )
+    add_profile_argument(parser)
+
+
+def _options(args: argparse.Namespace, now: float) -> AnalysisOptions:
+    return AnalysisOptions(now=now, accepted_algorithms=parse_profile(args.accept_algorithm))
 
 
 # --- input parsing --------------------------------------------------------------------------
@@ -300,7 +310,7 @@ def run_check(args: argparse.Namespace) -> int:
         _write(args.snapshot, snapshot.dumps())
     from dnssec_doctor.diagnosis.report import build_report
 
-    options = AnalysisOptions(now=parse_at(at, snapshot.finished_at))
+    options = _options(args, parse_at(at, snapshot.finished_at))
     report = build_report(snapshot, options)
     if args.graph:
         from dnssec_doctor.render.svg import render_svg
@@ -334,7 +344,7 @@ def run_check_nagios(args: argparse.Namespace) -> int:
         at = args.at
         parse_at(at, 0.0)
         snapshot = _snapshot_of(args, quiet=True)
-        options = AnalysisOptions(now=parse_at(at, snapshot.finished_at))
+        options = _options(args, parse_at(at, snapshot.finished_at))
         text, code = render_nagios(
             build_report(snapshot, options), warning_seconds=options.expire_warning
         )
@@ -378,7 +388,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from dnssec_doctor.diagnosis.report import build_report
 
     snapshot = read_snapshot(args.snapshot)
-    report = build_report(snapshot, AnalysisOptions(now=parse_at(args.at, snapshot.finished_at)))
+    report = build_report(snapshot, _options(args, parse_at(args.at, snapshot.finished_at)))
     return _emit(report, args)
 
 

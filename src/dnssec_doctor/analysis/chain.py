@@ -74,6 +74,8 @@ class ZoneAssessment:
     ds_ttl: int | None = None  # the DS TTL at the parent (or its negative TTL if none)
     dnskey_ttl: int | None = None
     negative_ttl: int | None = None
+    # No configured trust anchor is at or above the zone: insecure whatever it serves.
+    outside_anchors: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,10 +206,14 @@ def assess_zone(
     findings: list[Finding] = []
     findings += guarded("servers", zone, findings, check_servers, evidence, zone) or []
     ds_obs = [o for o in evidence.authoritative(zone, Purpose.DS) if _usable(o)]
-    ds_rrset = next((r for o in ds_obs if (r := o.rrset(origin, dns.rdatatype.DS))), None)
+    if not ds_obs and cut.parent is not None:
+        # No DS answer came (the parent's servers ignore the question): the DS RRset the
+        # parent sends with its referral, as validators that take it from there read it.
+        ds_obs = _referrals_to(evidence, cut.parent, origin)
+    ds_rrset = next((r for o in ds_obs if (r := _parent_ds(o, origin)[0])), None)
     # The DS RRset as the parent sent it: a DS that cannot be read is still a DS (one that
     # matches no key), never a reason to judge the zone insecure.
-    ds_sent = next((r for o in ds_obs if (r := o.sent_rrset(origin, dns.rdatatype.DS))), None)
+    ds_sent = next((r for o in ds_obs if (r := _parent_ds(o, origin, sent=True)[0])), None)
     ds_records = _records(ds_sent)
     usable = [o for o in evidence.authoritative(zone) if _usable(o) and o.authoritative]
     if not usable:
@@ -225,8 +231,24 @@ def assess_zone(
             tuple(findings),
         )
 
+    anchors = _trust_anchors(evidence)
+    own_anchors = anchors.get(origin)
     parent_state = parent.state if parent is not None else None
-    insecure_above = parent_state is ChainState.INSECURE
+    if own_anchors is not None:
+        # An island of trust: the anchor, not the parent, vouches for the zone.
+        parent_state = None
+    # Without any anchor nothing is validated: every zone is outside.
+    outside = own_anchors is None and not _under_anchor(origin, anchors)
+    if outside:
+        findings.append(
+            make_finding(
+                "ZONE_OUTSIDE_TRUST_ANCHOR",
+                zone=zone,
+                subject=zone,
+                anchors=", ".join(a.to_text() for a in anchors) or "none configured",
+            )
+        )
+    insecure_above = parent_state is ChainState.INSECURE or outside
     if cut.parent is not None and not insecure_above:
         parent_keys = _any_keys(trusted.get(cut.parent, {}))
         findings += _check_parent_side(origin, cut.parent, ds_obs, parent_keys, options)
@@ -236,23 +258,37 @@ def assess_zone(
     server_keys: dict[str, Keys] = {}
     scope_keys: dict[str, Keys] = {}
     links: list[keys.ZoneLink] = []
-    for observation in evidence.authoritative(zone, Purpose.DNSKEY):
-        if not (_usable(observation) and observation.authoritative):
+    sources = [
+        (
+            observation.server,
+            observation.rrset(origin, dns.rdatatype.DNSKEY),
+            observation.signatures(origin, dns.rdatatype.DNSKEY),
+        )
+        for observation in evidence.authoritative(zone, Purpose.DNSKEY)
+        if _usable(observation) and observation.authoritative
+    ]
+    if not sources:
+        # The servers answer other questions but none gave its DNSKEY RRset (they ignore
+        # the question): to a validator the keys are missing, so judge the link without.
+        sources = [(server, None, None) for server in dict.fromkeys(o.server for o in usable)]
+    for server, dnskey_rrset, dnskey_sigs in sources:
+        servers = (server,)
+        if outside:
+            # Nothing anchors the zone: not validated, so no key or DS findings either.
+            per_server[server] = ChainState.INSECURE
             continue
-        dnskey_rrset = observation.rrset(origin, dns.rdatatype.DNSKEY)
-        dnskey_sigs = observation.signatures(origin, dns.rdatatype.DNSKEY)
-        servers = (observation.server,)
-        if cut.parent is None:
+        if own_anchors is not None:
             link = guarded(
                 "trust-anchor",
                 zone,
                 findings,
                 keys.check_trust_anchor,
-                _trust_anchors(evidence),
+                own_anchors,
                 dnskey_rrset,
                 dnskey_sigs,
                 options,
                 servers,
+                zone=origin,
             )
         else:
             link = guarded(
@@ -269,16 +305,14 @@ def assess_zone(
                 servers=servers,
             )
         if link is None:
-            per_server[observation.server] = ChainState.INDETERMINATE
+            per_server[server] = ChainState.INDETERMINATE
             continue
         links.append(link)
         findings += link.findings
-        per_server[observation.server] = (
-            ChainState.INSECURE if insecure_above else ChainState(link.state.value)
-        )
-        server_keys[observation.server] = link.trusted_keys
+        per_server[server] = ChainState.INSECURE if insecure_above else ChainState(link.state.value)
+        server_keys[server] = link.trusted_keys
         if link.state.value == "bogus" and dnskey_rrset is not None:
-            scope_keys[observation.server] = tuple(dnskey_rrset)
+            scope_keys[server] = tuple(dnskey_rrset)
     trusted[zone] = server_keys
     scope[zone] = scope_keys
 
@@ -315,6 +349,8 @@ def assess_zone(
     findings += guarded("cds", zone, findings, _check_cds, evidence, zone, origin, ds_rrset) or []
 
     state = _combine(per_server.values(), parent_state)
+    if outside:
+        state = ChainState.INSECURE  # its servers answer; nothing anchors it
     views = _server_views(evidence, zone, per_server)
     if state is ChainState.PARTIAL:
         findings += _stale_copies(zone, views)
@@ -340,6 +376,7 @@ def assess_zone(
         ds_ttl=ds_sent.ttl if ds_sent is not None else _negative_ttl(ds_obs),
         dnskey_ttl=dnskey_rrset.ttl if dnskey_rrset is not None else None,
         negative_ttl=_negative_ttl(list(evidence.authoritative(zone, Purpose.DENIAL))),
+        outside_anchors=outside,
     )
 
 
@@ -356,7 +393,7 @@ def _check_parent_side(
     zone = origin.to_text()
     for observation in ds_obs:
         servers = (observation.server,)
-        rrset = observation.sent_rrset(origin, dns.rdatatype.DS)
+        rrset, rrsigs = _parent_ds(observation, origin, sent=True)
         if rrset is not None and parent_keys:
             findings += (
                 guarded(
@@ -365,7 +402,7 @@ def _check_parent_side(
                     findings,
                     signatures.check_rrset_signatures,
                     rrset,
-                    observation.signatures(origin, dns.rdatatype.DS),
+                    rrsigs,
                     parent_origin,
                     parent_keys,
                     options,
@@ -386,7 +423,7 @@ def _check_parent_side(
                 servers,
             )
             findings += proof.findings if proof is not None else []
-    sets = {frozenset(o.sent_rrset(origin, dns.rdatatype.DS) or ()) for o in ds_obs}
+    sets = {frozenset(_parent_ds(o, origin, sent=True)[0] or ()) for o in ds_obs}
     if len(sets) > 1:
         findings.append(
             make_finding(
@@ -397,6 +434,30 @@ def _check_parent_side(
             )
         )
     return findings
+
+
+def _referrals_to(evidence: Evidence, parent: str, child: dns.name.Name) -> list[Observation]:
+    """The parent's referrals to ``child`` (an NS RRset for it in the authority section)."""
+    return [
+        o
+        for o in evidence.authoritative(parent, Purpose.REFERRAL)
+        if o.message is not None
+        and o.message.rcode() == 0
+        and o.rrset(child, dns.rdatatype.NS, section="authority") is not None
+    ]
+
+
+def _parent_ds(
+    observation: Observation, origin: dns.name.Name, *, sent: bool = False
+) -> tuple[dns.rrset.RRset | None, dns.rrset.RRset | None]:
+    """The DS RRset of ``origin`` (``sent``: as sent, malformed records included) and its
+    signatures: in the answer to a DS question, in the authority section of a referral."""
+    section = "answer" if observation.exchange.purpose is Purpose.DS else "authority"
+    read = observation.sent_rrset if sent else observation.rrset
+    return (
+        read(origin, dns.rdatatype.DS, section=section),
+        observation.signatures(origin, dns.rdatatype.DS, section=section),
+    )
 
 
 def _signed_answers(evidence: Evidence, zone: str) -> Iterable[Observation]:
@@ -630,9 +691,26 @@ def _any_keys(server_keys: dict[str, Keys]) -> Keys:
     return next((k for k in server_keys.values() if k), ())
 
 
-def _trust_anchors(evidence: Evidence) -> list[DS | DNSKEY]:
-    parsed = (parse_record(line, "DS", "DNSKEY") for line in evidence.snapshot.trust_anchors)
-    return [rdata for rdata in parsed if isinstance(rdata, DS | DNSKEY)]
+def _trust_anchors(evidence: Evidence) -> dict[dns.name.Name, list[DS | DNSKEY]]:
+    """The configured anchors by the zone they anchor (any zone, not only the root)."""
+    anchors: dict[dns.name.Name, list[DS | DNSKEY]] = {}
+    for line in evidence.snapshot.trust_anchors:
+        rdata = parse_record(line, "DS", "DNSKEY")
+        if isinstance(rdata, DS | DNSKEY):
+            anchors.setdefault(_anchor_owner(line), []).append(rdata)
+    return anchors
+
+
+def _anchor_owner(line: str) -> dns.name.Name:
+    """The zone a trust anchor record (zone-file form) anchors: its owner name."""
+    try:
+        return dns.name.from_text(line.split(None, 1)[0])
+    except (dns.exception.DNSException, IndexError):
+        return dns.name.root
+
+
+def _under_anchor(origin: dns.name.Name, anchors: dict[dns.name.Name, list[DS | DNSKEY]]) -> bool:
+    return any(origin.is_subdomain(anchored) for anchored in anchors)
 
 
 def _zone_of(qname: dns.name.Name, assessments: dict[str, ZoneAssessment]) -> str | None:

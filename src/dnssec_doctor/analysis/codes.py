@@ -505,6 +505,34 @@ CODES: Mapping[str, Code] = _table(
         ede=9,
         references=("RFC 4035 §4.4", "RFC 5011"),
     ),
+    Code(
+        "ZONE_OUTSIDE_TRUST_ANCHOR",
+        Family.CHAIN,
+        Severity.INFO,
+        "{zone} is not at or below a configured trust anchor ({anchors})",
+        "The configured trust anchors are for other zones (an island of trust, such as a "
+        "private hierarchy's apex): nothing anchors this zone, so its data is not validated.",
+        "Validators with only these anchors treat the zone as insecure: neither secure nor "
+        "bogus, whatever its signatures say.",
+        "Nothing, if that is the intent; to validate it, add its anchor (or the root's).",
+        _NO_RISK,
+        references=("RFC 4035 §4.4", "RFC 4033 §3.1"),
+    ),
+    Code(
+        "ALGORITHM_ACCEPTED_BY_PROFILE",
+        Family.DNSKEY,
+        Severity.WARNING,
+        "DNSKEY {key_tag} of {zone} uses retired algorithm {algorithm} ({algorithm_name}), "
+        "validated only because the validator profile accepts it",
+        "The key's algorithm is retired (RSAMD5, DSA): current validators must not validate "
+        "it, but the validator profile given to this analysis (a build that still does) "
+        "accepts it, so the zone was judged as that build judges it.",
+        "Validators that follow RFC 9904 treat a zone signed only with this algorithm as "
+        "insecure (EDE 1), not secure; the verdict holds only for the profiled build.",
+        "Roll the zone to a current algorithm: ECDSA P-256 (13) or Ed25519 (15).",
+        "Follow the algorithm rollover order of RFC 6781 §4.1.4.",
+        references=("RFC 9904 §3.1", "RFC 6781 §4.1.4"),
+    ),
     # --- RRSIG ---------------------------------------------------------------------------
     Code(
         "RRSIG_EXPIRED",

@@ -132,9 +132,15 @@ class ZoneLink:
         return self.state is LinkState.SECURE
 
 
-def match_ds(ds: DS, zone: dns.name.Name, dnskeys: Sequence[DNSKEY]) -> DsCheck:
-    """Match one DS against the zone's keys."""
-    if not is_algorithm_supported(ds.algorithm):
+def match_ds(
+    ds: DS,
+    zone: dns.name.Name,
+    dnskeys: Sequence[DNSKEY],
+    accepted: frozenset[int] = frozenset(),
+) -> DsCheck:
+    """Match one DS against the zone's keys (``accepted``: retired algorithms the
+    validator profile still validates)."""
+    if not is_algorithm_supported(ds.algorithm, accepted):
         return DsCheck(
             ds,
             DsStatus.ALGORITHM_UNSUPPORTED,
@@ -218,7 +224,9 @@ def check_zone_link(
     """
     ds_list = [rd for rd in (ds_rrset or ()) if isinstance(rd, DS)]
     ds_ttl = ds_rrset.ttl if ds_rrset is not None else 0
-    ds_checks = tuple(match_ds(ds, zone, _keys(dnskey_rrset)) for ds in ds_list)
+    ds_checks = tuple(
+        match_ds(ds, zone, _keys(dnskey_rrset), options.accepted_algorithms) for ds in ds_list
+    )
     # Records of the RRset that could not be read as DS (``analysis.wire``): each matches no
     # key. One whose algorithm and digest type validators implement breaks the link (see
     # ``_link``); RFC 4035 §5.2 has validators ignore the others, as they ignore a readable
@@ -268,9 +276,9 @@ def check_trust_anchor(
     """
     keys = _keys(dnskey_rrset)
     checks = tuple(
-        match_ds(anchor, zone, keys)
+        match_ds(anchor, zone, keys, options.accepted_algorithms)
         if isinstance(anchor, DS)
-        else _match_key_anchor(anchor, zone, keys)
+        else _match_key_anchor(anchor, zone, keys, options.accepted_algorithms)
         for anchor in anchors
     )
     return _link(
@@ -287,10 +295,12 @@ def check_trust_anchor(
     )
 
 
-def _match_key_anchor(anchor: DNSKEY, zone: dns.name.Name, dnskeys: Sequence[DNSKEY]) -> DsCheck:
+def _match_key_anchor(
+    anchor: DNSKEY, zone: dns.name.Name, dnskeys: Sequence[DNSKEY], accepted: frozenset[int]
+) -> DsCheck:
     # Reported as the SHA-256 DS of the anchor, so that DS and key anchors read alike.
     ds = dns.dnssec.make_ds(zone, anchor, DSDigest.SHA256, policy=dns.dnssec.allow_all_policy)
-    if not is_algorithm_supported(anchor.algorithm):
+    if not is_algorithm_supported(anchor.algorithm, accepted):
         return DsCheck(
             ds,
             DsStatus.ALGORITHM_UNSUPPORTED,
@@ -338,7 +348,9 @@ def _link(
     ksk_signatures: tuple[SignatureCheck, ...] = ()
     if dnskey_rrset is not None:
         ksk_signatures = tuple(
-            classify_signature(dnskey_rrset, rrsig, zone, keys, options.now)
+            classify_signature(
+                dnskey_rrset, rrsig, zone, keys, options.now, options.accepted_algorithms
+            )
             for rrsig in (dnskey_rrsigs or ())
             if isinstance(rrsig, RRSIG) and rrsig.type_covered == dns.rdatatype.DNSKEY
         )
@@ -594,6 +606,21 @@ def _key_findings(
         tag = dns.dnssec.key_id(key)
         subject = f"DNSKEY {tag}/{key.algorithm}"
         records = (_key_record(zone, key),)
+        if key.algorithm in options.accepted_algorithms and not is_algorithm_supported(
+            key.algorithm
+        ):
+            findings.append(
+                make_finding(
+                    "ALGORITHM_ACCEPTED_BY_PROFILE",
+                    zone=zone_text,
+                    subject=subject,
+                    servers=servers,
+                    records=records,
+                    key_tag=tag,
+                    algorithm=int(key.algorithm),
+                    algorithm_name=algorithm_name(key.algorithm),
+                )
+            )
         if key.algorithm in DEPRECATED_ALGORITHMS:
             findings.append(
                 make_finding(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
 import dns.rrset
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from dns.dnssectypes import Algorithm
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.RRSIG import RRSIG
@@ -57,9 +59,17 @@ SUPPORTED_ALGORITHMS: frozenset[int] = frozenset(
 )
 
 
-def is_algorithm_supported(algorithm: int) -> bool:
-    """Whether validators implement DNSKEY/RRSIG ``algorithm``."""
-    return algorithm in SUPPORTED_ALGORITHMS
+# Retired algorithms a validator profile may accept (``AnalysisOptions.accepted_algorithms``):
+# the numbers dnspython can still verify. RFC 9904 says they must not be validated.
+RETIRED_ALGORITHMS: frozenset[int] = frozenset(
+    {Algorithm.RSAMD5, Algorithm.DSA, Algorithm.DSANSEC3SHA1}
+)
+
+
+def is_algorithm_supported(algorithm: int, accepted: frozenset[int] = frozenset()) -> bool:
+    """Whether validators implement DNSKEY/RRSIG ``algorithm``; ``accepted`` adds the
+    retired algorithms a validator profile still validates."""
+    return algorithm in SUPPORTED_ALGORITHMS or algorithm in accepted
 
 
 def algorithm_name(algorithm: int) -> str:
@@ -176,6 +186,7 @@ def classify_signature(
     zone: dns.name.Name,
     dnskeys: Sequence[DNSKEY],
     now: float,
+    accepted: frozenset[int] = frozenset(),
 ) -> SignatureCheck:
     """Classify one RRSIG over ``rrset`` of ``zone`` against the zone's DNSKEYs at ``now``."""
 
@@ -209,7 +220,7 @@ def classify_signature(
         # RFC 4035 §5.3.2: the answer was synthesised from the wildcard at that depth.
         suffix = rrset.name.split(rrsig.labels + 1)[1]
         expanded_from = dns.name.Name((b"*", *suffix.labels))
-    if not is_algorithm_supported(rrsig.algorithm):
+    if not is_algorithm_supported(rrsig.algorithm, accepted):
         return verdict(
             SignatureStatus.ALGORITHM_UNSUPPORTED,
             f"algorithm {rrsig.algorithm} ({algorithm_name(rrsig.algorithm)}) is not "
@@ -308,8 +319,49 @@ def _verifies(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> bool:
     except (dns.exception.DNSException, ValueError):
         # ValidationFailure, UnsupportedAlgorithm, and key or signature bytes that the
         # crypto library refuses outright.
+        if rrsig.algorithm in _DSA_ALGORITHMS:
+            return _verifies_dsa(rrset, rrsig, key)
         return False
     return True
+
+
+_DSA_ALGORITHMS = frozenset({Algorithm.DSA, Algorithm.DSANSEC3SHA1})
+
+
+def _verifies_dsa(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> bool:
+    """DSA (RFC 2536) where the crypto library refuses: keys under 1024 bits (the
+    library takes 1024 bits and up only) and signatures written as DER (r, s), as old
+    ldns signers wrote them and Unbound still reads them. DSA is retired and reached only
+    through a validator profile that accepts it; the arithmetic is FIPS 186's verify."""
+    material = bytes(key.key)
+    if not material:
+        return False
+    t = material[0]
+    size = 64 + t * 8
+    q = int.from_bytes(material[1:21], "big")
+    p = int.from_bytes(material[21 : 21 + size], "big")
+    g = int.from_bytes(material[21 + size : 21 + 2 * size], "big")
+    y = int.from_bytes(material[21 + 2 * size : 21 + 3 * size], "big")
+    if t > 8 or len(material) != 21 + 3 * size or not (q and p and g and y):
+        return False
+    signature = bytes(rrsig.signature)
+    try:
+        if signature[:1] == b"\x30":
+            r, s = decode_dss_signature(signature)
+        elif len(signature) == 41:
+            r = int.from_bytes(signature[1:21], "big")
+            s = int.from_bytes(signature[21:], "big")
+        else:
+            return False
+        data = dns.dnssec._make_rrsig_signature_data(rrset, rrsig)  # the RFC 4034 §3.1.8.1 input
+    except (ValueError, dns.exception.DNSException):
+        return False
+    if not (0 < r < q and 0 < s < q):
+        return False
+    digest = int.from_bytes(hashlib.sha1(data).digest(), "big")
+    w = pow(s, -1, q)
+    v = (pow(g, digest * w % q, p) * pow(y, r * w % q, p)) % p % q
+    return v == r
 
 
 @dataclass(frozen=True)
@@ -358,13 +410,14 @@ def summarize_rrset_signatures(
     zone: dns.name.Name,
     dnskeys: Sequence[DNSKEY],
     now: float,
+    accepted: frozenset[int] = frozenset(),
 ) -> RRsetSignatures:
     """Classify every RRSIG in ``rrsigs`` that covers ``rrset``'s type."""
     covering = [
         s for s in (rrsigs or ()) if isinstance(s, RRSIG) and s.type_covered == rrset.rdtype
     ]
     return RRsetSignatures(
-        rrset, tuple(classify_signature(rrset, s, zone, dnskeys, now) for s in covering)
+        rrset, tuple(classify_signature(rrset, s, zone, dnskeys, now, accepted) for s in covering)
     )
 
 
@@ -388,7 +441,9 @@ def check_rrset_signatures(
     TTLs, an algorithm that signs nothing). With none valid, exactly one error: the most
     telling failure (``FAILURE_PRIORITY``).
     """
-    summary = summarize_rrset_signatures(rrset, rrsigs, zone, dnskeys, options.now)
+    summary = summarize_rrset_signatures(
+        rrset, rrsigs, zone, dnskeys, options.now, options.accepted_algorithms
+    )
     subject = rrset_label(rrset)
     zone_text = zone.to_text()
     if not summary.checks:

@@ -113,7 +113,7 @@ def check_planned_ds(
         if rrset is None or not keys:
             checks.append(ServerCheck(observation.server, False, "serves no DNSKEY"))
             continue
-        match = match_ds(planned.ds, origin, keys)
+        match = match_ds(planned.ds, origin, keys, options.accepted_algorithms)
         if match.status is not DsStatus.MATCH or match.key is None:
             checks.append(ServerCheck(observation.server, False, match.detail))
             continue
@@ -126,7 +126,10 @@ def check_planned_ds(
             for s in observation.signatures(origin, dns.rdatatype.DNSKEY) or ()
             if isinstance(s, RRSIG)
         ]
-        verdicts = [classify_signature(rrset, s, origin, keys, options.now) for s in sigs]
+        verdicts = [
+            classify_signature(rrset, s, origin, keys, options.now, options.accepted_algorithms)
+            for s in sigs
+        ]
         by_key = [v for v in verdicts if v.key == key]
         if any(v.is_valid for v in by_key):
             checks.append(

@@ -39,6 +39,7 @@ INSECURE_REASONS: tuple[str, ...] = (
     "NSEC3_ITERATIONS_EXCESSIVE",
     "DS_MISSING_FOR_SIGNED_ZONE",
     "ZONE_UNSIGNED",
+    "ZONE_OUTSIDE_TRUST_ANCHOR",
 )
 CAUSE_ORDER += INSECURE_REASONS
 
@@ -123,6 +124,9 @@ def breaking_zone(analysis: Analysis) -> ZoneAssessment | None:
         ChainState.INDETERMINATE: {ChainState.INDETERMINATE},
     }.get(analysis.state, set())
     path = answer_path(analysis)
+    if any(not zone.outside_anchors for zone in path):
+        # Above an island of trust nothing is validated: the chain starts at its anchor.
+        path = [zone for zone in path if not zone.outside_anchors]
     for zone in path:
         if zone.state in wanted:
             return zone

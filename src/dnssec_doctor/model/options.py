@@ -13,3 +13,7 @@ class AnalysisOptions:
     expire_warning: float = 3 * DAY  # RRSIG_EXPIRES_SOON below this
     nsec3_iteration_limit: int = 150  # validators treat more iterations as insecure
     min_rsa_bits: int = 2048
+    # The validator profile: retired DNSKEY algorithms (RSAMD5 1, DSA 3 and 6, GOST 12)
+    # that a given validator build still validates. Keys of such an algorithm are then
+    # judged like any other, and each zone that uses one gets ALGORITHM_ACCEPTED_BY_PROFILE.
+    accepted_algorithms: frozenset[int] = frozenset()
