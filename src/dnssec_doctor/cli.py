@@ -48,6 +48,12 @@ def _watch_group() -> Group:
     return add_watch_commands, WATCH_COMMANDS
 
 
+def _replay_group() -> Group:
+    from dnssec_doctor.replay.command import add_replay_command, run_replay
+
+    return add_replay_command, {"replay": run_replay}
+
+
 def _lab_group() -> Group:
     from dnssec_doctor.lab.commands import add_lab_commands, run_lab
 
@@ -61,6 +67,7 @@ GROUPS: tuple[tuple[tuple[str, ...], Callable[[], Group]], ...] = (
     (("zone",), _zone_group),
     (("diff", "go-insecure"), _change_group),
     (("watch",), _watch_group),
+    (("replay",), _replay_group),
     (("lab",), _lab_group),
 )
 
