@@ -48,7 +48,7 @@ from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.probe.collect import NetworkTransport, ProbeSettings, Transport, collect_snapshot
 from dnssec_doctor.render.json import render_json
 from dnssec_doctor.render.svg import render_svg
-from dnssec_doctor.web.limits import CheckSlots, RateLimiter
+from dnssec_doctor.web.limits import CheckSlots, RateLimiter, client_key
 from dnssec_doctor.web.store import ResultStore, StoredResult
 from dnssec_doctor.web.view import age_text, page_context
 
@@ -195,7 +195,8 @@ class _SecurityHeaders(BaseHTTPMiddleware):
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The rate limit's key: the IPv4 address, or the client's IPv6 /64."""
+    return client_key(request.client.host) if request.client else "unknown"
 
 
 def create_app(config: WebConfig) -> FastAPI:

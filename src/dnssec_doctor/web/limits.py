@@ -4,6 +4,7 @@ deadline are ``ProbeSettings``)."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,3 +58,32 @@ class CheckSlots:
 
     def release(self) -> None:
         self.active = max(0, self.active - 1)
+
+
+def client_key(address: str, ipv6_prefix: int = 64) -> str:
+    """The identity a limit counts against: the IPv4 address, or the IPv6 network of
+    ``ipv6_prefix`` bits (one customer usually holds a whole /64, so counting single IPv6
+    addresses would give one client unlimited identities)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    return str(ip)
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """The HTTP server's bounds (``web.guard`` applies them)."""
+
+    head_timeout: float = 10.0  # seconds for a request's head and body
+    max_connections: int = 512
+    max_per_client: int = 16  # per IPv4 address or IPv6 network of ipv6_prefix bits
+    backlog: int = 128
+    keep_alive: float = 5.0
+    log_per_second: float = 5.0
+    log_burst: int = 50
+    ipv6_prefix: int = 64

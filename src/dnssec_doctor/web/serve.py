@@ -17,6 +17,7 @@ from pathlib import Path
 from dnssec_doctor.arguments import add_source_arguments
 from dnssec_doctor.errors import ExitCode, UsageError
 from dnssec_doctor.probe.settings import AddressPolicy, ProbeSettings
+from dnssec_doctor.web.limits import ServerLimits
 
 DEFAULT_PORT = 8053
 WEB_DEADLINE = 15.0  # seconds per check: a page must answer before people give up
@@ -55,6 +56,28 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PER_MINUTE",
         help="checks per minute per client address (default 10, bursts of 5)",
     )
+    limits = ServerLimits()
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=limits.max_connections,
+        metavar="N",
+        help=f"open connections at once (default {limits.max_connections})",
+    )
+    parser.add_argument(
+        "--max-connections-per-client",
+        type=int,
+        default=limits.max_per_client,
+        metavar="N",
+        help=f"from one IPv4 address or IPv6 /64 (default {limits.max_per_client})",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=limits.head_timeout,
+        metavar="SECONDS",
+        help=f"a request's head and body must arrive within this (default {limits.head_timeout:g})",
+    )
     parser.add_argument(
         "--db", type=Path, default=None, help=f"results database (default {default_database()})"
     )
@@ -84,6 +107,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from dnssec_doctor.web.app import WebConfig, create_app
+    from dnssec_doctor.web.guard import server_config
 
     if args.max_concurrent < 1 or not args.rate > 0:
         raise UsageError("--max-concurrent and --rate must be positive")
@@ -94,10 +118,15 @@ def run_serve(args: argparse.Namespace) -> int:
         max_concurrent=args.max_concurrent,
         rate_per_minute=args.rate,
     )
-    app = create_app(config)
+    limits = ServerLimits(
+        head_timeout=args.header_timeout,
+        max_connections=args.max_connections,
+        max_per_client=args.max_connections_per_client,
+    )
+    server = uvicorn.Server(server_config(create_app(config), args.host, args.port, limits))
     url = f"http://{args.host}:{args.port}/"
     print(f"dnssec-doctor serving on {url} (results in {config.database})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    server.run()
     return int(ExitCode.OK)
 
 
