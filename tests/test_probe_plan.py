@@ -230,6 +230,43 @@ def test_address_policy(policy: AddressPolicy, address: str, allowed: bool) -> N
     assert policy.allows(address) is allowed
 
 
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        # NAT64 64:ff9b::/96: the embedded IPv4 address decides.
+        ("64:ff9b::a9fe:a9fe", False),  # 169.254.169.254, the cloud metadata service
+        ("64:ff9b::10.0.0.1", False),
+        ("64:ff9b::127.0.0.1", False),
+        ("64:ff9b::8.8.8.8", True),
+        ("64:ff9b:1::8.8.8.8", False),  # local-use NAT64 (RFC 8215)
+        # 6to4 2002::/16: likewise.
+        ("2002:a9fe:a9fe::1", False),
+        ("2002:0a00:0001::1", False),
+        ("2002:0808:0808::1", True),
+        # Teredo (2001::/32, server and client embedded), and the rest of 2001::/23.
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),
+        ("2001:2::1", False),
+        # IPv4-compatible, -mapped and -translated forms.
+        ("::169.254.169.254", False),
+        ("::8.8.8.8", False),  # deprecated form: no public server uses it
+        ("::ffff:169.254.169.254", False),
+        ("::ffff:8.8.8.8", True),  # the mapped form is the IPv4 address itself
+        ("::ffff:0:169.254.169.254", False),
+        ("::ffff:0:8.8.8.8", False),
+        # Site-local, IETF protocol assignments, benchmarking.
+        ("fec0::1", False),
+        ("feff::1", False),
+        ("192.0.0.8", False),
+        ("192.0.0.170", False),
+        ("198.18.0.1", False),
+        ("2001:4860:4860::8888", True),
+        ("1.1.1.1", True),
+    ],
+)
+def test_public_only_refuses_embedded_and_special_ranges(address: str, allowed: bool) -> None:
+    assert AddressPolicy.PUBLIC_ONLY.allows(address) is allowed
+
+
 def test_settings_are_checked() -> None:
     hints = (Server("127.53.0.1", "a.root-servers."),)
     with pytest.raises(UsageError):

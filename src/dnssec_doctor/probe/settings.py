@@ -53,10 +53,56 @@ class AddressPolicy(enum.StrEnum):
         if ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
             return False
         if self is AddressPolicy.PUBLIC_ONLY:
-            return ip.is_global
+            return is_public(ip)
         if self is AddressPolicy.LOOPBACK_ONLY:
             return ip.is_loopback
         return True
+
+
+# Special-purpose ranges Python's ``is_global`` lets through (IANA's special-purpose
+# registries): no public name server lives there, and some reach internal networks.
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "192.0.0.0/24",  # IETF protocol assignments (DS-Lite, NAT64 discovery, ...)
+        "198.18.0.0/15",  # benchmarking
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): translates into private space
+        "fec0::/10",  # site-local (deprecated, still routed internally by some)
+        "::/96",  # IPv4-compatible (deprecated)
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT)
+        "2001::/23",  # IETF protocol assignments, Teredo among them
+    )
+)
+# Forms whose last 32 bits are an IPv4 address.
+_LOW_32_IS_IPV4 = tuple(
+    ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")
+)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address leads to: NAT64 (64:ff9b::/96), 6to4, Teredo
+    (server and client), IPv4-mapped, -translated and -compatible forms."""
+    found: list[ipaddress.IPv4Address] = []
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in network for network in _LOW_32_IS_IPV4):
+        found.append(low)
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found += ip.teredo
+    return tuple(found)
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally reachable, in no special-purpose range, and every IPv4 address it embeds
+    public by the same test."""
+    if not ip.is_global or any(ip in network for network in _NOT_PUBLIC):
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(is_public(v4) for v4 in embedded_ipv4(ip))
+    return True
 
 
 def _has_route(address: str) -> bool:
