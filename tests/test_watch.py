@@ -174,6 +174,7 @@ def test_watch_alerts_on_the_lab_and_exports_metrics(
         interval=60,
     )
     results = {r.zone: r for r in watcher.run_once()}
+    watcher.settle(10)  # deliveries run in a thread of their own
     assert Condition.EXPIRING in results[EXPIRING].conditions
     # 36 hours left, beyond the lab's SOA expire interval (one day).
     assert Condition.EXPIRES_BEFORE_SOA_EXPIRE not in results[EXPIRING].conditions

@@ -96,14 +96,18 @@ def zone_checker(settings: ProbeSettings, threshold: float) -> Callable[[str], Z
 
 def run_watch(args: argparse.Namespace) -> int:
     from dnssec_doctor.watch.metrics import WatchMetrics
-    from dnssec_doctor.watch.notify import Notifier
+    from dnssec_doctor.watch.notify import Notifier, check_webhook_url
     from dnssec_doctor.watch.runner import Watcher
     from dnssec_doctor.watch.store import open_history
 
     zones = read_zones(args)
+    if args.webhook is not None:
+        check_webhook_url(args.webhook)  # before the history is opened
     threshold = parse_threshold(args.threshold)
-    if args.interval <= 0:
+    if not 0 < args.interval < 10**8:
         raise UsageError("--interval must be positive")
+    if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
+        raise UsageError(f"--metrics-port {args.metrics_port} is not a port (0-65535)")
     args.resolver = getattr(args, "resolver", None)
     settings = probe_settings(args)
     if args.no_resolvers:

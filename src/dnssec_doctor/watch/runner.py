@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from dnssec_doctor.watch.alerts import Alert, alerts_between
 from dnssec_doctor.watch.metrics import WatchMetrics
-from dnssec_doctor.watch.notify import Notifier
+from dnssec_doctor.watch.notify import Delivery, Notifier
 from dnssec_doctor.watch.result import ZoneResult, unchecked_result
 from dnssec_doctor.watch.store import History
 
@@ -81,13 +81,25 @@ class Watcher:
             return unchecked_result(zone, self.clock(), f"{type(error).__name__}: {error}")
 
     def deliver_pending(self) -> list[Alert]:
-        delivered = []
-        ids = []
-        for stored in self.history.undelivered_alerts():
-            if not self.notifier.deliver(stored.alert):
-                break  # keep the order; retry on the next zone or run
-            ids.append(stored.id)
-            delivered.append(stored.alert)
-        if ids:
-            self.history.mark_delivered(ids)
-        return delivered
+        """Record what the delivery thread finished, and hand it the alerts still
+        undelivered; never waits for a webhook. The alerts delivered since last time."""
+        delivered = self._record_outcomes()
+        self.notifier.send([(s.id, s.alert) for s in self.history.undelivered_alerts()])
+        return delivered + self._record_outcomes()
+
+    def settle(self, timeout: float) -> list[Alert]:
+        """Wait (at most ``timeout`` seconds) for the queued deliveries and record them."""
+        self.notifier.wait(timeout)
+        return self._record_outcomes()
+
+    def _record_outcomes(self) -> list[Alert]:
+        outcomes = self.notifier.outcomes()
+        delivered = [o for o in outcomes if o.delivery is Delivery.DELIVERED]
+        parked = [o for o in outcomes if o.delivery is Delivery.PARKED]
+        if delivered:
+            self.history.mark_delivered([o.alert_id for o in delivered])
+        if parked:
+            self.history.park_alerts([o.alert_id for o in parked])
+            for outcome in parked:
+                self.notifier.report(outcome)
+        return [o.alert for o in delivered]

@@ -18,6 +18,7 @@ Schema (version 1)::
            earliest_expiration, soa_expire, ds_match, conditions JSON, servers_count, report JSON)
     server_checks(check_id -> checks, server, serial, earliest_expiration, state)
     alerts(id, check_id -> checks, zone, kind, state, message, raised_at, delivered)
+        delivered: 0 not yet, 1 delivered, 2 parked (the webhook rejected it for good)
 
 ``History`` holds all of this once; the engine is a ``Database`` (``watch/database.py``):
 a SQLite file, or a PostgreSQL URL with the same schema, the same statements and the same
@@ -254,6 +255,20 @@ class History:
             self.db.executemany(
                 "UPDATE alerts SET delivered=1 WHERE id=?", [(i,) for i in alert_ids]
             )
+
+    def park_alerts(self, alert_ids: list[int]) -> None:
+        """Alerts the webhook rejected for good: kept, reported, never retried."""
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE alerts SET delivered=2 WHERE id=?", [(i,) for i in alert_ids]
+            )
+
+    def parked_alerts(self) -> list[StoredAlert]:
+        rows = self.db.execute(
+            "SELECT id, zone, kind, state, message, raised_at FROM alerts WHERE delivered=2 "
+            "ORDER BY id"
+        )
+        return [StoredAlert(r[0], Alert(r[1], r[2], AlertState(r[3]), r[4], r[5])) for r in rows]
 
     def check_consistency(self) -> list[str]:
         """Problems found: the engine's own integrity check, and checks missing their servers."""
