@@ -10,42 +10,17 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from dnssec_doctor.web.guard import RateBoundedLog, server_config
+from dnssec_doctor.web.guard import RateBoundedLog
 from dnssec_doctor.web.limits import ServerLimits, client_key
-from web_support import replay_app
+from web_support import guarded_server
 
 LIMITS = ServerLimits(head_timeout=1.0, max_connections=40, max_per_client=6)
-
-
-@contextmanager
-def guarded_server(tmp_path: Path, limits: ServerLimits = LIMITS) -> Iterator[tuple[str, int]]:
-    app, _ = replay_app("secure-nsec", tmp_path / "results.sqlite")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = server_config(app, "127.0.0.1", port, limits)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def attacker(port: int, source: str) -> socket.socket:
@@ -96,7 +71,7 @@ def legitimate_get(host: str, port: int) -> tuple[int, float]:
 
 
 def test_a_trickling_head_is_cut_off_and_others_are_served(tmp_path: Path) -> None:
-    with guarded_server(tmp_path) as (host, port):
+    with guarded_server(tmp_path, LIMITS) as (host, port):
         slow = [attacker(port, f"127.0.0.{2 + i % 5}") for i in range(25)]
         # While 25 slow clients trickle header lines, the legitimate user is served.
         for _ in range(3):
@@ -109,7 +84,7 @@ def test_a_trickling_head_is_cut_off_and_others_are_served(tmp_path: Path) -> No
 
 
 def test_one_client_gets_its_share_of_connections(tmp_path: Path) -> None:
-    with guarded_server(tmp_path) as (host, port):
+    with guarded_server(tmp_path, LIMITS) as (host, port):
         held = [attacker(port, "127.0.0.2") for _ in range(LIMITS.max_per_client)]
         extra = attacker(port, "127.0.0.2")
         closed = closed_within(extra, 0.5, trickle=False)

@@ -17,6 +17,8 @@ from fastapi import FastAPI
 from dnssec_doctor.model.snapshot import Snapshot, load_snapshot
 from dnssec_doctor.probe.collect import AddressPolicy, ProbeSettings, ReplayTransport
 from dnssec_doctor.web.app import WebConfig, create_app
+from dnssec_doctor.web.guard import server_config
+from dnssec_doctor.web.limits import ServerLimits
 
 SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -52,6 +54,27 @@ def replay_app(slug: str, database: Path, **limits: float) -> tuple[FastAPI, Sna
         **limits,  # type: ignore[arg-type]
     )
     return create_app(config), snapshot
+
+
+@contextmanager
+def guarded_server(tmp_path: Path, limits: ServerLimits, **web: float) -> Iterator[tuple[str, int]]:
+    """The app under serve's uvicorn configuration (``web.guard``) on a free port."""
+    app, _ = replay_app("secure-nsec", tmp_path / "results.sqlite", **web)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, limits))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield "127.0.0.1", port
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @contextmanager

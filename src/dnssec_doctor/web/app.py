@@ -71,6 +71,7 @@ class WebConfig:
     max_concurrent: int = 4
     rate_per_minute: float = 10.0
     rate_burst: int = 5
+    public_url: str | None = None  # the permalink's base; None: the request's own
     transport: Callable[[], Transport] = field(default=NetworkTransport)
 
 
@@ -348,7 +349,7 @@ def create_app(config: WebConfig) -> FastAPI:
     def result_page(
         request: Request, stored: StoredResult, report: Report, *, fresh: bool
     ) -> HTMLResponse:
-        base = str(request.base_url).rstrip("/")
+        base = (config.public_url or str(request.base_url)).rstrip("/")
         return page(
             "result.html",
             name=report.diagnosis.name,

@@ -41,6 +41,7 @@ FILES_BESIDE_CONNECTIONS = 64  # the database, the listening socket, DNS sockets
 def guarded_protocol(limits: ServerLimits) -> type[H11Protocol]:
     """uvicorn's h11 protocol with a head timeout and connection caps."""
     per_client: Counter[str] = Counter()
+    proxies = {client_key(p, limits.ipv6_prefix) for p in limits.proxies}
     everyone: set[object] = set()
 
     class GuardedProtocol(H11Protocol):
@@ -50,7 +51,8 @@ def guarded_protocol(limits: ServerLimits) -> type[H11Protocol]:
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             key = client_key(self.client[0], limits.ipv6_prefix) if self.client else "unknown"
-            if len(everyone) >= limits.max_connections or per_client[key] >= limits.max_per_client:
+            mine = per_client[key] >= limits.max_per_client and key not in proxies
+            if len(everyone) >= limits.max_connections or mine:
                 transport.abort()  # not counted: connection_lost finds no key
                 return
             self._key = key
@@ -152,7 +154,9 @@ def server_config(app: Any, host: str, port: int, limits: ServerLimits) -> uvico
         timeout_keep_alive=int(limits.keep_alive),
         h11_max_incomplete_event_size=16 * 1024,
         log_level="info",
-        proxy_headers=False,
+        # Behind a trusted proxy the client is the one its X-Forwarded-For names.
+        proxy_headers=bool(limits.proxies),
+        forwarded_allow_ips=list(limits.proxies) or None,
         server_header=False,
     )
     # After the Config: it configures uvicorn's loggers when it is made.

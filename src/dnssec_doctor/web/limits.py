@@ -87,3 +87,4 @@ class ServerLimits:
     log_per_second: float = 5.0
     log_burst: int = 50
     ipv6_prefix: int = 64
+    proxies: tuple[str, ...] = ()  # trusted reverse proxies: no per-client cap for them

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
+import urllib.parse
 from pathlib import Path
 
 from dnssec_doctor.arguments import add_source_arguments
@@ -79,6 +81,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"a request's head and body must arrive within this (default {limits.head_timeout:g})",
     )
     parser.add_argument(
+        "--proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy in front (repeatable): its X-Forwarded-For names the client "
+        "the rate limit counts, and it has no per-client connection cap",
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the public base URL of result links (default: from the request's Host header)",
+    )
+    parser.add_argument(
         "--db", type=Path, default=None, help=f"results database (default {default_database()})"
     )
 
@@ -117,17 +132,35 @@ def run_serve(args: argparse.Namespace) -> int:
         lab=args.lab,
         max_concurrent=args.max_concurrent,
         rate_per_minute=args.rate,
+        public_url=_public_url(args.public_url),
     )
     limits = ServerLimits(
         head_timeout=args.header_timeout,
         max_connections=args.max_connections,
         max_per_client=args.max_connections_per_client,
+        proxies=tuple(_proxy(p) for p in args.proxy),
     )
     server = uvicorn.Server(server_config(create_app(config), args.host, args.port, limits))
     url = f"http://{args.host}:{args.port}/"
     print(f"dnssec-doctor serving on {url} (results in {config.database})")
     server.run()
     return int(ExitCode.OK)
+
+
+def _proxy(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise UsageError(f"--proxy {text!r} is not an IP address") from None
+
+
+def _public_url(text: str | None) -> str | None:
+    if text is None:
+        return None
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--public-url {text!r} is not an http(s) URL")
+    return text.rstrip("/")
 
 
 def serve_parser() -> argparse.ArgumentParser:
