@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dnssec_doctor.web.limits import ServerLimits
+from dnssec_doctor.web.serve import ServerLimits
 from web_support import guarded_server
 
 EXAMPLE = Path(__file__).parents[1] / "deploy" / "nginx.conf"

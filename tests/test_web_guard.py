@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from dnssec_doctor.web.guard import RateBoundedLog
-from dnssec_doctor.web.limits import ServerLimits, client_key
+from dnssec_doctor.web.limits import client_key
+from dnssec_doctor.web.serve import ServerLimits
 from web_support import guarded_server
 
 LIMITS = ServerLimits(head_timeout=1.0, max_connections=40, max_per_client=6)

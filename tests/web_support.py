@@ -18,7 +18,7 @@ from dnssec_doctor.model.snapshot import Snapshot, load_snapshot
 from dnssec_doctor.probe.collect import AddressPolicy, ProbeSettings, ReplayTransport
 from dnssec_doctor.web.app import WebConfig, create_app
 from dnssec_doctor.web.guard import server_config
-from dnssec_doctor.web.limits import ServerLimits
+from dnssec_doctor.web.serve import ServerLimits
 
 SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
 CHROMIUM = "/usr/bin/chromium"

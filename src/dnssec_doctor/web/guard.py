@@ -33,7 +33,8 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from dnssec_doctor.errors import UsageError
-from dnssec_doctor.web.limits import ServerLimits, client_key
+from dnssec_doctor.web.limits import client_key
+from dnssec_doctor.web.serve import ServerLimits
 
 FILES_BESIDE_CONNECTIONS = 64  # the database, the listening socket, DNS sockets of checks
 

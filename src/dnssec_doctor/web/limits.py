@@ -73,18 +73,3 @@ def client_key(address: str, ipv6_prefix: int = 64) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
     return str(ip)
-
-
-@dataclass(frozen=True)
-class ServerLimits:
-    """The HTTP server's bounds (``web.guard`` applies them)."""
-
-    head_timeout: float = 10.0  # seconds for a request's head and body
-    max_connections: int = 512
-    max_per_client: int = 16  # per IPv4 address or IPv6 network of ipv6_prefix bits
-    backlog: int = 128
-    keep_alive: float = 5.0
-    log_per_second: float = 5.0
-    log_burst: int = 50
-    ipv6_prefix: int = 64
-    proxies: tuple[str, ...] = ()  # trusted reverse proxies: no per-client cap for them

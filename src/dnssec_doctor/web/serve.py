@@ -14,17 +14,32 @@ import dataclasses
 import ipaddress
 import os
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 from dnssec_doctor.arguments import add_source_arguments
 from dnssec_doctor.errors import ExitCode, UsageError
 from dnssec_doctor.probe.settings import AddressPolicy, ProbeSettings
-from dnssec_doctor.web.limits import ServerLimits
 
 DEFAULT_PORT = 8053
 WEB_DEADLINE = 15.0  # seconds per check: a page must answer before people give up
 WEB_MAX_QUERIES = 300  # per check
 WEB_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")  # public: the policy refuses the system's
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """The HTTP server's bounds (``web.guard`` applies them)."""
+
+    head_timeout: float = 10.0  # seconds for a request's head and body
+    max_connections: int = 512
+    max_per_client: int = 16  # per IPv4 address or IPv6 network of ipv6_prefix bits
+    backlog: int = 128
+    keep_alive: float = 5.0
+    log_per_second: float = 5.0
+    log_burst: int = 50
+    ipv6_prefix: int = 64
+    proxies: tuple[str, ...] = ()  # trusted reverse proxies: no per-client cap for them
 
 
 def default_database() -> Path:
