@@ -501,7 +501,9 @@ def test_ds_denial_with_ds_in_bitmap() -> None:
     result = check_ds_denial(responder.respond("insecure", "DS"), ORIGIN, name("insecure"), OPTIONS)
     assert result.status is ProofStatus.INVALID
     assert codes(result) == {"INSECURE_DELEGATION_UNPROVEN"}
-    assert result.findings[0].zone == "insecure.example."
+    # The zone that breaks is the parent; the subject is the child's DS.
+    assert result.findings[0].zone == "example."
+    assert result.findings[0].subject == "insecure.example./DS"
 
 
 def test_ds_denial_at_a_name_that_is_no_delegation(nsec: Responder) -> None:

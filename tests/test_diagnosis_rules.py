@@ -108,3 +108,26 @@ def test_unreachable_is_not_dnssec() -> None:
     assert diagnosis.exit_code == 3
     assert diagnosis.views.dnssec_failing is False
     assert diagnosis.recovery[0].action.startswith("Not a DNSSEC fault")
+
+
+def test_an_unproven_insecure_delegation_breaks_at_the_parent() -> None:
+    """The child is bogus, but what breaks is the parent's denial chain: the diagnosis
+    names the parent, and the recovery its operator, never the child's."""
+    cause = make_finding(
+        "INSECURE_DELEGATION_UNPROVEN",
+        zone="lab.",
+        subject="example.lab./DS",
+        servers=("ns1.lab. (127.53.1.1)",),
+        records=("example.lab. 60 IN RRSIG NSEC 13 2 60 ...",),
+        child="example.lab.",
+        reason="RRSIG_BAD_SIGNATURE: the RRSIG over example.lab./NSEC does not verify",
+    )
+    diagnosis = diagnose(_analysis(ChainState.BOGUS, (cause,)))
+    assert (diagnosis.verdict, diagnosis.ede, diagnosis.zone) == (Verdict.BOGUS, 12, "lab.")
+    assert diagnosis.exit_code == 2
+    assert [c.code for c in diagnosis.causes] == ["INSECURE_DELEGATION_UNPROVEN"]
+    assert diagnosis.headline.startswith("The chain of trust breaks at lab.:")
+    fix = diagnosis.recovery[0]
+    assert fix.actor is Actor.PARENT_OPERATOR
+    assert "lab." in fix.action and fix.records == cause.records
+    assert Actor.REGISTRAR not in {step.actor for step in diagnosis.recovery}

@@ -249,9 +249,14 @@ def assess_zone(
             )
         )
     insecure_above = parent_state is ChainState.INSECURE or outside
+    unproven = False
     if cut.parent is not None and not insecure_above:
         parent_keys = _any_keys(trusted.get(cut.parent, {}))
-        findings += _check_parent_side(origin, cut.parent, ds_obs, parent_keys, options)
+        parent_side = _check_parent_side(origin, cut.parent, ds_obs, parent_keys, options)
+        findings += parent_side
+        # Without a valid proof that there is no DS, validators cannot tell that the zone is
+        # unsigned: its answers are bogus, whatever the zone itself serves.
+        unproven = any(f.code == "INSECURE_DELEGATION_UNPROVEN" for f in parent_side)
 
     signed = zone_has_signatures(evidence, zone)
     per_server: dict[str, ChainState] = {}
@@ -348,6 +353,8 @@ def assess_zone(
             findings += proof.findings
     findings += guarded("cds", zone, findings, _check_cds, evidence, zone, origin, ds_rrset) or []
 
+    if unproven:
+        per_server = {server: ChainState.BOGUS for server in per_server}
     state = _combine(per_server.values(), parent_state)
     if outside:
         state = ChainState.INSECURE  # its servers answer; nothing anchors it
@@ -422,7 +429,12 @@ def _check_parent_side(
                 options,
                 servers,
             )
-            findings += proof.findings if proof is not None else []
+            found = list(proof.findings) if proof is not None else []
+            if not any(f.code == "INSECURE_DELEGATION_UNPROVEN" for f in found):
+                found += _unsigned_ds_proof(
+                    observation, parent_origin, origin, parent_keys, options
+                )
+            findings += found
     sets = {frozenset(_parent_ds(o, origin, sent=True)[0] or ()) for o in ds_obs}
     if len(sets) > 1:
         findings.append(
@@ -458,6 +470,54 @@ def _parent_ds(
         read(origin, dns.rdatatype.DS, section=section),
         observation.signatures(origin, dns.rdatatype.DS, section=section),
     )
+
+
+def _unsigned_ds_proof(
+    observation: Observation,
+    parent: dns.name.Name,
+    child: dns.name.Name,
+    parent_keys: Keys,
+    options: AnalysisOptions,
+) -> list[Finding]:
+    """A proof of "no DS" counts only if its NSEC/NSEC3 records are validly signed by the
+    parent's keys (RFC 4035 §5.2): the first signature failure among them, as the reason
+    the delegation is unproven."""
+    message = observation.message
+    assert message is not None
+    for rrset in message.authority:
+        if rrset.rdtype not in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3):
+            continue
+        if not rrset.name.is_subdomain(parent):
+            continue
+        sent = observation.sent_rrset(rrset.name, rrset.rdtype, section="authority") or rrset
+        failures = [
+            f
+            for f in signatures.check_rrset_signatures(
+                sent,
+                observation.signatures(rrset.name, rrset.rdtype, section="authority"),
+                parent,
+                parent_keys,
+                options,
+                servers=(observation.server,),
+                malformed_rrsigs=observation.malformed_signatures(
+                    rrset.name, rrset.rdtype, section="authority"
+                ),
+            )
+            if f.severity >= Severity.ERROR
+        ]
+        if failures:
+            return [
+                make_finding(
+                    "INSECURE_DELEGATION_UNPROVEN",
+                    zone=parent.to_text(),
+                    subject=f"{child}/DS",
+                    child=str(child),
+                    servers=(observation.server,),
+                    records=failures[0].records,
+                    reason=f"{failures[0].code}: {failures[0].summary}",
+                )
+            ]
+    return []
 
 
 def _signed_answers(evidence: Evidence, zone: str) -> Iterable[Observation]:

@@ -887,10 +887,12 @@ def _failure_finding(
     name, qtype = obligation.name, _type_text(obligation.qtype)
     servers, records = context.servers, tuple(context.records.examined)
     if obligation.for_ds:
+        # The zone that breaks is the parent: its denial chain fails to prove the absence.
         return make_finding(
             "INSECURE_DELEGATION_UNPROVEN",
-            zone=str(name),
+            zone=str(context.zone),
             subject=f"{name}/DS",
+            child=str(name),
             servers=servers,
             records=records,
             reason=reason,

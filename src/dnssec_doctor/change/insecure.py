@@ -105,7 +105,7 @@ def read_parent_view(snapshot: Snapshot, zone: str, at: float) -> ParentView:
     unproven = {
         server
         for finding in analysis.findings
-        if finding.code == "INSECURE_DELEGATION_UNPROVEN" and finding.zone == zone
+        if finding.code == "INSECURE_DELEGATION_UNPROVEN" and finding.subject == f"{origin}/DS"
         for server in finding.servers
     }
     return ParentView(

@@ -234,6 +234,21 @@ def plan_recovery(
                 publish,
             )
         )
+    elif code == "INSECURE_DELEGATION_UNPROVEN":
+        child = causes[0].subject.removesuffix("/DS")
+        steps.append(
+            RecoveryStep(
+                f"Operator of the parent zone {zone.zone}: fix its signer so that its answer "
+                f"for the DS of {child} carries a validly signed NSEC or NSEC3 proving that "
+                "there is none (re-sign the zone, check the denial chain around that name).",
+                Actor.PARENT_OPERATOR,
+                FAILURE_CACHE + (zone.negative_ttl or 0),
+                causes[0].records,
+                f"Nothing in {child} can fix this: validators cannot tell that it is unsigned "
+                "until its parent proves it. Publishing a DS and signing the child would also "
+                "end the outage.",
+            )
+        )
     elif code == "ZONE_UNSIGNED":
         return ()
     if verdict in (Verdict.BOGUS, Verdict.PARTIAL):

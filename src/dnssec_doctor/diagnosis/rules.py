@@ -127,12 +127,25 @@ def breaking_zone(analysis: Analysis) -> ZoneAssessment | None:
     if any(not zone.outside_anchors for zone in path):
         # Above an island of trust nothing is validated: the chain starts at its anchor.
         path = [zone for zone in path if not zone.outside_anchors]
+    by_zone = {z.zone: z for z in analysis.zones}
     for zone in path:
         if zone.state in wanted:
+            if zone.parent in by_zone and _parent_fails_to_prove(analysis, zone):
+                return by_zone[zone.parent]  # the parent's denial chain is what breaks
             return zone
     # The chain holds but the answer itself fails (a missing or bad signature, a broken
     # denial): the zone that serves the answer.
     return path[-1] if path and analysis.state is not ChainState.SECURE else None
+
+
+def _parent_fails_to_prove(analysis: Analysis, zone: ZoneAssessment) -> bool:
+    """Whether ``zone`` is bogus because its parent cannot prove it has no DS."""
+    return any(
+        f.code == "INSECURE_DELEGATION_UNPROVEN"
+        and f.zone == zone.parent
+        and f.subject == f"{zone.zone}/DS"
+        for f in analysis.findings
+    )
 
 
 def answer_path(analysis: Analysis) -> list[ZoneAssessment]:
@@ -196,7 +209,11 @@ def headline(
         return _sentence(f"Not DNSSEC: {summary}")
     if verdict is Verdict.PARTIAL:
         return _sentence(f"One server serves data that fails validation: {summary}")
-    if breaking is not None and breaking.state is ChainState.SECURE:
+    if (
+        breaking is not None
+        and breaking.state is ChainState.SECURE
+        and cause.code != "INSECURE_DELEGATION_UNPROVEN"  # the parent's own proof fails
+    ):
         return _sentence(
             f"The chain of trust holds down to {where}, but the answer fails: {summary}"
         )

@@ -120,6 +120,9 @@ def build_hierarchy(now: int, directory: Path) -> Hierarchy:
         delegate(zone, children[tld.origin])
         keys = Keys.generate(tld.algorithm)
         sign(zone, keys, window, denial=NSEC3 if tld.nsec3 else NSEC)
+        for child in children[tld.origin]:
+            if child.parent_change is not None:
+                child.parent_change(zone)
         ds = keys.ds(tld.origin)
         if tld.wrong_ds_in_root:
             ds = signing.altered_ds(ds, digest=signing.flipped(ds.digest))

@@ -67,6 +67,8 @@ class ZoneBuild:
     # DS records, or opaque RDATA of type DS for a parent that publishes a malformed one.
     parent_ds: list[dns.rdata.Rdata] = field(default_factory=list)
     stale_copy: dns.zone.Zone | None = None
+    # A fault in the parent zone about this child, applied after the parent is signed.
+    parent_change: Callable[[dns.zone.Zone], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,18 @@ def _ds_malformed_beside_valid(
 ) -> list[dns.rdata.Rdata]:
     retired = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
     return [keys.ds(origin), _short_ds(retired.ds(origin))]
+
+
+def build_unproven_insecure(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    """An unsigned child whose parent's NSEC proving "no DS" carries a corrupt signature:
+    the parent's signer broke one record of its chain."""
+
+    def corrupt_proof(parent: dns.zone.Zone) -> None:
+        signing.replace_signatures(parent, origin, dns.rdatatype.NSEC, signing.corrupt_signature)
+
+    [built] = build_unsigned(ctx, origin)
+    built.parent_change = corrupt_proof
+    return [built]
 
 
 def build_ds_unsigned_zone(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
@@ -933,6 +947,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         outcome("SERVFAIL", False, unbound=9, kresd=6),
         diagnosis(Verdict.BOGUS, 9, "ds-malformed.lab.", cause="DS_MALFORMED"),
         mutated(_ds_malformed),
+    ),
+    Scenario(
+        "unproven-insecure",
+        "lab.",
+        "an unsigned zone whose parent's NSEC proving that it has no DS has a corrupt signature",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 12, "lab.", cause="INSECURE_DELEGATION_UNPROVEN"),
+        build_unproven_insecure,
     ),
     Scenario(
         "ds-malformed-extra",
