@@ -1,7 +1,20 @@
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from dnssec_doctor.zonefile.reader import Record
+
+class Totals(NamedTuple):  # a C struct sequence: a named tuple to the type checker
+    names: list[Any]
+    nsec3s: list[Any]
+    counts: dict[str, int]
+    examples: dict[str, list[tuple[bytes, int, int]]]
+    records: int
+    rrsets: int
+    signatures: int
+    valid_signatures: int
+    earliest: tuple[int, bytes, int] | None
+    horizon_counts: list[int]
+    before_soa_expire: int
 
 class Scanner:
     def __init__(
@@ -17,4 +30,4 @@ class Scanner:
         max_examples: int,
     ) -> None: ...
     def scan(self, records: Iterable[Record | bytes], /) -> None: ...
-    def finish(self) -> tuple[Any, ...]: ...
+    def finish(self) -> Totals: ...

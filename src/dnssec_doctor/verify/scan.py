@@ -153,29 +153,17 @@ class Scanner:
         of packed records from ``zonefile.reader.read_packed``) and return the result; a
         scanner is used once."""
         self._core.scan(records)
-        (
-            names,
-            nsec3s,
-            counts,
-            examples,
-            record_count,
-            rrsets,
-            signatures,
-            valid,
-            earliest,
-            horizon_counts,
-            before_soa_expire,
-        ) = self._core.finish()
+        totals = self._core.finish()
         return ScanResult(
-            names=names,
-            nsec3s=nsec3s,
-            counts=counts,
-            examples=examples,
-            records=record_count,
-            rrsets=rrsets,
-            signatures=signatures,
-            valid_signatures=valid,
-            earliest=earliest,
-            horizon_counts=horizon_counts,
-            before_soa_expire=before_soa_expire,
+            names=totals.names,
+            nsec3s=totals.nsec3s,
+            counts=totals.counts,
+            examples=totals.examples,
+            records=totals.records,
+            rrsets=totals.rrsets,
+            signatures=totals.signatures,
+            valid_signatures=totals.valid_signatures,
+            earliest=totals.earliest,
+            horizon_counts=totals.horizon_counts,
+            before_soa_expire=totals.before_soa_expire,
         )
