@@ -12,7 +12,8 @@ Versioned JSON::
      "zones": [{"zone", "parent", "servers": [{"name", "address"}], "via"}],
      "exchanges": [{"id", "role", "purpose", "zone", "server": {...}, "qname", "qtype",
                     "rd", "cd", "do", "transport", "sent_at", "duration",
-                    "response": base64 | null, "error": str | null}],
+                    "response": base64 | null, "error": str | null,
+                    "after": id | null}],
      "resolvers": [address, ...], "targets": [[name, type], ...], "notes": [...]}
 """
 
@@ -93,6 +94,9 @@ class Exchange:
     duration: float | None  # seconds; None when nothing came back
     response: bytes | None
     error: str | None = None  # "timeout", "connection refused", ...
+    # The exchange whose answer (or failure) this query waited for last before it was
+    # sent; None when it waited for none. Counts the answers a probe waited for in a row.
+    after: int | None = None
 
     def dig_command(self) -> str:
         """The dig command that asks the same question of the same server."""
@@ -181,6 +185,7 @@ def _exchange_json(exchange: Exchange) -> dict[str, Any]:
         "duration": exchange.duration,
         "response": base64.b64encode(exchange.response).decode() if exchange.response else None,
         "error": exchange.error,
+        "after": exchange.after,
     }
 
 
@@ -229,6 +234,7 @@ def _load_exchange(data: Mapping[str, Any]) -> Exchange:
     response = data.get("response")
     duration = data.get("duration")
     error = data.get("error")
+    after = data.get("after")
     return Exchange(
         id=int(data["id"]),
         role=Role(data["role"]),
@@ -245,4 +251,5 @@ def _load_exchange(data: Mapping[str, Any]) -> Exchange:
         duration=None if duration is None else float(duration),
         response=base64.b64decode(response, validate=True) if response else None,
         error=None if error is None else str(error),
+        after=None if after is None else int(after),
     )

@@ -14,16 +14,21 @@ dead for the rest of the run: the first question to a server goes alone, and if 
 the others are not sent. One that has answered stays alive when it ignores a question.
 Questions not sent (dead server, budget, deadline) are not exchanges: they are counted
 in the notes and listed in ``extra["skipped"]``.
+
+Every query is sent as soon as what it depends on is known, and each exchange records in
+``after`` the answer it waited for last (``probe.rounds`` counts the answers waited for
+in a row from it, and the fewest the hierarchy allows).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ipaddress
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import dns.flags
 import dns.message
@@ -75,6 +80,14 @@ Progress = Callable[[str, str], None]
 SKIP_DEAD = "server unresponsive"
 SKIP_BUDGET = "query budget exhausted"
 SKIP_DEADLINE = "deadline reached"
+
+_T = TypeVar("_T")
+
+# The exchange whose answer the current line of work waited for last: set by each answer,
+# copied into every task started after it, and merged when tasks are gathered.
+_WAITED_ON: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "dnssec_doctor_waited_on", default=None
+)
 
 
 async def collect_snapshot(
@@ -130,6 +143,8 @@ class _Record:
     duration: float | None = None
     response: bytes | None = None
     error: str | None = UNSENT
+    after: int | None = None
+    arrived: float = 0.0  # event-loop time the answer or the failure came
 
     def freeze(self) -> Exchange:
         return Exchange(
@@ -148,6 +163,7 @@ class _Record:
             duration=self.duration,
             response=self.response,
             error=self.error,
+            after=self.after,
         )
 
 
@@ -162,6 +178,7 @@ class _Health:
     # It has answered something: a later silence is that question's (a server or a
     # firewall that drops some types, such as CDS), not a dead server.
     answered: bool = False
+    first: int | None = None  # the exchange of the first question, which the others await
 
 
 @dataclass(frozen=True)
@@ -264,6 +281,7 @@ class _Collector:
         servers = self.settings.root_hints
         self._add_cut(zone, None, servers, via)
         question = plan.target_question(qname, qtype)
+        zone, servers = self._resume_walk(question, zone, servers)
         for _ in range(self.settings.max_cuts):
             answers = await self._ask_zone(question, zone, servers)
             messages = [a.message for a in answers if a.message is not None]
@@ -305,20 +323,38 @@ class _Collector:
         self.notes.append(f"more than {self.settings.max_cuts} zone cuts on the way to {qname}")
         return None
 
+    def _resume_walk(
+        self, question: Question, zone: dns.name.Name, servers: tuple[Server, ...]
+    ) -> tuple[dns.name.Name, tuple[Server, ...]]:
+        """Where a walk to a CNAME or DNAME target goes on from: the deepest zone an earlier
+        walk found above it, so the referrals known already are not waited for again.
+        Every zone above that one is still asked the question (the same evidence as a walk
+        from the root), alongside."""
+        # The cuts above a name are nested: sorted by length they are its path from the root.
+        path = sorted((c for c in self.cuts if question.qname.is_subdomain(c)), key=len)
+        start = path[-1] if path else zone
+        if start == zone:
+            return zone, servers
+        for above in path[:-1]:
+            for server in self._askable(self.cuts[above].servers):
+                self._spawn(self._ask(question, server, above))
+        return start, self.cuts[start].servers
+
     async def _ask_zone(
         self, question: Question, zone: dns.name.Name, servers: tuple[Server, ...]
     ) -> list[_Answer]:
         """Ask every server of the zone the question; the apex questions (once per zone)
         run alongside, in the background."""
         asked = self._askable(servers)
-        tasks = [asyncio.ensure_future(self._ask(question, s, zone)) for s in asked]
+        # The question first: the first question to a server goes alone (see _send).
+        tasks = self._start([self._ask(question, s, zone) for s in asked])
         if zone not in self.apex_asked:
             self.apex_asked.add(zone)
             self.delegations.setdefault(zone, servers)
             for server in asked:
                 for apex_question in plan.apex_questions(zone):
                     self._spawn(self._ask(apex_question, server, zone))
-        results = await asyncio.gather(*tasks)
+        results = await self._join(tasks)
         return [a for a in results if a is not None]
 
     def _ask_ds(self, child: dns.name.Name, parent_servers: tuple[Server, ...]) -> None:
@@ -372,7 +408,7 @@ class _Collector:
             for ns in referral.ns_names
             if not referral.glue.get(ns)
         ]
-        looked_up = iter(await asyncio.gather(*lookups))
+        looked_up = iter(await self._gather(lookups))
         servers: list[Server] = []
         for ns in referral.ns_names:
             addresses = referral.glue.get(ns) or next(looked_up)
@@ -394,10 +430,11 @@ class _Collector:
                 f"{self.settings.max_address_depth} nested lookups of names without glue"
             )
             return ()
-        found: list[str] = []
-        for question in plan.address_questions(name):
-            found += await self._look_up(question, depth)
-        result = tuple(dict.fromkeys(found))
+        # A and AAAA at once: neither needs the other's answer.
+        answers = await self._gather(
+            [self._look_up(question, depth) for question in plan.address_questions(name)]
+        )
+        result = tuple(dict.fromkeys(a for found in answers for a in found))
         self.addresses[name] = result
         return result
 
@@ -498,11 +535,11 @@ class _Collector:
             return
         # The three views are asked together: a resolver slow on one (it is resolving a
         # lame zone) may still answer the others, so no dead-server rule here.
-        await asyncio.gather(
-            *(
+        await self._gather(
+            [
                 self._ask(question, server, None, role=Role.RESOLVER)
                 for question in plan.resolver_questions(qname, qtype)
-            )
+            ]
         )
 
     async def _ask(
@@ -521,12 +558,14 @@ class _Collector:
         records = [first]
         final = first
         if first.response is not None and is_truncated(first.response):
+            _WAITED_ON.set(first.id)
             retried = await self._send(question, server, zone, role, tcp=True)
             if retried is not None:
                 records.append(retried)
                 if retried.response is not None:
                     final = retried
         message = plan.read_response(final.response, question)
+        _WAITED_ON.set(final.id)
         return _Answer(server, tuple(records), message)
 
     async def _send(
@@ -546,6 +585,7 @@ class _Collector:
                 health.claimed = prober = True
             elif not health.settled.is_set():
                 await health.settled.wait()
+                self._waited_for(health.first)
             if health.dead is not None and not prober:
                 self._skip(question, server, zone, tcp, SKIP_DEAD)
                 return None
@@ -560,6 +600,8 @@ class _Collector:
                     return None
                 self.sent += 1
                 record = self._record(question, server, zone, role, tcp)
+                if prober:
+                    health.first = record.id
                 timeout = (
                     self.settings.resolver_timeout
                     if role is Role.RESOLVER
@@ -573,6 +615,7 @@ class _Collector:
                 record.error = reply.error
                 record.duration = reply.duration
                 record.transport = reply.transport
+                record.arrived = self.loop.time()
                 if reply.response is not None and not reply.response and reply.error is None:
                     record.error = "empty response"
                 if reply.discarded:
@@ -624,9 +667,43 @@ class _Collector:
             do=question.do,
             transport=snapshot.Transport.TCP if tcp else snapshot.Transport.UDP,
             sent_at=self.clock(),
+            after=_WAITED_ON.get(),
         )
         self.records.append(record)
         return record
+
+    def _waited_for(self, record_id: int | None) -> None:
+        """This line of work has also waited for ``record_id``'s answer: remember whichever
+        of it and the one already noted came last."""
+        current = _WAITED_ON.get()
+        if record_id is None or record_id == current:
+            return
+        if current is None or self._arrival(record_id) >= self._arrival(current):
+            _WAITED_ON.set(record_id)
+
+    def _arrival(self, record_id: int) -> float:
+        return self.records[record_id - 1].arrived
+
+    def _start(
+        self, awaitables: Sequence[Awaitable[_T]]
+    ) -> list[asyncio.Task[tuple[_T, int | None]]]:
+        """Start ``awaitables`` now, in this order, each noting what it waited for last."""
+
+        async def tracked(awaitable: Awaitable[_T]) -> tuple[_T, int | None]:
+            return await awaitable, _WAITED_ON.get()
+
+        return [asyncio.ensure_future(tracked(a)) for a in awaitables]
+
+    async def _join(self, tasks: list[asyncio.Task[tuple[_T, int | None]]]) -> list[_T]:
+        """Their results; afterwards this line of work has waited for the answer that
+        came last among those each of them waited for."""
+        results = await asyncio.gather(*tasks)
+        for _, waited in results:
+            self._waited_for(waited)
+        return [result for result, _ in results]
+
+    async def _gather(self, awaitables: Sequence[Awaitable[_T]]) -> list[_T]:
+        return await self._join(self._start(awaitables))
 
     def _skip(
         self,
