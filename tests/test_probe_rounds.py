@@ -4,7 +4,9 @@ machine cannot make these fail; the latency benchmark (bench/latency.py) shows t
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from dataclasses import dataclass
 
 import dns.message
 import dns.rrset
@@ -25,6 +27,9 @@ from dnssec_doctor.model.snapshot import (
 )
 from dnssec_doctor.probe.collect import collect
 from dnssec_doctor.probe.rounds import answers_in_a_row, critical_path
+from dnssec_doctor.probe.transport import Reply
+from test_probe_walk import ROOT_ADDRESS, ZoneServers, exchanges, root, zone
+from test_probe_walk import settings as walk_settings
 
 ROOT = Server("192.0.2.1", "a.root.")
 TLD = Server("192.0.2.10", "ns.tld.")
@@ -170,3 +175,72 @@ def test_the_probe_waits_for_at_most_one_answer_more_than_the_hierarchy_needs(
     assert answers_in_a_row(snapshot) <= path + 1, [
         (e.id, e.after, e.purpose.value, e.qname) for e in snapshot.exchanges
     ]
+
+
+# --- a slow server is not waited for ----------------------------------------------------
+
+
+@dataclass
+class Slowed:
+    """ZoneServers whose answers from some addresses come ``seconds`` late."""
+
+    inner: ZoneServers
+    slow: dict[str, float]
+
+    async def exchange(
+        self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
+    ) -> Reply:
+        reply = await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
+        late = self.slow.get(server.address, 0.0)
+        if late:
+            await asyncio.sleep(late)
+            reply = dataclasses.replace(reply, duration=late)
+        return reply
+
+
+def slow_second_server(address: str) -> Slowed:
+    """example. on a fast and a slow server (1 s); sub.example. below it on a third."""
+    example = "@ NS ns1\n@ NS ns2\nns1 A 127.53.250.2\nns2 A 127.53.250.3\n"
+    example += "sub NS ns.sub\nns.sub A 127.53.250.4\n"
+    sub = zone("sub.example.", "@ NS ns\nns A 127.53.250.4\nwww A 127.53.250.9")
+    servers = ZoneServers(
+        {
+            ROOT_ADDRESS: [
+                root(
+                    "example. NS ns1.example.\nexample. NS ns2.example.\n"
+                    "ns1.example. A 127.53.250.2\nns2.example. A 127.53.250.3"
+                )
+            ],
+            "127.53.250.2": [zone("example.", example)],
+            "127.53.250.3": [zone("example.", example)],
+            "127.53.250.4": [sub],
+        }
+    )
+    return Slowed(servers, {address: SLOW})
+
+
+SLOW = 1.0
+
+
+def test_the_walk_goes_on_without_a_slow_server_and_keeps_its_answer() -> None:
+    snap = collect(
+        "www.sub.example.", "A", walk_settings(timeout=3.0), slow_second_server("127.53.250.3")
+    )
+    [slow] = exchanges(
+        snap, server=Server("127.53.250.3", "ns2.example."), qname="www.sub.example."
+    )
+    assert slow.response is not None and slow.purpose is Purpose.REFERRAL  # kept as evidence
+    [below] = exchanges(snap, zone="sub.example.", purpose=Purpose.ANSWER)
+    assert below.response is not None
+    # The sub zone was asked before the slow server's referral came.
+    assert below.sent_at < slow.sent_at + SLOW, below.sent_at - slow.sent_at
+    assert below.after != slow.id
+
+
+def test_a_slow_server_of_the_last_zone_still_gives_an_answer() -> None:
+    snap = collect(
+        "www.example.", "A", walk_settings(timeout=3.0), slow_second_server("127.53.250.3")
+    )
+    answers = exchanges(snap, qname="www.example.", qtype="A", zone="example.")
+    assert {e.server.address for e in answers} == {"127.53.250.2", "127.53.250.3"}
+    assert all(e.purpose is Purpose.ANSWER and e.response is not None for e in answers)

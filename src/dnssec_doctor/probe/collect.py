@@ -72,6 +72,10 @@ TOOL = f"dnssec-doctor {__version__}"
 UNSENT = "cancelled: deadline reached"  # the error of a query in flight when time ran out
 DEADLINE_GRACE = 0.5  # seconds past the deadline before in-flight queries are abandoned
 MAX_ADDRESS_STEPS = 16  # referrals and CNAMEs followed in one address lookup
+# A zone's servers are all asked the walk's question; once one has answered, the others
+# are waited for as long again as that answer took (at least STRAGGLER_GRACE seconds).
+# A slower one's answer is still recorded and relabelled, but the walk does not wait.
+STRAGGLER_GRACE = 0.05
 
 # Told of each step as it happens: ("zone", name), ("sent", server), ("done", server).
 Progress = Callable[[str, str], None]
@@ -219,7 +223,10 @@ class _Collector:
         self.ds_asked: set[dns.name.Name] = set()
         self.addresses: dict[dns.name.Name, tuple[str, ...]] = {}
         self.judged: dict[str, bool] = {}  # address -> may be asked
-        self.background: set[asyncio.Task[None]] = set()
+        self.background: set[asyncio.Task[Any]] = set()
+        # (zone, name, type) of the questions the walk ended with: their exchanges are
+        # the answers, even those of servers that answered after the walk went on.
+        self.answer_questions: set[tuple[str, str, str]] = set()
         self.deadline_hit = False  # some query's wait was shortened by the deadline
 
     # --- the run ---------------------------------------------------------------------
@@ -311,9 +318,7 @@ class _Collector:
                 zone, servers = apex, hosts
                 continue
             # The walk ends here: this zone holds the name (or no server could say).
-            for answer in answers:
-                for record in answer.records:
-                    record.purpose = Purpose.ANSWER
+            self._mark_answers(question, zone)
             if not messages:
                 self.notes.append(f"no usable answer from any server of {zone} for {qname}")
             for message in messages:
@@ -354,8 +359,47 @@ class _Collector:
             for server in asked:
                 for apex_question in plan.apex_questions(zone):
                     self._spawn(self._ask(apex_question, server, zone))
-        results = await self._join(tasks)
+        results = await self._join_prompt(tasks)
         return [a for a in results if a is not None]
+
+    async def _join_prompt(
+        self, tasks: list[asyncio.Task[tuple[_Answer | None, int | None]]]
+    ) -> list[_Answer | None]:
+        """The answers of one question to a zone's servers, without waiting for a slow
+        server once another has answered (see STRAGGLER_GRACE): the ones still pending
+        go on in the background and are recorded when they come."""
+        started = self.loop.time()
+        pending: set[asyncio.Task[Any]] = set(tasks)
+        until: float | None = None
+        while pending:
+            timeout = None if until is None else max(0.0, until - self.loop.time())
+            done, pending = await asyncio.wait(
+                pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                break
+            if until is None and any(t.result()[0] is not None for t in done):
+                answered = self.loop.time()
+                until = answered + max(STRAGGLER_GRACE, answered - started)
+        for task in pending:
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+        finished = [task for task in tasks if task.done()]
+        for task in finished:
+            self._waited_for(task.result()[1])
+        return [task.result()[0] for task in finished]
+
+    def _mark_answers(self, question: Question, zone: dns.name.Name) -> None:
+        """The walk ends at ``zone``: its servers' responses to the question are answers,
+        those in hand and those still coming."""
+        key = (zone.to_text(), question.qname.to_text(), dns.rdatatype.to_text(question.rdtype))
+        self.answer_questions.add(key)
+        for record in self.records:
+            if (
+                record.purpose is Purpose.REFERRAL
+                and (record.zone, record.qname, record.qtype) == key
+            ):
+                record.purpose = Purpose.ANSWER
 
     def _ask_ds(self, child: dns.name.Name, parent_servers: tuple[Server, ...]) -> None:
         if child in self.ds_asked:
@@ -654,10 +698,18 @@ class _Collector:
         role: Role,
         tcp: bool,
     ) -> _Record:
+        purpose = question.purpose
+        key = (
+            None if zone is None else zone.to_text(),
+            question.qname.to_text(),
+            dns.rdatatype.to_text(question.rdtype),
+        )
+        if purpose is Purpose.REFERRAL and key in self.answer_questions:
+            purpose = Purpose.ANSWER  # a TCP retry after the walk ended here
         record = _Record(
             id=len(self.records) + 1,
             role=role,
-            purpose=question.purpose,
+            purpose=purpose,
             zone=None if zone is None else zone.to_text(),
             server=server,
             qname=question.qname.to_text(),
