@@ -63,7 +63,7 @@ def test_verdict_agrees_with_the_validators(lab: LabProfile, scenario: Scenario)
     verdict = report.diagnosis.verdict
     if len(failed) > 1:
         assert scenario.resolver.differs, [(r.address, r.rcode) for r in resolvers]
-        assert verdict is Verdict.BOGUS
+        assert verdict in (Verdict.BOGUS, Verdict.UNREACHABLE)
         return
     if failed == {True}:
         assert verdict in (Verdict.BOGUS, Verdict.UNREACHABLE)
@@ -154,5 +154,5 @@ def test_verdict_agrees_with_delv_and_unbound(lab: LabProfile, scenario: Scenari
     unbound_class = (
         "failed" if unbound.rcode == "SERVFAIL" else ("secure" if unbound.ad else "insecure")
     )
-    if delv == unbound_class:
+    if delv == unbound_class and not scenario.resolver.differs:
         assert ours == delv, (scenario.slug, delv, unbound.rcode, unbound.ad)

@@ -27,6 +27,7 @@ from dns.rdtypes.ANY.DS import DS
 from dnssec_doctor.analysis import denial, keys, signatures
 from dnssec_doctor.analysis.codes import make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
+from dnssec_doctor.analysis.redirects import check_redirects
 from dnssec_doctor.analysis.resolvers import ResolverView, assess_resolvers
 from dnssec_doctor.analysis.servers import check_servers
 from dnssec_doctor.model.finding import Finding, Severity
@@ -146,6 +147,18 @@ def analyze_evidence(evidence: Evidence, options: AnalysisOptions) -> Analysis:
         answer_findings,
         scope,
     )
+    redirects = guarded(
+        "redirects",
+        evidence.snapshot.name,
+        crashes,
+        check_redirects,
+        evidence,
+        lambda name: _zone_of(name, assessments),
+    )
+    if redirects:
+        # A loop or an over-long chain fails at every resolver, validating or not.
+        answer_findings += redirects
+        state = ChainState.UNREACHABLE
     resolvers = tuple(assess_resolvers(evidence))
     everything = [f for a in assessments.values() for f in a.findings]
     everything += crashes + answer_findings + [f for r in resolvers for f in r.findings]

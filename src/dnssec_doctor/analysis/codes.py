@@ -165,6 +165,38 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 8914 §4.23",),
     ),
     Code(
+        "REDIRECT_LOOP",
+        Family.DELEGATION,
+        Severity.ERROR,
+        "{start} never resolves: the CNAME/DNAME chain loops ({chain})",
+        "Following the CNAME and DNAME records from the name leads back to a name already on "
+        "the chain: there is no end with data.",
+        "Not DNSSEC: every resolver fails, validating or not (measured in the lab: Unbound "
+        '1.17, BIND 9.18 and Knot Resolver 5.6 answer SERVFAIL; BIND adds EDE 0 "max. '
+        'restarts reached"). Signatures on the chain do not matter.',
+        "Point one name of the loop at a name that holds the data (or remove the CNAME and "
+        "publish the data itself).",
+        "Resolvers cache the loop's records for their TTL; the fix shows once they expire.",
+        references=("RFC 1034 §3.6.2", "RFC 6672 §3"),
+    ),
+    Code(
+        "REDIRECT_CHAIN_TOO_LONG",
+        Family.DELEGATION,
+        Severity.ERROR,
+        "{start} goes through {count} CNAME/DNAME redirections, more than resolvers follow "
+        "(Unbound, BIND: {limit}): {chain}",
+        "The chain of CNAME and DNAME records from the name to its data is longer than some "
+        "validating resolvers follow.",
+        "Not DNSSEC: resolvers give up and answer SERVFAIL, validating or not. Measured in the "
+        "lab, caches empty, the whole chain in one zone: Unbound 1.17 and BIND 9.18 follow 11 "
+        'redirections (then SERVFAIL; BIND adds EDE 0 "max. restarts reached"), Knot '
+        "Resolver 5.6 follows 12. With the end of the chain cached they follow further, so "
+        "users behind some resolvers fail, sometimes, while others resolve the name.",
+        "Shorten the chain: point the name (or an early link) straight at the final target.",
+        "Resolvers cache the old chain for its TTL; the fix shows once it expires.",
+        references=("RFC 1034 §3.6.2", "RFC 6672 §3"),
+    ),
+    Code(
         "DELEGATION_NS_MISMATCH",
         Family.DELEGATION,
         Severity.NOTICE,

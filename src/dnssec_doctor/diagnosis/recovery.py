@@ -234,6 +234,21 @@ def plan_recovery(
                 publish,
             )
         )
+    elif code in ("REDIRECT_LOOP", "REDIRECT_CHAIN_TOO_LONG"):
+        what = (
+            "break the loop: point one of its names at a name that holds the data"
+            if code == "REDIRECT_LOOP"
+            else "shorten the chain: point the name straight at the final target"
+        )
+        steps.append(
+            RecoveryStep(
+                f"Not a DNSSEC fault. DNS operator of {zone.zone}: {what}.",
+                Actor.DNS_OPERATOR,
+                FAILURE_CACHE,
+                causes[0].records,
+                "Do not change anything DNSSEC-related: it is not the failing layer.",
+            )
+        )
     elif code == "INSECURE_DELEGATION_UNPROVEN":
         child = causes[0].subject.removesuffix("/DS")
         steps.append(

@@ -21,6 +21,8 @@ from dnssec_doctor.model.verdict import Verdict
 # The primary cause is the first of these found in the zone where the chain breaks.
 CAUSE_ORDER: tuple[str, ...] = (
     "ZONE_UNREACHABLE",
+    "REDIRECT_LOOP",
+    "REDIRECT_CHAIN_TOO_LONG",
     "TRUST_ANCHOR_MISMATCH",
     "INSECURE_DELEGATION_UNPROVEN",
     "DS_FOR_UNSIGNED_ZONE",

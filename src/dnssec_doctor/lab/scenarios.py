@@ -342,6 +342,19 @@ def build_unproven_insecure(ctx: BuildContext, origin: dns.name.Name) -> list[Zo
     return [built]
 
 
+def build_redirects(records: str) -> Builder:
+    """A healthy signed zone whose names are only ``records`` (CNAME chains)."""
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = primary_hosts(ctx, origin)
+        zone = make_zone(origin, hosts, serial=ctx.now, extra=records, data=False)
+        keys = Keys.generate()
+        sign(zone, keys, ctx.valid)
+        return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+    return build
+
+
 def build_ds_unsigned_zone(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
     hosts = primary_hosts(ctx, origin)
     zone = make_zone(origin, hosts, serial=ctx.now)
@@ -588,9 +601,10 @@ def outcome(
     *,
     unbound: int | None = None,
     kresd: int | None = None,
+    bind: int | None = None,
     differs: dict[str, tuple[str, bool]] | None = None,
 ) -> ResolverOutcome:
-    return ResolverOutcome(rcode, ad, {UNBOUND: unbound, BIND: None, KRESD: kresd}, differs or {})
+    return ResolverOutcome(rcode, ad, {UNBOUND: unbound, BIND: bind, KRESD: kresd}, differs or {})
 
 
 SECURE = outcome("NOERROR", True)
@@ -957,6 +971,38 @@ SCENARIOS: tuple[Scenario, ...] = (
         outcome("SERVFAIL", False, unbound=9, kresd=6),
         diagnosis(Verdict.BOGUS, 12, "lab.", cause="INSECURE_DELEGATION_UNPROVEN"),
         build_unproven_insecure,
+    ),
+    Scenario(
+        "cname-loop",
+        "lab.",
+        "www is a CNAME to loop, and loop a CNAME back to www: no end with data",
+        "www",
+        "A",
+        # BIND sets AD on its SERVFAIL: the records it did validate were signed.
+        outcome("SERVFAIL", False, bind=0, differs={BIND: ("SERVFAIL", True)}),
+        diagnosis(Verdict.UNREACHABLE, None, "cname-loop.lab.", cause="REDIRECT_LOOP"),
+        build_redirects("www CNAME loop\nloop CNAME www"),
+    ),
+    Scenario(
+        "cname-chain-long",
+        "lab.",
+        "www reaches its address through 12 CNAMEs: Unbound and BIND give up after 11, "
+        "Knot Resolver follows",
+        "www",
+        "A",
+        outcome(
+            "SERVFAIL", False, bind=0, differs={BIND: ("SERVFAIL", True), KRESD: ("NOERROR", True)}
+        ),
+        diagnosis(
+            Verdict.UNREACHABLE, None, "cname-chain-long.lab.", cause="REDIRECT_CHAIN_TOO_LONG"
+        ),
+        build_redirects(
+            "\n".join(
+                ["www CNAME hop1"]
+                + [f"hop{n} CNAME hop{n + 1}" for n in range(1, 12)]
+                + [f"hop12 A {DATA_ADDRESS}"]
+            )
+        ),
     ),
     Scenario(
         "ds-malformed-extra",

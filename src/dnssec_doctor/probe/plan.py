@@ -25,6 +25,7 @@ import dns.rdatatype
 import dns.rrset
 
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.model.redirect import read_redirect as read_redirect  # the one reader
 from dnssec_doctor.model.snapshot import Purpose
 
 EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no IP fragmentation
@@ -254,32 +255,6 @@ def _sorted_addresses(addresses: Iterable[str]) -> tuple[str, ...]:
         return (ip.version, int(ip), address)
 
     return tuple(sorted(set(addresses), key=key))
-
-
-def read_redirect(
-    message: dns.message.Message, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
-) -> dns.name.Name | None:
-    """Where a CNAME at ``qname``, or a DNAME above it, sends the question next."""
-    if rdtype in (dns.rdatatype.CNAME, dns.rdatatype.ANY):
-        return None
-    for rrset in message.answer:
-        if rrset.name == qname and rrset.rdtype == dns.rdatatype.CNAME:
-            for target in _names(rrset, "target"):
-                return target
-    if rdtype == dns.rdatatype.DNAME:
-        return None
-    for rrset in message.answer:
-        if (
-            rrset.rdtype == dns.rdatatype.DNAME
-            and qname != rrset.name
-            and qname.is_subdomain(rrset.name)
-        ):
-            for target in _names(rrset, "target"):
-                try:
-                    return qname.relativize(rrset.name).derelativize(target)
-                except dns.name.NameTooLong:
-                    return None
-    return None
 
 
 def read_hidden_apex(
