@@ -8,6 +8,7 @@ import itertools
 import dns.flags
 import dns.message
 import dns.name
+import dns.rdatatype
 import dns.rrset
 
 from dnssec_doctor.analysis.context import Evidence
@@ -118,3 +119,24 @@ def test_a_chain_the_probe_stopped_following_counts_as_at_least() -> None:
 def test_a_name_without_redirection_has_no_chain() -> None:
     answers = {"www.example.": answer("www.example.", "www.example. A 192.0.2.1")}
     assert codes(["www.example."], answers) == []
+
+
+def test_one_answer_shows_the_rest_of_a_chain_inside_its_zone() -> None:
+    """What the probe walks at once: every name one answer redirects through, a loop
+    ending with the name it returns to."""
+    from dnssec_doctor.model.redirect import read_chain
+
+    chain = dns.message.from_wire(
+        answer("a.example.", "a.example. CNAME b.example.", "b.example. CNAME c.example.")
+    )
+    assert read_chain(chain, dns.name.from_text("a.example."), dns.rdatatype.A) == [
+        dns.name.from_text("b.example."),
+        dns.name.from_text("c.example."),
+    ]
+    loop = dns.message.from_wire(
+        answer("a.example.", "a.example. CNAME b.example.", "b.example. CNAME a.example.")
+    )
+    assert read_chain(loop, dns.name.from_text("a.example."), dns.rdatatype.A) == [
+        dns.name.from_text("b.example."),
+        dns.name.from_text("a.example."),
+    ]

@@ -37,3 +37,21 @@ def read_redirect(
                 except dns.name.NameTooLong:
                     return None
     return None
+
+
+def read_chain(
+    message: dns.message.Message, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
+) -> list[dns.name.Name]:
+    """The names one answer redirects ``qname`` through, in order (a server returns the
+    rest of a chain inside its zone with the first CNAME). A name already on the chain ends
+    it, included, so that the caller sees the loop."""
+    chain: list[dns.name.Name] = []
+    seen = {qname}
+    current = qname
+    while (following := read_redirect(message, current, rdtype)) is not None:
+        chain.append(following)
+        if following in seen:
+            break
+        seen.add(following)
+        current = following
+    return chain

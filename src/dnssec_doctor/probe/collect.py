@@ -38,6 +38,7 @@ import dns.rdatatype
 
 from dnssec_doctor import __version__
 from dnssec_doctor.model import snapshot
+from dnssec_doctor.model.redirect import read_chain
 from dnssec_doctor.model.snapshot import Exchange, Purpose, Role, Server, Snapshot, ZoneCut
 from dnssec_doctor.probe import plan
 from dnssec_doctor.probe.plan import Question, Referral
@@ -257,32 +258,44 @@ class _Collector:
     ) -> None:
         qname, qtype = targets[0]
         seen = {qname}
-        while True:
-            try:
-                following = await self._walk(qname, qtype)
-            except Exception as error:  # a probe bug must not lose what was collected
-                self.notes.append(f"probe error while walking to {qname}: {_describe(error)}")
-                return
-            if following is None:
-                return
-            if following in seen:
-                self.notes.append(f"redirection loop: {qname} leads back to {following}")
-                return
-            if len(targets) > self.settings.max_redirects:
-                self.notes.append(
-                    f"more than {self.settings.max_redirects} CNAME/DNAME redirections: "
-                    f"{following} not followed"
-                )
-                return
-            targets.append((following, qtype))
-            seen.add(following)
-            qname = following
+        # The names to walk next, at once: an answer names the rest of a chain inside its
+        # zone, so those walks need not wait for each other.
+        frontier = [qname]
+        ended = False  # a loop or the redirect bound: walk what is listed, then stop
+        while frontier:
+            walked = await asyncio.gather(
+                *(self._walk(name, qtype) for name in frontier), return_exceptions=True
+            )
+            for name, result in zip(frontier, walked, strict=True):
+                if isinstance(result, BaseException):  # a probe bug must not lose the rest
+                    self.notes.append(f"probe error while walking to {name}: {_describe(result)}")
+                    return
+            last = walked[-1]
+            assert not isinstance(last, BaseException)
+            frontier = []
+            for following in [] if ended else last:
+                if following in seen:
+                    self.notes.append(
+                        f"redirection loop: {targets[-1][0]} leads back to {following}"
+                    )
+                    ended = True
+                    break
+                if len(targets) > self.settings.max_redirects:
+                    self.notes.append(
+                        f"more than {self.settings.max_redirects} CNAME/DNAME redirections: "
+                        f"{following} not followed"
+                    )
+                    ended = True
+                    break
+                targets.append((following, qtype))
+                seen.add(following)
+                frontier.append(following)
 
     async def _walk(
         self, qname: dns.name.Name, qtype: dns.rdatatype.RdataType
-    ) -> dns.name.Name | None:
+    ) -> list[dns.name.Name]:
         """Walk from the root to the zone holding ``qname``; return where a CNAME or
-        DNAME there sends the question next."""
+        DNAME there sends the question next (and on, as far as that answer shows)."""
         via = qname.to_text()
         zone: dns.name.Name = dns.name.root
         servers = self.settings.root_hints
@@ -304,7 +317,7 @@ class _Collector:
                         f"no address to ask for any server of {referral.child}: "
                         f"the walk to {qname} stops there"
                     )
-                    return None
+                    return []
                 zone, servers = referral.child, child_servers
                 continue
             hidden = await self._find_hidden_cut(answers, zone, qname)
@@ -323,10 +336,10 @@ class _Collector:
                 self.notes.append(f"no usable answer from any server of {zone} for {qname}")
             for message in messages:
                 if plan.is_authoritative_answer(message):
-                    return plan.read_redirect(message, qname, qtype)
-            return None
+                    return read_chain(message, qname, qtype)
+            return []
         self.notes.append(f"more than {self.settings.max_cuts} zone cuts on the way to {qname}")
-        return None
+        return []
 
     def _resume_walk(
         self, question: Question, zone: dns.name.Name, servers: tuple[Server, ...]
