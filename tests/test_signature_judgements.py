@@ -33,7 +33,7 @@ from dnssec_doctor.zonefile.reader import (
 
 # What the scan notes about a group's structure rather than its signatures: judged by
 # verify.zone over the whole zone, not by the signature rules.
-STRUCTURAL = {"RRSIG_MISSING", "RRSIG_UNEXPECTED"}
+STRUCTURAL = {"RRSIG_MISSING", "RRSIG_UNEXPECTED", "RRSIG_COVERS_RRSIG"}
 EXPIRE_WARNING = 86400 * 3
 Judgements = set[tuple[int, int, str]]  # (offset of the owner's first record, type, code)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 import shutil
 import subprocess
 import time
@@ -731,6 +732,52 @@ def test_unsorted_and_split_owner_groups_are_read_in_memory(tmp_path: Path) -> N
     assert result.mode.startswith("sorted in memory")
 
 
+@pytest.mark.parametrize("denial", [signing.NSEC, NSEC3], ids=["nsec", "nsec3"])
+def test_records_in_any_order_are_read(denial: Denial, tmp_path: Path) -> None:
+    """RFC 1035 puts no order on a master file's records: shuffled, grouped by type, or
+    with the apex's records last, the zone reads to the same verdict, without --origin
+    (the zone is the owner of the SOA)."""
+    zone, _ = signed_zone(denial=denial)
+    lines = write(zone, tmp_path / "z").read_text().splitlines()
+    in_order = verify(tmp_path / "z")
+    assert in_order.counts == {}
+    orders = {
+        "shuffled": random.Random(7).sample(lines, len(lines)),
+        "by type": sorted(lines, key=lambda line: line.split()[3]),
+        "apex last": sorted(lines, key=lambda line: line.startswith("example.lab. ")),
+    }
+    for name, order in orders.items():
+        assert not order[0].startswith("example.lab. 300 IN SOA"), name
+        path = tmp_path / name.replace(" ", "-")
+        path.write_text("\n".join(order) + "\n")
+        result = verify(path)
+        assert (result.counts, result.records) == ({}, in_order.records), name
+        assert result.mode.startswith("sorted in memory"), name
+
+
+def test_without_origin_a_zone_needs_exactly_one_soa_owner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "two.zone"
+    path.write_text(
+        "www.example.lab. 300 IN A 192.0.2.1\n"
+        "example.lab. 300 IN SOA a. b. 1 2 3 4 5\n"
+        "other.lab. 300 IN SOA a. b. 1 2 3 4 5\n"
+    )
+    code, out, err = run(["zone", "verify", str(path)], capsys)
+    assert (code, out) == (4, "")
+    assert err == (
+        f"dnssec-doctor: {path}, line 3: SOA records at 2 names (lines 2, 3): give the zone's "
+        "name with --origin\n"
+    )
+    path.write_text("www.example.lab. 300 IN A 192.0.2.1\n")
+    code, _, err = run(["zone", "verify", str(path)], capsys)
+    assert (code, err) == (
+        4,
+        f"dnssec-doctor: {path}, line 1: no SOA record: give the zone's name with --origin\n",
+    )
+
+
 # --- the command line --------------------------------------------------------------------------
 
 
@@ -843,3 +890,96 @@ def test_axfr_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith(f"{ORIGIN} (AXFR of {ORIGIN} from 127.0.0.1#{port}): VALID")
     code, _, err = run(["zone", "verify", "--axfr", "127.0.0.1#1"], capsys)
     assert code == 4 and "--axfr needs --origin" in err
+
+
+# --- what servers refuse to load ----------------------------------------------------------------
+
+UNSIGNED = (
+    "example.lab. 300 IN SOA ns1.example.lab. hostmaster.example.lab. 1 3600 600 86400 60\n"
+    "example.lab. 300 IN NS ns1.example.lab.\n"
+    "ns1.example.lab. 300 IN A 192.0.2.1\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("records", "code", "name", "types"),
+    [
+        (
+            "alias 300 IN CNAME www\nalias 300 IN A 192.0.2.2\n",
+            "CNAME_AND_OTHER_DATA",
+            "alias",
+            "A CNAME",
+        ),
+        (
+            "alias 300 IN CNAME www\nalias 300 IN MX 10 mail\n",
+            "CNAME_AND_OTHER_DATA",
+            "alias",
+            "CNAME MX",
+        ),
+        (
+            "sub 300 IN NS ns.test.\nsub 300 IN CNAME www\n",
+            "CNAME_AND_OTHER_DATA",
+            "sub",
+            "NS CNAME",
+        ),
+        ("alias 300 IN CNAME a\nalias 300 IN CNAME b\n", "CNAME_MULTIPLE", "alias", "CNAME"),
+        ("d 300 IN DNAME a.test.\nd 300 IN DNAME b.test.\n", "DNAME_MULTIPLE", "d", "DNAME"),
+        ("d 300 IN NS ns.test.\nd 300 IN DNAME a.test.\n", "DNAME_BESIDE_NS", "d", "NS DNAME"),
+    ],
+)
+def test_data_servers_refuse_to_load_is_an_error_at_its_line(
+    records: str, code: str, name: str, types: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "z"
+    path.write_text(UNSIGNED + "$ORIGIN example.lab.\n" + records)
+    result = verify(path)
+    assert result.counts == {code: 1, "ZONE_UNSIGNED": 1}, result.findings
+    assert result.exit_code == 2
+    finding = next(f for f in result.findings if f.code == code)
+    assert finding.params == {"name": f"{name}.example.lab.", "types": types, "line": 5}
+
+
+def test_the_apex_needs_its_ns(tmp_path: Path) -> None:
+    path = tmp_path / "z"
+    path.write_text(UNSIGNED.replace("example.lab. 300 IN NS ns1.example.lab.\n", ""))
+    result = verify(path)
+    assert result.counts == {"APEX_NS_MISSING": 1, "ZONE_UNSIGNED": 1}
+    assert result.exit_code == 2
+    assert [f.params["line"] for f in result.findings if f.code == "APEX_NS_MISSING"] == [1]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        "alias 300 IN CNAME a\nalias 300 IN CNAME A.example.lab.\n",  # one record, twice
+        "d 300 IN DNAME a.test.\nx 300 IN CNAME d\n",
+        "sub 300 IN NS ns.sub\nns.sub 300 IN A 192.0.2.9\n",
+    ],
+)
+def test_what_servers_load_gives_no_such_error(records: str, tmp_path: Path) -> None:
+    path = tmp_path / "z"
+    path.write_text(UNSIGNED + "$ORIGIN example.lab.\n" + records)
+    result = verify(path)
+    assert result.counts == {"ZONE_UNSIGNED": 1}, result.findings
+    assert result.exit_code == 0
+
+
+def test_a_signed_cname_beside_its_rrsig_and_nsec_is_valid(tmp_path: Path) -> None:
+    for denial in (signing.NSEC, NSEC3):
+        zone, _ = signed_zone(extra="alias 300 IN CNAME www\n", denial=denial)
+        assert verify(write(zone, tmp_path / "z")).counts == {}
+
+
+def test_an_rrsig_over_rrsigs_is_an_error(tmp_path: Path) -> None:
+    zone, _ = signed_zone()
+    path = write(zone, tmp_path / "z")
+    lines = path.read_text().splitlines()
+    signature = next(line for line in lines if line.startswith("www.") and " RRSIG A " in line)
+    index = lines.index(signature)
+    lines.insert(index + 1, signature.replace(" RRSIG A ", " RRSIG RRSIG "))
+    path.write_text("\n".join(lines) + "\n")
+    result = verify(path)
+    assert result.counts == {"RRSIG_COVERS_RRSIG": 1}, result.findings
+    assert result.exit_code == 2
+    (finding,) = result.findings
+    assert finding.params["name"] == "www.example.lab."

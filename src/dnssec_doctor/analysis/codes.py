@@ -820,6 +820,90 @@ CODES: Mapping[str, Code] = _table(
         "becomes visible and everything not in the zone becomes NXDOMAIN.",
         references=("RFC 6672 §2.4",),
     ),
+    Code(
+        "CNAME_AND_OTHER_DATA",
+        Family.ZONE,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) has a CNAME beside other data",
+        "A name with a CNAME is an alias: it may hold nothing else but the DNSSEC records "
+        "that sign and deny it (RRSIG, NSEC). This one holds other types as well, often "
+        "an alias added where an A record or an MX already was.",
+        "Servers refuse the file: BIND (named-checkzone: 'CNAME and other data'), Knot and "
+        "NSD do not load a zone with it, so the whole zone goes unserved. A resolver "
+        "that met both would not know which to follow.",
+        "Keep either the CNAME or the other records at this name; to alias the zone's apex, "
+        "publish the target's addresses there instead.",
+        "Removing the CNAME changes what the name answers: check who relies on the alias.",
+        references=("RFC 1034 §3.6.2", "RFC 2181 §10.1", "RFC 4035 §2.5"),
+    ),
+    Code(
+        "CNAME_MULTIPLE",
+        Family.ZONE,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) has more than one CNAME record",
+        "A name can be an alias of one name only: the CNAME RRset holds exactly one record.",
+        "Servers refuse the file (BIND: 'multiple RRs of singleton type'; Knot and NSD "
+        "likewise), so the whole zone goes unserved.",
+        "Keep the one CNAME record the name should point to.",
+        "Whoever used the removed target loses it: check which alias is meant.",
+        references=("RFC 2181 §10.1",),
+    ),
+    Code(
+        "DNAME_MULTIPLE",
+        Family.ZONE,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) has more than one DNAME record",
+        "A DNAME redirects a whole subtree to one target: the DNAME RRset holds exactly one "
+        "record.",
+        "Servers refuse the file (BIND: 'multiple RRs of singleton type'), so the whole "
+        "zone goes unserved.",
+        "Keep the one DNAME record the subtree should be redirected to.",
+        "Names below the owner follow the kept target only: check which is meant.",
+        references=("RFC 6672 §2.4",),
+    ),
+    Code(
+        "DNAME_BESIDE_NS",
+        Family.ZONE,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) has a DNAME beside the NS of a delegation",
+        "Below the apex, a name with NS records is a delegation: the names below it belong "
+        "to the child zone, so a DNAME redirecting them cannot stand beside the NS.",
+        "The delegation occludes the DNAME: parent servers answer with a referral and never "
+        "with the DNAME, and strict servers refuse the file. Which answer a resolver sees "
+        "depends on the server.",
+        "Remove the DNAME (and let the child zone publish one at its apex), or remove the "
+        "delegation.",
+        "Removing the delegation takes the child zone off the parent; removing the DNAME "
+        "changes nothing that was served.",
+        references=("RFC 6672 §2.3",),
+    ),
+    Code(
+        "APEX_NS_MISSING",
+        Family.ZONE,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) is the zone's apex and has no NS records",
+        "Every zone lists its authoritative servers in an NS RRset at its apex.",
+        "Servers refuse the file (BIND: 'has no NS records', Knot and NSD likewise), so the "
+        "zone goes unserved; a resolver asking the zone for its servers gets nothing.",
+        "Add the NS RRset of the zone's servers at the apex, the same names as the "
+        "delegation in the parent, and re-sign.",
+        _NO_RISK,
+        references=("RFC 1034 §4.2.1", "RFC 1035 §5.2"),
+    ),
+    Code(
+        "RRSIG_COVERS_RRSIG",
+        Family.RRSIG,
+        Severity.ERROR,
+        "{name} ({types}, line {line}) has an RRSIG whose covered type is RRSIG",
+        "An RRSIG signs an RRset of some other type; RRSIGs themselves are never signed. "
+        "This name holds a signature over signatures, which no signer should produce.",
+        "Validators cannot use it: there is no RRSIG RRset to validate and resolvers never "
+        "ask for one. Its presence shows a signer or an editing step that broke the file, "
+        "and strict tools refuse it.",
+        "Remove the RRSIG that covers RRSIG and re-sign the zone with a correct signer.",
+        "None: no validator used the signature.",
+        references=("RFC 4035 §2.2", "RFC 4034 §3"),
+    ),
     # --- denial of existence -------------------------------------------------------------
     Code(
         "DENIAL_PROOF_MISSING",

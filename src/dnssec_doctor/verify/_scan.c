@@ -34,14 +34,15 @@
 #include "_typebitmap.h"
 
 enum {
-    T_NS = 2, T_SOA = 6, T_DNAME = 39, T_DS = 43, T_RRSIG = 46, T_NSEC = 47, T_DNSKEY = 48,
+    T_NS = 2, T_CNAME = 5, T_SOA = 6, T_KEY = 25, T_DNAME = 39, T_DS = 43, T_RRSIG = 46, T_NSEC = 47, T_DNSKEY = 48,
     T_NSEC3 = 50,
 };
 
 /* Owner flags, as scan.py. */
 enum {
     HAS_NS = 1, HAS_DS = 2, HAS_SOA = 4, HAS_RRSIG = 8, HAS_DATA = 16, HAS_NSEC = 32,
-    IS_APEX = 64, HAS_DNAME = 128,
+    IS_APEX = 64, HAS_DNAME = 128, CNAME_AND_OTHER_DATA = 256, SEVERAL_CNAMES = 512,
+    SEVERAL_DNAMES = 1024,
 };
 
 /* Failing statuses of one signature, most telling first (analysis.signatures's FAILURE_PRIORITY). */
@@ -176,12 +177,12 @@ static int note(Scanner *s, int code_index, PyObject *owner, Py_ssize_t offset, 
 enum {
     C_ALGORITHM_UNSUPPORTED = F_COUNT, C_ALGORITHM_SIGNS_NOTHING, C_EXPIRES_SOON,
     C_TTL_EXCEEDS_ORIGINAL, C_TTL_OUTLIVES, C_TTL_MISMATCH, C_UNEXPECTED, C_MISSING,
-    C_COUNT,
+    C_COVERS_RRSIG, C_COUNT,
 };
 static const char *OTHER_CODES[C_COUNT - F_COUNT] = {
     "RRSIG_ALGORITHM_UNSUPPORTED", "DNSKEY_ALGORITHM_SIGNS_NOTHING", "RRSIG_EXPIRES_SOON",
     "RRSIG_TTL_EXCEEDS_ORIGINAL", "RRSIG_TTL_OUTLIVES_SIGNATURE", "RRSIG_TTL_MISMATCH",
-    "RRSIG_UNEXPECTED", "RRSIG_MISSING",
+    "RRSIG_UNEXPECTED", "RRSIG_MISSING", "RRSIG_COVERS_RRSIG",
 };
 
 /* One bytes object per distinct value (type bitmaps: most names share a handful, and
@@ -826,6 +827,22 @@ static int scan_owner(Scanner *s) {
         }
         if (types[t] != T_NSEC && types[t] != T_NSEC3) has |= HAS_DATA;
     }
+    /* RFC 2181 §10.1: a CNAME stands alone but for DNSSEC's RRSIG and NSEC (and KEY,
+     * RFC 2535); CNAME and DNAME are singletons (RFC 6672 §2.4) */
+    for (int t = 0; t < type_count; t++) {
+        const Run *run = &data_runs[t];
+        if (run->type == T_CNAME) {
+            for (int u = 0; u < type_count; u++)
+                if (types[u] != T_CNAME && types[u] != T_NSEC && types[u] != T_KEY)
+                    has |= CNAME_AND_OTHER_DATA;
+        }
+        if (run->type != T_CNAME && run->type != T_DNAME) continue;
+        const Entry *first = sorted[run->start];
+        for (int r = run->start + 1; r < run->end; r++)
+            if (sorted[r]->length != first->length ||
+                memcmp(sorted[r]->rdata, first->rdata, (size_t)first->length))
+                has |= run->type == T_CNAME ? SEVERAL_CNAMES : SEVERAL_DNAMES;
+    }
     int is_apex = PyBytes_GET_SIZE(owner) == PyBytes_GET_SIZE(s->origin) &&
                   !memcmp(PyBytes_AS_STRING(owner), PyBytes_AS_STRING(s->origin),
                           (size_t)PyBytes_GET_SIZE(owner));
@@ -881,7 +898,9 @@ static int scan_owner(Scanner *s) {
     /* signatures over types the owner lacks, in order of first appearance */
     qsort(sig_runs, (size_t)covered_count, sizeof(Run), compare_first);
     for (int c = 0; c < covered_count; c++)
-        if (!sig_runs[c].consumed && note(s, C_UNEXPECTED, owner, offset, sig_runs[c].type))
+        if (!sig_runs[c].consumed &&
+            note(s, sig_runs[c].type == T_RRSIG ? C_COVERS_RRSIG : C_UNEXPECTED, owner, offset,
+                 sig_runs[c].type))
             goto done;
     if (summary) {
         if (append_name(s, summary, unsigned_types, unsigned_count)) goto done;

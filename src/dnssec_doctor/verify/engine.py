@@ -7,9 +7,10 @@ each slice is parsed and verified by a worker (``verify.scan``); workers receive
 file's path and byte range and return compact summaries, never dnspython objects.
 
 Fallbacks keep the fast path honest: a file with directives after the apex, or whose
-records of one owner are not contiguous, or whose apex is not first, is read whole into
-memory and sorted (slower, same results); a slice that fails to parse is re-read in one
-piece so that the error names the right line.
+records of one owner are not contiguous, or whose apex is not first or lacks its SOA there
+(RFC 1035 puts no order on records), is read whole into memory and sorted (slower, same
+results; without ``--origin`` the zone is the owner of its one SOA); a slice that fails to
+parse is re-read in one piece so that the error names the right line.
 """
 
 from __future__ import annotations
@@ -128,8 +129,7 @@ def _scan(
                 raise
             size *= 4
             continue
-        if header is None:
-            assert origin is not None  # only a given origin can differ from the first owner
+        if header is None:  # the file does not start with the apex and its SOA
             return _sorted_scan(data, source, origin, settings)
         apex, rest, saved, origin = header
         if rest is not None or complete:
@@ -137,8 +137,8 @@ def _scan(
         size *= 4
     if not apex or origin is None:
         raise ZoneFileError(source, 1, "no records: the zone is empty")
-    if not any(r[2] == SOA for r in apex):
-        raise ZoneFileError(source, apex[0][4], "the zone apex has no SOA record")
+    if not any(r[2] == SOA for r in apex):  # later in the file, or nowhere
+        return _sorted_scan(data, source, origin, settings)
     context = _context(source, origin, apex, settings)
     head = Scanner(context).scan(apex)
     if rest is None:
@@ -180,7 +180,8 @@ def _read_apex(
     window: bytes, source: str, origin: bytes | None
 ) -> tuple[list[Record], Record | None, ReaderState, bytes | None] | None:
     """The apex owner group at the start of ``window``, the first record after it, and
-    the reader state before that record; None when the file does not start at the apex."""
+    the reader state before that record; None when the file does not start at the apex
+    (without ``origin``: does not start with an SOA)."""
     state = ReaderState(origin=origin)
     apex: list[Record] = []
     rest: Record | None = None
@@ -189,12 +190,7 @@ def _read_apex(
         if not apex:
             if origin is None:
                 if record[2] != SOA:
-                    raise ZoneFileError(
-                        source,
-                        record[4],
-                        "the first record is not the zone's SOA: give the zone's name with "
-                        "--origin",
-                    )
+                    return None
                 origin = record[0]
             if record[0] != origin:
                 return None
@@ -364,11 +360,14 @@ def _owner_of(nsec3: Nsec3Summary) -> bytes:
 
 
 def _sorted_scan(
-    data: bytes | mmap.mmap, source: str, origin: bytes, settings: ScanSettings
+    data: bytes | mmap.mmap, source: str, origin: bytes | None, settings: ScanSettings
 ) -> ZoneScan:
-    """Read every record into memory, sort by owner (canonical order), then scan."""
+    """Read every record into memory, sort by owner (canonical order), then scan. Without
+    ``origin`` the zone is the owner of the file's SOA record."""
     state = ReaderState(origin=origin)
     records = list(read_records(bytes(data[:]), state, source=source))
+    if origin is None:
+        origin = _soa_owner(records, source)
     order = sorted(range(len(records)), key=lambda i: (sort_key(records[i][0]), i))
     ordered = [records[i] for i in order]
     apex = [r for r in ordered if r[0] == origin]
@@ -386,6 +385,21 @@ def _sorted_scan(
         return by_owner.get(owner, [])
 
     return ZoneScan(origin, apex, result, load, "sorted in memory", 1)
+
+
+def _soa_owner(records: list[Record], source: str) -> bytes:
+    owners = {r[0]: r[4] for r in reversed(records) if r[2] == SOA}  # name -> first line
+    if not owners:
+        raise ZoneFileError(source, 1, "no SOA record: give the zone's name with --origin")
+    if len(owners) > 1:
+        lines = sorted(owners.values())
+        raise ZoneFileError(
+            source,
+            lines[1],
+            f"SOA records at {len(owners)} names (lines {', '.join(map(str, lines[:5]))}): "
+            "give the zone's name with --origin",
+        )
+    return next(iter(owners))
 
 
 def _group_loader(

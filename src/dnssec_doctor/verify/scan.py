@@ -17,11 +17,13 @@ from the apex DNSKEYs) judges, for each owner:
   (RRSIG_EXPIRES_SOON); every algorithm of the zone keys must sign it
   (DNSKEY_ALGORITHM_SIGNS_NOTHING, RFC 6840 §5.11);
 - what must not be signed: the NS and glue at a delegation (RFC 4035 §2.2), signatures
-  over a type the owner lacks (RRSIG_UNEXPECTED); the apex DNSKEY RRset is left to the
-  DS -> DNSKEY link (``analysis.keys``);
+  over a type the owner lacks (RRSIG_UNEXPECTED), signatures over signatures
+  (RRSIG_COVERS_RRSIG: RFC 4035 §2.2, RRSIGs are not signed); the apex DNSKEY RRset is
+  left to the DS -> DNSKEY link (``analysis.keys``);
 - the owner's summary for ``verify.zone`` (a delegation, the denial chain and unsigned
   RRsets need the whole zone): flags, the NSEC and NSEC3 type bitmaps its data calls for,
-  its NSEC3 hash, the NSEC it holds, its types without any RRSIG. An owner of NSEC3
+  its NSEC3 hash, the NSEC it holds, its types without any RRSIG; a CNAME beside other
+  data, several CNAME or several DNAME records at the name (flags). An owner of NSEC3
   records only is summarised as NSEC3 records (its unsigned types are RRSIG_MISSING).
   An owner outside the zone is summarised and nothing more: its records are not the
   zone's to judge.
@@ -53,6 +55,9 @@ HAS_DATA = 16  # a type other than RRSIG, NSEC and NSEC3
 HAS_NSEC = 32
 IS_APEX = 64
 HAS_DNAME = 128  # the names below are occluded (RFC 6672 §2.4)
+CNAME_AND_OTHER_DATA = 256  # a CNAME beside data other than RRSIG, NSEC, KEY (RFC 2181 §10.1)
+SEVERAL_CNAMES = 512  # CNAME is a singleton type
+SEVERAL_DNAMES = 1024  # so is DNAME (RFC 6672 §2.4)
 
 # One owner name: (sort key, owner wire, file offset, line, flags, expected NSEC bitmap,
 # expected NSEC3 bitmap, NSEC3 hash of the name or None, the NSEC (next wire, bitmap) or

@@ -66,12 +66,15 @@ from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.verify.crypto import nsec3_hash
 from dnssec_doctor.verify.scan import (
+    CNAME_AND_OTHER_DATA,
     HAS_DNAME,
     HAS_DS,
     HAS_NS,
     HAS_NSEC,
     HAS_RRSIG,
     IS_APEX,
+    SEVERAL_CNAMES,
+    SEVERAL_DNAMES,
     NameSummary,
     Nsec3Summary,
     ScanResult,
@@ -101,6 +104,13 @@ _NSEC3_SHA1 = 1
 # Unbound and Knot Resolver all stop at 150 or fewer). AnalysisOptions carries the value.
 
 GroupLoader = Callable[[bytes, int], list[Record]]
+
+# What servers refuse to load at one name (the scan's flags): RFC 2181 §10.1, RFC 6672 §2.4.
+_NAME_RULES = (
+    (CNAME_AND_OTHER_DATA, "CNAME_AND_OTHER_DATA"),
+    (SEVERAL_CNAMES, "CNAME_MULTIPLE"),
+    (SEVERAL_DNAMES, "DNAME_MULTIPLE"),
+)
 
 
 @dataclass(frozen=True)
@@ -243,7 +253,7 @@ def judge_zone(
         name_key, owner, offset, _, flags = summary[:5]
         if not name_key.startswith(zone_prefix) and name_key != origin_key:
             outside.add(owner)
-            _unserved(out, "OUT_OF_ZONE_DATA", zone, owner, offset, load_group)
+            _name_finding(out, "OUT_OF_ZONE_DATA", zone, owner, offset, load_group)
             continue
         if occluder is not None and name_key.startswith(occluder[0]):
             _, top, by_dname = occluder
@@ -253,7 +263,9 @@ def judge_zone(
                 # RFC 6672 §2.4: the DNAME's own RRsets are signed and in the chain, the
                 # names below it are occluded, as below a delegation.
                 dname = name_text(top)
-                _unserved(out, "DNAME_OCCLUDED_DATA", zone, owner, offset, load_group, dname=dname)
+                _name_finding(
+                    out, "DNAME_OCCLUDED_DATA", zone, owner, offset, load_group, dname=dname
+                )
                 below = f"the name lies below the DNAME at {dname}: occluded data is never served"
             if flags & HAS_RRSIG:
                 _example(out, "RRSIG_UNEXPECTED", owner, offset, 0, load_group, zone, below=below)
@@ -267,6 +279,13 @@ def judge_zone(
             # A DNAME beside the NS of a delegation is itself occluded by the cut.
             occluder = (_below(name_key), owner, not is_cut)
         authoritative.append(summary)
+        for flag, code in _NAME_RULES:
+            if flags & flag:
+                _name_finding(out, code, zone, owner, offset, load_group)
+        if is_cut and flags & HAS_DNAME:
+            _name_finding(out, "DNAME_BESIDE_NS", zone, owner, offset, load_group)
+        if flags & IS_APEX and not flags & HAS_NS:
+            _name_finding(out, "APEX_NS_MISSING", zone, owner, offset, load_group)
         if signed:
             for rdtype in summary[9]:
                 if is_cut and rdtype != dns.rdatatype.DS:
@@ -285,6 +304,8 @@ def judge_zone(
         for owner, offset, rdtype in result.examples.get(code, []):
             if code == "RRSIG_UNEXPECTED":
                 _example(out, code, owner, offset, rdtype, load_group, zone, counted=True)
+            elif code == "RRSIG_COVERS_RRSIG":
+                _name_finding(out, code, zone, owner, offset, load_group, counted=True)
             else:
                 _explain(out, owner, offset, rdtype, load_group, zone, keys, options, apex)
 
@@ -633,18 +654,22 @@ def _occluder_text(owner: bytes, is_dname: bool) -> str:
     return f"the {'DNAME at' if is_dname else 'delegation'} {name_text(owner)}"
 
 
-def _unserved(
+def _name_finding(
     out: _Collector,
     code: str,
     zone: dns.name.Name,
     owner: bytes,
     offset: int,
     load_group: GroupLoader,
+    *,
+    counted: bool = False,
     **params: str,
 ) -> None:
-    """A name whose records are never served (out of zone, occluded): counted, and for the
-    examples kept, re-read for its types, records and the line they start on."""
-    out.count(code)
+    """A finding on a name's records as a whole (out of zone, occluded, a CNAME beside
+    other data, ...): counted (unless ``counted`` already), and for the examples kept,
+    re-read for its types, records and the line they start on."""
+    if not counted:
+        out.count(code)
     if out.kept.get(code, 0) >= out.limit:
         return
     group = load_group(owner, offset)
@@ -987,6 +1012,12 @@ EMITS: tuple[str, ...] = tuple(
         "NSEC3_OPT_OUT",
         "OUT_OF_ZONE_DATA",
         "DNAME_OCCLUDED_DATA",
+        "CNAME_AND_OTHER_DATA",
+        "CNAME_MULTIPLE",
+        "DNAME_MULTIPLE",
+        "DNAME_BESIDE_NS",
+        "APEX_NS_MISSING",
+        "RRSIG_COVERS_RRSIG",
         "RRSIG_UNEXPECTED",
         "RRSIG_TTL_MISMATCH",
         "RRSIG_EXPIRES_BEFORE_SOA_EXPIRE",

@@ -393,9 +393,19 @@ static int put_rdata(Buffer *out, int type, const Token *t, int n, const Origin 
     case T_SOA:
         if (n != 7 || put_name(out, &t[0], origin) || put_name(out, &t[1], origin)) return SLOW;
         return put_numbers(out, &t[2], soa_fields, 5);
-    case T_DS: case T_CDS:
-        if (n < 4 || put_numbers(out, t, key_fields, 3)) return SLOW;
-        return put_hex(out, &t[3], n - 3);
+    case T_DS: case T_CDS: {
+        if (n < 4 || put_numbers(out, t, key_fields, 3) || put_hex(out, &t[3], n - 3))
+            return SLOW;
+        /* a digest whose length does not fit its type (or the reserved type 0, or CDS
+         * delete): the reader decides, with dnspython's rules */
+        int digest_type = out->data[3];
+        Py_ssize_t digest = out->length - 4;
+        if (digest_type == 0 || (digest_type == 1 && digest != 20) ||
+            ((digest_type == 2 || digest_type == 3) && digest != 32) ||
+            (digest_type == 4 && digest != 48))
+            return SLOW;
+        return PARSED;
+    }
     case T_DNSKEY: case T_CDNSKEY:
         if (n < 4 || put_numbers(out, t, key_fields, 3)) return SLOW;
         return put_base64(out, &t[3], n - 3);

@@ -284,6 +284,18 @@ def _hex(tokens: list[bytes], what: str) -> bytes:
 # --- RDATA ------------------------------------------------------------------------------
 
 
+def _check_with_dnspython(rdtype: int, wire: bytes) -> None:
+    """Refuse RDATA that dnspython (and so the rest of the program) cannot read: a DS
+    digest whose length does not fit its digest type, the reserved digest type 0 (BIND's
+    named-checkzone refuses both). Every record the reader returns must be readable."""
+    try:
+        dns.rdata.from_wire(
+            dns.rdataclass.IN, dns.rdatatype.RdataType.make(rdtype), wire, 0, len(wire)
+        )
+    except dns.exception.DNSException as error:
+        raise _Syntax(f"invalid {_type_name(rdtype)}: {error}") from None
+
+
 def _need(tokens: list[bytes], count: int, what: str) -> None:
     if len(tokens) < count:
         raise _Syntax(f"{what} needs {count} fields, got {len(tokens)}")
@@ -316,12 +328,14 @@ def rdata_wire(rdtype: int, tokens: list[bytes], origin: bytes | None) -> bytes:
         )
     if rdtype in (DS, CDS):
         _need(tokens, 4, "DS")
-        return struct.pack(
+        wire = struct.pack(
             "!HBB",
             _u(tokens[0], 16, "key tag"),
             _u(tokens[1], 8, "algorithm"),
             _u(tokens[2], 8, "digest type"),
         ) + _hex(tokens[3:], "DS digest")
+        _check_with_dnspython(rdtype, wire)
+        return wire
     if rdtype in (DNSKEY, CDNSKEY):
         _need(tokens, 4, "DNSKEY")
         return struct.pack(
