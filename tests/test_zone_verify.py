@@ -10,7 +10,7 @@ import random
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import dns.dnssec
@@ -18,12 +18,13 @@ import dns.name
 import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
+import dns.rdtypes.ANY.DNSKEY
 import dns.rdtypes.ANY.NSEC
 import dns.rdtypes.ANY.NSEC3
 import dns.rdtypes.ANY.NSEC3PARAM
 import dns.zone
 import pytest
-from dns.dnssectypes import Algorithm
+from dns.dnssectypes import Algorithm, DSDigest
 from dns.rdtypes.util import Bitmap
 
 from dnssec_doctor import cli
@@ -273,7 +274,8 @@ def test_cds_stands_in_for_the_ds(tmp_path: Path) -> None:
     zone, _ = signed_zone(keys=keys, extra=f"@ CDS {cds}")
     result = verify(write(zone, tmp_path / "z"))
     assert result.ds_source == "CDS"
-    assert result.counts == {}
+    assert result.counts == {"CDS_CDNSKEY_UNPAIRED": 1}  # a notice: still valid
+    assert result.exit_code == 0
 
 
 def test_expiry_inside_the_warning_window(tmp_path: Path) -> None:
@@ -983,3 +985,77 @@ def test_an_rrsig_over_rrsigs_is_an_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     (finding,) = result.findings
     assert finding.params["name"] == "www.example.lab."
+
+
+# --- CDS and CDNSKEY: the request to the parent -------------------------------------------------
+
+
+def cds_zone(tmp_path: Path, make_extra: Callable[[Keys], str]) -> Verification:
+    keys = Keys.generate()
+    zone, _ = signed_zone(keys=keys, extra=make_extra(keys))
+    return verify(write(zone, tmp_path / "z"))
+
+
+def cds_of(key: dns.rdtypes.ANY.DNSKEY.DNSKEY, digest: DSDigest = DSDigest.SHA256) -> str:
+    return dns.dnssec.make_ds(ORIGIN, key, digest).to_text()
+
+
+@pytest.mark.parametrize("digest", [DSDigest.SHA256, DSDigest.SHA384])
+def test_a_valid_cds_and_cdnskey_pair_is_valid_without_ds(digest: DSDigest, tmp_path: Path) -> None:
+    result = cds_zone(
+        tmp_path,
+        lambda keys: f"@ CDS {cds_of(keys.ksk.dnskey, digest)}\n@ CDNSKEY {keys.ksk.dnskey}\n",
+    )
+    assert (result.counts, result.exit_code, result.ds_source) == ({}, 0, "CDS")
+
+
+@pytest.mark.parametrize(
+    ("make_extra", "expected"),
+    [
+        (lambda keys: "@ CDS 0 0 0 00\n@ CDNSKEY 0 3 0 AA==\n", {}),
+        (
+            lambda keys: f"@ CDS {cds_of(keys.ksk.dnskey)}\n",
+            {"CDS_CDNSKEY_UNPAIRED": 1},
+        ),
+        (
+            lambda keys: f"@ CDNSKEY {keys.ksk.dnskey}\n",
+            {"CDS_CDNSKEY_UNPAIRED": 1},
+        ),
+        (
+            lambda keys: f"@ CDS {cds_of(keys.ksk.dnskey)}\n@ CDNSKEY {keys.zsk.dnskey}\n",
+            {"CDS_CDNSKEY_DISAGREE": 1},
+        ),
+        (lambda keys: "@ CDS 0 0 0 00\n", {"CDS_DELETE_INCOMPLETE": 1}),
+        (lambda keys: "@ CDNSKEY 0 3 0 AA==\n", {"CDS_DELETE_INCOMPLETE": 1}),
+        (
+            lambda keys: f"@ CDS 0 0 0 00\n@ CDNSKEY {keys.ksk.dnskey}\n",
+            {"CDS_DELETE_INCOMPLETE": 1},
+        ),
+        (
+            lambda keys: f"@ CDS 0 0 0 00\n@ CDS {cds_of(keys.ksk.dnskey)}\n@ CDNSKEY 0 3 0 AA==\n",
+            {"CDS_DELETE_INCOMPLETE": 1},
+        ),
+    ],
+    ids=[
+        "delete-pair",
+        "cds-alone",
+        "cdnskey-alone",
+        "disagree",
+        "delete-cds-alone",
+        "delete-cdnskey-alone",
+        "delete-beside-key",
+        "delete-among-keys",
+    ],
+)
+def test_cds_and_cdnskey_requests(
+    make_extra: Callable[[Keys], str], expected: dict[str, int], tmp_path: Path
+) -> None:
+    result = cds_zone(tmp_path, make_extra)
+    assert result.counts == expected, result.findings
+
+
+def test_a_cds_for_a_key_the_zone_does_not_publish(tmp_path: Path) -> None:
+    other = Keys.generate().ksk.dnskey
+    result = cds_zone(tmp_path, lambda keys: f"@ CDS {cds_of(other)}\n@ CDNSKEY {other}\n")
+    assert result.counts["CDS_MATCHES_NO_DNSKEY"] == 2, result.findings
+    assert result.exit_code == 2  # the DS it asks for would match no key: as --ds does

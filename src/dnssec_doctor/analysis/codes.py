@@ -395,6 +395,63 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 4035 §5.2",),
     ),
     Code(
+        "CDS_MATCHES_NO_DNSKEY",
+        Family.DS,
+        Severity.WARNING,
+        "the zone's {rrtype} {record} names no key of its DNSKEY RRset",
+        "The zone asks its parent (RFC 7344) for a DS of a key it does not publish: a CDS "
+        "whose key tag, algorithm or digest fits no DNSKEY, or a CDNSKEY that is not in "
+        "the DNSKEY RRset.",
+        "A parent that scans CDS refuses the request (RFC 7344 §4.1), so the rollover it "
+        "was meant for stalls; a parent that applied it would publish a DS matching "
+        "nothing, and the zone would fail validation.",
+        "Publish CDS and CDNSKEY records made from the zone's current KSK (dnssec-dsfromkey "
+        "-C, or let the signer maintain them), or remove them.",
+        "A parent that scans CDS acts on what is published: correct it before it does.",
+        references=("RFC 7344 §4.1", "RFC 7344 §5"),
+    ),
+    Code(
+        "CDS_CDNSKEY_DISAGREE",
+        Family.DS,
+        Severity.WARNING,
+        "the zone's CDS and CDNSKEY RRsets ask for different keys",
+        "The CDS and the CDNSKEY records must name the same keys: each CDS is a digest of "
+        "a key of the CDNSKEY RRset and each CDNSKEY has its CDS.",
+        "A parent that reads both refuses an inconsistent request, so the DS update the "
+        "zone asks for never happens.",
+        "Regenerate both from the same keys (dnssec-dsfromkey -C and the DNSKEY of the KSK), "
+        "or publish only one kind.",
+        "A parent that scans CDS acts on what is published: correct it before it does.",
+        references=("RFC 7344 §4", "RFC 8078 §3"),
+    ),
+    Code(
+        "CDS_CDNSKEY_UNPAIRED",
+        Family.DS,
+        Severity.NOTICE,
+        "the zone publishes {rrtype} without {missing}",
+        "RFC 7344 lets a child publish CDS or CDNSKEY; some parents read only one of them "
+        "and several registries require both.",
+        "No effect on validation; a parent that reads only the missing kind never sees the "
+        "request.",
+        "Publish both, made from the same keys.",
+        _NO_RISK,
+        references=("RFC 7344 §4", "RFC 8078 §3"),
+    ),
+    Code(
+        "CDS_DELETE_INCOMPLETE",
+        Family.DS,
+        Severity.WARNING,
+        "the zone's request to remove its DS is incomplete: {reason}",
+        "RFC 8078 §4 asks for the DS to be removed with CDS 0 0 0 00 and CDNSKEY 0 3 0 AA==, "
+        "each the only record of its RRset and published together.",
+        "A parent refuses a delete signal mixed with keys, or one half of it, so the DS "
+        "stays; if signing is then turned off, the zone fails validation.",
+        "Publish exactly CDS 0 0 0 00 and CDNSKEY 0 3 0 AA== (nothing else in those RRsets), "
+        "and keep the zone signed until the parent has removed the DS.",
+        "Never stop signing before the DS is gone at the parent and its TTL has passed.",
+        references=("RFC 8078 §4",),
+    ),
+    Code(
         "CDS_MISMATCH",
         Family.DS,
         Severity.NOTICE,

@@ -757,6 +757,79 @@ def check_cds(
     return findings
 
 
+def check_cds_request(
+    zone: dns.name.Name,
+    dnskeys: Sequence[DNSKEY],
+    cds_rrset: dns.rrset.RRset | None,
+    cdnskey_rrset: dns.rrset.RRset | None,
+) -> list[Finding]:
+    """Whether the zone's CDS and CDNSKEY make a request a parent can act on, whatever DS
+    the parent has (RFC 7344 §4, §5; RFC 8078 §4): each CDS and CDNSKEY names a key of the
+    DNSKEY RRset, both RRsets ask for the same keys, both are published, and a delete
+    request (``CDS 0 0 0 00`` with ``CDNSKEY 0 3 0 AA==``) is complete and alone."""
+    cds = [rd for rd in (cds_rrset or ()) if isinstance(rd, CDS)]
+    cdnskeys = [rd for rd in (cdnskey_rrset or ()) if isinstance(rd, CDNSKEY)]
+    if not cds and not cdnskeys:
+        return []
+    zone_text = zone.to_text()
+    findings: list[Finding] = []
+
+    def finding(code: str, rrtype: str, rrset: dns.rrset.RRset | None, **params: str) -> None:
+        findings.append(
+            make_finding(
+                code,
+                zone=zone_text,
+                subject=f"{zone_text}/{rrtype}",
+                servers=(),
+                records=tuple(rrset.to_text().splitlines()) if rrset is not None else (),
+                rrtype=rrtype,
+                **params,
+            )
+        )
+
+    cds_delete, cdnskey_delete = _is_cds_delete(cds), _is_cdnskey_delete(cdnskeys)
+    if cds_delete or cdnskey_delete:
+        if (cds_delete and len(cds) > 1) or (cdnskey_delete and len(cdnskeys) > 1):
+            reason = "the delete record is not alone in its RRset"
+        elif not (cds and cdnskeys):
+            reason = "only one of CDS and CDNSKEY is published"
+        elif cds_delete != cdnskey_delete:
+            reason = "the other RRset asks for keys instead"
+        else:
+            return findings
+        finding("CDS_DELETE_INCOMPLETE", "CDS" if cds else "CDNSKEY", cds_rrset, reason=reason)
+        return findings
+    digests = {(int(k.algorithm), dns.dnssec.key_id(k), bytes(k.key)) for k in dnskeys}
+    for record in cds:
+        if not any(
+            dns.dnssec.key_id(key) == record.key_tag
+            and key.algorithm == record.algorithm
+            and _digest(zone, key, record.digest_type) == record.digest
+            for key in dnskeys
+        ):
+            finding("CDS_MATCHES_NO_DNSKEY", "CDS", cds_rrset, record=record.to_text())
+    for key in cdnskeys:
+        if (int(key.algorithm), dns.dnssec.key_id(key), bytes(key.key)) not in digests:
+            finding("CDS_MATCHES_NO_DNSKEY", "CDNSKEY", cdnskey_rrset, record=key.to_text())
+    if cds and cdnskeys:
+        # RFC 7344 §4: both name the same keys (a CDS per digest type it uses)
+        asked_by_cds = {(c.key_tag, int(c.algorithm)) for c in cds}
+        asked_by_cdnskey = {(dns.dnssec.key_id(k), int(k.algorithm)) for k in cdnskeys}
+        unmatched = [
+            c for c in cds if not any(_digest(zone, k, c.digest_type) == c.digest for k in cdnskeys)
+        ]
+        if asked_by_cds != asked_by_cdnskey or unmatched:
+            finding("CDS_CDNSKEY_DISAGREE", "CDS", cds_rrset)
+    else:
+        finding(
+            "CDS_CDNSKEY_UNPAIRED",
+            "CDS" if cds else "CDNSKEY",
+            cds_rrset if cds else cdnskey_rrset,
+            missing="CDNSKEY" if cds else "CDS",
+        )
+    return findings
+
+
 def _cds_finding(zone: str, rrtype: str, rrset: dns.rrset.RRset, delete: bool) -> Finding:
     return make_finding(
         "CDS_DELETE_REQUESTED" if delete else "CDS_MISMATCH",
@@ -848,6 +921,10 @@ EMITS: tuple[str, ...] = (
             "DS_ALGORITHM_MISMATCH",
             "DS_STALE",
             "DS_MALFORMED",
+            "CDS_DELETE_INCOMPLETE",
+            "CDS_MATCHES_NO_DNSKEY",
+            "CDS_CDNSKEY_DISAGREE",
+            "CDS_CDNSKEY_UNPAIRED",
             "DS_DIGEST_DEPRECATED",
             "DNSKEY_NOT_SIGNED_BY_DS_KEY",
             "DNSKEY_ALGORITHM_DEPRECATED",

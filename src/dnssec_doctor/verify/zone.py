@@ -45,6 +45,7 @@ from dnssec_doctor.analysis.codes import lookup, make_finding
 from dnssec_doctor.analysis.keys import (
     ZoneLink,
     check_cds,
+    check_cds_request,
     check_trust_anchor,
     check_zone_link,
     ds_to_publish,
@@ -217,6 +218,10 @@ def judge_zone(
     # --- the DS -> DNSKEY link ---------------------------------------------------------
     link, ds_source = _link(zone, ds, apex_sets, dnskey_rrset, dnskey_sigs, options, signed)
     for finding in link.findings:
+        out.add(finding)
+    for finding in check_cds_request(
+        zone, keys, apex_sets.get(CDS_TYPE), apex_sets.get(CDNSKEY_TYPE)
+    ):
         out.add(finding)
     for key in keys:
         if not key.flags & Flag.ZONE or key.protocol != 3:
