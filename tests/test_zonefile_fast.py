@@ -100,6 +100,15 @@ def test_unusual_syntax_reads_the_same() -> None:
     assert fast == slow
 
 
+def test_an_nsec3_next_hash_may_be_unpadded() -> None:
+    """RFC 5155 §3.3 writes the next hashed owner in base32hex without padding: a hash
+    whose length is not a multiple of five octets has no '=' (BIND's good-nsec3-nopadhash)."""
+    fast, slow = read_both(b"n3 300 NSEC3 1 0 0 - CPNMU A\n")
+    assert fast == slow
+    assert isinstance(fast, list)
+    assert fast[0][3][:9] == b"\x01\x00\x00\x00\x00\x03foo"  # length 3, then the hash
+
+
 @pytest.mark.parametrize(
     "denial", [signing.NSEC, signing.Denial(signing.DenialKind.NSEC3, iterations=1, salt=b"\xab")]
 )

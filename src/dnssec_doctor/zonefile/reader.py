@@ -367,8 +367,9 @@ def rdata_wire(rdtype: int, tokens: list[bytes], origin: bytes | None) -> bytes:
         return name_wire(tokens[0], origin) + type_bitmap(rdtype_of(t) for t in tokens[1:])
     if rdtype == NSEC3:
         _need(tokens, 5, "NSEC3")
+        hashed = tokens[4].upper()  # RFC 5155 §3.3: base32hex "without padding"
         try:
-            following = base64.b32hexdecode(tokens[4].upper())
+            following = base64.b32hexdecode(hashed + b"=" * (-len(hashed) % 8))
         except (binascii.Error, ValueError):
             raise _Syntax("invalid base32hex next hashed owner in NSEC3") from None
         if len(following) > 255:

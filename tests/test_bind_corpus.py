@@ -1,0 +1,198 @@
+"""BIND's own named-checkzone corpus (``bin/tests/system/checkzone/zones/`` of Debian's
+bind9 source, fetched by ``scripts/fetch-bind-zones`` from ``scripts/bootstrap``), judged
+by zone verify. The file names give BIND's verdict: ``good-*`` and ``warn.*`` load,
+``bad*`` are refused (named-checkzone exits 1).
+
+What "judged as BIND does" means here: named-checkzone checks that a server can load the
+zone, not its DNSSEC; most of these zones are unsigned. zone verify agrees when it refuses
+the file (an input error, exit 4, or an invalid zone, exit 2) exactly where BIND refuses
+it, and otherwise judges it valid (exit 0 or 1). On an unsigned zone, zone verify's
+verdict is that load verdict (the ZONE_* checks, the reader), as DNSSEC checks have nothing
+to judge. Every file where the verdicts differ is listed in
+``tests/data/bind_corpus_differences.txt`` with its reason; the test fails on any other
+difference, and on a listed one that no longer differs."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dnssec_doctor.analysis.codes import Family, lookup
+from dnssec_doctor.model.finding import Severity
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.verify.command import verify_zone
+from dnssec_doctor.zonefile.reader import ZoneFileError
+
+ROOT = Path(__file__).resolve().parent.parent
+ZONES = ROOT / ".cache" / "bind9" / "checkzone" / "zones"
+DIFFERENCES = Path(__file__).parent / "data" / "bind_corpus_differences.txt"
+# tests.sh checks these under the reverse zone 0.0.0.0.in-addr.arpa, the rest as "example"
+REVERSE = {"good-dns-sd-reverse.db", "bad-dns-sd-reverse.db", "bad-svcb-servername.db"}
+
+
+def bind_refuses(name: str) -> bool:
+    return name.startswith("bad")
+
+
+def corpus() -> list[Path]:
+    if not ZONES.is_dir():
+        pytest.fail(f"BIND's zones are not in {ZONES}: run scripts/bootstrap (as root)")
+    return sorted(
+        path for pattern in ("good*.db", "bad*.db", "warn.*.db") for path in ZONES.glob(pattern)
+    )
+
+
+def refused_by_zone_verify(path: Path) -> tuple[bool, str]:
+    origin = "0.0.0.0.in-addr.arpa" if path.name in REVERSE else "example"
+    try:
+        result = verify_zone(
+            path,
+            path.name,
+            origin=origin,
+            options=AnalysisOptions(now=time.time()),
+            ds=[],
+            jobs=1,
+        )
+    except ZoneFileError as error:
+        return True, f"input error: {error}"
+    errors = sorted({f.code for f in result.findings if f.severity.name == "ERROR"})
+    return result.exit_code == 2, f"exit {result.exit_code} {' '.join(errors)}".strip()
+
+
+def known_differences(corpus: str) -> dict[str, str]:
+    """``corpus``'s entries in the differences file ("checkzone/FILE REASON")."""
+    known = {}
+    for line in DIFFERENCES.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, reason = line.split(None, 1)
+            where, _, name = name.partition("/")
+            if where == corpus:
+                known[name] = reason
+    return known
+
+
+def compare(differing: dict[str, str], corpus: str) -> None:
+    known = known_differences(corpus)
+    new = {name: how for name, how in differing.items() if name not in known}
+    stale = sorted(set(known) - set(differing))
+    assert not new, f"differences from BIND not in {DIFFERENCES.name}: {new}"
+    assert not stale, f"listed in {DIFFERENCES.name} but judged as BIND does now: {stale}"
+
+
+def test_zone_verify_judges_bind_checkzone_corpus_as_bind_does() -> None:
+    zones = corpus()
+    assert len(zones) > 100
+    differing = {}
+    for path in zones:
+        refused, how = refused_by_zone_verify(path)
+        if refused != bind_refuses(path.name):
+            differing[path.name] = how
+    compare(differing, "checkzone")
+    print(f"BIND checkzone corpus: {len(zones) - len(differing)} of {len(zones)} as BIND")
+
+
+# --- dnssec-verify's corpus: bin/tests/system/verify/zones/genzones.sh ----------------------
+
+UNSIGNED = ROOT / ".cache" / "bind9" / "verify" / "zones" / "unsigned.db"
+EXPIRED = ("-s", "-2678400")  # genzones.sh: signatures that started and ended a month ago
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One zone of genzones.sh, made as it makes it: key flags, dnssec-signzone options,
+    lines added to the unsigned zone, whether the keys are only published (unsigned)."""
+
+    name: str
+    good: bool
+    keys: tuple[str, ...]  # "zsk", "ksk"
+    options: tuple[str, ...] = ()
+    extra: str = ""
+    keys_only: bool = False
+
+
+GENERATED = [
+    Generated("zsk-only.nsec", True, ("zsk",), ("-SP",)),
+    Generated("ksk-only.nsec", True, ("ksk",), ("-SPz",)),
+    Generated("ksk+zsk.nsec", True, ("zsk", "ksk"), ("-SPx",)),
+    Generated("ksk+zsk.nsec.apex-dname", True, ("zsk", "ksk"), ("-SP",), "@ DNAME data\n"),
+    Generated("zsk-only.nsec3", True, ("zsk",), ("-3", "-", "-SP")),
+    Generated("ksk-only.nsec3", True, ("ksk",), ("-3", "-", "-SPz")),
+    Generated("ksk+zsk.nsec3", True, ("zsk", "ksk"), ("-3", "-", "-SPx")),
+    Generated("ksk+zsk.optout", True, ("zsk", "ksk"), ("-3", "-", "-A", "-SPx")),
+    Generated(
+        "ksk+zsk.nsec3.apex-dname", True, ("zsk", "ksk"), ("-3", "-", "-SP"), "@ DNAME data\n"
+    ),
+    Generated("unsigned", False, ()),
+    Generated("zsk-only.dnskeyonly", False, ("zsk",), keys_only=True),
+    Generated("ksk-only.dnskeyonly", False, ("ksk",), keys_only=True),
+    Generated("ksk+zsk.dnskeyonly", False, ("zsk", "ksk"), keys_only=True),
+    Generated("zsk-only.nsec.expired", False, ("zsk",), ("-SP", *EXPIRED)),
+    Generated("ksk-only.nsec.expired", False, ("ksk",), ("-SPz", *EXPIRED)),
+    Generated("ksk+zsk.nsec.expired", False, ("zsk", "ksk"), ("-SP", *EXPIRED)),
+    Generated("zsk-only.nsec3.expired", False, ("zsk",), ("-3", "-", "-SP", *EXPIRED)),
+    Generated("ksk-only.nsec3.expired", False, ("ksk",), ("-3", "-", "-SPz", *EXPIRED)),
+    Generated("ksk+zsk.nsec3.expired", False, ("zsk", "ksk"), ("-3", "-", "-SPx", *EXPIRED)),
+]
+
+
+def generate(zone: Generated, directory: Path) -> Path:
+    """The zone file genzones.sh writes for ``zone`` (Debian's dnssec-keygen and
+    dnssec-signzone, ECDSAP256SHA256 as BIND's system tests default to)."""
+    directory.mkdir()
+    source = directory / "unsigned.db"
+    source.write_text(UNSIGNED.read_text() + zone.extra)
+    key_files = []
+    for kind in zone.keys:
+        flags = ("-f", "KSK") if kind == "ksk" else ()
+        made = subprocess.run(
+            ["dnssec-keygen", "-q", "-a", "ECDSAP256SHA256", *flags, zone.name],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key_files.append(directory / f"{made.stdout.strip()}.key")
+    output = directory / f"{zone.name}.{'good' if zone.good else 'bad'}"
+    if not zone.keys or zone.keys_only:
+        output.write_text(source.read_text() + "".join(k.read_text() for k in key_files))
+        return output
+    subprocess.run(
+        ["dnssec-signzone", *zone.options, "-o", zone.name, "-f", output.name, source.name],
+        cwd=directory,
+        capture_output=True,
+        check=True,
+    )
+    return output
+
+
+def dnssec_errors(path: Path, origin: str) -> list[str]:
+    """zone verify's DNSSEC verdict: its errors, but for what servers refuse to load
+    (the zone family): dnssec-verify judges signatures and the denial chain only, and
+    unsigned.db holds out-of-zone and occluded data on purpose."""
+    result = verify_zone(
+        path, path.name, origin=origin, options=AnalysisOptions(now=time.time()), ds=[], jobs=1
+    )
+    return sorted(
+        {
+            f.code
+            for f in result.findings
+            if f.severity is Severity.ERROR and lookup(f.code).family is not Family.ZONE
+        }
+    )
+
+
+def test_zone_verify_judges_bind_verify_corpus_as_dnssec_verify_does(tmp_path: Path) -> None:
+    if not UNSIGNED.is_file():
+        pytest.fail(f"BIND's zones are not in {UNSIGNED.parent}: run scripts/bootstrap (as root)")
+    differing = {}
+    for zone in GENERATED:
+        errors = dnssec_errors(generate(zone, tmp_path / zone.name), zone.name)
+        if bool(errors) == zone.good:
+            differing[zone.name] = " ".join(errors) or "no DNSSEC error"
+    compare(differing, "verify")
+    agreed = len(GENERATED) - len(differing)
+    print(f"BIND verify corpus: {agreed} of {len(GENERATED)} as dnssec-verify")
