@@ -27,6 +27,8 @@ import pytest
 from dns.dnssectypes import Algorithm, DSDigest
 from dns.rdtypes.util import Bitmap
 
+from damaged_zones import NOW as DAMAGED_NOW
+from damaged_zones import damaged_signed_zones
 from dnssec_doctor import cli
 from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.scenarios import (
@@ -44,6 +46,7 @@ from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.verify.command import verify_zone
 from dnssec_doctor.verify.engine import ScanSettings, scan_zone_file
 from dnssec_doctor.verify.zone import Verification
+from dnssec_doctor.zonefile.reader import ZoneFileError
 
 NOW = int(time.time())
 CTX = BuildContext(now=NOW, index=0, parent=dns.name.from_text("lab."))
@@ -309,14 +312,16 @@ def test_delegations_glue_and_signed_ns_at_a_cut(tmp_path: Path) -> None:
     for denial in (signing.NSEC, NSEC3):
         zone, keys = signed_zone(extra=extra, denial=denial)
         path = write(zone, tmp_path / "z")
-        assert verify(path).counts == {}, verify(path).findings
+        # an address below a delegation that no NS names: noted, not an error
+        assert verify(path).counts == {"GLUE_UNUSED": 1}, verify(path).findings
+        assert verify(path).exit_code == 0
     zone, keys = signed_zone(extra=extra)
     cut = dns.name.from_text("insecure", ORIGIN)
     ns = zone.get_rdataset(cut, dns.rdatatype.NS)
     assert ns is not None
     signing.sign_rdataset(zone, cut, ns, [keys.zsk], CTX.valid)
     result = verify(write(zone, tmp_path / "z"))
-    assert result.counts == {"RRSIG_UNEXPECTED": 1}
+    assert result.counts == {"RRSIG_UNEXPECTED": 1, "GLUE_UNUSED": 1}
 
 
 # --- NSEC3 opt-out (RFC 5155 §6, §7.1) -----------------------------------------------------------
@@ -1059,3 +1064,73 @@ def test_a_cds_for_a_key_the_zone_does_not_publish(tmp_path: Path) -> None:
     result = cds_zone(tmp_path, lambda keys: f"@ CDS {cds_of(other)}\n@ CDNSKEY {other}\n")
     assert result.counts["CDS_MATCHES_NO_DNSKEY"] == 2, result.findings
     assert result.exit_code == 2  # the DS it asks for would match no key: as --ds does
+
+
+def test_damaged_and_reordered_zones_give_a_verdict_or_one_input_error(tmp_path: Path) -> None:
+    """No input gives a traceback: damaged signed zones (the reader's fuzz corpus), read in
+    file order and shuffled, each give a verdict or one ZoneFileError, and the same one in
+    both orders (RFC 1035 puts no order on records)."""
+    shuffler = random.Random(20261204)
+    verdicts = 0
+    for index, text in enumerate(damaged_signed_zones(300)):
+        lines = text.decode("latin-1").splitlines(keepends=True)
+        orders = [("in-order", lines)]
+        # Lines are records of their own unless the damage made one continue another (a
+        # leading blank inherits the owner; a parenthesis spans lines): only then shuffle.
+        if not any(line[:1] in (" ", "\t", "\n") or "(" in line or ")" in line for line in lines):
+            orders.append(("shuffled", shuffler.sample(lines, len(lines))))
+        results = []
+        for name, body in orders:
+            path = tmp_path / f"{index}-{name}"
+            path.write_text("".join(body), encoding="latin-1")
+            try:  # with the origin: a damaged owner may have lost its final dot
+                found = verify_zone(
+                    path,
+                    str(path),
+                    origin="example.lab.",
+                    options=AnalysisOptions(now=DAMAGED_NOW),
+                    ds=[],
+                    jobs=1,
+                )
+            except ZoneFileError:
+                results.append(None)
+            else:
+                results.append((found.counts, found.records))
+        if results[0] is not None and len(results) == 2:
+            verdicts += 1
+            assert results[1] == results[0], text
+    assert verdicts > 30
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ("sub 300 IN NS ns.sub\n", {"GLUE_MISSING": 1}),  # below its own cut
+        ("sub 300 IN NS ns.other\n", {"GLUE_MISSING": 1}),  # an authoritative sibling
+        ("sub 300 IN NS ns.sub\nns.sub 300 IN AAAA 2001:db8::1\n", {}),
+        ("sub 300 IN NS ns.other\nns.other 300 IN A 192.0.2.3\n", {}),
+        ("sub 300 IN NS ns.test.\n", {}),  # another zone's name server
+        ("sub 300 IN NS ns.test.\nold.sub 300 IN A 192.0.2.4\n", {"GLUE_UNUSED": 1}),
+    ],
+)
+def test_name_servers_inside_the_zone_need_addresses(
+    records: str, expected: dict[str, int], tmp_path: Path
+) -> None:
+    path = tmp_path / "z"
+    path.write_text(UNSIGNED + "$ORIGIN example.lab.\n" + records)
+    result = verify(path)
+    assert result.counts == {**expected, "ZONE_UNSIGNED": 1}, result.findings
+    assert result.exit_code == (2 if "GLUE_MISSING" in expected else 0)
+    missing = [f.params for f in result.findings if f.code == "GLUE_MISSING"]
+    if missing:
+        assert missing[0]["name"] == "sub.example.lab."
+        assert missing[0]["line"] == 5
+
+
+def test_the_apex_name_servers_need_addresses(tmp_path: Path) -> None:
+    path = tmp_path / "z"
+    path.write_text(UNSIGNED.replace("ns1.example.lab. 300 IN A 192.0.2.1\n", ""))
+    result = verify(path)
+    assert result.counts == {"GLUE_MISSING": 1, "ZONE_UNSIGNED": 1}
+    (finding,) = [f for f in result.findings if f.code == "GLUE_MISSING"]
+    assert finding.params == {"name": "example.lab.", "target": "ns1.example.lab.", "line": 1}

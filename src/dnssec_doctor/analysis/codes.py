@@ -948,6 +948,37 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 1034 §4.2.1", "RFC 1035 §5.2"),
     ),
     Code(
+        "GLUE_MISSING",
+        Family.ZONE,
+        Severity.ERROR,
+        "the NS of {name} (line {line}) names {target}, inside the zone, which has no "
+        "address (A or AAAA) in it",
+        "A name server whose name lies inside the zone can only be reached through an "
+        "address the zone publishes: at a delegation that is the glue below the cut, for "
+        "the apex or a sibling the authoritative A/AAAA records.",
+        "named-checkzone refuses the zone ('has no address records'); resolvers cannot find "
+        "the server's address, and for a delegation whose servers all lack glue the child "
+        "zone cannot be resolved at all.",
+        "Add the A and/or AAAA records of the name server (below a delegation: the glue the "
+        "child's registrar lists), or correct the NS target.",
+        _NO_RISK,
+        references=("RFC 1034 §4.2.1", "RFC 9471 §2"),
+    ),
+    Code(
+        "GLUE_UNUSED",
+        Family.ZONE,
+        Severity.NOTICE,
+        "{name} ({types}, line {line}) is an address below a delegation that no NS names",
+        "Addresses below a delegation are glue: they exist only for the NS records that "
+        "name them. This one is named by no NS of the zone, often left behind when a "
+        "name server was renamed or removed.",
+        "Servers never serve it (it is not authoritative data) and validators never see it; "
+        "stale glue misleads whoever reads the file.",
+        "Remove the records, or add the NS record they were meant for.",
+        "None: no server served them.",
+        references=("RFC 9471 §2",),
+    ),
+    Code(
         "RRSIG_COVERS_RRSIG",
         Family.RRSIG,
         Severity.ERROR,

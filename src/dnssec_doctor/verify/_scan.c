@@ -34,7 +34,7 @@
 #include "_typebitmap.h"
 
 enum {
-    T_NS = 2, T_CNAME = 5, T_SOA = 6, T_KEY = 25, T_DNAME = 39, T_DS = 43, T_RRSIG = 46, T_NSEC = 47, T_DNSKEY = 48,
+    T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_KEY = 25, T_AAAA = 28, T_DNAME = 39, T_DS = 43, T_RRSIG = 46, T_NSEC = 47, T_DNSKEY = 48,
     T_NSEC3 = 50,
 };
 
@@ -42,7 +42,7 @@ enum {
 enum {
     HAS_NS = 1, HAS_DS = 2, HAS_SOA = 4, HAS_RRSIG = 8, HAS_DATA = 16, HAS_NSEC = 32,
     IS_APEX = 64, HAS_DNAME = 128, CNAME_AND_OTHER_DATA = 256, SEVERAL_CNAMES = 512,
-    SEVERAL_DNAMES = 1024,
+    SEVERAL_DNAMES = 1024, HAS_ADDRESS = 2048,
 };
 
 /* Failing statuses of one signature, most telling first (analysis.signatures's FAILURE_PRIORITY). */
@@ -107,6 +107,7 @@ typedef struct {
     size_t group_used, group_size;
     /* results */
     PyObject *names, *nsec3s, *counts, *examples, *earliest, *bitmaps, *codes;
+    PyObject *ns_targets; /* (owner, target) of every NS record in the zone */
     long long records, rrsets, signatures, valid_signatures, before_soa_expire;
     long long *horizon_counts;
     /* scratch */
@@ -819,6 +820,7 @@ static int scan_owner(Scanner *s) {
     for (int t = 0; t < type_count; t++) {
         switch (types[t]) {
         case T_NS: has |= HAS_NS; break;
+        case T_A: case T_AAAA: has |= HAS_ADDRESS; break;
         case T_DS: has |= HAS_DS; break;
         case T_SOA: has |= HAS_SOA; break;
         case T_NSEC: has |= HAS_NSEC; break;
@@ -860,6 +862,16 @@ static int scan_owner(Scanner *s) {
         goto done;
     }
 
+    for (int i = 0; i < data_count; i++) { /* for the glue checks (verify/zone.py) */
+        if (data[i]->type != T_NS || name_end(data[i]->rdata, data[i]->length, 0) < 0) continue;
+        PyObject *pair = Py_BuildValue("(Oy#)", owner, (const char *)data[i]->rdata,
+                                       data[i]->length);
+        if (!pair || PyList_Append(s->ns_targets, pair)) {
+            Py_XDECREF(pair);
+            goto done;
+        }
+        Py_DECREF(pair);
+    }
     if (has_nsec3 && !(has & HAS_DATA) && !(has & HAS_NSEC)) {
         if (nsec3_owner(s, owner, offset_object, line, data, data_count)) goto done;
     } else {
@@ -1088,6 +1100,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs) {
         PyTuple_SET_ITEM(s->codes, i, code);
     }
     s->names = PyList_New(0);
+    s->ns_targets = PyList_New(0);
     s->nsec3s = PyList_New(0);
     s->counts = PyDict_New();
     s->examples = PyDict_New();
@@ -1096,7 +1109,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs) {
     s->wire_size = INITIAL_WIRE;
     s->earliest = Py_None;
     Py_INCREF(Py_None);
-    if (!s->names || !s->nsec3s || !s->counts || !s->examples || !s->bitmaps ||
+    if (!s->names || !s->ns_targets || !s->nsec3s || !s->counts || !s->examples || !s->bitmaps ||
         !s->wire) {
         PyErr_NoMemory();
         return -1;
@@ -1116,6 +1129,7 @@ static void Scanner_dealloc(Scanner *s) {
     Py_XDECREF(s->group_owner);
     PyMem_Free(s->group);
     Py_XDECREF(s->names);
+    Py_XDECREF(s->ns_targets);
     Py_XDECREF(s->nsec3s);
     Py_XDECREF(s->counts);
     Py_XDECREF(s->examples);
@@ -1235,6 +1249,7 @@ static PyStructSequence_Field TOTALS_FIELDS[] = {
     {"earliest", "(expiration, owner, covered type) of the earliest valid signature, or None"},
     {"horizon_counts", "valid signatures expiring before each deadline"},
     {"before_soa_expire", "valid signatures expiring before the SOA expire deadline"},
+    {"ns_targets", "(owner, target) of every NS record inside the zone"},
     {NULL, NULL},
 };
 enum { TOTALS_COUNT = sizeof TOTALS_FIELDS / sizeof TOTALS_FIELDS[0] - 1 };
@@ -1265,6 +1280,7 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
         PyLong_FromLongLong(s->records), PyLong_FromLongLong(s->rrsets),
         PyLong_FromLongLong(s->signatures), PyLong_FromLongLong(s->valid_signatures),
         Py_NewRef(s->earliest), horizons, PyLong_FromLongLong(s->before_soa_expire),
+        Py_NewRef(s->ns_targets),
     };
     PyObject *totals = PyStructSequence_New(TotalsType);
     for (int i = 0; i < TOTALS_COUNT; i++) {

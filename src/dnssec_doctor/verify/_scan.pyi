@@ -15,6 +15,7 @@ class Totals(NamedTuple):  # a C struct sequence: a named tuple to the type chec
     earliest: tuple[int, bytes, int] | None
     horizon_counts: list[int]
     before_soa_expire: int
+    ns_targets: list[tuple[bytes, bytes]]
 
 class Scanner:
     def __init__(

@@ -58,6 +58,7 @@ HAS_DNAME = 128  # the names below are occluded (RFC 6672 §2.4)
 CNAME_AND_OTHER_DATA = 256  # a CNAME beside data other than RRSIG, NSEC, KEY (RFC 2181 §10.1)
 SEVERAL_CNAMES = 512  # CNAME is a singleton type
 SEVERAL_DNAMES = 1024  # so is DNAME (RFC 6672 §2.4)
+HAS_ADDRESS = 2048  # A or AAAA: an address for a name server (glue)
 
 # One owner name: (sort key, owner wire, file offset, line, flags, expected NSEC bitmap,
 # expected NSEC3 bitmap, NSEC3 hash of the name or None, the NSEC (next wire, bitmap) or
@@ -108,6 +109,7 @@ class ScanResult:
     earliest: tuple[int, bytes, int] | None = None  # (expiration, owner wire, covered type)
     horizon_counts: list[int] = field(default_factory=list)
     before_soa_expire: int = 0
+    ns_targets: list[tuple[bytes, bytes]] = field(default_factory=list)  # (owner, NS target)
 
     def merge(self, other: ScanResult, max_examples: int) -> None:
         self.names += other.names
@@ -128,6 +130,7 @@ class ScanResult:
             for index, count in enumerate(other.horizon_counts):
                 self.horizon_counts[index] += count
         self.before_soa_expire += other.before_soa_expire
+        self.ns_targets += other.ns_targets
 
 
 class Scanner:
@@ -171,4 +174,5 @@ class Scanner:
             earliest=totals.earliest,
             horizon_counts=totals.horizon_counts,
             before_soa_expire=totals.before_soa_expire,
+            ns_targets=totals.ns_targets,
         )

@@ -68,6 +68,7 @@ from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.verify.crypto import nsec3_hash
 from dnssec_doctor.verify.scan import (
     CNAME_AND_OTHER_DATA,
+    HAS_ADDRESS,
     HAS_DNAME,
     HAS_DS,
     HAS_NS,
@@ -302,6 +303,8 @@ def judge_zone(
     # The scan summarises every out-of-zone owner as a name (reported above) and judges
     # none of its records: the NSEC3 records it returns are the zone's.
     nsec3s = result.nsec3s
+
+    _check_glue(out, zone, origin_key, zone_prefix, names, hidden, result.ns_targets, load_group)
 
     # --- signature examples ------------------------------------------------------------------
     for code, count in result.counts.items():
@@ -697,6 +700,53 @@ def _name_finding(
     )
 
 
+# --- name servers' addresses ----------------------------------------------------------------
+
+
+def _check_glue(
+    out: _Collector,
+    zone: dns.name.Name,
+    origin_key: bytes,
+    zone_prefix: bytes,
+    names: Sequence[NameSummary],
+    hidden: Sequence[tuple[NameSummary, bytes, bool]],
+    ns_targets: Sequence[tuple[bytes, bytes]],
+    load_group: GroupLoader,
+) -> None:
+    """Every name server inside the zone, of the apex or of a delegation, has an address
+    in the file (GLUE_MISSING: named-checkzone refuses the zone, and below a delegation
+    resolvers cannot reach the child); every address below a delegation is some NS's
+    (GLUE_UNUSED). ``names`` is sorted by key."""
+    keys = [n[0] for n in names]
+    occluded = {summary[1] for summary, _, _ in hidden}  # their NS is never served
+    used: set[bytes] = set()
+    for owner, target in sorted(set(ns_targets)):
+        if owner in occluded:
+            continue
+        target_key = sort_key(target)
+        if target_key != origin_key and not target_key.startswith(zone_prefix):
+            continue  # another zone's name: its addresses are that zone's
+        used.add(target)
+        index = bisect.bisect_left(keys, target_key)
+        if index < len(keys) and keys[index] == target_key and names[index][4] & HAS_ADDRESS:
+            continue
+        owner_index = bisect.bisect_left(keys, sort_key(owner))
+        line = names[owner_index][3] if owner_index < len(keys) else 0
+        out.add(
+            make_finding(
+                "GLUE_MISSING",
+                zone=zone.to_text(),
+                subject=f"{name_text(owner)}/NS",
+                name=name_text(owner),
+                target=name_text(target),
+                line=line,
+            )
+        )
+    for summary, _top, by_dname in hidden:
+        if not by_dname and summary[4] & HAS_ADDRESS and summary[1] not in used:
+            _name_finding(out, "GLUE_UNUSED", zone, summary[1], summary[2], load_group)
+
+
 # --- denial of existence ------------------------------------------------------------------
 
 
@@ -1022,6 +1072,8 @@ EMITS: tuple[str, ...] = tuple(
         "DNAME_MULTIPLE",
         "DNAME_BESIDE_NS",
         "APEX_NS_MISSING",
+        "GLUE_MISSING",
+        "GLUE_UNUSED",
         "RRSIG_COVERS_RRSIG",
         "RRSIG_UNEXPECTED",
         "RRSIG_TTL_MISMATCH",
