@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import dns.dnssec
 import dns.exception
+import dns.message
 import dns.name
 import dns.rdata
 import dns.rdatatype
@@ -563,6 +564,8 @@ def _check_message_signatures(
                 continue
             if rrset.rdtype == dns.rdatatype.DNSKEY or (types and rrset.rdtype not in types):
                 continue
+            if _synthesized_from_dname(message, section, rrset):
+                continue  # RFC 6672 §5.3.1: unsigned; the DNAME's signature vouches for it
             result = guarded(
                 "signatures",
                 f"{rrset.name}/{dns.rdatatype.to_text(rrset.rdtype)}",
@@ -581,6 +584,28 @@ def _check_message_signatures(
             found += result or []
     findings += found
     return found
+
+
+def _synthesized_from_dname(
+    message: dns.message.Message, section: str, rrset: dns.rrset.RRset
+) -> bool:
+    """An unsigned CNAME that a DNAME in the same section synthesizes (RFC 6672 §2.2):
+    servers send it without RRSIG and validators check the DNAME instead (RFC 4035 §3.2.3)."""
+    if rrset.rdtype != dns.rdatatype.CNAME or len(rrset) != 1:
+        return False
+    owner = rrset.name
+    for dname in getattr(message, section):
+        if dname.rdtype != dns.rdatatype.DNAME or len(dname) != 1:
+            continue
+        if owner == dname.name or not owner.is_subdomain(dname.name):
+            continue
+        try:
+            synthesized = owner.relativize(dname.name).derelativize(dname[0].target)
+        except dns.name.NameTooLong:
+            continue
+        if synthesized == rrset[0].target:
+            return True
+    return False
 
 
 def _stale_copies(zone: str, views: Sequence[ServerView]) -> list[Finding]:

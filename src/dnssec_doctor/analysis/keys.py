@@ -606,34 +606,26 @@ def _key_findings(
         tag = dns.dnssec.key_id(key)
         subject = f"DNSKEY {tag}/{key.algorithm}"
         records = (_key_record(zone, key),)
+        graded = []
         if key.algorithm in options.accepted_algorithms and not is_algorithm_supported(
             key.algorithm
         ):
-            findings.append(
-                make_finding(
-                    "ALGORITHM_ACCEPTED_BY_PROFILE",
-                    zone=zone_text,
-                    subject=subject,
-                    servers=servers,
-                    records=records,
-                    key_tag=tag,
-                    algorithm=int(key.algorithm),
-                    algorithm_name=algorithm_name(key.algorithm),
-                )
-            )
+            graded.append("ALGORITHM_ACCEPTED_BY_PROFILE")  # retired, validated by profile
         if key.algorithm in DEPRECATED_ALGORITHMS:
-            findings.append(
-                make_finding(
-                    "DNSKEY_ALGORITHM_DEPRECATED",
-                    zone=zone_text,
-                    subject=subject,
-                    servers=servers,
-                    records=records,
-                    key_tag=tag,
-                    algorithm=int(key.algorithm),
-                    algorithm_name=algorithm_name(key.algorithm),
-                )
+            graded.append("DNSKEY_ALGORITHM_DEPRECATED")
+        findings += [
+            make_finding(
+                code,
+                zone=zone_text,
+                subject=subject,
+                servers=servers,
+                records=records,
+                key_tag=tag,
+                algorithm=int(key.algorithm),
+                algorithm_name=algorithm_name(key.algorithm),
             )
+            for code in graded
+        ]
         bits = rsa_key_bits(key)
         if bits is not None and bits < options.min_rsa_bits:
             findings.append(
