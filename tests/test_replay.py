@@ -25,6 +25,15 @@ def ed25519_zone() -> tuple[object, str]:
     return signed_example()
 
 
+@pytest.fixture
+def island(ed25519_zone, tmp_path: Path) -> Path:
+    """The secure island of trust as a replay file."""
+    zone, anchor = ed25519_zone
+    path = tmp_path / "island.rpl"
+    path.write_text(scenario_text(zone, anchor))
+    return path
+
+
 def test_a_silent_scripted_server_times_out_at_once() -> None:
     transport = ScriptedTransport(lambda query, server, tcp: None)
     query = dns.message.make_query("www.example.", "A")
@@ -98,12 +107,9 @@ def test_a_dsa_zone_is_insecure_unless_the_profile_accepts_dsa_and_then_says_so(
 
 
 def test_replay_json_has_one_step_per_query_with_the_check_report(
-    ed25519_zone, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    island: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    zone, anchor = ed25519_zone
-    path = tmp_path / "island.rpl"
-    path.write_text(scenario_text(zone, anchor))
-    assert main(["replay", str(path), "--json"]) == 0
+    assert main(["replay", str(island), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     (step,) = document["steps"]
     assert (step["qname"], step["qtype"]) == ("www.example.", "A")
@@ -182,12 +188,9 @@ def test_a_file_that_is_not_utf8_or_missing_is_exit_4(
 
 
 def test_unknown_profile_algorithms_are_usage_errors(
-    ed25519_zone, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    island: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    zone, anchor = ed25519_zone
-    path = tmp_path / "island.rpl"
-    path.write_text(scenario_text(zone, anchor))
-    assert main(["replay", str(path), "--accept-algorithm", "ED25519"]) == 4
+    assert main(["replay", str(island), "--accept-algorithm", "ED25519"]) == 4
     assert "not a retired algorithm" in capsys.readouterr().err
 
 
