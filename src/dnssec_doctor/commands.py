@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import os
 import sys
@@ -81,8 +82,24 @@ def add_check_commands(commands: Any) -> None:
     _probe_arguments(probe)
     probe.add_argument("-o", "--output", type=Path, required=True, help="snapshot file (JSON)")
 
-    analyze = commands.add_parser("analyze", help="diagnose a snapshot offline")
-    analyze.add_argument("snapshot", type=Path, help="a snapshot written by probe or check -o")
+    analyze = commands.add_parser(
+        "analyze", help="diagnose a snapshot offline (ours, or a DNSViz probe's JSON)"
+    )
+    analyze.add_argument(
+        "snapshot",
+        type=Path,
+        help="a snapshot written by probe or check -o, or the JSON of dnsviz probe "
+        "(plain or gzipped)",
+    )
+    analyze.add_argument("--name", help="DNSViz probe: the name to diagnose (default: the deepest)")
+    analyze.add_argument(
+        "--type", dest="rdtype", help="DNSViz probe: the type (default: the one DNSViz asked)"
+    )
+    analyze.add_argument(
+        "--trust-anchor",
+        type=Path,
+        help="DNSViz probe: DS or DNSKEY records to validate from (default: the root's)",
+    )
     _output_arguments(analyze)
 
     serve = commands.add_parser(
@@ -365,29 +382,71 @@ def run_probe(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+MAX_INPUT_BYTES = 512 * 1024 * 1024  # a snapshot or probe, decompressed
+
+
+def read_json_document(path: Path) -> Any:
+    """A JSON document, plain or gzipped (recognised by its first bytes, not its name)."""
+    import gzip
+    import zlib
+
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_INPUT_BYTES + 1)
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+                raw = unzipped.read(MAX_INPUT_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as error:
+            raise UsageError(f"{path} is gzipped but cannot be decompressed: {error}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise UsageError(f"{path} is larger than {MAX_INPUT_BYTES // 2**20} MB")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeError:
+        raise UsageError(f"{path} is not a snapshot: not UTF-8 text") from None
+    except ValueError as error:
+        raise UsageError(f"{path} is not JSON: {error}") from None
+
+
 def read_snapshot(path: Path) -> Snapshot:
     from dnssec_doctor.model.snapshot import SnapshotError, load_snapshot
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    except UnicodeError:
-        raise UsageError(f"{path} is not a snapshot: not UTF-8 text") from None
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise UsageError(f"{path} is not JSON: {error}") from None
+    data = read_json_document(path)
     try:
         return load_snapshot(data)
     except SnapshotError as error:
         raise UsageError(f"{path}: {error}") from None
 
 
+def read_analysis_input(args: argparse.Namespace) -> Snapshot:
+    """analyze's input: our snapshot, or a DNSViz probe converted to one."""
+    from dnssec_doctor.replay.dnsviz import is_dnsviz_probe, probe_to_snapshot
+
+    data = read_json_document(args.snapshot)
+    if is_dnsviz_probe(data):
+        anchor = args.trust_anchor or _data_file("root-anchors.ds")
+        return probe_to_snapshot(
+            data,
+            name=parse_name(args.name) if args.name else None,
+            rdtype=parse_type(args.rdtype) if args.rdtype else None,
+            trust_anchors=read_trust_anchors(Path(anchor)),
+            source=str(args.snapshot),
+        )
+    if args.name or args.rdtype or args.trust_anchor:
+        raise UsageError(
+            "--name, --type and --trust-anchor apply to DNSViz probes",
+            hint="a snapshot was probed for one name with its anchor",
+        )
+    return read_snapshot(args.snapshot)
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     from dnssec_doctor.diagnosis.report import build_report
 
-    snapshot = read_snapshot(args.snapshot)
+    snapshot = read_analysis_input(args)
     report = build_report(snapshot, _options(args, parse_at(args.at, snapshot.finished_at)))
     return _emit(report, args)
 
