@@ -201,3 +201,32 @@ def test_serve_is_public_only_by_default() -> None:
 def test_serve_refuses_a_private_resolver_without_lab() -> None:
     with pytest.raises(UsageError, match="public-only"):
         serve_settings(_serve_args("--resolver", "192.168.1.1"))
+    with pytest.raises(UsageError, match="public-only"):
+        serve_settings(_serve_args("--address-policy", "public", "--resolver", "10.0.0.53"))
+
+
+def test_serve_for_an_internal_hierarchy_may_ask_any_address(tmp_path: Path) -> None:
+    hints = tmp_path / "internal.root"
+    hints.write_text(". 3600 IN NS ns.corp.\nns.corp. 3600 IN A 10.0.0.53\n")
+    anchor = tmp_path / "corp.ds"
+    anchor.write_text("corp. 3600 IN DS 1 13 2 " + "ab" * 32 + "\n")
+    settings = serve_settings(
+        _serve_args(
+            "--address-policy",
+            "any",
+            "--resolver",
+            "10.0.0.1",
+            "--root-hints",
+            str(hints),
+            "--trust-anchor",
+            str(anchor),
+        )
+    )
+    assert settings.address_policy is AddressPolicy.ANY
+    assert settings.resolvers == ("10.0.0.1",)
+    assert [s.address for s in settings.root_hints] == ["10.0.0.53"]
+    assert settings.trust_anchors[0].startswith("corp. 3600 IN DS")
+    assert settings.address_policy.allows("192.168.1.1")
+    assert not settings.address_policy.allows("224.0.0.1")  # never multicast
+    with pytest.raises(UsageError, match="--lab"):
+        serve_settings(_serve_args("--lab", "--address-policy", "any"))

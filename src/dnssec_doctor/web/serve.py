@@ -3,8 +3,11 @@
 It takes the probe options of ``check`` (``--lab``, ``--resolver``, ``--root-hints``,
 ``--trust-anchor``, ``--timeout``, ``--deadline``), which fix what every check it runs
 uses, and the limits of a public deployment. Without ``--lab`` the address policy is
-``public-only``: nothing learned from DNS can make it query a private, loopback,
-link-local or multicast address. The web stack is imported only when the command runs.
+``public-only`` by default: nothing learned from DNS can make it query a private,
+loopback, link-local or multicast address. ``--address-policy any`` lifts that for a
+company's internal signed zones (with their ``--root-hints`` and ``--trust-anchor``): such
+an instance must not be reachable by anyone who should not point it at internal servers.
+The web stack is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ def default_database() -> Path:
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    parser.add_argument(
+        "--address-policy",
+        choices=("public", "any"),
+        default=None,
+        help="which addresses checks may query: public (default) or any, for private and "
+        "internal hierarchies; RISK: an instance with 'any' can be pointed at internal "
+        "servers by whoever reaches it (--lab: loopback only)",
+    )
     add_source_arguments(
         parser,
         resolvers="1.1.1.1, 8.8.8.8, 9.9.9.9",
@@ -118,17 +129,25 @@ def serve_settings(args: argparse.Namespace) -> ProbeSettings:
     and a per-check query budget."""
     from dnssec_doctor.commands import probe_settings
 
+    if args.lab and args.address_policy is not None:
+        raise UsageError("--lab queries loopback only: --address-policy does not apply")
     if not args.lab and not args.resolver:
         args.resolver = list(WEB_RESOLVERS)
     settings = probe_settings(args)
     if args.max_queries < 1:
         raise UsageError("--max-queries must be at least 1")
-    policy = AddressPolicy.LOOPBACK_ONLY if args.lab else AddressPolicy.PUBLIC_ONLY
+    if args.lab:
+        policy = AddressPolicy.LOOPBACK_ONLY
+    elif args.address_policy == "any":
+        policy = AddressPolicy.ANY
+    else:
+        policy = AddressPolicy.PUBLIC_ONLY
     for address in (*settings.resolvers, *(s.address for s in settings.root_hints)):
         if not policy.allows(address):
             raise UsageError(
                 f"{address} is not an address the {policy.value} policy allows",
-                hint="a public server asks only public addresses; use --lab for the lab",
+                hint="a public server asks only public addresses; --address-policy any for "
+                "an internal hierarchy (see the risk in the README), --lab for the lab",
             )
     return dataclasses.replace(settings, address_policy=policy, max_queries=args.max_queries)
 
