@@ -351,6 +351,22 @@ def test_classify_response(nsec: Responder, qname: str, qtype: str, kind: Respon
     assert classify_response(message, name(qname), T.from_text(qtype), ORIGIN) is kind
 
 
+def test_an_alias_into_an_insecure_child_needs_only_the_cut_proven(nsec: Responder) -> None:
+    # "into CNAME host.insecure": the server answers the alias and shows the cut with its
+    # NSEC (NS, no DS) and no NS RRset, as Unbound's val_cnametonsec server does; the
+    # target is the child's to answer, so only the absence of its DS must be proven.
+    referral = without(nsec.respond("host.insecure", "A"), T.NS)
+    message = dns.message.from_wire(referral.to_wire())
+    message.question = [dns.rrset.RRset(name("into"), IN, T.A)]
+    message.answer = [dns.rrset.from_text(name("into"), 300, IN, T.CNAME, "host.insecure.example.")]
+    assert classify_response(message, name("into"), T.A, ORIGIN) is ResponseKind.REFERRAL
+    assert not errors(check(nsec, "into", "A", message))
+    # Without the NSEC that shows the cut it is a NODATA answer lacking its proof.
+    bare = without(message, T.NSEC)
+    assert classify_response(bare, name("into"), T.A, ORIGIN) is ResponseKind.NODATA
+    assert errors(check(nsec, "into", "A", bare))
+
+
 def test_classify_error_rcode(nsec: Responder) -> None:
     message = nsec.respond("www", "A")
     message.set_rcode(dns.rcode.SERVFAIL)

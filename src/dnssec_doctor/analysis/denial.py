@@ -381,6 +381,27 @@ def _referral_cut(
             and name.is_subdomain(rrset.name)
         ):
             return rrset.name
+    return _nsec_cut(message, name, zone)
+
+
+def _nsec_cut(
+    message: dns.message.Message, name: dns.name.Name, zone: dns.name.Name
+) -> dns.name.Name | None:
+    """A CNAME into a child zone: the chain ends below a delegation that an NSEC in the
+    response shows (NS without SOA at its owner), as servers answer an alias whose target
+    lies beyond a cut. The target is another zone's to answer; what must be proven here is
+    the cut's DS (or its absence)."""
+    if name == zone:
+        return None
+    for rrset in message.authority:
+        if rrset.rdtype != dns.rdatatype.NSEC:
+            continue
+        owner = rrset.name
+        if owner == zone or not owner.is_subdomain(zone) or not name.is_subdomain(owner):
+            continue
+        types = {t for rdata in rrset for t in _bitmap_types(getattr(rdata, "windows", ()))}
+        if dns.rdatatype.NS in types and dns.rdatatype.SOA not in types:
+            return owner
     return None
 
 
