@@ -49,7 +49,14 @@ from dnssec_doctor.probe.collect import NetworkTransport, ProbeSettings, Transpo
 from dnssec_doctor.render.json import render_json
 from dnssec_doctor.render.svg import render_svg
 from dnssec_doctor.web.limits import CheckSlots, RateLimiter, client_key
-from dnssec_doctor.web.store import ResultStore, StoredResult
+from dnssec_doctor.web.store import (
+    KEEP_SECONDS,
+    MAX_SNAPSHOT,
+    MAX_TOTAL,
+    ResultStore,
+    StoredResult,
+    evidence_bytes,
+)
 from dnssec_doctor.web.view import age_text, page_context
 
 HERE = Path(__file__).parent
@@ -72,6 +79,13 @@ class WebConfig:
     rate_per_minute: float = 10.0
     rate_burst: int = 5
     public_url: str | None = None  # the permalink's base; None: the request's own
+    requests_per_minute: float = 240.0  # any request, per client: pages, results, assets
+    requests_burst: int = 60
+    rebuilds_at_once: int = 2  # stored results judged again at once (then 503)
+    cache_bytes: int = 64 << 20  # rebuilt reports kept, by the size of their evidence
+    store_max_snapshot: int = MAX_SNAPSHOT
+    store_keep_seconds: float = KEEP_SECONDS
+    store_max_total: int = MAX_TOTAL
     transport: Callable[[], Transport] = field(default=NetworkTransport)
 
 
@@ -117,10 +131,19 @@ class Checks:
 
     def __init__(self, config: WebConfig) -> None:
         self.config = config
-        self.store = ResultStore(config.database)
+        self.store = ResultStore(
+            config.database,
+            max_snapshot=config.store_max_snapshot,
+            keep_seconds=config.store_keep_seconds,
+            max_total=config.store_max_total,
+        )
         self.rate = RateLimiter(config.rate_per_minute, config.rate_burst)
+        self.requests = RateLimiter(config.requests_per_minute, config.requests_burst)
         self.slots = CheckSlots(config.max_concurrent)
-        self.reports: dict[str, Report] = {}  # a small cache of rebuilt reports
+        self.rebuilds = CheckSlots(config.rebuilds_at_once)
+        # Rebuilt reports, newest last, bounded by count and by the size of the evidence.
+        self.reports: dict[str, tuple[Report, int]] = {}
+        self.cached_bytes = 0
 
     def admit(self, client: str) -> None:
         """Count the check against the client's rate and take a slot: 429 or 503."""
@@ -153,9 +176,11 @@ class Checks:
             progress=progress,
         )
         judged_at = snapshot.finished_at
+        # Judged on what is stored, so the page now and its link later agree.
+        snapshot, packed = await asyncio.to_thread(self.store.prepare, snapshot)
         report = await asyncio.to_thread(build_report, snapshot, AnalysisOptions(now=judged_at))
         stored = await asyncio.to_thread(
-            self.store.save, snapshot, judged_at, report.diagnosis.verdict.value
+            self.store.save, snapshot, judged_at, report.diagnosis.verdict.value, packed
         )
         self._remember(stored.id, report)
         return stored, report
@@ -169,18 +194,40 @@ class Checks:
         stored = await asyncio.to_thread(self.store.load, result_id)
         if stored is None:
             raise WebError(404, "no such result", "results are kept under the link a check gave")
-        report = self.reports.get(result_id)
-        if report is None:
+        cached = self.reports.get(result_id)
+        if cached is not None:
+            return stored, cached[0]
+        if not self.rebuilds.acquire():
+            raise WebError(
+                503,
+                "the server is busy judging other results",
+                "try again in a few seconds",
+                {"Retry-After": "5"},
+            )
+        try:
             report = await asyncio.to_thread(
                 build_report, stored.snapshot, AnalysisOptions(now=stored.judged_at)
             )
-            self._remember(result_id, report)
+        finally:
+            self.rebuilds.release()
+        self._remember(result_id, report)
         return stored, report
 
     def _remember(self, result_id: str, report: Report) -> None:
-        if len(self.reports) >= 64:
-            self.reports.pop(next(iter(self.reports)))
-        self.reports[result_id] = report
+        size = evidence_bytes(report.snapshot)
+        if size > self.config.cache_bytes:
+            return
+        while self.reports and (
+            len(self.reports) >= 64 or self.cached_bytes + size > self.config.cache_bytes
+        ):
+            _, (_, dropped) = self._pop_oldest()
+            self.cached_bytes -= dropped
+        self.reports[result_id] = (report, size)
+        self.cached_bytes += size
+
+    def _pop_oldest(self) -> tuple[str, tuple[Report, int]]:
+        oldest = next(iter(self.reports))
+        return oldest, self.reports.pop(oldest)
 
 
 class _SecurityHeaders(BaseHTTPMiddleware):
@@ -215,6 +262,25 @@ def create_app(config: WebConfig) -> FastAPI:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+
+    @app.middleware("http")
+    async def _request_rate(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """Every route counts against the client's request rate (checks have their own,
+        stricter one on top)."""
+        wait = checks.requests.take(_client(request))
+        if wait > 0:
+            seconds = max(1, int(wait + 0.999))
+            return error_response(
+                request,
+                WebError(
+                    429,
+                    "too many requests from your address",
+                    f"try again in {seconds} s",
+                    {"Retry-After": str(seconds)},
+                ),
+            )
+        return await call_next(request)
+
     app.add_middleware(_SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     examples = [(s.query_name, s.qtype, s.broken, s.diagnosis.verdict.value) for s in SCENARIOS]

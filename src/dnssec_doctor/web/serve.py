@@ -107,6 +107,20 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"a request's head and body must arrive within this (default {limits.head_timeout:g})",
     )
     parser.add_argument(
+        "--keep-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="delete stored results older than this (default 30)",
+    )
+    parser.add_argument(
+        "--max-db-mb",
+        type=float,
+        default=1024.0,
+        metavar="MB",
+        help="stored results in all, oldest deleted first beyond it (default 1024)",
+    )
+    parser.add_argument(
         "--proxy",
         action="append",
         default=[],
@@ -160,6 +174,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.max_concurrent < 1 or not args.rate > 0:
         raise UsageError("--max-concurrent and --rate must be positive")
+    if not 0 < args.keep_days < 1e6 or not 1 <= args.max_db_mb < 1e9:
+        raise UsageError("--keep-days must be positive and --max-db-mb at least 1")
     config = WebConfig(
         settings=serve_settings(args),
         database=args.db or default_database(),
@@ -167,6 +183,8 @@ def run_serve(args: argparse.Namespace) -> int:
         max_concurrent=args.max_concurrent,
         rate_per_minute=args.rate,
         public_url=_public_url(args.public_url),
+        store_keep_seconds=args.keep_days * 86400,
+        store_max_total=int(args.max_db_mb * 1e6),
     )
     limits = ServerLimits(
         head_timeout=args.header_timeout,
