@@ -157,12 +157,16 @@ def test_concurrency_cap_is_503(tmp_path: Path) -> None:
     assert app.state.checks.slots.active == 0  # released after the check
 
 
-def test_openapi_and_docs_are_served(client: TestClient) -> None:
+def test_openapi_and_docs_are_served(client: TestClient, tmp_path: Path) -> None:
     spec = client.get("/openapi.json")
     assert spec.status_code == 200
     paths = spec.json()["paths"]
     assert {"/api/check", "/api/check/stream", "/api/results/{result_id}", "/check"} <= set(paths)
-    assert client.get("/docs").status_code == 200
+    # The interactive viewers load scripts from a CDN: only when the operator asks.
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
+    app, _ = replay_app("ds-bad-digest", tmp_path / "d.sqlite3", api_docs=True)
+    assert TestClient(app).get("/docs").status_code == 200
     assert client.get("/").status_code == 200
 
 
@@ -230,3 +234,20 @@ def test_serve_for_an_internal_hierarchy_may_ask_any_address(tmp_path: Path) -> 
     assert not settings.address_policy.allows("224.0.0.1")  # never multicast
     with pytest.raises(UsageError, match="--lab"):
         serve_settings(_serve_args("--lab", "--address-policy", "any"))
+
+
+def test_every_response_has_the_security_headers(tmp_path: Path) -> None:
+    app, _ = replay_app("ds-bad-digest", tmp_path / "r.sqlite3")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for path, status in (("/boom", 500), ("/nowhere", 404), ("/", 200)):
+        response = client.get(path)
+        assert response.status_code == status
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "a bug" not in response.text

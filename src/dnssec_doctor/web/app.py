@@ -9,7 +9,7 @@
     GET /api/check/stream?name=&type=  the same check as server-sent events: progress, then
                                    the result's URL (what the page's script follows)
     GET /api/results/{id}          a stored result's JSON
-    GET /docs, /openapi.json       the API's documentation
+    GET /openapi.json              the API's description (/docs and /redoc with --api-docs)
 
 Safety for a public deployment: the names and types are parsed as the CLI parses them
 (400 with the reason otherwise); the probe's settings are fixed by whoever runs the
@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,13 @@ from typing import Any
 import jinja2
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -59,6 +66,7 @@ from dnssec_doctor.web.store import (
 )
 from dnssec_doctor.web.view import age_text, page_context
 
+log = logging.getLogger("dnssec_doctor.web")
 HERE = Path(__file__).parent
 MAX_PARAMETER = 300  # characters: a name is at most 255 octets, its text a little more
 TYPES = ("A", "AAAA", "MX", "TXT", "NS", "SOA", "CAA", "CNAME", "SRV", "HTTPS", "TLSA", "DS")
@@ -79,6 +87,7 @@ class WebConfig:
     rate_per_minute: float = 10.0
     rate_burst: int = 5
     public_url: str | None = None  # the permalink's base; None: the request's own
+    api_docs: bool = False  # serve /docs and /redoc (their viewers come from a CDN)
     requests_per_minute: float = 240.0  # any request, per client: pages, results, assets
     requests_burst: int = 60
     rebuilds_at_once: int = 2  # stored results judged again at once (then 503)
@@ -231,14 +240,22 @@ class Checks:
 
 
 class _SecurityHeaders(BaseHTTPMiddleware):
+    """The security headers on every response, an internal error's 500 included."""
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:  # a bug: logged, answered with a 500 that keeps the headers
+            log.exception("internal error on %s", request.url.path)
+            response = PlainTextResponse("internal error", status_code=500)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        # The interactive API docs load their viewer from a CDN; every other page is ours.
+        # The interactive API docs (off unless asked for) load their viewer from a CDN.
         if not request.url.path.startswith(("/docs", "/redoc")):
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
@@ -254,6 +271,9 @@ def create_app(config: WebConfig) -> FastAPI:
         description="Find the broken link in a DNSSEC chain of trust, say who must fix what, "
         "in which order, and when resolvers recover. `GET /api/check` returns exactly the "
         "JSON of `dnssec-doctor check --json`.",
+        # The interactive viewers load scripts from a CDN: off unless the operator asks.
+        docs_url="/docs" if config.api_docs else None,
+        redoc_url="/redoc" if config.api_docs else None,
     )
     checks = Checks(config)
     app.state.checks = checks
@@ -319,7 +339,7 @@ def create_app(config: WebConfig) -> FastAPI:
         message = {404: "no such page", 405: "method not allowed: use GET"}.get(
             error.status_code, str(error.detail)
         )
-        hint = "the API is documented at /docs" if error.status_code in (404, 405) else ""
+        hint = "the API is described at /openapi.json" if error.status_code in (404, 405) else ""
         return error_response(request, WebError(error.status_code, message, hint))
 
     @app.exception_handler(RequestValidationError)

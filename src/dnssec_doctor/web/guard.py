@@ -162,7 +162,7 @@ def server_config(app: Any, host: str, port: int, limits: ServerLimits) -> uvico
     )
     # After the Config: it configures uvicorn's loggers when it is made.
     bound = RateBoundedLog(limits.log_per_second, limits.log_burst)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio", "dnssec_doctor.web"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RateBoundedLog) for f in logger.filters):
             logger.addFilter(bound)

@@ -121,6 +121,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="stored results in all, oldest deleted first beyond it (default 1024)",
     )
     parser.add_argument(
+        "--api-docs",
+        action="store_true",
+        help="serve the interactive API docs at /docs and /redoc (their scripts come from "
+        "a CDN; /openapi.json is always served)",
+    )
+    parser.add_argument(
         "--proxy",
         action="append",
         default=[],
@@ -183,6 +189,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_concurrent=args.max_concurrent,
         rate_per_minute=args.rate,
         public_url=_public_url(args.public_url),
+        api_docs=args.api_docs,
         store_keep_seconds=args.keep_days * 86400,
         store_max_total=int(args.max_db_mb * 1e6),
     )
