@@ -326,7 +326,7 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
 
 ANALYZE_ERRORS = {
     "missing": "No such file or directory",
-    "directory": "Is a directory",
+    "directory": "it is a directory",
     "not json": "is not JSON",
     "binary": "not UTF-8 text",
     "json, not a snapshot": "not a dnssec-doctor snapshot",

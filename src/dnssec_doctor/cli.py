@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in runners:
             return runners[args.command](args)
     except DoctorError as error:
-        print(f"dnssec-doctor: {printable(str(error))}", file=sys.stderr)
+        print(f"dnssec-doctor: {_cut(printable(str(error)))}", file=sys.stderr)
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("dnssec-doctor: interrupted", file=sys.stderr)
@@ -126,13 +126,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(
             f"dnssec-doctor: internal error: {type(error).__name__}: "
-            f"{printable(str(error))[:300]} (fix: this is a bug; DNSSEC_DOCTOR_DEBUG=1 "
+            f"{_cut(printable(str(error)), 300)} (fix: this is a bug; DNSSEC_DOCTOR_DEBUG=1 "
             "shows the traceback to report)",
             file=sys.stderr,
         )
         return int(ExitCode.INTERNAL)
     parser.error(f"unknown command {args.command}")
     return int(ExitCode.USAGE)  # pragma: no cover - parser.error exits
+
+
+def _cut(text: str, limit: int = 1000) -> str:
+    """One error line stays readable whatever it quotes (a line of a 100 MB file)."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _join_negative_at(argv: Sequence[str]) -> list[str]:

@@ -390,11 +390,10 @@ def read_json_document(path: Path) -> Any:
     import gzip
     import zlib
 
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_INPUT_BYTES + 1)
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    from dnssec_doctor.files import read_bytes
+
+    # A regular file only (a FIFO would block, /dev/zero never end), within the bound.
+    raw = read_bytes(path, "snapshot", MAX_INPUT_BYTES)
     if raw[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
@@ -409,6 +408,8 @@ def read_json_document(path: Path) -> Any:
         raise UsageError(f"{path} is not a snapshot: not UTF-8 text") from None
     except ValueError as error:
         raise UsageError(f"{path} is not JSON: {error}") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not a snapshot: JSON nested too deeply") from None
 
 
 def read_snapshot(path: Path) -> Snapshot:
@@ -423,18 +424,24 @@ def read_snapshot(path: Path) -> Snapshot:
 
 def read_analysis_input(args: argparse.Namespace) -> Snapshot:
     """analyze's input: our snapshot, or a DNSViz probe converted to one."""
+    from dnssec_doctor.model.snapshot import SnapshotError, check_snapshot_bounds
     from dnssec_doctor.replay.dnsviz import is_dnsviz_probe, probe_to_snapshot
 
     data = read_json_document(args.snapshot)
     if is_dnsviz_probe(data):
         anchor = args.trust_anchor or _data_file("root-anchors.ds")
-        return probe_to_snapshot(
+        converted = probe_to_snapshot(
             data,
             name=parse_name(args.name) if args.name else None,
             rdtype=parse_type(args.rdtype) if args.rdtype else None,
             trust_anchors=read_trust_anchors(Path(anchor)),
             source=str(args.snapshot),
         )
+        try:  # the bounds our own snapshots are read under (no zone its own parent, ...)
+            check_snapshot_bounds(converted)
+        except SnapshotError as error:
+            raise UsageError(f"{args.snapshot}: {error}") from None
+        return converted
     if args.name or args.rdtype or args.trust_anchor:
         raise UsageError(
             "--name, --type and --trust-anchor apply to DNSViz probes",

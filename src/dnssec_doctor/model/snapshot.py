@@ -22,9 +22,13 @@ from __future__ import annotations
 import base64
 import enum
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import dns.exception
+import dns.name
 
 from dnssec_doctor.model.shell import shell_command
 
@@ -199,11 +203,11 @@ def load_snapshot(data: Mapping[str, Any]) -> Snapshot:
             f"snapshot version {version!r} is not supported (expected {SNAPSHOT_VERSION})"
         )
     try:
-        return Snapshot(
+        snapshot = Snapshot(
             name=str(data["name"]),
             rdtype=str(data["type"]),
-            collected_at=float(data["collected_at"]),
-            finished_at=float(data["finished_at"]),
+            collected_at=_time(data["collected_at"], "collected_at"),
+            finished_at=_time(data["finished_at"], "finished_at"),
             trust_anchors=tuple(str(t) for t in data["trust_anchors"]),
             resolvers=tuple(str(r) for r in data.get("resolvers", ())),
             targets=tuple((str(n), str(t)) for n, t in data.get("targets", ())),
@@ -221,8 +225,57 @@ def load_snapshot(data: Mapping[str, Any]) -> Snapshot:
             exchanges=tuple(_load_exchange(e) for e in data["exchanges"]),
             extra=dict(data.get("extra", {})),
         )
+    except SnapshotError:
+        raise
     except (KeyError, TypeError, ValueError) as error:
         raise SnapshotError(f"malformed snapshot: {type(error).__name__}: {error}") from None
+    check_snapshot_bounds(snapshot)
+    return snapshot
+
+
+# What a snapshot our probe writes can hold, with room to spare; beyond it a file is not
+# evidence but an attack on the reader (a zone that is its own parent loops the analysis).
+MAX_EXCHANGES = 100_000
+MAX_ZONES = 1_000
+MAX_MESSAGE = 65_535  # bytes: the largest DNS message
+LATEST_TIME = 2.0**34  # seconds since 1970: the year 2514
+
+
+def _time(value: Any, field_name: str) -> float:
+    when = float(value)
+    if not (math.isfinite(when) and 0 <= when < LATEST_TIME):
+        raise SnapshotError(f"{field_name} {value!r} is not a time (seconds since 1970)")
+    return when
+
+
+def check_snapshot_bounds(snapshot: Snapshot) -> None:
+    """What a snapshot may hold (``SnapshotError`` otherwise), whatever it was read from."""
+    if len(snapshot.exchanges) > MAX_EXCHANGES or len(snapshot.zones) > MAX_ZONES:
+        raise SnapshotError(
+            f"{len(snapshot.exchanges)} exchanges in {len(snapshot.zones)} zones: more than "
+            f"a probe makes ({MAX_EXCHANGES}, {MAX_ZONES})"
+        )
+    for exchange in snapshot.exchanges:
+        if exchange.response is not None and len(exchange.response) > MAX_MESSAGE:
+            raise SnapshotError(
+                f"exchange {exchange.id} holds a response of {len(exchange.response)} bytes: "
+                f"a DNS message has at most {MAX_MESSAGE}"
+            )
+        if exchange.duration is not None and not 0 <= exchange.duration <= 86400:
+            raise SnapshotError(f"exchange {exchange.id}: duration {exchange.duration} s")
+    for cut in snapshot.zones:
+        if cut.parent is None:
+            continue
+        try:
+            zone, parent = dns.name.from_text(cut.zone), dns.name.from_text(cut.parent)
+        except dns.exception.DNSException as error:
+            raise SnapshotError(f"zone {cut.zone[:100]!r}: {error}") from None
+        if zone == parent:
+            raise SnapshotError(f"zone {cut.zone[:100]} is its own parent")
+        if not zone.is_subdomain(parent):
+            raise SnapshotError(
+                f"the parent {cut.parent[:100]} of zone {cut.zone[:100]} is not above it"
+            )
 
 
 def _load_server(data: Mapping[str, Any]) -> Server:
@@ -247,7 +300,7 @@ def _load_exchange(data: Mapping[str, Any]) -> Exchange:
         cd=bool(data["cd"]),
         do=bool(data["do"]),
         transport=Transport(data["transport"]),
-        sent_at=float(data["sent_at"]),
+        sent_at=_time(data["sent_at"], "sent_at"),
         duration=None if duration is None else float(duration),
         response=base64.b64decode(response, validate=True) if response else None,
         error=None if error is None else str(error),

@@ -26,6 +26,7 @@ import dns.rrset
 import dns.zonefile
 
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.files import MIB, read_text
 from dnssec_doctor.model.snapshot import Server
 
 DEFAULT_TIMEOUT = 2.0
@@ -207,10 +208,7 @@ _LINE = re.compile(r"^<input>:(\d+):\s*")
 
 
 def _read_records(path: Path) -> list[dns.rrset.RRset]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeError) as error:
-        raise UsageError(f"cannot read {path}: {error}") from None
+    text = read_text(path, "zone", 16 * MIB)  # named.root is 3 KB, an anchor file less
     try:
         return _parse_records(text)
     except (dns.exception.DNSException, ValueError) as error:

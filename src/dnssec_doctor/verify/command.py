@@ -29,6 +29,7 @@ import dns.rdatatype
 
 from dnssec_doctor.arguments import parse_at
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.files import MIB, check_regular_file, read_text
 from dnssec_doctor.model.options import DAY, AnalysisOptions
 
 if TYPE_CHECKING:
@@ -113,10 +114,7 @@ def read_ds(path: Path | None, records: list[str], origin: dns.name.Name | None)
     """DS records from a file (zone-file lines) and from --ds-record, as DS rdata."""
     lines: list[tuple[str, str]] = []
     if path is not None:
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeError) as error:
-            raise UsageError(f"cannot read {path}: {getattr(error, 'strerror', error)}") from None
+        text = read_text(path, "DS", MIB)
         for number, line in enumerate(text.splitlines(), start=1):
             line = line.split(";", 1)[0].strip()
             if line:
@@ -169,8 +167,7 @@ def zone_input(args: argparse.Namespace) -> Iterator[tuple[Path, str]]:
             yield path, "<stdin>"
         return
     path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"cannot read {path}: no such file")
+    check_regular_file(path, "zone")  # a FIFO, device or directory is said to be one
     yield path, str(path)
 
 
