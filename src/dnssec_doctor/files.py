@@ -57,9 +57,13 @@ def read_bytes(path: Path, what: str, max_bytes: int) -> bytes:
         if error.errno == errno.EISDIR:
             raise UsageError(f"cannot read {path}: it is a directory, not a {what} file") from None
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    with os.fdopen(descriptor, "rb") as handle:
+    try:
         status = os.fstat(descriptor)
-        _refuse_irregular(path, status, what)
+        _refuse_irregular(path, status, what)  # a directory opens too, on Linux
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
         if status.st_size > max_bytes:
             raise UsageError(
                 f"{path} is larger than the {max_bytes // MIB} MiB a {what} file may have"

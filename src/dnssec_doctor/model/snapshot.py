@@ -227,7 +227,7 @@ def load_snapshot(data: Mapping[str, Any]) -> Snapshot:
         )
     except SnapshotError:
         raise
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise SnapshotError(f"malformed snapshot: {type(error).__name__}: {error}") from None
     check_snapshot_bounds(snapshot)
     return snapshot
