@@ -120,3 +120,21 @@ def test_an_error_about_a_huge_line_stays_one_short_line(tmp_path: Path) -> None
     path.write_bytes(b"\0" * 5_000_000)  # a line of 5 MB of NULs
     result = doctor("zone", "verify", path)
     assert_one_line(result, str(path))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (["--timeout", "inf"], "at most 3600"),
+        (["--deadline", "inf"], "at most 3600"),
+        (["--deadline", "nan"], "at most 3600"),
+    ],
+)
+def test_unbounded_timeouts_are_refused(arguments: list[str], fragment: str) -> None:
+    result = doctor("probe", "example.", "-o", "/dev/null", *arguments)
+    assert_one_line(result, fragment)
+
+
+@pytest.mark.parametrize("rdtype", ["RRSIG", "SIG", "TYPE0"])
+def test_types_that_are_not_checked_on_their_own(rdtype: str) -> None:
+    assert_one_line(doctor("probe", "example.", rdtype, "-o", "/dev/null"), rdtype)

@@ -57,9 +57,13 @@ def replay_app(slug: str, database: Path, **limits: float) -> tuple[FastAPI, Sna
 
 
 @contextmanager
-def guarded_server(tmp_path: Path, limits: ServerLimits, **web: float) -> Iterator[tuple[str, int]]:
-    """The app under serve's uvicorn configuration (``web.guard``) on a free port."""
-    app, _ = replay_app("secure-nsec", tmp_path / "results.sqlite", **web)
+def guarded_server(
+    tmp_path: Path, limits: ServerLimits, app: FastAPI | None = None, **web: float
+) -> Iterator[tuple[str, int]]:
+    """The app (by default one replaying secure-nsec) under serve's uvicorn configuration
+    (``web.guard``) on a free port."""
+    if app is None:
+        app, _ = replay_app("secure-nsec", tmp_path / "results.sqlite", **web)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

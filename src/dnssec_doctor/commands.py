@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 PUBLIC_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
 REFUSED_TYPES = {"AXFR", "IXFR", "OPT", "TSIG", "TKEY", "ANY", "MAILA", "MAILB"}
+SIGNATURE_TYPES = {"RRSIG", "SIG"}
+MAX_SECONDS = 3600  # --timeout and --deadline: inf would never return
 
 
 def add_check_commands(commands: Any) -> None:
@@ -173,8 +175,14 @@ def parse_type(text: str) -> str:
             f"unknown record type {text!r}", hint="for example A, AAAA, MX, TXT"
         ) from None
     name = dns.rdatatype.to_text(rdtype)
-    if name in REFUSED_TYPES:
+    if name in REFUSED_TYPES or rdtype == 0:
         raise UsageError(f"{name} is not a type dnssec-doctor can check")
+    if name in SIGNATURE_TYPES:
+        # Validators answer RRSIG queries without validating them (RFC 4035 3.2.1):
+        # signatures are judged with the RRset they cover.
+        raise UsageError(
+            f"{name} is not checked on its own", hint="check the type the signatures cover"
+        )
     return name
 
 
@@ -221,8 +229,11 @@ def probe_settings(args: argparse.Namespace) -> ProbeSettings:
         policy = AddressPolicy.ANY
     if args.no_resolvers:
         resolvers = []
-    if not args.timeout > 0 or not args.deadline > 0:
-        raise UsageError("--timeout and --deadline must be positive")
+    if not 0 < args.timeout <= MAX_SECONDS or not 0 < args.deadline <= MAX_SECONDS:
+        raise UsageError(
+            f"--timeout and --deadline must be positive and at most {MAX_SECONDS} s",
+            hint="a check that is still waiting after an hour never returns in practice",
+        )
     return ProbeSettings(
         root_hints=tuple(read_root_hints(Path(root_hints))),
         trust_anchors=tuple(read_trust_anchors(Path(anchor))),

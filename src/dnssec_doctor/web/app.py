@@ -68,6 +68,7 @@ from dnssec_doctor.web.view import age_text, page_context
 
 log = logging.getLogger("dnssec_doctor.web")
 HERE = Path(__file__).parent
+HANG_UP_POLL = 0.25  # seconds between checks that a waiting client is still there
 MAX_PARAMETER = 300  # characters: a name is at most 255 octets, its text a little more
 TYPES = ("A", "AAAA", "MX", "TXT", "NS", "SOA", "CAA", "CNAME", "SRV", "HTTPS", "TLSA", "DS")
 CSP = (
@@ -148,7 +149,8 @@ class Checks:
         )
         self.rate = RateLimiter(config.rate_per_minute, config.rate_burst)
         self.requests = RateLimiter(config.requests_per_minute, config.requests_burst)
-        self.slots = CheckSlots(config.max_concurrent)
+        # A fair share: one client holds at most a quarter of the slots (at least one).
+        self.slots = CheckSlots(config.max_concurrent, max(1, config.max_concurrent // 4))
         self.rebuilds = CheckSlots(config.rebuilds_at_once)
         # Rebuilt reports, newest last, bounded by count and by the size of the evidence.
         self.reports: dict[str, tuple[Report, int]] = {}
@@ -165,7 +167,14 @@ class Checks:
                 f"try again in {seconds} s",
                 {"Retry-After": str(seconds)},
             )
-        if not self.slots.acquire():
+        if self.slots.held_by(client) >= (self.slots.per_client or self.slots.limit):
+            raise WebError(
+                429,
+                "your address already has as many checks running as it may",
+                "wait for them to finish",
+                {"Retry-After": "5"},
+            )
+        if not self.slots.acquire(client):
             raise WebError(
                 503,
                 "the server is running as many checks as it allows at once",
@@ -352,13 +361,26 @@ def create_app(config: WebConfig) -> FastAPI:
     async def run_admitted(
         request: Request, name: str | None, rdtype: str | None
     ) -> tuple[StoredResult, Report]:
-        """One check, within the client's rate and the global cap on concurrent checks."""
+        """One check, within the client's rate, its share of the slots and the global cap
+        on concurrent checks; cancelled when the client hangs up (nobody would get the
+        link to the stored result)."""
         question = read_question(name, rdtype)
-        checks.admit(_client(request))
+        client = _client(request)
+        checks.admit(client)
+        task = asyncio.ensure_future(checks.run(question))
         try:
-            return await checks.run(question)
+            while not task.done():
+                await asyncio.wait({task}, timeout=HANG_UP_POLL)
+                if not task.done() and await request.is_disconnected():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                    raise WebError(499, "the client closed the connection")
+            return task.result()
         finally:
-            checks.slots.release()
+            if not task.done():
+                task.cancel()
+            checks.slots.release(client)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
@@ -422,9 +444,10 @@ def create_app(config: WebConfig) -> FastAPI:
         request: Request, name: str | None = name_query, rdtype: str | None = type_query
     ) -> StreamingResponse:
         question = read_question(name, rdtype)
-        checks.admit(_client(request))
+        client = _client(request)
+        checks.admit(client)
         return StreamingResponse(
-            _stream(checks, question), media_type="text/event-stream", headers=_NO_CACHE
+            _stream(checks, question, client), media_type="text/event-stream", headers=_NO_CACHE
         )
 
     @app.get("/api/results/{result_id}", summary="A stored result's JSON")
@@ -457,7 +480,7 @@ def _event(kind: str, data: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
 
 
-async def _stream(checks: Checks, question: Question) -> AsyncIterator[str]:
+async def _stream(checks: Checks, question: Question, client: str) -> AsyncIterator[str]:
     """Progress as it happens (each zone, server and resolver once), then the result."""
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     resolvers = set(checks.config.settings.resolvers)
@@ -504,4 +527,4 @@ async def _stream(checks: Checks, question: Question) -> AsyncIterator[str]:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-        checks.slots.release()
+        checks.slots.release(client)

@@ -44,20 +44,34 @@ class RateLimiter:
 
 @dataclass
 class CheckSlots:
-    """At most ``limit`` checks at once; the next is refused, not queued (a queue would
-    hold connections open and hide the overload)."""
+    """At most ``limit`` checks at once, and at most ``per_client`` of them for one client
+    (so a few addresses cannot hold every slot); the next is refused, not queued (a queue
+    would hold connections open and hide the overload)."""
 
     limit: int
+    per_client: int | None = None  # None: no share, the whole limit
     active: int = 0
+    by_client: dict[str, int] = field(default_factory=dict)
 
-    def acquire(self) -> bool:
+    def acquire(self, client: str = "") -> bool:
         if self.active >= self.limit:
             return False
+        if self.per_client is not None and self.by_client.get(client, 0) >= self.per_client:
+            return False
         self.active += 1
+        self.by_client[client] = self.by_client.get(client, 0) + 1
         return True
 
-    def release(self) -> None:
+    def held_by(self, client: str) -> int:
+        return self.by_client.get(client, 0)
+
+    def release(self, client: str = "") -> None:
         self.active = max(0, self.active - 1)
+        held = self.by_client.get(client, 0) - 1
+        if held > 0:
+            self.by_client[client] = held
+        else:
+            self.by_client.pop(client, None)
 
 
 def client_key(address: str, ipv6_prefix: int = 64) -> str:
