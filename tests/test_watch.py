@@ -440,3 +440,57 @@ def test_signatures_expiring_before_the_soa_expire_interval() -> None:
     result = _result("a.", servers=servers, soa_expire=7 * 86400)
     conditions = judge_conditions(result, DEFAULT_EXPIRY_THRESHOLD)
     assert set(conditions) == {Condition.EXPIRES_BEFORE_SOA_EXPIRE}
+
+
+def test_old_history_is_pruned_and_stays_consistent(history_location: str) -> None:
+    history = open_history(history_location)
+    for hour in range(1, 11):
+        run = history.begin_run(hour * 3600.0, 2)
+        for zone in ("a.", "b."):
+            verdict = "secure" if hour % 2 else "bogus"
+            result = ZoneResult(zone, hour * 3600.0, verdict, 0 if verdict == "secure" else 2)
+            alerts = alerts_between(history.last_result(zone), result)
+            history.record(run, result, alerts)
+        history.finish_run(run, hour * 3600.0 + 10)
+    pending = {a.id for a in history.undelivered_alerts()}
+    # Everything delivered but the first hour's alert for "a.": its check must stay.
+    first_a, first_at = min(
+        (a.id, a.alert.at) for a in history.undelivered_alerts() if a.alert.zone == "a."
+    )
+    assert first_at < 6 * 3600.0
+    history.mark_delivered(sorted(pending - {first_a}))
+    removed = history.prune(before=6 * 3600.0)
+    assert removed == 2 * 5 - 1  # hours 1-5 of both zones, but the check with a pending alert
+    remaining = {row[0] for row in history.db.execute("SELECT checked_at FROM checks")}
+    assert remaining == {first_at} | {h * 3600.0 for h in range(6, 11)}
+    assert [a.id for a in history.undelivered_alerts()] == [first_a]
+    assert history.check_consistency() == []
+    assert {r.started_at for r in history.runs()} == {first_at} | {h * 3600.0 for h in range(6, 11)}
+    # Each zone's latest check stays, however old: the next alert is judged against it.
+    # 11 left: all go but the latest of each zone and the one with the pending alert.
+    assert history.prune(before=1e12) == 8
+    assert {z: history.last_result(z) is not None for z in ("a.", "b.")} == {
+        "a.": True,
+        "b.": True,
+    }
+    assert history.check_consistency() == []
+    history.close()
+
+
+def test_the_watcher_prunes_after_each_run(history_location: str) -> None:
+    history = open_history(history_location)
+    clock = iter(range(0, 10**6, 1000))
+    watcher = Watcher(
+        ["a."],
+        history,
+        lambda zone: ZoneResult(zone, float(next(clock)), "secure", 0),
+        notifier=Notifier(stream=io.StringIO()),
+        clock=lambda: float(next(clock)),
+        sleep=lambda s: None,
+        interval=60,
+        keep_seconds=1500,
+    )
+    watcher.run(runs=6)
+    assert history.count_checks() == 1  # the latest is all that is recent enough
+    assert history.check_consistency() == []
+    history.close()

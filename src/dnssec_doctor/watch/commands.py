@@ -49,6 +49,14 @@ def add_watch_commands(commands: Any) -> None:
     watch.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
     watch.add_argument("--metrics-address", default="127.0.0.1", help="(default 127.0.0.1)")
     watch.add_argument("--runs", type=int, help="stop after this many runs (default: never)")
+    watch.add_argument(
+        "--keep-days",
+        type=float,
+        default=90.0,
+        metavar="DAYS",
+        help="delete checks older than this after each run, each zone's latest kept "
+        "(default 90; 0 keeps everything)",
+    )
     add_probe_options(watch)
     watch.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
 
@@ -106,6 +114,8 @@ def run_watch(args: argparse.Namespace) -> int:
     threshold = parse_threshold(args.threshold)
     if not 0 < args.interval < 10**8:
         raise UsageError("--interval must be positive")
+    if not 0 <= args.keep_days < 1e6:
+        raise UsageError("--keep-days must be 0 (keep everything) or a number of days")
     if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
         raise UsageError(f"--metrics-port {args.metrics_port} is not a port (0-65535)")
     args.resolver = getattr(args, "resolver", None)
@@ -127,6 +137,7 @@ def run_watch(args: argparse.Namespace) -> int:
         clock=time.time,
         sleep=time.sleep,
         interval=args.interval,
+        keep_seconds=args.keep_days * 86400 if args.keep_days else None,
     )
     try:
         watcher.run(args.runs)

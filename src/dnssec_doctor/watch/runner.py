@@ -31,6 +31,7 @@ class Watcher:
         clock: Callable[[], float],
         sleep: Callable[[float], None],
         interval: float,
+        keep_seconds: float | None = None,
     ) -> None:
         self.zones = tuple(zones)
         self.history = history
@@ -40,6 +41,7 @@ class Watcher:
         self.clock = clock
         self.sleep = sleep
         self.interval = interval
+        self.keep_seconds = keep_seconds  # None: keep the whole history
 
     def next_due(self) -> float:
         last = self.history.last_run()
@@ -72,6 +74,8 @@ class Watcher:
             self.deliver_pending()
             results.append(result)
         self.history.finish_run(run_id, self.clock())
+        if self.keep_seconds is not None:
+            self.history.prune(self.clock() - self.keep_seconds)
         return results
 
     def _check(self, zone: str) -> ZoneResult:

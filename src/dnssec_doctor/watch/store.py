@@ -270,6 +270,28 @@ class History:
         )
         return [StoredAlert(r[0], Alert(r[1], r[2], AlertState(r[3]), r[4], r[5])) for r in rows]
 
+    def prune(self, before: float) -> int:
+        """Delete the checks made before ``before`` with their server rows and alerts,
+        and the runs left without checks; each zone's latest check stays (the next alert
+        is judged against it), and so does any check an undelivered alert belongs to.
+        One transaction: the history stays consistent. The number of checks deleted."""
+        doomed = (
+            "SELECT id FROM checks WHERE checked_at < ? "
+            "AND id NOT IN (SELECT max(id) FROM checks GROUP BY zone) "
+            "AND id NOT IN (SELECT check_id FROM alerts WHERE delivered = 0)"
+        )
+        with self.transaction():
+            ids = [row[0] for row in self.db.execute(doomed, (before,))]
+            self.db.executemany("DELETE FROM server_checks WHERE check_id = ?", [(i,) for i in ids])
+            self.db.executemany("DELETE FROM alerts WHERE check_id = ?", [(i,) for i in ids])
+            self.db.executemany("DELETE FROM checks WHERE id = ?", [(i,) for i in ids])
+            self.db.execute(
+                "DELETE FROM runs WHERE status <> 'running' AND started_at < ? "
+                "AND id NOT IN (SELECT run_id FROM checks)",
+                (before,),
+            )
+        return len(ids)
+
     def check_consistency(self) -> list[str]:
         """Problems found: the engine's own integrity check, and checks missing their servers."""
         problems = self.db.integrity_problems()
