@@ -200,3 +200,12 @@ def test_the_metrics_port_is_checked(tmp_path: Path) -> None:
     result = watch("--metrics-port", "99999", "--db", tmp_path / "w.sqlite")
     assert result.returncode == 4, result.stderr
     assert result.stderr.count("\n") == 1 and "--metrics-port" in result.stderr
+
+
+def test_alert_lines_are_made_printable() -> None:
+    stream = io.StringIO()
+    notifier = Notifier(stream=stream)
+    notifier.announce(Alert("a.", "expiring", AlertState.RAISED, "soon\x1b]0;x\x07\u202e", 0))
+    line = stream.getvalue()
+    assert line.endswith("\n") and line[:-1].isprintable()
+    assert "\\x1b]0;x\\x07\\u202e" in line

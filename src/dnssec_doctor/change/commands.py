@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dnssec_doctor.commands import parse_name, probe_settings, read_snapshot
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.render.terminal import printable
 
 if TYPE_CHECKING:
     from dnssec_doctor.change.insecure import ParentView, Status
@@ -126,7 +127,8 @@ def run_go_insecure_command(
 
     def emit(status: Status) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(clock()))
-        print(f"{stamp} {status.phase.value.upper():<11} {status.message}", flush=True)
+        line = f"{stamp} {status.phase.value.upper():<11} {status.message}"
+        print(printable(line), flush=True)
 
     status = run_go_insecure(
         zone,

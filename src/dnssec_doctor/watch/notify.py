@@ -34,6 +34,7 @@ from typing import TextIO
 import httpx
 
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.render.terminal import printable
 from dnssec_doctor.watch.alerts import Alert
 
 log = logging.getLogger("dnssec_doctor.watch")
@@ -125,12 +126,13 @@ class Notifier:
         self._thread: threading.Thread | None = None
 
     def announce(self, alert: Alert) -> None:
-        self.stream.write(alert.line() + "\n")
+        line = printable(alert.line())  # names and messages come from DNS
+        self.stream.write(line + "\n")
         self.stream.flush()
-        log.warning("%s", alert.line())
+        log.warning("%s", line)
 
     def report(self, outcome: Outcome) -> None:
-        line = f"webhook: alert {outcome.alert.line()} parked: {outcome.reason}"
+        line = printable(f"webhook: alert {outcome.alert.line()} parked: {outcome.reason}")
         self.stream.write(line + "\n")
         self.stream.flush()
         log.error("%s", line)
