@@ -331,3 +331,13 @@ def test_a_ds_cut_short_at_the_parent_is_never_insecure(
     codes = {f["code"] for f in report["findings"]}
     assert {"DS_MALFORMED", "RECORD_MALFORMED"} <= codes
     assert not codes & {"DS_MISSING_FOR_SIGNED_ZONE", "INSECURE_DELEGATION_UNPROVEN"}
+
+
+def test_a_signature_whose_window_is_inverted_is_valid_at_no_moment(ksk: KeyPair) -> None:
+    rrset = dns.rrset.from_text(ZONE, 300, "IN", "A", "192.0.2.1")
+    inverted = dns.dnssec.sign(
+        rrset, ksk.private, ZONE, ksk.dnskey, inception=NOW + DAY, expiration=NOW - DAY
+    )
+    for moment in (NOW - 2 * DAY, NOW, NOW + 2 * DAY):
+        check = classify_signature(rrset, inverted, ZONE, [ksk.dnskey], moment)
+        assert check.status is SignatureStatus.WINDOW_INVERTED

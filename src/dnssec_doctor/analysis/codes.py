@@ -654,6 +654,24 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 4035 §5.3.1",),
     ),
     Code(
+        "RRSIG_WINDOW_INVERTED",
+        Family.RRSIG,
+        Severity.ERROR,
+        "the RRSIG over {rrset} by key {key_tag} expires ({expiration}) before its inception "
+        "({inception})",
+        "The signature's expiration precedes its inception: it is valid at no moment. A signer "
+        "with a broken clock or validity settings, or the two fields swapped by hand.",
+        "Validators reject the signature whatever the time; with no other valid signature the "
+        "RRset is bogus. RFC 8914's code for it is EDE 25 (Signature Expired before Valid); "
+        "measured in the lab, Unbound 1.17 sends EDE 8 and Knot Resolver 5.6 EDE 7 instead, "
+        "BIND none.",
+        "Fix the signer's validity settings (inception in the past, expiration after it) and "
+        "re-sign.",
+        _NO_RISK,
+        ede=25,
+        references=("RFC 4034 §3.1.5", "RFC 4035 §5.3.1", "RFC 8914 §4.26"),
+    ),
+    Code(
         "RRSIG_EXPIRES_SOON",
         Family.RRSIG,
         Severity.WARNING,

@@ -81,6 +81,7 @@ class SignatureStatus(enum.StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
     NOT_YET_VALID = "not-yet-valid"
+    WINDOW_INVERTED = "window-inverted"  # expiration before inception: valid at no moment
     NO_MATCHING_KEY = "no-matching-key"  # no published zone key with that tag and algorithm
     SIGNER_MISMATCH = "signer-mismatch"  # signer name is not the zone apex
     LABELS_INVALID = "labels-invalid"  # labels field exceeds the owner's label count
@@ -98,6 +99,7 @@ EMITS: tuple[str, ...] = tuple(
         "RRSIG_MALFORMED",
         "RRSIG_EXPIRED",
         "RRSIG_NOT_YET_VALID",
+        "RRSIG_WINDOW_INVERTED",
         "RRSIG_NO_MATCHING_KEY",
         "RRSIG_BAD_SIGNATURE",
         "RRSIG_SIGNER_MISMATCH",
@@ -123,6 +125,7 @@ EMITS: tuple[str, ...] = tuple(
 FAILURE_PRIORITY: tuple[SignatureStatus, ...] = (
     SignatureStatus.EXPIRED,
     SignatureStatus.NOT_YET_VALID,
+    SignatureStatus.WINDOW_INVERTED,
     SignatureStatus.NO_MATCHING_KEY,
     SignatureStatus.BAD_SIGNATURE,
     SignatureStatus.KEY_REVOKED,
@@ -258,6 +261,16 @@ def classify_signature(
             SignatureStatus.KEY_REVOKED,
             f"DNSKEY {rrsig.key_tag}/{rrsig.algorithm} has the REVOKE flag set",
             zone_keys[0],
+            expanded_from,
+        )
+
+    if rrsig.expiration < rrsig.inception:
+        # No moment lies inside the window: nothing to verify (RFC 8914 EDE 25).
+        return verdict(
+            SignatureStatus.WINDOW_INVERTED,
+            f"expires ({iso_utc(rrsig.expiration)}) before its inception "
+            f"({iso_utc(rrsig.inception)})",
+            usable[0],
             expanded_from,
         )
 
@@ -517,6 +530,9 @@ def signature_failure_finding(
             "delta": human_delta(check.seconds_to_inception),
             "inception": iso_utc(check.inception),
         }
+    elif status is SignatureStatus.WINDOW_INVERTED:
+        code = "RRSIG_WINDOW_INVERTED"
+        params |= {"inception": iso_utc(check.inception), "expiration": iso_utc(check.expiration)}
     elif status is SignatureStatus.NO_MATCHING_KEY:
         code = "RRSIG_NO_MATCHING_KEY"
     elif status is SignatureStatus.KEY_REVOKED:

@@ -22,6 +22,7 @@ FAILURE_CACHE = 300  # RFC 9520 §3.2: resolvers cache a validation failure up t
 SIGNER_FAULTS = (
     "RRSIG_EXPIRED",
     "RRSIG_NOT_YET_VALID",
+    "RRSIG_WINDOW_INVERTED",
     "DNSKEY_NOT_SIGNED_BY_DS_KEY",
     "RRSIG_NO_MATCHING_KEY",
     "RRSIG_KEY_REVOKED",

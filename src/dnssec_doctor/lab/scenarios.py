@@ -342,6 +342,21 @@ def build_unproven_insecure(ctx: BuildContext, origin: dns.name.Name) -> list[Zo
     return [built]
 
 
+def _rrsig_window_inverted(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> None:
+    """www/A signed by the ZSK with the window's two ends swapped: valid at no moment."""
+    owner = _www(origin)
+    rdataset = zone.get_rdataset(owner, dns.rdatatype.A)
+    assert rdataset is not None
+    signing.remove_signatures(zone, owner, dns.rdatatype.A)
+    valid = ctx.valid
+    signing.sign_rdataset(
+        zone, owner, rdataset, [keys.zsk], Window(valid.expiration, valid.inception)
+    )
+    return None
+
+
 def build_redirects(records: str) -> Builder:
     """A healthy signed zone whose names are only ``records`` (CNAME chains)."""
 
@@ -1003,6 +1018,17 @@ SCENARIOS: tuple[Scenario, ...] = (
                 + [f"hop12 A {DATA_ADDRESS}"]
             )
         ),
+    ),
+    Scenario(
+        "rrsig-window-inverted",
+        "lab.",
+        "the RRSIG over www/A expires (yesterday) before its inception (in 14 days)",
+        "www",
+        "A",
+        # Neither sends EDE 25 (RFC 8914's code for it): Unbound 8, Knot Resolver 7.
+        outcome("SERVFAIL", False, unbound=8, kresd=7),
+        diagnosis(Verdict.BOGUS, 25, "rrsig-window-inverted.lab.", cause="RRSIG_WINDOW_INVERTED"),
+        mutated(_rrsig_window_inverted),
     ),
     Scenario(
         "ds-malformed-extra",

@@ -47,12 +47,12 @@ enum {
 
 /* Failing statuses of one signature, most telling first (analysis.signatures's FAILURE_PRIORITY). */
 enum {
-    F_EXPIRED, F_NOT_YET_VALID, F_NO_MATCHING_KEY, F_BAD_SIGNATURE, F_KEY_REVOKED,
-    F_SIGNER_MISMATCH, F_LABELS_INVALID, F_COUNT,
+    F_EXPIRED, F_NOT_YET_VALID, F_WINDOW_INVERTED, F_NO_MATCHING_KEY, F_BAD_SIGNATURE,
+    F_KEY_REVOKED, F_SIGNER_MISMATCH, F_LABELS_INVALID, F_COUNT,
 };
 static const char *FAILURE_CODES[F_COUNT] = {
-    "RRSIG_EXPIRED", "RRSIG_NOT_YET_VALID", "RRSIG_NO_MATCHING_KEY", "RRSIG_BAD_SIGNATURE",
-    "RRSIG_KEY_REVOKED", "RRSIG_SIGNER_MISMATCH", "RRSIG_LABELS_INVALID",
+    "RRSIG_EXPIRED", "RRSIG_NOT_YET_VALID", "RRSIG_WINDOW_INVERTED", "RRSIG_NO_MATCHING_KEY",
+    "RRSIG_BAD_SIGNATURE", "RRSIG_KEY_REVOKED", "RRSIG_SIGNER_MISMATCH", "RRSIG_LABELS_INVALID",
 };
 
 #define MAX_ALGORITHMS 256
@@ -445,13 +445,15 @@ static int check_rrset(Scanner *s, PyObject *owner_object, Py_ssize_t offset, in
             memcpy(w, set[r]->rdata, (size_t)rd);
             n += signed_owner_length + 10 + rd;
         }
-        int verified = 0;
-        if (inception <= expiration) {
-            for (int k = 0; k < usable_count && !verified; k++)
-                if (usable[k]->kind)
-                    verified = verify_signature(usable[k], rrsig + signer_end,
-                                                length - signer_end, s->wire, n);
+        if (inception > expiration) { /* valid at no moment: nothing to verify */
+            failures[F_WINDOW_INVERTED] = 1;
+            continue;
         }
+        int verified = 0;
+        for (int k = 0; k < usable_count && !verified; k++)
+            if (usable[k]->kind)
+                verified = verify_signature(usable[k], rrsig + signer_end, length - signer_end,
+                                            s->wire, n);
         if (!verified) {
             failures[F_BAD_SIGNATURE] = 1;
             continue;

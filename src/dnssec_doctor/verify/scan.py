@@ -8,9 +8,9 @@ from the apex DNSKEYs) judges, for each owner:
   (else RRSIG_SIGNER_MISMATCH), labels not above the owner's (RRSIG_LABELS_INVALID),
   algorithm one validators implement (else ignored, as they do), a zone key with that
   algorithm and tag (RRSIG_NO_MATCHING_KEY), not revoked unless over the DNSKEY RRset
-  (RRSIG_KEY_REVOKED), the cryptography over the canonical signed data built from the
-  wire (RFC 4034 §3.1.8.1, §6; wildcard owners per §5.3.2) and inception not after
-  expiration (RRSIG_BAD_SIGNATURE), then the window at ``now`` (RRSIG_EXPIRED,
+  (RRSIG_KEY_REVOKED), inception not after expiration (RRSIG_WINDOW_INVERTED), the
+  cryptography over the canonical signed data built from the wire (RFC 4034 §3.1.8.1, §6;
+  wildcard owners per §5.3.2; RRSIG_BAD_SIGNATURE), then the window at ``now`` (RRSIG_EXPIRED,
   RRSIG_NOT_YET_VALID). An RRset is noted once per failing code; with a valid signature
   its TTLs are checked (RRSIG_TTL_MISMATCH, RRSIG_TTL_EXCEEDS_ORIGINAL,
   RRSIG_TTL_OUTLIVES_SIGNATURE) and its latest expiry against ``expire_warning``
