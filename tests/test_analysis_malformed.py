@@ -341,3 +341,20 @@ def test_a_signature_whose_window_is_inverted_is_valid_at_no_moment(ksk: KeyPair
     for moment in (NOW - 2 * DAY, NOW, NOW + 2 * DAY):
         check = classify_signature(rrset, inverted, ZONE, [ksk.dnskey], moment)
         assert check.status is SignatureStatus.WINDOW_INVERTED
+
+
+def test_a_ds_naming_a_key_without_the_zone_key_flag(ksk: KeyPair, zsk: KeyPair) -> None:
+    """EDE 11: the digest matches, but the key is no zone key (flags 1, SEP only)."""
+    flagless = ksk.dnskey.replace(flags=1)
+    keyset = dns.rrset.from_rdata_list(ZONE, 300, [flagless, zsk.dnskey])
+    sigs = dns.rrset.RRset(ZONE, dns.rdataclass.IN, dns.rdatatype.RRSIG, dns.rdatatype.DNSKEY)
+    sigs.add(
+        dns.dnssec.sign(
+            keyset, ksk.private, ZONE, flagless, inception=NOW - DAY, expiration=NOW + DAY
+        ),
+        300,
+    )
+    ds = dns.dnssec.make_ds(ZONE, flagless, "SHA256")
+    link = check_zone_link(ZONE, ds_rrset(ds), keyset, sigs, OPTIONS, zone_has_signatures=True)
+    assert link.state is LinkState.BOGUS
+    assert (link.findings[0].code, link.findings[0].ede) == ("DS_KEY_NOT_ZONE_KEY", 11)

@@ -300,6 +300,25 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 4034 §5.1", "RFC 4035 §5.2"),
     ),
     Code(
+        "DS_KEY_NOT_ZONE_KEY",
+        Family.DS,
+        Severity.ERROR,
+        "the DS {key_tag}/{algorithm}/{digest_type} of {zone} names a key without the Zone "
+        "Key flag ({detail})",
+        "The DS matches a published DNSKEY, but that key's Zone Key flag (bit 7 of the flags, "
+        "RFC 4034 §2.1.1) is clear: it is not a DNSSEC zone key, and no other DS leads to one.",
+        "Validators may use only zone keys to validate zone data (RFC 4034 §5.2): the chain "
+        "of trust stops at that DS and the zone is bogus. RFC 8914's code is EDE 11 (No Zone "
+        "Key Bit Set). Measured in the lab: Unbound 1.17 fails with EDE 11, Knot Resolver 5.6 "
+        "with EDE 6; BIND 9.18 does not check the flag and validates the zone.",
+        "Publish the key with the Zone Key flag (flags 257 for a KSK), sign the DNSKEY RRset "
+        "with it, then replace the DS at the registrar: the digest covers the flags, so the "
+        "DS changes with them.",
+        _PUBLISH_DS_RISK,
+        ede=11,
+        references=("RFC 4034 §2.1.1", "RFC 4034 §5.2", "RFC 8914 §4.12"),
+    ),
+    Code(
         "DS_STALE",
         Family.DS,
         Severity.WARNING,

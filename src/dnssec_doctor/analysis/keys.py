@@ -77,6 +77,7 @@ class DsStatus(enum.StrEnum):
     MATCH = "match"
     DIGEST_MISMATCH = "digest-mismatch"  # a key with that tag and algorithm, another digest
     NO_MATCHING_KEY = "no-matching-key"  # no zone key with that tag and algorithm
+    NOT_ZONE_KEY = "not-zone-key"  # the digest matches a key without the Zone Key flag
     ALGORITHM_MISMATCH = "algorithm-mismatch"  # the zone has no key of the DS algorithm
     DIGEST_UNSUPPORTED = "digest-unsupported"  # digest type not 1, 2 or 4
     ALGORITHM_UNSUPPORTED = "algorithm-unsupported"  # validators lack the DS algorithm
@@ -166,7 +167,7 @@ def match_ds(
             # RFC 4034 §5.2: the key a DS names must be a zone key.
             return DsCheck(
                 ds,
-                DsStatus.NO_MATCHING_KEY,
+                DsStatus.NOT_ZONE_KEY,
                 key,
                 f"DNSKEY {ds.key_tag} matches the digest but is not a zone key "
                 f"(flags {key.flags}, protocol {key.protocol})",
@@ -557,6 +558,8 @@ def _ds_failure_finding(
 ) -> Finding:
     if check.status is DsStatus.DIGEST_MISMATCH:
         return _ds_finding("DS_DIGEST_MISMATCH", zone, check, ds_ttl, servers)
+    if check.status is DsStatus.NOT_ZONE_KEY:
+        return _ds_finding("DS_KEY_NOT_ZONE_KEY", zone, check, ds_ttl, servers)
     if check.status is DsStatus.ALGORITHM_MISMATCH:
         return _ds_finding(
             "DS_ALGORITHM_MISMATCH",
@@ -917,6 +920,7 @@ EMITS: tuple[str, ...] = (
             "CDS_MATCHES_NO_DNSKEY",
             "CDS_CDNSKEY_DISAGREE",
             "CDS_CDNSKEY_UNPAIRED",
+            "DS_KEY_NOT_ZONE_KEY",
             "DS_DIGEST_DEPRECATED",
             "DNSKEY_NOT_SIGNED_BY_DS_KEY",
             "DNSKEY_ALGORITHM_DEPRECATED",

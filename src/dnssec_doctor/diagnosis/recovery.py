@@ -116,6 +116,25 @@ def plan_recovery(
                 )
             )
         steps.append(_wait_ds(zone))
+    elif code == "DS_KEY_NOT_ZONE_KEY":
+        steps += [
+            RecoveryStep(
+                f"DNS operator of {zone.zone}: publish the key the DS names with the Zone Key "
+                "flag set (flags 257 for a KSK) and sign the DNSKEY RRset with it.",
+                Actor.DNS_OPERATOR,
+                0,
+                causes[0].records,
+                NEVER_DISABLE,
+            ),
+            RecoveryStep(
+                f"Then at {who}: replace the DS with the DS of that key as now published (the "
+                "digest covers the flags).",
+                actor,
+                _ds_wait(zone),
+                zone.ds_records,
+            ),
+            _wait_ds(zone),
+        ]
     elif code == "DS_FOR_UNSIGNED_ZONE":
         steps += [
             RecoveryStep(

@@ -26,6 +26,7 @@ import dns.rdtypes.ANY.NSEC
 import dns.rdtypes.ANY.NSEC3
 import dns.zone
 from dns.dnssectypes import Algorithm, DSDigest
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.util import Bitmap
 
 from dnssec_doctor.lab import signing
@@ -355,6 +356,19 @@ def _rrsig_window_inverted(
         zone, owner, rdataset, [keys.zsk], Window(valid.expiration, valid.inception)
     )
     return None
+
+
+def build_ksk_not_zone_key(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    """The KSK is published with flags 1 (SEP only, the Zone Key bit clear), signs the
+    DNSKEY RRset, and the DS names it."""
+    hosts = primary_hosts(ctx, origin)
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    keys = Keys.generate()
+    flagless = keys.ksk.dnskey.replace(flags=1)
+    assert isinstance(flagless, DNSKEY)
+    bad = KeyPair(keys.ksk.private, flagless)
+    sign(zone, keys, ctx.valid, published=[bad, keys.zsk], dnskey_signers=[bad])
+    return [ZoneBuild(origin, hosts, zone, [bad.ds(origin)])]
 
 
 def build_redirects(records: str) -> Builder:
@@ -1029,6 +1043,17 @@ SCENARIOS: tuple[Scenario, ...] = (
         outcome("SERVFAIL", False, unbound=8, kresd=7),
         diagnosis(Verdict.BOGUS, 25, "rrsig-window-inverted.lab.", cause="RRSIG_WINDOW_INVERTED"),
         mutated(_rrsig_window_inverted),
+    ),
+    Scenario(
+        "ksk-not-zone-key",
+        "lab.",
+        "the KSK the DS names is published with flags 1: the Zone Key bit is clear",
+        "www",
+        "A",
+        # BIND 9.18 does not check the flag and validates the zone.
+        outcome("SERVFAIL", False, unbound=11, kresd=6, differs={BIND: ("NOERROR", True)}),
+        diagnosis(Verdict.BOGUS, 11, "ksk-not-zone-key.lab.", cause="DS_KEY_NOT_ZONE_KEY"),
+        build_ksk_not_zone_key,
     ),
     Scenario(
         "ds-malformed-extra",

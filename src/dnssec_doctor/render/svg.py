@@ -59,6 +59,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DS_CODES = {
     "DS_DIGEST_MISMATCH",
     "DS_NO_MATCHING_KEY",
+    "DS_KEY_NOT_ZONE_KEY",
+    "DS_MALFORMED",
     "DS_ALGORITHM_MISMATCH",
     "DS_FOR_UNSIGNED_ZONE",
     "DNSKEY_MISSING",

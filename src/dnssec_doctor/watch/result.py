@@ -26,6 +26,8 @@ DEFAULT_EXPIRY_THRESHOLD = 3 * DAY
 DS_MISMATCH_CODES = frozenset(
     {
         "DS_NO_MATCHING_KEY",
+        "DS_KEY_NOT_ZONE_KEY",
+        "DS_MALFORMED",
         "DS_DIGEST_MISMATCH",
         "DS_ALGORITHM_MISMATCH",
         "DNSKEY_MISSING",
