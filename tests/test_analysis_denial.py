@@ -597,6 +597,22 @@ def test_nsec3_iterations_and_salt_notices() -> None:
     assert {f.params.get("salt") for f in result.findings} >= {"abcd"}
 
 
+def test_an_nsec_pointing_outside_its_zone_denies_nothing(nsec: Responder) -> None:
+    # Unbound's val_nx_overreach: an NSEC whose next name lies in another zone would deny
+    # that zone's names too; the next name must be the zone's own (RFC 4034 §4.1.1).
+    message = nsec.respond("nonexistent", "A")
+    assert not errors(check(nsec, "nonexistent", "A", message))
+
+    def overreach(rdata: Any) -> Any:
+        if rdata.next == ORIGIN or not name("nonexistent") < rdata.next:
+            return rdata
+        return rdata.replace(next=dns.name.from_text("zzz.other-zone.test."))
+
+    result = check(nsec, "nonexistent", "A", rewritten(message, T.NSEC, overreach))
+    assert result.status is ProofStatus.INVALID
+    assert "points outside example." in str(result.reason)
+
+
 def test_nsec3_matching_lists_qtype(nsec3: Responder) -> None:
     message = rewritten(
         nsec3.respond("www", "AAAA"),

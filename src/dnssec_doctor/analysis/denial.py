@@ -516,13 +516,24 @@ class _NsecProof(_Prover):
     def covering(self, name: dns.name.Name) -> tuple[_Nsec | None, str]:
         """The NSEC proving ``name`` does not exist, or why none does."""
         misused = None
+        overreaching = None
         for record in self.records:
             if not record.covers(name):
                 continue
             if name.is_subdomain(record.owner) and record.blocks_descent:
                 misused = record
                 continue
+            if not record.next.is_subdomain(self.zone):
+                # RFC 4034 §4.1.1: the next name is the zone's next owner (the apex after
+                # the last); one outside the zone would deny other zones' names.
+                overreaching = record
+                continue
             return record, ""
+        if overreaching is not None:
+            return None, (
+                f"the NSEC at {overreaching.owner} points outside {self.zone} (to "
+                f"{overreaching.next}): it cannot deny names"
+            )
         if misused is not None:
             what = "a DNAME" if misused.has(dns.rdatatype.DNAME) else "a delegation"
             return None, (
