@@ -136,3 +136,15 @@ def test_rebuilding_results_has_a_cap(tmp_path: Path) -> None:
     assert busy.status_code == 503 and busy.headers["Retry-After"]
     checks.rebuilds.active = 0
     assert client.get(f"/results/{result}").status_code == 200
+
+
+def test_ipv6_clients_count_per_network_of_the_chosen_prefix(tmp_path: Path) -> None:
+    for prefix, second in ((64, 429), (128, 200)):
+        app, _ = replay_app(
+            "ds-bad-digest", tmp_path / f"{prefix}.sqlite3", rate_burst=1, rate_per_minute=1.0
+        )
+        app.state.checks.config = dataclasses.replace(app.state.checks.config, ipv6_prefix=prefix)
+        one = TestClient(app, client=("2001:db8:1:2::1", 5000))
+        other = TestClient(app, client=("2001:db8:1:2:ffff::2", 5000))
+        assert one.get("/api/check", params={"name": NAME}).status_code == 200
+        assert other.get("/api/check", params={"name": NAME}).status_code == second

@@ -88,6 +88,7 @@ class WebConfig:
     rate_per_minute: float = 10.0
     rate_burst: int = 5
     public_url: str | None = None  # the permalink's base; None: the request's own
+    ipv6_prefix: int = 64  # IPv6 clients are counted per network of this length
     api_docs: bool = False  # serve /docs and /redoc (their viewers come from a CDN)
     requests_per_minute: float = 240.0  # any request, per client: pages, results, assets
     requests_burst: int = 60
@@ -269,8 +270,12 @@ class _SecurityHeaders(BaseHTTPMiddleware):
 
 
 def _client(request: Request) -> str:
-    """The rate limit's key: the IPv4 address, or the client's IPv6 /64."""
-    return client_key(request.client.host) if request.client else "unknown"
+    """The rate limit's key: the IPv4 address, or the client's IPv6 network (/64 unless
+    the operator chose another prefix length)."""
+    if request.client is None:
+        return "unknown"
+    config: WebConfig = request.app.state.checks.config
+    return client_key(request.client.host, config.ipv6_prefix)
 
 
 def create_app(config: WebConfig) -> FastAPI:

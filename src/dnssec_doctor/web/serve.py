@@ -121,6 +121,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="stored results in all, oldest deleted first beyond it (default 1024)",
     )
     parser.add_argument(
+        "--ipv6-prefix",
+        type=int,
+        default=limits.ipv6_prefix,
+        metavar="BITS",
+        help="count IPv6 clients per network of this prefix length, for the rate limit and "
+        f"the connection cap (default {limits.ipv6_prefix}; 128: per address)",
+    )
+    parser.add_argument(
         "--api-docs",
         action="store_true",
         help="serve the interactive API docs at /docs and /redoc (their scripts come from "
@@ -180,6 +188,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.max_concurrent < 1 or not args.rate > 0:
         raise UsageError("--max-concurrent and --rate must be positive")
+    if not 8 <= args.ipv6_prefix <= 128:
+        raise UsageError(f"--ipv6-prefix {args.ipv6_prefix} is not a prefix length (8-128)")
     if not 0 < args.keep_days < 1e6 or not 1 <= args.max_db_mb < 1e9:
         raise UsageError("--keep-days must be positive and --max-db-mb at least 1")
     config = WebConfig(
@@ -190,6 +200,7 @@ def run_serve(args: argparse.Namespace) -> int:
         rate_per_minute=args.rate,
         public_url=_public_url(args.public_url),
         api_docs=args.api_docs,
+        ipv6_prefix=args.ipv6_prefix,
         store_keep_seconds=args.keep_days * 86400,
         store_max_total=int(args.max_db_mb * 1e6),
     )
@@ -198,6 +209,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_connections=args.max_connections,
         max_per_client=args.max_connections_per_client,
         proxies=tuple(_proxy(p) for p in args.proxy),
+        ipv6_prefix=args.ipv6_prefix,
     )
     server = uvicorn.Server(server_config(create_app(config), args.host, args.port, limits))
     url = f"http://{args.host}:{args.port}/"
