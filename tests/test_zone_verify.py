@@ -1134,3 +1134,59 @@ def test_the_apex_name_servers_need_addresses(tmp_path: Path) -> None:
     assert result.counts == {"GLUE_MISSING": 1, "ZONE_UNSIGNED": 1}
     (finding,) = [f for f in result.findings if f.code == "GLUE_MISSING"]
     assert finding.params == {"name": "example.lab.", "target": "ns1.example.lab.", "line": 1}
+
+
+@pytest.mark.parametrize(
+    ("extra", "ent"),
+    [
+        (
+            f"a.signed NS ns.elsewhere.test.\na.signed DS {Keys.generate().ds(ORIGIN).to_text()}\n",
+            "signed",
+        ),
+        ("i.mixed NS ns.elsewhere.test.\nwww.mixed A 192.0.2.5\n", "mixed"),
+        ("i.deeper.two NS ns.elsewhere.test.\nwww.deeper.two A 192.0.2.6\n", "deeper.two"),
+    ],
+    ids=["above-a-signed-delegation", "beside-data", "two-levels"],
+)
+def test_opt_out_never_spares_an_empty_non_terminal_above_data(
+    extra: str, ent: str, tmp_path: Path
+) -> None:
+    """RFC 5155 §7.1 with erratum 3441: opt-out may leave out an empty non-terminal only
+    when everything below it is an insecure delegation; between opt-out spans, one above
+    a signed delegation or authoritative data still needs its NSEC3."""
+    zone, keys = signed_zone(extra=DELEGATIONS + extra, denial=NSEC3)
+    leave_out = [*INSECURE, ent]
+    if "." in ent:
+        leave_out.append(ent.split(".", 1)[1])
+    opt_out_chain(zone, keys, leave_out=leave_out)
+    result = verify(write(zone, tmp_path / "z"))
+    broken = sorted(f.params["name"] for f in result.findings if f.code == "DENIAL_CHAIN_BROKEN")
+    assert broken == sorted(f"{name}.example.lab." for name in leave_out if name not in INSECURE)
+    assert result.exit_code == 2
+
+
+SHA256 = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        (f"sub 300 IN DS 12345 200 2 {SHA256}\n", {"DELEGATION_DS_UNUSABLE": 1}),
+        (f"sub 300 IN DS 12345 0 2 {SHA256}\n", {"DELEGATION_DS_UNUSABLE": 1}),
+        ("sub 300 IN DS 12345 13 99 abab\n", {"DELEGATION_DS_UNUSABLE": 1}),
+        (f"sub 300 IN DS 12345 13 2 {SHA256}\n", {}),
+        (f"sub 300 IN DS 12345 200 2 {SHA256}\nsub 300 IN DS 1 13 2 {SHA256}\n", {}),
+    ],
+    ids=["unknown-algorithm", "reserved-algorithm", "unknown-digest", "usable", "one-usable"],
+)
+def test_a_delegation_whose_ds_validators_cannot_use(
+    records: str, expected: dict[str, int], tmp_path: Path
+) -> None:
+    path = tmp_path / "z"
+    path.write_text(UNSIGNED + "$ORIGIN example.lab.\nsub 300 IN NS ns.test.\n" + records)
+    result = verify(path)
+    assert result.counts == {**expected, "ZONE_UNSIGNED": 1}, result.findings
+    assert result.exit_code == (1 if expected else 0)  # insecure, not bogus: a risk
+    for finding in result.findings:
+        if finding.code == "DELEGATION_DS_UNUSABLE":
+            assert (finding.params["name"], finding.params["line"]) == ("sub.example.lab.", 5)

@@ -1016,6 +1016,25 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 9471 §2",),
     ),
     Code(
+        "DELEGATION_DS_UNUSABLE",
+        Family.DS,
+        Severity.WARNING,
+        "the DS of {name} (line {line}: {ds}) use only algorithms or digest types "
+        "validators do not implement",
+        "A delegation's DS records name the child's keys by algorithm and digest type. "
+        "When every DS uses an algorithm (such as 0, reserved, or an unassigned number) or "
+        "a digest type validators do not implement, none of them can authenticate the "
+        "child.",
+        "Validators then treat the delegation as insecure (RFC 4035 §5.2): the child zone "
+        "resolves, unprotected, though it may be signed; a typo in the DS hides a broken "
+        "chain the same way.",
+        "Publish the child's DS with its real algorithm and digest type 2 (SHA-256), as "
+        "dnssec-dsfromkey prints it from the child's KSK.",
+        "Adding a usable DS turns validation of the child on: check the child's keys "
+        "match first, or the child fails to resolve.",
+        references=("RFC 4035 §5.2", "RFC 9904"),
+    ),
+    Code(
         "RRSIG_COVERS_RRSIG",
         Family.RRSIG,
         Severity.ERROR,

@@ -108,6 +108,7 @@ typedef struct {
     /* results */
     PyObject *names, *nsec3s, *counts, *examples, *earliest, *bitmaps, *codes;
     PyObject *ns_targets; /* (owner, target) of every NS record in the zone */
+    PyObject *ds_heads; /* (owner, key tag, algorithm, digest type) of every DS */
     long long records, rrsets, signatures, valid_signatures, before_soa_expire;
     long long *horizon_counts;
     /* scratch */
@@ -864,11 +865,16 @@ static int scan_owner(Scanner *s) {
         goto done;
     }
 
-    for (int i = 0; i < data_count; i++) { /* for the glue checks (verify/zone.py) */
-        if (data[i]->type != T_NS || name_end(data[i]->rdata, data[i]->length, 0) < 0) continue;
-        PyObject *pair = Py_BuildValue("(Oy#)", owner, (const char *)data[i]->rdata,
-                                       data[i]->length);
-        if (!pair || PyList_Append(s->ns_targets, pair)) {
+    for (int i = 0; i < data_count; i++) { /* for the glue and DS checks (verify/zone.py) */
+        const unsigned char *r = data[i]->rdata;
+        PyObject *pair;
+        if (data[i]->type == T_DS && data[i]->length >= 4)
+            pair = Py_BuildValue("(Oiii)", owner, r[0] << 8 | r[1], r[2], r[3]);
+        else if (data[i]->type == T_NS && name_end(r, data[i]->length, 0) >= 0)
+            pair = Py_BuildValue("(Oy#)", owner, (const char *)r, data[i]->length);
+        else
+            continue;
+        if (!pair || PyList_Append(data[i]->type == T_DS ? s->ds_heads : s->ns_targets, pair)) {
             Py_XDECREF(pair);
             goto done;
         }
@@ -1103,6 +1109,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs) {
     }
     s->names = PyList_New(0);
     s->ns_targets = PyList_New(0);
+    s->ds_heads = PyList_New(0);
     s->nsec3s = PyList_New(0);
     s->counts = PyDict_New();
     s->examples = PyDict_New();
@@ -1111,7 +1118,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs) {
     s->wire_size = INITIAL_WIRE;
     s->earliest = Py_None;
     Py_INCREF(Py_None);
-    if (!s->names || !s->ns_targets || !s->nsec3s || !s->counts || !s->examples || !s->bitmaps ||
+    if (!s->names || !s->ns_targets || !s->ds_heads || !s->nsec3s || !s->counts || !s->examples || !s->bitmaps ||
         !s->wire) {
         PyErr_NoMemory();
         return -1;
@@ -1132,6 +1139,7 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->group);
     Py_XDECREF(s->names);
     Py_XDECREF(s->ns_targets);
+    Py_XDECREF(s->ds_heads);
     Py_XDECREF(s->nsec3s);
     Py_XDECREF(s->counts);
     Py_XDECREF(s->examples);
@@ -1252,6 +1260,7 @@ static PyStructSequence_Field TOTALS_FIELDS[] = {
     {"horizon_counts", "valid signatures expiring before each deadline"},
     {"before_soa_expire", "valid signatures expiring before the SOA expire deadline"},
     {"ns_targets", "(owner, target) of every NS record inside the zone"},
+    {"ds_heads", "(owner, key tag, algorithm, digest type) of every DS inside the zone"},
     {NULL, NULL},
 };
 enum { TOTALS_COUNT = sizeof TOTALS_FIELDS / sizeof TOTALS_FIELDS[0] - 1 };
@@ -1282,7 +1291,7 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
         PyLong_FromLongLong(s->records), PyLong_FromLongLong(s->rrsets),
         PyLong_FromLongLong(s->signatures), PyLong_FromLongLong(s->valid_signatures),
         Py_NewRef(s->earliest), horizons, PyLong_FromLongLong(s->before_soa_expire),
-        Py_NewRef(s->ns_targets),
+        Py_NewRef(s->ns_targets), Py_NewRef(s->ds_heads),
     };
     PyObject *totals = PyStructSequence_New(TotalsType);
     for (int i = 0; i < TOTALS_COUNT; i++) {

@@ -16,6 +16,7 @@ class Totals(NamedTuple):  # a C struct sequence: a named tuple to the type chec
     horizon_counts: list[int]
     before_soa_expire: int
     ns_targets: list[tuple[bytes, bytes]]
+    ds_heads: list[tuple[bytes, int, int, int]]
 
 class Scanner:
     def __init__(

@@ -110,6 +110,8 @@ class ScanResult:
     horizon_counts: list[int] = field(default_factory=list)
     before_soa_expire: int = 0
     ns_targets: list[tuple[bytes, bytes]] = field(default_factory=list)  # (owner, NS target)
+    # (owner, key tag, algorithm, digest type) of each DS
+    ds_heads: list[tuple[bytes, int, int, int]] = field(default_factory=list)
 
     def merge(self, other: ScanResult, max_examples: int) -> None:
         self.names += other.names
@@ -131,6 +133,7 @@ class ScanResult:
                 self.horizon_counts[index] += count
         self.before_soa_expire += other.before_soa_expire
         self.ns_targets += other.ns_targets
+        self.ds_heads += other.ds_heads
 
 
 class Scanner:
@@ -175,4 +178,5 @@ class Scanner:
             horizon_counts=totals.horizon_counts,
             before_soa_expire=totals.before_soa_expire,
             ns_targets=totals.ns_targets,
+            ds_heads=totals.ds_heads,
         )

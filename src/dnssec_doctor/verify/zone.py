@@ -43,6 +43,7 @@ from dns.rdtypes.dnskeybase import Flag
 
 from dnssec_doctor.analysis.codes import lookup, make_finding
 from dnssec_doctor.analysis.keys import (
+    SUPPORTED_DIGESTS,
     ZoneLink,
     check_cds,
     check_cds_request,
@@ -305,6 +306,7 @@ def judge_zone(
     nsec3s = result.nsec3s
 
     _check_glue(out, zone, origin_key, zone_prefix, names, hidden, result.ns_targets, load_group)
+    _check_delegation_ds(out, zone, names, hidden, result.ds_heads, options)
 
     # --- signature examples ------------------------------------------------------------------
     for code, count in result.counts.items():
@@ -747,6 +749,43 @@ def _check_glue(
             _name_finding(out, "GLUE_UNUSED", zone, summary[1], summary[2], load_group)
 
 
+def _check_delegation_ds(
+    out: _Collector,
+    zone: dns.name.Name,
+    names: Sequence[NameSummary],
+    hidden: Sequence[tuple[NameSummary, bytes, bool]],
+    ds_heads: Sequence[tuple[bytes, int, int, int]],
+    options: AnalysisOptions,
+) -> None:
+    """A delegation whose DS all use algorithms or digest types validators do not
+    implement is insecure to them (RFC 4035 §5.2): DELEGATION_DS_UNUSABLE."""
+    by_owner: dict[bytes, list[tuple[int, int, int]]] = {}
+    for owner, tag, algorithm, digest_type in ds_heads:
+        by_owner.setdefault(owner, []).append((tag, algorithm, digest_type))
+    occluded = {summary[1] for summary, _, _ in hidden}
+    keys = [n[0] for n in names]
+    for owner, heads in sorted(by_owner.items()):
+        if owner in occluded or owner == zone.to_wire():
+            continue
+        if any(
+            is_algorithm_supported(algorithm, options.accepted_algorithms)
+            and digest_type in SUPPORTED_DIGESTS
+            for _, algorithm, digest_type in heads
+        ):
+            continue
+        index = bisect.bisect_left(keys, sort_key(owner))
+        out.add(
+            make_finding(
+                "DELEGATION_DS_UNUSABLE",
+                zone=zone.to_text(),
+                subject=f"{name_text(owner)}/DS",
+                name=name_text(owner),
+                line=names[index][3] if index < len(keys) else 0,
+                ds=", ".join(f"{t} {a} {d}" for t, a, d in sorted(set(heads))),
+            )
+        )
+
+
 # --- denial of existence ------------------------------------------------------------------
 
 
@@ -1074,6 +1113,7 @@ EMITS: tuple[str, ...] = tuple(
         "APEX_NS_MISSING",
         "GLUE_MISSING",
         "GLUE_UNUSED",
+        "DELEGATION_DS_UNUSABLE",
         "RRSIG_COVERS_RRSIG",
         "RRSIG_UNEXPECTED",
         "RRSIG_TTL_MISMATCH",
