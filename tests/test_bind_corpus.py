@@ -1,5 +1,5 @@
 """BIND's own named-checkzone corpus (``bin/tests/system/checkzone/zones/`` of Debian's
-bind9 source, fetched by ``scripts/fetch-bind-zones`` from ``scripts/bootstrap``), judged
+bind9 source, fetched by ``scripts/fetch-conformance`` from ``scripts/bootstrap``), judged
 by zone verify. The file names give BIND's verdict: ``good-*`` and ``warn.*`` load,
 ``bad*`` are refused (named-checkzone exits 1).
 
@@ -28,7 +28,8 @@ from dnssec_doctor.verify.command import verify_zone
 from dnssec_doctor.zonefile.reader import ZoneFileError
 
 ROOT = Path(__file__).resolve().parent.parent
-ZONES = ROOT / ".cache" / "bind9" / "checkzone" / "zones"
+CACHE = ROOT / ".cache" / "conformance" / "bind9"
+ZONES = CACHE / "checkzone" / "zones"
 DIFFERENCES = Path(__file__).parent / "data" / "bind_corpus_differences.txt"
 # tests.sh checks these under the reverse zone 0.0.0.0.in-addr.arpa, the rest as "example"
 REVERSE = {"good-dns-sd-reverse.db", "bad-dns-sd-reverse.db", "bad-svcb-servername.db"}
@@ -97,7 +98,7 @@ def test_zone_verify_judges_bind_checkzone_corpus_as_bind_does() -> None:
 
 # --- dnssec-verify's corpus: bin/tests/system/verify/zones/genzones.sh ----------------------
 
-UNSIGNED = ROOT / ".cache" / "bind9" / "verify" / "zones" / "unsigned.db"
+UNSIGNED = CACHE / "verify" / "zones" / "unsigned.db"
 EXPIRED = ("-s", "-2678400")  # genzones.sh: signatures that started and ended a month ago
 
 
