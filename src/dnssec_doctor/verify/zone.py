@@ -729,11 +729,9 @@ def _check_glue(
         if target_key != origin_key and not target_key.startswith(zone_prefix):
             continue  # another zone's name: its addresses are that zone's
         used.add(target)
-        index = bisect.bisect_left(keys, target_key)
-        if index < len(keys) and keys[index] == target_key and names[index][4] & HAS_ADDRESS:
+        server = _find(keys, names, target)
+        if server is not None and server[4] & HAS_ADDRESS:
             continue
-        owner_index = bisect.bisect_left(keys, sort_key(owner))
-        line = names[owner_index][3] if owner_index < len(keys) else 0
         out.add(
             make_finding(
                 "GLUE_MISSING",
@@ -741,12 +739,24 @@ def _check_glue(
                 subject=f"{name_text(owner)}/NS",
                 name=name_text(owner),
                 target=name_text(target),
-                line=line,
+                line=_line_of(keys, names, owner),
             )
         )
     for summary, _top, by_dname in hidden:
         if not by_dname and summary[4] & HAS_ADDRESS and summary[1] not in used:
             _name_finding(out, "GLUE_UNUSED", zone, summary[1], summary[2], load_group)
+
+
+def _find(keys: Sequence[bytes], names: Sequence[NameSummary], owner: bytes) -> NameSummary | None:
+    """The summary of ``owner`` among ``names`` (sorted; ``keys`` their sort keys)."""
+    key = sort_key(owner)
+    index = bisect.bisect_left(keys, key)
+    return names[index] if index < len(keys) and keys[index] == key else None
+
+
+def _line_of(keys: Sequence[bytes], names: Sequence[NameSummary], owner: bytes) -> int:
+    found = _find(keys, names, owner)
+    return found[3] if found is not None else 0
 
 
 def _check_delegation_ds(
@@ -773,14 +783,13 @@ def _check_delegation_ds(
             for _, algorithm, digest_type in heads
         ):
             continue
-        index = bisect.bisect_left(keys, sort_key(owner))
         out.add(
             make_finding(
                 "DELEGATION_DS_UNUSABLE",
                 zone=zone.to_text(),
                 subject=f"{name_text(owner)}/DS",
                 name=name_text(owner),
-                line=names[index][3] if index < len(keys) else 0,
+                line=_line_of(keys, names, owner),
                 ds=", ".join(f"{t} {a} {d}" for t, a, d in sorted(set(heads))),
             )
         )
