@@ -351,18 +351,24 @@ def test_classify_response(nsec: Responder, qname: str, qtype: str, kind: Respon
     assert classify_response(message, name(qname), T.from_text(qtype), ORIGIN) is kind
 
 
-def test_an_alias_into_an_insecure_child_needs_only_the_cut_proven(nsec: Responder) -> None:
+@pytest.mark.parametrize("denial", ["nsec", "nsec3"])
+def test_an_alias_into_an_insecure_child_needs_only_the_cut_proven(
+    denial: str, request: pytest.FixtureRequest
+) -> None:
     # "into CNAME host.insecure": the server answers the alias and shows the cut with its
-    # NSEC (NS, no DS) and no NS RRset, as Unbound's val_cnametonsec server does; the
-    # target is the child's to answer, so only the absence of its DS must be proven.
+    # NSEC or NSEC3 (NS, no DS) and no NS RRset, as the servers of Unbound's
+    # val_cnametonsec and val_cnametooptin do; the target is the child's to answer, so
+    # only the absence of its DS must be proven.
+    nsec: Responder = request.getfixturevalue(denial)
+    kind = T.NSEC if denial == "nsec" else T.NSEC3
     referral = without(nsec.respond("host.insecure", "A"), T.NS)
     message = dns.message.from_wire(referral.to_wire())
     message.question = [dns.rrset.RRset(name("into"), IN, T.A)]
     message.answer = [dns.rrset.from_text(name("into"), 300, IN, T.CNAME, "host.insecure.example.")]
     assert classify_response(message, name("into"), T.A, ORIGIN) is ResponseKind.REFERRAL
     assert not errors(check(nsec, "into", "A", message))
-    # Without the NSEC that shows the cut it is a NODATA answer lacking its proof.
-    bare = without(message, T.NSEC)
+    # Without the record that shows the cut it is a NODATA answer lacking its proof.
+    bare = without(message, kind)
     assert classify_response(bare, name("into"), T.A, ORIGIN) is ResponseKind.NODATA
     assert errors(check(nsec, "into", "A", bare))
 

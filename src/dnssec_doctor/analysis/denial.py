@@ -391,18 +391,38 @@ def _nsec_cut(
     response shows (NS without SOA at its owner), as servers answer an alias whose target
     lies beyond a cut. The target is another zone's to answer; what must be proven here is
     the cut's DS (or its absence)."""
-    if name == zone:
+    if name == zone or not name.is_subdomain(zone):
         return None
+    ancestors = [name.split(depth)[1] for depth in range(len(zone) + 1, len(name) + 1)]
     for rrset in message.authority:
-        if rrset.rdtype != dns.rdatatype.NSEC:
+        if rrset.rdtype not in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3):
             continue
-        owner = rrset.name
-        if owner == zone or not owner.is_subdomain(zone) or not name.is_subdomain(owner):
-            continue
-        types = {t for rdata in rrset for t in _bitmap_types(getattr(rdata, "windows", ()))}
-        if dns.rdatatype.NS in types and dns.rdatatype.SOA not in types:
-            return owner
+        for rdata in rrset:
+            types = _bitmap_types(getattr(rdata, "windows", ()))
+            if dns.rdatatype.NS not in types or dns.rdatatype.SOA in types:
+                continue
+            if rrset.rdtype == dns.rdatatype.NSEC:
+                owners = [rrset.name] if rrset.name in ancestors else []
+            else:
+                owners = [a for a in ancestors if _nsec3_owns(rrset.name, rdata, a, zone)]
+            if owners:
+                return owners[0]
     return None
+
+
+def _nsec3_owns(
+    owner: dns.name.Name, rdata: dns.rdata.Rdata, name: dns.name.Name, zone: dns.name.Name
+) -> bool:
+    """Whether the NSEC3 at ``owner`` is the one of ``name`` (its hashed owner name)."""
+    if not isinstance(rdata, dns.rdtypes.ANY.NSEC3.NSEC3) or owner.parent() != zone:
+        return False
+    if rdata.algorithm != _NSEC3_SHA1:
+        return False
+    try:
+        text = dns.dnssec.nsec3_hash(name, rdata.salt, rdata.iterations, rdata.algorithm)
+    except (ValueError, dns.exception.DNSException):
+        return False
+    return owner.labels[0].decode("ascii", "replace").lower() == text.lower()
 
 
 def _classify(
