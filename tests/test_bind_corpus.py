@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,58 @@ class Generated:
     options: tuple[str, ...] = ()
     extra: str = ""
     keys_only: bool = False
+    # The zones genzones.sh signs twice: (ZSK and KSK key basenames, the file) -> None
+    steps: Callable[[Path, str, str, Path], None] | None = None
+
+
+def sign(directory: Path, *arguments: str) -> None:
+    subprocess.run(["dnssec-signzone", *arguments], cwd=directory, capture_output=True, check=True)
+
+
+def ksk_expired(nsec3: bool) -> Callable[[Path, str, str, Path], None]:
+    """Signed by the ZSK, then the DNSKEY RRset by a KSK signature that has expired."""
+    denial = ("-3", "-") if nsec3 else ()
+
+    def steps(directory: Path, zsk: str, ksk: str, file: Path) -> None:
+        zone = file.stem
+        sign(directory, *denial, "-Px", "-o", zone, "-f", file.name, file.name, zsk)
+        sign(directory, *denial, *EXPIRED, "-P", "-O", "full", "-o", zone, "-f", file.name,
+             file.name, ksk)  # fmt: skip
+
+    return steps
+
+
+def tampered(rewrite: Callable[[str, str], str]) -> Callable[[Path, str, str, Path], None]:
+    """Signed by the KSK, NSEC records tampered with, then signed by the ZSK leaving the
+    denial records as they are (-Z nonsecify), as genzones.sh's broken zones are."""
+
+    def steps(directory: Path, zsk: str, ksk: str, file: Path) -> None:
+        zone = file.stem
+        sign(directory, "-P", "-O", "full", "-o", zone, "-f", file.name, file.name, ksk)
+        file.write_text(rewrite(file.read_text(), zone))
+        sign(directory, "-Px", "-Z", "nonsecify", "-O", "full", "-o", zone, "-f", file.name,
+             file.name, zsk)  # fmt: skip
+
+    return steps
+
+
+def nsec_lines(text: str, change: Callable[[list[str]], list[str] | None]) -> str:
+    """Each NSEC record line preceded by ``change`` of its fields (when not None)."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) > 4 and fields[3] == "NSEC" and (changed := change(fields)) is not None:
+            out.append(" ".join(changed))
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def next_is_apex(fields: list[str], zone: str) -> list[str]:
+    return [*fields[:4], f"{zone}.", *fields[5:]]
+
+
+def without_first_type(fields: list[str]) -> list[str] | None:
+    return [*fields[:5], *fields[6:]] if "SOA" in fields else None
 
 
 GENERATED = [
@@ -137,6 +190,32 @@ GENERATED = [
     Generated("zsk-only.nsec3.expired", False, ("zsk",), ("-3", "-", "-SP", *EXPIRED)),
     Generated("ksk-only.nsec3.expired", False, ("ksk",), ("-3", "-", "-SPz", *EXPIRED)),
     Generated("ksk+zsk.nsec3.expired", False, ("zsk", "ksk"), ("-3", "-", "-SPx", *EXPIRED)),
+    Generated("ksk+zsk.nsec.ksk-expired", False, ("zsk", "ksk"), steps=ksk_expired(False)),
+    Generated("ksk+zsk.nsec3.ksk-expired", False, ("zsk", "ksk"), steps=ksk_expired(True)),
+    Generated(
+        "ksk+zsk.nsec.broken-chain",
+        False,
+        ("zsk", "ksk"),
+        steps=tampered(lambda text, zone: nsec_lines(text, lambda f: next_is_apex(f, zone))),
+    ),
+    Generated(
+        "ksk+zsk.nsec.bad-bitmap",
+        False,
+        ("zsk", "ksk"),
+        steps=tampered(lambda text, zone: nsec_lines(text, without_first_type)),
+    ),
+    Generated(
+        "ksk+zsk.nsec.out-of-zone-nsec",
+        False,
+        ("zsk", "ksk"),
+        steps=tampered(lambda text, zone: f"{text}out-of-zone. 3600 IN NSEC {zone}. A\n"),
+    ),
+    Generated(
+        "ksk+zsk.nsec.below-dname-nsec",
+        False,
+        ("zsk", "ksk"),
+        steps=tampered(lambda text, zone: f"{text}sub.dname.{zone}. 3600 IN NSEC {zone}. TXT\n"),
+    ),
 ]
 
 
@@ -146,7 +225,7 @@ def generate(zone: Generated, directory: Path) -> Path:
     directory.mkdir()
     source = directory / "unsigned.db"
     source.write_text(UNSIGNED.read_text() + zone.extra)
-    key_files = []
+    key_files, bases = [], {}
     for kind in zone.keys:
         flags = ("-f", "KSK") if kind == "ksk" else ()
         made = subprocess.run(
@@ -156,8 +235,13 @@ def generate(zone: Generated, directory: Path) -> Path:
             text=True,
             check=True,
         )
-        key_files.append(directory / f"{made.stdout.strip()}.key")
+        bases[kind] = made.stdout.strip()
+        key_files.append(directory / f"{bases[kind]}.key")
     output = directory / f"{zone.name}.{'good' if zone.good else 'bad'}"
+    if zone.steps is not None:  # the unsigned zone and both keys, then the script's steps
+        output.write_text(source.read_text() + "".join(k.read_text() for k in key_files))
+        zone.steps(directory, bases["zsk"], bases["ksk"], output)
+        return output
     if not zone.keys or zone.keys_only:
         output.write_text(source.read_text() + "".join(k.read_text() for k in key_files))
         return output
