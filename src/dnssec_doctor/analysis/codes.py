@@ -199,7 +199,7 @@ CODES: Mapping[str, Code] = _table(
     Code(
         "DELEGATION_NS_MISMATCH",
         Family.DELEGATION,
-        Severity.NOTICE,
+        Severity.WARNING,
         "the parent delegates {zone} to {parent_ns}; the zone lists {child_ns}",
         "The NS set at the parent differs from the NS set in the zone.",
         "Not a validation failure; resolvers may use either set, so a server in only one of "
@@ -374,6 +374,20 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 8624 §3.3",),
     ),
     Code(
+        "DS_SHA1_ONLY",
+        Family.DS,
+        Severity.WARNING,
+        "every DS of {zone} uses SHA-1 (digest type 1): {ds_list}",
+        "The parent holds only SHA-1 DS records for the zone, no SHA-256 (2) or SHA-384 (4).",
+        "RFC 9904/9905 retire SHA-1: a DS set with only SHA-1 digests must not be created. "
+        "Validators that no longer implement SHA-1 treat the zone as insecure (EDE 2, "
+        "Unsupported DS Digest Type): its protection is gone there.",
+        "Publish a SHA-256 DS (printed below) at the registrar, then remove the SHA-1 DS.",
+        "Safe in that order: the SHA-256 DS matches the same key.",
+        ede=2,
+        references=("RFC 9904", "RFC 9905", "RFC 8624 §3.3"),
+    ),
+    Code(
         "DS_FOR_UNSIGNED_ZONE",
         Family.DS,
         Severity.ERROR,
@@ -544,14 +558,18 @@ CODES: Mapping[str, Code] = _table(
     Code(
         "DNSKEY_ALGORITHM_DEPRECATED",
         Family.DNSKEY,
-        Severity.NOTICE,
+        Severity.WARNING,
         "DNSKEY {key_tag} of {zone} uses algorithm {algorithm} ({algorithm_name}), which "
         "must not be used for signing",
-        "The algorithm is deprecated for signing (RSASHA1, RSASHA1-NSEC3-SHA1, ...).",
-        "Validators still accept it today; some distributions already refuse it.",
-        "Plan an algorithm rollover to ECDSA P-256 (13) or Ed25519 (15).",
-        "Follow the algorithm rollover order of RFC 6781 §4.1.4.",
-        references=("RFC 8624 §3.1",),
+        "The algorithm is being retired (RSASHA1 and RSASHA1-NSEC3-SHA1: SHA-1 signatures, "
+        "RFC 9904 and RFC 9905).",
+        "The lab's Unbound, BIND and Knot Resolver still validate it, but validator builds on "
+        "systems whose crypto policy refuses SHA-1 (RHEL 9 and derivatives) already treat "
+        "it as unsupported: the zone is insecure there, and it will be for more of them.",
+        "Roll the zone to ECDSA P-256 (13) or Ed25519 (15).",
+        "Follow the algorithm rollover order of RFC 6781 §4.1.4: new signatures everywhere "
+        "first, the DS last.",
+        references=("RFC 9904", "RFC 9905", "RFC 8624 §3.1"),
     ),
     Code(
         "DNSKEY_KEY_TOO_SHORT",
@@ -827,7 +845,7 @@ CODES: Mapping[str, Code] = _table(
     Code(
         "RRSIG_TTL_OUTLIVES_SIGNATURE",
         Family.RRSIG,
-        Severity.NOTICE,
+        Severity.WARNING,
         "{rrset} has TTL {ttl}, longer than its signature's remaining validity ({delta})",
         "A resolver caching the data for its full TTL would hold it past the signature's "
         "expiration.",
@@ -1118,10 +1136,12 @@ CODES: Mapping[str, Code] = _table(
     Code(
         "NSEC3_ITERATIONS_NONZERO",
         Family.DENIAL,
-        Severity.NOTICE,
+        Severity.WARNING,
         "{zone} uses NSEC3 with {iterations} iterations; RFC 9276 says 0",
         "Extra iterations make every negative answer more expensive and protect nothing.",
-        "Validators accept moderate values today; the limits keep dropping.",
+        "Validators accept moderate values today, but RFC 9276 lets them treat any "
+        "iterations above 0 as insecure (or fail), and their caps keep dropping (Unbound "
+        "1.17: 150; several current BIND, Knot Resolver and PowerDNS Recursor releases: 50).",
         "Re-sign with NSEC3 iterations 0.",
         _NO_RISK,
         references=("RFC 9276 §3.1",),

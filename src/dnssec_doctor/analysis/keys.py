@@ -247,6 +247,18 @@ def check_zone_link(
     for check in ds_checks:
         if check.ds.digest_type == DSDigest.SHA1 and check.status.is_supported:
             ds_findings.append(_ds_finding("DS_DIGEST_DEPRECATED", zone, check, ds_ttl, servers))
+    usable_digests = {int(c.ds.digest_type) for c in ds_checks if c.status.is_supported}
+    if usable_digests == {DSDigest.SHA1}:
+        ds_findings.append(
+            make_finding(
+                "DS_SHA1_ONLY",
+                zone=zone.to_text(),
+                subject=f"{zone}/DS",
+                servers=servers,
+                records=tuple(sorted(_ds_record(zone, c.ds, ds_ttl) for c in ds_checks)),
+                ds_list=", ".join(sorted({c.label for c in ds_checks})),
+            )
+        )
     return _link(
         zone,
         ds_checks,
@@ -921,6 +933,7 @@ EMITS: tuple[str, ...] = (
             "CDS_CDNSKEY_DISAGREE",
             "CDS_CDNSKEY_UNPAIRED",
             "DS_KEY_NOT_ZONE_KEY",
+            "DS_SHA1_ONLY",
             "DS_DIGEST_DEPRECATED",
             "DNSKEY_NOT_SIGNED_BY_DS_KEY",
             "DNSKEY_ALGORITHM_DEPRECATED",

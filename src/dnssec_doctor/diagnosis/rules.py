@@ -60,6 +60,12 @@ WARNING_CODES = frozenset(
     {
         "RRSIG_EXPIRES_SOON",
         "DS_STALE",
+        # What a careful operator wants to hear about (the check issue's warnings).
+        "DNSKEY_ALGORITHM_DEPRECATED",
+        "DS_SHA1_ONLY",
+        "NSEC3_ITERATIONS_NONZERO",
+        "RRSIG_TTL_OUTLIVES_SIGNATURE",
+        "DELEGATION_NS_MISMATCH",
         "SERVER_UNRESPONSIVE",
         "SERVER_REFUSED",
         "SERVER_NOT_AUTHORITATIVE",

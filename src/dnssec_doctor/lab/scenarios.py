@@ -371,6 +371,12 @@ def build_ksk_not_zone_key(ctx: BuildContext, origin: dns.name.Name) -> list[Zon
     return [ZoneBuild(origin, hosts, zone, [bad.ds(origin)])]
 
 
+def _ds_sha1_only(
+    ctx: BuildContext, origin: dns.name.Name, zone: dns.zone.Zone, keys: Keys
+) -> list[dns.rdata.Rdata]:
+    return [keys.ksk.ds(origin, DSDigest.SHA1)]
+
+
 def build_redirects(records: str) -> Builder:
     """A healthy signed zone whose names are only ``records`` (CNAME chains)."""
 
@@ -1054,6 +1060,36 @@ SCENARIOS: tuple[Scenario, ...] = (
         outcome("SERVFAIL", False, unbound=11, kresd=6, differs={BIND: ("NOERROR", True)}),
         diagnosis(Verdict.BOGUS, 11, "ksk-not-zone-key.lab.", cause="DS_KEY_NOT_ZONE_KEY"),
         build_ksk_not_zone_key,
+    ),
+    Scenario(
+        "rsasha1",
+        "lab.",
+        "signed with RSASHA1 (algorithm 5), which is being retired (RFC 9904/9905)",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE, warnings=("DNSKEY_ALGORITHM_DEPRECATED",)),
+        signed_scenario(algorithm=Algorithm.RSASHA1),
+    ),
+    Scenario(
+        "ds-sha1-only",
+        "lab.",
+        "the only DS has a SHA-1 digest (digest type 1)",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE, warnings=("DS_SHA1_ONLY",)),
+        mutated(_ds_sha1_only),
+    ),
+    Scenario(
+        "nsec3-iterations-nonzero",
+        "lab.",
+        "NSEC3 with 10 iterations: within validators' caps, above RFC 9276's 0",
+        "nonexistent",
+        "A",
+        outcome("NXDOMAIN", True),
+        diagnosis(Verdict.SECURE, warnings=("NSEC3_ITERATIONS_NONZERO",)),
+        signed_scenario(denial=Denial(kind=DenialKind.NSEC3, iterations=10)),
     ),
     Scenario(
         "ds-malformed-extra",
