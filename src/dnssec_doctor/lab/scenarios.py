@@ -377,6 +377,24 @@ def _ds_sha1_only(
     return [keys.ksk.ds(origin, DSDigest.SHA1)]
 
 
+def build_ksk_revoked(ds_over_revoked: bool) -> Builder:
+    """The only KSK carries the REVOKE flag (RFC 5011) and signs the DNSKEY RRset; the DS
+    is computed over the key as it was before revocation, or over the revoked key."""
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = primary_hosts(ctx, origin)
+        zone = make_zone(origin, hosts, serial=ctx.now)
+        keys = Keys.generate()
+        flagged = keys.ksk.dnskey.replace(flags=keys.ksk.dnskey.flags | 0x80)
+        assert isinstance(flagged, DNSKEY)
+        revoked = KeyPair(keys.ksk.private, flagged)
+        sign(zone, keys, ctx.valid, published=[revoked, keys.zsk], dnskey_signers=[revoked])
+        ds = revoked.ds(origin) if ds_over_revoked else keys.ds(origin)
+        return [ZoneBuild(origin, hosts, zone, [ds])]
+
+    return build
+
+
 def build_redirects(records: str) -> Builder:
     """A healthy signed zone whose names are only ``records`` (CNAME chains)."""
 
@@ -1090,6 +1108,27 @@ SCENARIOS: tuple[Scenario, ...] = (
         outcome("NXDOMAIN", True),
         diagnosis(Verdict.SECURE, warnings=("NSEC3_ITERATIONS_NONZERO",)),
         signed_scenario(denial=Denial(kind=DenialKind.NSEC3, iterations=10)),
+    ),
+    Scenario(
+        "ksk-revoked-old-ds",
+        "lab.",
+        "the only KSK is revoked (RFC 5011); the DS is over the key before revocation",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=9, kresd=6),
+        diagnosis(Verdict.BOGUS, 9, "ksk-revoked-old-ds.lab.", cause="DS_NO_MATCHING_KEY"),
+        build_ksk_revoked(ds_over_revoked=False),
+    ),
+    Scenario(
+        "ksk-revoked-new-ds",
+        "lab.",
+        "the only KSK is revoked (RFC 5011); the DS is computed over the revoked key: "
+        "Unbound accepts it, BIND and Knot Resolver fail",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, kresd=6, differs={UNBOUND: ("NOERROR", True)}),
+        diagnosis(Verdict.BOGUS, 9, "ksk-revoked-new-ds.lab.", cause="DS_NO_MATCHING_KEY"),
+        build_ksk_revoked(ds_over_revoked=True),
     ),
     Scenario(
         "ds-malformed-extra",
