@@ -128,3 +128,14 @@ def test_an_unknown_command_names_the_known_ones(capsys: pytest.CaptureFixture[s
     error = capsys.readouterr().err
     assert "invalid choice: 'chek'" in error
     assert "'check'" in error and "'zone'" in error and "'lab'" in error
+
+
+def test_version_loads_no_command() -> None:
+    loaded, output = modules_after(
+        "from dnssec_doctor.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit as done:\n    assert done.code == 0\n"
+    )
+    assert output.startswith("dnssec-doctor ")
+    assert "dnssec_doctor.commands" not in loaded
+    assert "dnssec_doctor.probe.collect" not in loaded
+    assert not other_commands(loaded)

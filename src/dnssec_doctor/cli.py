@@ -83,7 +83,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, Runner]]:
     """The parser and the runners of ``command``'s group, or of every group when
     ``command`` is None or not a command name."""
-    chosen = [load for names, load in GROUPS if command in names] or [load for _, load in GROUPS]
+    chosen = [load for names, load in GROUPS if command in names]
+    if not chosen and command != "--version":  # --version needs no command at all
+        chosen = [load for _, load in GROUPS]
     parser = _Parser(
         prog="dnssec-doctor",
         description="Find the broken link in a DNSSEC chain of trust and how to recover.",
