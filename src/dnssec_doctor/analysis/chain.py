@@ -26,7 +26,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 
 from dnssec_doctor.analysis import denial, keys, signatures
-from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.analysis.redirects import check_redirects
 from dnssec_doctor.analysis.resolvers import ResolverView, assess_resolvers
@@ -35,6 +35,17 @@ from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.model.snapshot import Purpose
+
+# The codes this module can emit.
+EMITS = emits(
+    "ZONE_UNREACHABLE",
+    "IPV6_SKIPPED",
+    "DS_PARENT_INCONSISTENT",
+    "SERVER_STALE_COPY",
+    "CHECK_CRASHED",
+    "ZONE_OUTSIDE_TRUST_ANCHOR",
+    "INSECURE_DELEGATION_UNPROVEN",
+)
 
 T = TypeVar("T")
 Keys = tuple[DNSKEY, ...]

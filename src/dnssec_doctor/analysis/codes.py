@@ -1,9 +1,17 @@
 """The one table of finding codes: stable names, never reused, each documenting itself.
 
 Every check emits findings only through ``make_finding`` with a code from this table, so
-severity, the EDE a validator would attach, the summary template and the explanation
-live here and nowhere else. ``dnssec-doctor codes`` lists the table and
-``dnssec-doctor explain CODE`` prints one entry.
+every fact about a code lives here and nowhere else: its severity, the EDE a validator
+would attach, the summary template, the explanation, the link of the chain of trust it
+breaks, its rank as a primary cause, whether it is a warning that makes a healthy check
+exit 1, and who acts on it. The diagnosis, the SVG, the web view, ``watch`` and the
+Nagios output read these fields; the recovery planner of each cause is registered for
+its code in ``diagnosis.recovery``. ``dnssec-doctor codes`` lists the table and
+``dnssec-doctor explain CODE`` prints one entry. A test fails when an entry is incomplete
+(tests/test_codes.py).
+
+New entries: pass the long prose fields by keyword (``meaning=``, ``why=``, ``fix=``,
+``risk=``), so that the call site tells them apart.
 """
 
 from __future__ import annotations
@@ -11,8 +19,9 @@ from __future__ import annotations
 import enum
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from dnssec_doctor.model.diagnosis import Actor
 from dnssec_doctor.model.finding import Finding, Param, Severity
 
 
@@ -34,6 +43,17 @@ class Status(enum.StrEnum):
     REMOVED = "removed"  # kept so that the code is never reused
 
 
+class Link(enum.StrEnum):
+    """The link of the chain of trust a finding breaks: what the SVG draws broken, what
+    ``watch`` calls a DS mismatch."""
+
+    DELEGATION = "delegation"  # the parent's NS set: no server of the zone can be used
+    DS = "ds"  # the DS at the parent and the key it must name
+    SIGNATURE = "signature"  # an RRSIG, over the DNSKEY RRset or over the answer
+    DENIAL = "denial"  # the proof that a name or type does not exist
+    SERVERS = "servers"  # one server's copy of the zone
+
+
 @dataclass(frozen=True)
 class Code:
     code: str
@@ -47,6 +67,18 @@ class Code:
     ede: int | None = None
     references: tuple[str, ...] = ()
     status: Status = Status.STABLE
+    # The link of the chain it breaks; None: no link (a notice, an observation).
+    link: Link | None = field(default=None, kw_only=True)
+    # Its rank as the primary cause of a failure, lowest first (the closer to the root of
+    # the problem, the lower); None: never a primary cause. Ranks are unique.
+    rank: int | None = field(default=None, kw_only=True)
+    # The chain of trust ends here (an insecure answer, not a failure): when the answer
+    # is insecure, such causes rank before every other.
+    ends_chain: bool = field(default=False, kw_only=True)
+    # A warning that makes an otherwise healthy check exit 1.
+    exit_warning: bool = field(default=False, kw_only=True)
+    # Who acts on it (for the parent's records, the recovery plan says which parent).
+    actor: Actor | None = field(default=None, kw_only=True)
 
     @property
     def params(self) -> frozenset[str]:
@@ -93,6 +125,9 @@ CODES: Mapping[str, Code] = _table(
         "Bring the server back, or remove its NS record and glue at the parent and in the zone.",
         "Removing an NS at the parent is safe once the zone's remaining servers answer.",
         references=("RFC 1034 §4.3.2",),
+        link=Link.SERVERS,
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "SERVER_REFUSED",
@@ -107,6 +142,9 @@ CODES: Mapping[str, Code] = _table(
         "the NS set at the parent and in the zone.",
         _NO_RISK,
         references=("RFC 1035 §4.1.1",),
+        link=Link.SERVERS,
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "SERVER_NOT_AUTHORITATIVE",
@@ -119,6 +157,9 @@ CODES: Mapping[str, Code] = _table(
         "Serve the zone on that server or remove it from the NS set.",
         _NO_RISK,
         references=("RFC 1034 §4.3.2",),
+        link=Link.SERVERS,
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "SERVER_MALFORMED_RESPONSE",
@@ -131,6 +172,9 @@ CODES: Mapping[str, Code] = _table(
         "Check the server and any firewall or load balancer in front of it.",
         _NO_RISK,
         references=("RFC 1035 §4",),
+        link=Link.SERVERS,
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RECORD_MALFORMED",
@@ -149,6 +193,9 @@ CODES: Mapping[str, Code] = _table(
         "form, a middlebox rewriting answers) and publish it correctly.",
         _NO_RISK,
         references=("RFC 3597 §5", "RFC 4034", "RFC 4035 §5"),
+        link=Link.SERVERS,
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "ZONE_UNREACHABLE",
@@ -163,6 +210,9 @@ CODES: Mapping[str, Code] = _table(
         "Changing NS at the registrar takes the parent's NS TTL to reach every resolver.",
         ede=22,
         references=("RFC 8914 §4.23",),
+        link=Link.DELEGATION,
+        rank=10,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "REDIRECT_LOOP",
@@ -178,6 +228,8 @@ CODES: Mapping[str, Code] = _table(
         "publish the data itself).",
         "Resolvers cache the loop's records for their TTL; the fix shows once they expire.",
         references=("RFC 1034 §3.6.2", "RFC 6672 §3"),
+        rank=12,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "REDIRECT_CHAIN_TOO_LONG",
@@ -195,6 +247,8 @@ CODES: Mapping[str, Code] = _table(
         "Shorten the chain: point the name (or an early link) straight at the final target.",
         "Resolvers cache the old chain for its TTL; the fix shows once it expires.",
         references=("RFC 1034 §3.6.2", "RFC 6672 §3"),
+        rank=14,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DELEGATION_NS_MISMATCH",
@@ -207,6 +261,9 @@ CODES: Mapping[str, Code] = _table(
         "Make the NS records in the zone and at the registrar the same.",
         _NO_RISK,
         references=("RFC 1034 §4.2.2",),
+        link=Link.DELEGATION,
+        actor=Actor.DNS_OPERATOR,
+        exit_warning=True,
     ),
     Code(
         "SERIAL_MISMATCH",
@@ -220,6 +277,9 @@ CODES: Mapping[str, Code] = _table(
         "Check zone transfers (NOTIFY, IXFR/AXFR, TSIG) to the servers with the old serial.",
         _NO_RISK,
         references=("RFC 1996",),
+        link=Link.SERVERS,
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "SERVER_STALE_COPY",
@@ -238,6 +298,9 @@ CODES: Mapping[str, Code] = _table(
         "Removing the server from the NS set takes the parent's NS TTL to reach resolvers.",
         ede=7,
         references=("RFC 4035 §5.3.1",),
+        link=Link.SERVERS,
+        rank=90,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "IPV6_SKIPPED",
@@ -248,6 +311,7 @@ CODES: Mapping[str, Code] = _table(
         "Nothing is known about those addresses; resolvers with IPv6 may see them differ.",
         "Run the check from a host with IPv6 to cover them.",
         _NO_RISK,
+        actor=Actor.YOU,
     ),
     # --- DS ---------------------------------------------------------------------------
     Code(
@@ -265,6 +329,9 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=9,
         references=("RFC 4034 §5.1.4", "RFC 4035 §5.2"),
+        link=Link.DS,
+        rank=60,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_NO_MATCHING_KEY",
@@ -280,6 +347,9 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=9,
         references=("RFC 4035 §5.2",),
+        link=Link.DS,
+        rank=80,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_MALFORMED",
@@ -298,6 +368,9 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=9,
         references=("RFC 4034 §5.1", "RFC 4035 §5.2"),
+        link=Link.DS,
+        rank=85,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_KEY_NOT_ZONE_KEY",
@@ -317,6 +390,9 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=11,
         references=("RFC 4034 §2.1.1", "RFC 4034 §5.2", "RFC 8914 §4.12"),
+        link=Link.DS,
+        rank=82,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DS_STALE",
@@ -331,6 +407,9 @@ CODES: Mapping[str, Code] = _table(
         "Remove the stale DS at the registrar; keep only DS that match active keys.",
         "Safe: the remaining DS still matches the live KSK.",
         references=("RFC 6781 §4.1.2",),
+        link=Link.DS,
+        exit_warning=True,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_ALGORITHM_MISMATCH",
@@ -346,6 +425,9 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=9,
         references=("RFC 4035 §5.2", "RFC 6840 §5.11"),
+        link=Link.DS,
+        rank=70,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_DIGEST_UNSUPPORTED",
@@ -360,6 +442,9 @@ CODES: Mapping[str, Code] = _table(
         "Safe: adding a supported DS only turns validation on.",
         ede=2,
         references=("RFC 8624 §3.3", "RFC 4035 §5.2"),
+        rank=250,
+        ends_chain=True,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_DIGEST_DEPRECATED",
@@ -372,6 +457,7 @@ CODES: Mapping[str, Code] = _table(
         "Publish a SHA-256 DS (type 2) and then remove the SHA-1 one.",
         "Safe in that order.",
         references=("RFC 8624 §3.3",),
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_SHA1_ONLY",
@@ -386,6 +472,8 @@ CODES: Mapping[str, Code] = _table(
         "Safe in that order: the SHA-256 DS matches the same key.",
         ede=2,
         references=("RFC 9904", "RFC 9905", "RFC 8624 §3.3"),
+        exit_warning=True,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_FOR_UNSIGNED_ZONE",
@@ -402,6 +490,9 @@ CODES: Mapping[str, Code] = _table(
         "disable signing while a DS remains.",
         ede=9,
         references=("RFC 4035 §5.2", "RFC 6781 §4.3"),
+        link=Link.DS,
+        rank=40,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_MISSING_FOR_SIGNED_ZONE",
@@ -414,6 +505,10 @@ CODES: Mapping[str, Code] = _table(
         "Check first that the DNSKEY RRset is served and signed on every server: a DS "
         "turns validation on, and any fault then becomes an outage.",
         references=("RFC 4035 §5.2",),
+        rank=270,
+        ends_chain=True,
+        exit_warning=True,
+        actor=Actor.REGISTRAR,
     ),
     Code(
         "DS_PARENT_INCONSISTENT",
@@ -426,6 +521,8 @@ CODES: Mapping[str, Code] = _table(
         "Wait for the parent to converge; if it does not, report it to the registry.",
         _NO_RISK,
         references=("RFC 4035 §5.2",),
+        exit_warning=True,
+        actor=Actor.PARENT_OPERATOR,
     ),
     Code(
         "CDS_MATCHES_NO_DNSKEY",
@@ -495,6 +592,7 @@ CODES: Mapping[str, Code] = _table(
         "Let the parent pick up the CDS, or correct/remove the CDS and CDNSKEY records.",
         "A parent that scans CDS applies it automatically: make sure it is what you want.",
         references=("RFC 7344", "RFC 8078"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "CDS_DELETE_REQUESTED",
@@ -507,6 +605,7 @@ CODES: Mapping[str, Code] = _table(
         "disabling signing.",
         "Never disable signing before the DS is gone from every parent server.",
         references=("RFC 8078 §4",),
+        actor=Actor.DNS_OPERATOR,
     ),
     # --- DNSKEY --------------------------------------------------------------------------
     Code(
@@ -522,6 +621,9 @@ CODES: Mapping[str, Code] = _table(
         "Removing the DS is a rollback that ends the outage after the DS TTL.",
         ede=9,
         references=("RFC 4035 §2.1", "RFC 4035 §5.2"),
+        link=Link.DS,
+        rank=50,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNSKEY_NOT_SIGNED_BY_DS_KEY",
@@ -538,6 +640,9 @@ CODES: Mapping[str, Code] = _table(
         "Publishing a new DS takes the parent's DS TTL to reach resolvers.",
         ede=10,
         references=("RFC 4035 §5.2",),
+        link=Link.DS,
+        rank=120,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNSKEY_ALGORITHM_UNSUPPORTED",
@@ -554,6 +659,9 @@ CODES: Mapping[str, Code] = _table(
         "signatures first, then the DS.",
         ede=1,
         references=("RFC 8624 §3.1", "RFC 4035 §5.2"),
+        rank=240,
+        ends_chain=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNSKEY_ALGORITHM_DEPRECATED",
@@ -570,6 +678,8 @@ CODES: Mapping[str, Code] = _table(
         "Follow the algorithm rollover order of RFC 6781 §4.1.4: new signatures everywhere "
         "first, the DS last.",
         references=("RFC 9904", "RFC 9905", "RFC 8624 §3.1"),
+        actor=Actor.DNS_OPERATOR,
+        exit_warning=True,
     ),
     Code(
         "DNSKEY_KEY_TOO_SHORT",
@@ -581,6 +691,7 @@ CODES: Mapping[str, Code] = _table(
         "Roll to a 2048-bit RSA key or to an ECDSA or EdDSA key.",
         "A normal key rollover.",
         references=("RFC 8624 §3.1",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNSKEY_REVOKED",
@@ -592,6 +703,7 @@ CODES: Mapping[str, Code] = _table(
         "Make sure another KSK with a DS is active before revoking.",
         _NO_RISK,
         references=("RFC 5011 §2.1",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNSKEY_ALGORITHM_SIGNS_NOTHING",
@@ -604,6 +716,8 @@ CODES: Mapping[str, Code] = _table(
         "Sign with every published algorithm, or remove the unused keys.",
         "During an algorithm rollover follow RFC 6781 §4.1.4.",
         references=("RFC 4035 §2.2", "RFC 6840 §5.11"),
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNSKEY_NOT_ZONE_KEY",
@@ -617,6 +731,7 @@ CODES: Mapping[str, Code] = _table(
         "Publish the key with flags 256 (ZSK) or 257 (KSK) and protocol 3, or remove it.",
         "Removing a key that signs nothing is safe.",
         references=("RFC 4034 §2.1.1", "RFC 4034 §2.1.2"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "TRUST_ANCHOR_MISMATCH",
@@ -630,6 +745,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=9,
         references=("RFC 4035 §4.4", "RFC 5011"),
+        link=Link.DS,
+        rank=20,
+        actor=Actor.YOU,
     ),
     Code(
         "ZONE_OUTSIDE_TRUST_ANCHOR",
@@ -643,6 +761,9 @@ CODES: Mapping[str, Code] = _table(
         "Nothing, if that is the intent; to validate it, add its anchor (or the root's).",
         _NO_RISK,
         references=("RFC 4035 §4.4", "RFC 4033 §3.1"),
+        rank=290,
+        ends_chain=True,
+        actor=Actor.YOU,
     ),
     Code(
         "ALGORITHM_ACCEPTED_BY_PROFILE",
@@ -658,6 +779,7 @@ CODES: Mapping[str, Code] = _table(
         "Roll the zone to a current algorithm: ECDSA P-256 (13) or Ed25519 (15).",
         "Follow the algorithm rollover order of RFC 6781 §4.1.4.",
         references=("RFC 9904 §3.1", "RFC 6781 §4.1.4"),
+        actor=Actor.DNS_OPERATOR,
     ),
     # --- RRSIG ---------------------------------------------------------------------------
     Code(
@@ -675,6 +797,9 @@ CODES: Mapping[str, Code] = _table(
         "None on the DNS side; resolvers recover as the cached failure expires.",
         ede=7,
         references=("RFC 4035 §5.3.1",),
+        link=Link.SIGNATURE,
+        rank=100,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_NOT_YET_VALID",
@@ -689,6 +814,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=8,
         references=("RFC 4035 §5.3.1",),
+        link=Link.SIGNATURE,
+        rank=110,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_WINDOW_INVERTED",
@@ -707,6 +835,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=25,
         references=("RFC 4034 §3.1.5", "RFC 4035 §5.3.1", "RFC 8914 §4.26"),
+        link=Link.SIGNATURE,
+        rank=115,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_EXPIRES_SOON",
@@ -719,6 +850,9 @@ CODES: Mapping[str, Code] = _table(
         "days ahead).",
         _NO_RISK,
         references=("RFC 6781 §4.4.2",),
+        link=Link.SIGNATURE,
+        exit_warning=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_MISSING",
@@ -733,6 +867,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=10,
         references=("RFC 4035 §2.2",),
+        link=Link.SIGNATURE,
+        rank=190,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_MALFORMED",
@@ -749,6 +886,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=10,
         references=("RFC 4034 §3.1", "RFC 4035 §5.3"),
+        link=Link.SIGNATURE,
+        rank=195,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_BAD_SIGNATURE",
@@ -763,6 +903,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=6,
         references=("RFC 4035 §5.3.3",),
+        link=Link.SIGNATURE,
+        rank=150,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_NO_MATCHING_KEY",
@@ -778,6 +921,9 @@ CODES: Mapping[str, Code] = _table(
         "Remove a key only after every signature it made has expired from caches.",
         ede=9,
         references=("RFC 4035 §5.3.1", "RFC 6781 §4.1.1"),
+        link=Link.SIGNATURE,
+        rank=130,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_KEY_REVOKED",
@@ -791,6 +937,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=9,
         references=("RFC 5011 §2.1",),
+        link=Link.SIGNATURE,
+        rank=140,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_ALGORITHM_UNSUPPORTED",
@@ -805,6 +954,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=6,
         references=("RFC 6840 §5.11",),
+        link=Link.SIGNATURE,
+        rank=160,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_SIGNER_MISMATCH",
@@ -817,6 +969,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=6,
         references=("RFC 4035 §5.3.1",),
+        link=Link.SIGNATURE,
+        rank=170,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_LABELS_INVALID",
@@ -829,6 +984,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=6,
         references=("RFC 4035 §5.3.1",),
+        link=Link.SIGNATURE,
+        rank=180,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_TTL_EXCEEDS_ORIGINAL",
@@ -841,6 +999,8 @@ CODES: Mapping[str, Code] = _table(
         "Re-sign after changing TTLs.",
         _NO_RISK,
         references=("RFC 4035 §5.3.3",),
+        link=Link.SIGNATURE,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_TTL_OUTLIVES_SIGNATURE",
@@ -853,6 +1013,9 @@ CODES: Mapping[str, Code] = _table(
         "Re-sign earlier or lower the TTL.",
         _NO_RISK,
         references=("RFC 4035 §5.3.3",),
+        link=Link.SIGNATURE,
+        actor=Actor.DNS_OPERATOR,
+        exit_warning=True,
     ),
     Code(
         "RRSIG_UNEXPECTED",
@@ -866,6 +1029,8 @@ CODES: Mapping[str, Code] = _table(
         "Check the signer's view of the delegation (the NS records at the cut) and re-sign.",
         _NO_RISK,
         references=("RFC 4035 §2.2",),
+        link=Link.SIGNATURE,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_TTL_MISMATCH",
@@ -878,6 +1043,8 @@ CODES: Mapping[str, Code] = _table(
         "Re-sign after changing TTLs, so that signatures take the RRset's TTL.",
         _NO_RISK,
         references=("RFC 4034 §3", "RFC 4035 §2.2"),
+        link=Link.SIGNATURE,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_EXPIRES_BEFORE_SOA_EXPIRE",
@@ -892,6 +1059,8 @@ CODES: Mapping[str, Code] = _table(
         "Make the signature validity longer than the SOA expire value, or lower the expire value.",
         _NO_RISK,
         references=("RFC 1035 §3.3.13", "RFC 6781 §4.4.2"),
+        link=Link.SIGNATURE,
+        actor=Actor.DNS_OPERATOR,
     ),
     # --- the zone's content ------------------------------------------------------------
     Code(
@@ -911,6 +1080,7 @@ CODES: Mapping[str, Code] = _table(
         "None for resolution: the records were never served. Check that nothing expected "
         "them to be.",
         references=("RFC 1034 §4.2.1", "RFC 9471 §2"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNAME_OCCLUDED_DATA",
@@ -931,6 +1101,7 @@ CODES: Mapping[str, Code] = _table(
         "Removing the DNAME changes every answer below its owner: the occluded data "
         "becomes visible and everything not in the zone becomes NXDOMAIN.",
         references=("RFC 6672 §2.4",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "CNAME_AND_OTHER_DATA",
@@ -1080,6 +1251,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 4035 §3.1.3", "RFC 5155 §7.2"),
+        link=Link.DENIAL,
+        rank=200,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "NXDOMAIN_PROOF_INVALID",
@@ -1093,6 +1267,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 4035 §5.4", "RFC 5155 §8.4"),
+        link=Link.DENIAL,
+        rank=210,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "NODATA_PROOF_INVALID",
@@ -1106,6 +1283,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 4035 §5.4", "RFC 5155 §8.5"),
+        link=Link.DENIAL,
+        rank=220,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "WILDCARD_PROOF_MISSING",
@@ -1119,6 +1299,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 4035 §5.3.4", "RFC 5155 §8.8"),
+        link=Link.DENIAL,
+        rank=230,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "NSEC3_ITERATIONS_EXCESSIVE",
@@ -1132,6 +1315,10 @@ CODES: Mapping[str, Code] = _table(
         "Changing NSEC3 parameters is a normal re-sign.",
         ede=27,
         references=("RFC 9276 §3.1", "RFC 9276 §3.2"),
+        link=Link.DENIAL,
+        rank=260,
+        ends_chain=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "NSEC3_ITERATIONS_NONZERO",
@@ -1145,6 +1332,8 @@ CODES: Mapping[str, Code] = _table(
         "Re-sign with NSEC3 iterations 0.",
         _NO_RISK,
         references=("RFC 9276 §3.1",),
+        actor=Actor.DNS_OPERATOR,
+        exit_warning=True,
     ),
     Code(
         "NSEC3_SALT_PRESENT",
@@ -1156,6 +1345,7 @@ CODES: Mapping[str, Code] = _table(
         "Re-sign with an empty salt.",
         _NO_RISK,
         references=("RFC 9276 §3.1",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DENIAL_CHAIN_BROKEN",
@@ -1172,6 +1362,8 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 4035 §2.3", "RFC 5155 §7.1"),
+        link=Link.DENIAL,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DENIAL_BITMAP_MISMATCH",
@@ -1186,6 +1378,8 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 4034 §4.1.2", "RFC 5155 §3.2.1"),
+        link=Link.DENIAL,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "NSEC3PARAM_MISMATCH",
@@ -1200,6 +1394,8 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 5155 §4", "RFC 5155 §7.3"),
+        link=Link.DENIAL,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "NSEC3PARAM_FLAGS_NONZERO",
@@ -1216,6 +1412,8 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 5155 §4.1.2",),
+        link=Link.DENIAL,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "NSEC3_OPT_OUT",
@@ -1235,6 +1433,7 @@ CODES: Mapping[str, Code] = _table(
         "zones with few signed delegations. Otherwise re-sign without opt-out.",
         "Re-signing without opt-out adds an NSEC3 per insecure delegation: a larger zone.",
         references=("RFC 5155 §6", "RFC 5155 §9.2", "RFC 9276 §3.1"),
+        actor=Actor.DNS_OPERATOR,
     ),
     # --- resolvers ----------------------------------------------------------------------
     Code(
@@ -1248,6 +1447,7 @@ CODES: Mapping[str, Code] = _table(
         "failure expires.",
         "Flushing the resolver's cache (where you run it) speeds recovery for its clients.",
         references=("RFC 8914",),
+        actor=Actor.NOBODY,
     ),
     Code(
         "RESOLVER_CD_ANSWERS",
@@ -1260,6 +1460,7 @@ CODES: Mapping[str, Code] = _table(
         "Fix the DNSSEC cause found in the chain of trust.",
         _NO_RISK,
         references=("RFC 4035 §3.2.2",),
+        actor=Actor.NOBODY,
     ),
     Code(
         "RESOLVER_UNREACHABLE",
@@ -1270,6 +1471,7 @@ CODES: Mapping[str, Code] = _table(
         "Nothing is known about its view.",
         "Check the address, or leave it out with --no-resolvers.",
         _NO_RISK,
+        actor=Actor.YOU,
     ),
     Code(
         "RESOLVERS_DISAGREE",
@@ -1281,6 +1483,7 @@ CODES: Mapping[str, Code] = _table(
         "stale server is asked by some and not others.",
         "Fix the cause; resolvers converge as cached data expires.",
         _NO_RISK,
+        actor=Actor.NOBODY,
     ),
     # --- chain -----------------------------------------------------------------------
     Code(
@@ -1293,6 +1496,9 @@ CODES: Mapping[str, Code] = _table(
         "To protect the zone, sign it and then publish its DS at the registrar.",
         "Publish the DS only after every server serves the signed zone.",
         references=("RFC 4035 §5.2",),
+        rank=280,
+        ends_chain=True,
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "INSECURE_DELEGATION_UNPROVEN",
@@ -1314,6 +1520,9 @@ CODES: Mapping[str, Code] = _table(
         _NO_RISK,
         ede=12,
         references=("RFC 4035 §5.2",),
+        link=Link.DS,
+        rank=30,
+        actor=Actor.PARENT_OPERATOR,
     ),
     Code(
         "CHECK_CRASHED",
@@ -1324,6 +1533,8 @@ CODES: Mapping[str, Code] = _table(
         "Unknown: this part of the chain was not analysed.",
         "Report it with the snapshot (dnssec-doctor probe ... -o snapshot.json).",
         _NO_RISK,
+        exit_warning=True,
+        actor=Actor.YOU,
     ),
 )
 
@@ -1333,6 +1544,12 @@ def lookup(code: str) -> Code:
         return CODES[code]
     except KeyError:
         raise UnknownCode(code) from None
+
+
+def emits(*codes: str) -> tuple[str, ...]:
+    """A check module's ``EMITS``: the codes it can emit, each checked against the table
+    (tests/test_codes.py checks that the module emits no other)."""
+    return tuple(lookup(code).code for code in codes)
 
 
 def make_finding(

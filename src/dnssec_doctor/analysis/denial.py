@@ -39,9 +39,21 @@ import dns.rdtypes.ANY.NSEC3
 import dns.rdtypes.ANY.RRSIG
 import dns.rrset
 
-from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.options import AnalysisOptions
+
+# The codes this module can emit.
+EMITS = emits(
+    "INSECURE_DELEGATION_UNPROVEN",
+    "DENIAL_PROOF_MISSING",
+    "NXDOMAIN_PROOF_INVALID",
+    "NODATA_PROOF_INVALID",
+    "WILDCARD_PROOF_MISSING",
+    "NSEC3_ITERATIONS_EXCESSIVE",
+    "NSEC3_ITERATIONS_NONZERO",
+    "NSEC3_SALT_PRESENT",
+)
 
 _NSEC3_SHA1 = 1
 _SHA1_LENGTH = 20

@@ -942,6 +942,7 @@ EMITS: tuple[str, ...] = (
             "TRUST_ANCHOR_MISMATCH",
             "CDS_MISMATCH",
             "CDS_DELETE_REQUESTED",
+            "ALGORITHM_ACCEPTED_BY_PROFILE",
         )
     ),
     *SIGNATURE_CODES,

@@ -17,11 +17,14 @@ import dns.message
 import dns.name
 import dns.rdatatype
 
-from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.redirect import read_redirect
 from dnssec_doctor.model.snapshot import Purpose, Role
+
+# The codes this module can emit.
+EMITS = emits("REDIRECT_CHAIN_TOO_LONG", "REDIRECT_LOOP")
 
 # The fewest redirections a major validator follows (Unbound 1.17, BIND 9.18: measured).
 RESOLVER_REDIRECT_LIMIT = 11

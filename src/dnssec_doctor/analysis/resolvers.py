@@ -9,10 +9,18 @@ import dns.edns
 import dns.flags
 import dns.rcode
 
-from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.snapshot import Purpose
+
+# The codes this module can emit.
+EMITS = emits(
+    "RESOLVER_UNREACHABLE",
+    "RESOLVER_SERVFAIL",
+    "RESOLVER_CD_ANSWERS",
+    "RESOLVERS_DISAGREE",
+)
 
 EDE_NAMES = {
     0: "Other Error",

@@ -8,10 +8,21 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.snapshot import Purpose
+
+# The codes this module can emit.
+EMITS = emits(
+    "SERVER_UNRESPONSIVE",
+    "SERVER_MALFORMED_RESPONSE",
+    "RECORD_MALFORMED",
+    "SERVER_REFUSED",
+    "SERVER_NOT_AUTHORITATIVE",
+    "SERIAL_MISMATCH",
+    "DELEGATION_NS_MISMATCH",
+)
 
 SKIPPED = "skipped"  # the probe's prefix for questions it did not send to a dead server
 

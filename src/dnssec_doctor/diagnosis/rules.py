@@ -1,9 +1,10 @@
 """From the analysis to a diagnosis: the verdict, the primary cause, the recovery plan.
 
 These are rules over findings and zone states, nothing else: the diagnosis never looks
-at packets. Which finding is the primary cause follows ``CAUSE_ORDER`` (the closer to
-the root of the problem, the earlier); the recovery plan for each cause follows the safe
-order of BRIEF.md, step 3, with waits computed from the TTLs actually observed.
+at packets. Which finding is the primary cause follows each code's rank in the code
+table (the closer to the root of the problem, the lower); the recovery plan for each
+cause is the planner registered for its code (``diagnosis.recovery``), in the safe order
+of BRIEF.md, step 3, with waits computed from the TTLs actually observed.
 """
 
 from __future__ import annotations
@@ -11,40 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
+from dnssec_doctor.analysis.codes import CODES
 from dnssec_doctor.analysis.resolvers import ede_name
-from dnssec_doctor.diagnosis.recovery import SIGNER_FAULTS, plan_recovery, recovery_note
+from dnssec_doctor.diagnosis.recovery import plan_recovery, recovery_note
 from dnssec_doctor.errors import ExitCode
 from dnssec_doctor.model.diagnosis import Diagnosis, Views
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.verdict import Verdict
-
-# The primary cause is the first of these found in the zone where the chain breaks.
-CAUSE_ORDER: tuple[str, ...] = (
-    "ZONE_UNREACHABLE",
-    "REDIRECT_LOOP",
-    "REDIRECT_CHAIN_TOO_LONG",
-    "TRUST_ANCHOR_MISMATCH",
-    "INSECURE_DELEGATION_UNPROVEN",
-    "DS_FOR_UNSIGNED_ZONE",
-    "DNSKEY_MISSING",
-    "DS_DIGEST_MISMATCH",
-    "DS_ALGORITHM_MISMATCH",
-    "DS_NO_MATCHING_KEY",
-    "DS_KEY_NOT_ZONE_KEY",
-    "DS_MALFORMED",
-    "SERVER_STALE_COPY",
-    *SIGNER_FAULTS,
-)
-# Why a chain of trust ends (an insecure answer), with the EDE a validator gives.
-INSECURE_REASONS: tuple[str, ...] = (
-    "DNSKEY_ALGORITHM_UNSUPPORTED",
-    "DS_DIGEST_UNSUPPORTED",
-    "NSEC3_ITERATIONS_EXCESSIVE",
-    "DS_MISSING_FOR_SIGNED_ZONE",
-    "ZONE_UNSIGNED",
-    "ZONE_OUTSIDE_TRUST_ANCHOR",
-)
-CAUSE_ORDER += INSECURE_REASONS
 
 _VERDICT = {
     ChainState.SECURE: Verdict.SECURE,
@@ -55,42 +29,12 @@ _VERDICT = {
     ChainState.INDETERMINATE: Verdict.INDETERMINATE,
 }
 
-# Warnings that make a healthy verdict exit 1 (the check issue's list, and their kin).
-WARNING_CODES = frozenset(
-    {
-        "RRSIG_EXPIRES_SOON",
-        "DS_STALE",
-        # What a careful operator wants to hear about (the check issue's warnings).
-        "DNSKEY_ALGORITHM_DEPRECATED",
-        "DS_SHA1_ONLY",
-        "NSEC3_ITERATIONS_NONZERO",
-        "RRSIG_TTL_OUTLIVES_SIGNATURE",
-        "DELEGATION_NS_MISMATCH",
-        "SERVER_UNRESPONSIVE",
-        "SERVER_REFUSED",
-        "SERVER_NOT_AUTHORITATIVE",
-        "SERVER_MALFORMED_RESPONSE",
-        "RECORD_MALFORMED",
-        "DS_MISSING_FOR_SIGNED_ZONE",
-        "SERIAL_MISMATCH",
-        "DS_PARENT_INCONSISTENT",
-        "DNSKEY_ALGORITHM_SIGNS_NOTHING",
-        "CHECK_CRASHED",
-    }
-)
-
 
 def diagnose(analysis: Analysis) -> Diagnosis:
     verdict = _VERDICT[analysis.state]
     breaking = breaking_zone(analysis)
     causes = primary_causes(analysis, breaking)
     ede = causes[0].ede if causes and verdict is not Verdict.SECURE else None
-    if (
-        verdict is Verdict.INSECURE
-        and causes
-        and causes[0].code in ("ZONE_UNSIGNED", "DS_MISSING_FOR_SIGNED_ZONE")
-    ):
-        ede = None
     warnings = tuple(
         f for f in analysis.findings if f.severity == Severity.WARNING and f not in causes
     )
@@ -117,7 +61,7 @@ def exit_code(verdict: Verdict, warnings: Sequence[Finding]) -> ExitCode:
         return ExitCode.DNSSEC_FAILURE
     if verdict in (Verdict.UNREACHABLE, Verdict.INDETERMINATE):
         return ExitCode.NOT_DNSSEC
-    if any(w.code in WARNING_CODES for w in warnings):
+    if any(CODES[w.code].exit_warning for w in warnings):
         return ExitCode.WARNINGS
     return ExitCode.OK
 
@@ -183,15 +127,22 @@ def primary_causes(analysis: Analysis, breaking: ZoneAssessment | None) -> tuple
         return ()
     pool = [f for f in analysis.findings if f.zone == breaking.zone]
     pool += [f for f in analysis.answer_findings if f not in pool]
-    order = CAUSE_ORDER
-    if analysis.state is ChainState.INSECURE:
-        # What validators act on first: a broken NSEC3 chain beyond the iteration limit is
-        # insecure to them, not bogus.
-        order = INSECURE_REASONS + CAUSE_ORDER
-    ranked = [f for f in pool if f.code in order]
+    insecure = analysis.state is ChainState.INSECURE
+    keyed = [(key, f) for f in pool if (key := rank_key(f, insecure=insecure)) is not None]
     # Among equals, what the user asked about comes before the probe's own test names.
-    ranked.sort(key=lambda f: (order.index(f.code), f not in analysis.answer_findings))
-    return tuple(ranked)
+    keyed.sort(key=lambda pair: (*pair[0], pair[1] not in analysis.answer_findings))
+    return tuple(f for _, f in keyed)
+
+
+def rank_key(finding: Finding, *, insecure: bool) -> tuple[bool, int] | None:
+    """Where ``finding`` ranks as a primary cause (lower first), from its code's rank in
+    the table; None if its code is never a cause. When the answer is insecure, the
+    reasons a chain of trust ends come first: what validators act on (a broken NSEC3
+    chain beyond the iteration limit is insecure to them, not bogus)."""
+    entry = CODES[finding.code]
+    if entry.rank is None:
+        return None
+    return (not (insecure and entry.ends_chain), entry.rank)
 
 
 def _sentence(text: str) -> str:

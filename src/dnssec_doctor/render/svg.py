@@ -28,6 +28,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 
 from dnssec_doctor.analysis.chain import ChainState, ZoneAssessment
+from dnssec_doctor.analysis.codes import CODES, Link
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding
@@ -56,17 +57,13 @@ BROKEN = "#cf222e"
 EDGE = "#57606a"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_DS_CODES = {
-    "DS_DIGEST_MISMATCH",
-    "DS_NO_MATCHING_KEY",
-    "DS_KEY_NOT_ZONE_KEY",
-    "DS_MALFORMED",
-    "DS_ALGORITHM_MISMATCH",
-    "DS_FOR_UNSIGNED_ZONE",
-    "DNSKEY_MISSING",
-    "DNSKEY_NOT_SIGNED_BY_DS_KEY",
-    "TRUST_ANCHOR_MISMATCH",
-    "INSECURE_DELEGATION_UNPROVEN",
+
+
+# Where the SVG draws the link a cause breaks (a signature: over the keys or the answer).
+_PARTS: dict[Link | None, str] = {
+    Link.DS: "ds",
+    Link.DELEGATION: "delegation",
+    Link.DENIAL: "answer",
 }
 
 
@@ -180,17 +177,11 @@ def _broken_link(report: Report) -> tuple[str | None, str, Finding | None]:
         return None, "", None
     cause = diagnosis.causes[0]
     zone = cause.zone or diagnosis.zone
-    code = cause.code
-    if code in _DS_CODES:
-        part = "ds"
-    elif code.startswith("RRSIG_"):
+    link = CODES[cause.code].link
+    if link is Link.SIGNATURE:
         part = "dnskey" if cause.subject.endswith("/DNSKEY") else "answer"
-    elif code in ("ZONE_UNREACHABLE",) or code.startswith("SERVER_"):
-        part = "delegation" if code == "ZONE_UNREACHABLE" else "zone"
-    elif cause.ede == 12 or "PROOF" in code or code.startswith("NSEC"):
-        part = "answer"
     else:
-        part = "zone"
+        part = _PARTS.get(link, "zone")
     return zone, part, cause
 
 

@@ -1128,5 +1128,8 @@ EMITS: tuple[str, ...] = tuple(
         "RRSIG_TTL_MISMATCH",
         "RRSIG_EXPIRES_BEFORE_SOA_EXPIRE",
         "DNSKEY_NOT_ZONE_KEY",
+        "NSEC3_ITERATIONS_EXCESSIVE",
+        "NSEC3_ITERATIONS_NONZERO",
+        "NSEC3_SALT_PRESENT",
     )
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import dns.name
 
 from dnssec_doctor.analysis.chain import ZoneAssessment
+from dnssec_doctor.analysis.codes import CODES, Link
 from dnssec_doctor.analysis.signatures import human_duration
 from dnssec_doctor.change.state import read_state
 from dnssec_doctor.diagnosis.report import Report
@@ -21,20 +22,6 @@ from dnssec_doctor.model.options import DAY
 
 UNCHECKED = "unchecked"  # the verdict of a zone that could not be checked
 DEFAULT_EXPIRY_THRESHOLD = 3 * DAY
-
-# Findings that say the DS at the parent no longer matches the zone's keys.
-DS_MISMATCH_CODES = frozenset(
-    {
-        "DS_NO_MATCHING_KEY",
-        "DS_KEY_NOT_ZONE_KEY",
-        "DS_MALFORMED",
-        "DS_DIGEST_MISMATCH",
-        "DS_ALGORITHM_MISMATCH",
-        "DNSKEY_MISSING",
-        "DNSKEY_NOT_SIGNED_BY_DS_KEY",
-        "DS_STALE",
-    }
-)
 
 
 class Condition(enum.StrEnum):
@@ -102,10 +89,11 @@ def zone_result(
         ServerResult(v.server, v.serial, v.earliest_expiration, v.state.value)
         for v in assessment.servers
     )
-    codes = {f.code for f in assessment.findings}
+    # Findings that say the DS at the parent no longer matches the zone's keys.
+    mismatches = sorted({f.code for f in assessment.findings if CODES[f.code].link is Link.DS})
     ds_match: bool | None = None
     if assessment.ds_records:
-        ds_match = not (codes & DS_MISMATCH_CODES)
+        ds_match = not mismatches
     soa_expire = state.soa_expire if state is not None else None
     result = ZoneResult(
         zone=assessment.zone,
@@ -119,9 +107,9 @@ def zone_result(
     )
     conditions = judge_conditions(result, threshold)
     if ds_match is False:
-        bad = sorted(codes & DS_MISMATCH_CODES)
         conditions[Condition.DS_MISMATCH] = (
-            f"the DS of {assessment.zone} at the parent does not match its keys ({', '.join(bad)})"
+            f"the DS of {assessment.zone} at the parent does not match its keys "
+            f"({', '.join(mismatches)})"
         )
     return dataclasses.replace(result, conditions=conditions)
 
