@@ -41,6 +41,7 @@ from dnssec_doctor.web.serve import add_serve_arguments, run_serve
 if TYPE_CHECKING:
     from dnssec_doctor.diagnosis.report import Report
     from dnssec_doctor.lab.profile import LabProfile
+    from dnssec_doctor.model.finding import Severity
     from dnssec_doctor.model.snapshot import Snapshot
 
 # The command line is built for every command (zone verify included): the probe, the
@@ -140,13 +141,16 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--log", action="store_true", help="print every query (incident log)")
     parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help='severity profile: a TOML file of [severity] CODE = "error"|"warning"|... '
+        "overriding the code table's severities",
+    )
+    parser.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the report"
     )
     add_profile_argument(parser)
-
-
-def _options(args: argparse.Namespace, now: float) -> AnalysisOptions:
-    return AnalysisOptions(now=now, accepted_algorithms=parse_profile(args.accept_algorithm))
 
 
 # --- input parsing --------------------------------------------------------------------------
@@ -327,7 +331,8 @@ def run_check(args: argparse.Namespace) -> int:
     if getattr(args, "nagios", False):
         return run_check_nagios(args)
     at = args.at
-    parse_at(at, 0.0)  # a bad --at is a usage error before any query is sent
+    parse_at(at, 0.0)  # a bad --at or --profile is a usage error before any query is sent
+    read_profile(args.profile)
     planned = None
     if args.planned_ds:
         from dnssec_doctor.change.planned import parse_planned_ds
@@ -338,7 +343,7 @@ def run_check(args: argparse.Namespace) -> int:
         _write(args.snapshot, snapshot.dumps())
     from dnssec_doctor.diagnosis.report import build_report
 
-    options = _options(args, parse_at(at, snapshot.finished_at))
+    options = analysis_options(args, snapshot)
     report = build_report(snapshot, options)
     if args.graph:
         from dnssec_doctor.render.svg import render_svg
@@ -371,8 +376,9 @@ def run_check_nagios(args: argparse.Namespace) -> int:
     try:
         at = args.at
         parse_at(at, 0.0)
+        read_profile(args.profile)
         snapshot = _snapshot_of(args, quiet=True)
-        options = _options(args, parse_at(at, snapshot.finished_at))
+        options = analysis_options(args, snapshot)
         text, code = render_nagios(
             build_report(snapshot, options), warning_seconds=options.expire_warning
         )
@@ -465,8 +471,33 @@ def run_analyze(args: argparse.Namespace) -> int:
     from dnssec_doctor.diagnosis.report import build_report
 
     snapshot = read_analysis_input(args)
-    report = build_report(snapshot, _options(args, parse_at(args.at, snapshot.finished_at)))
+    report = build_report(snapshot, analysis_options(args, snapshot))
     return _emit(report, args)
+
+
+def read_profile(path: Path | None) -> dict[str, Severity]:
+    """The severity profile of --profile (none: the code table's severities)."""
+    from dnssec_doctor.diagnosis.profile import parse_severity_profile
+
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeError:
+        raise UsageError(f"{path} is not a profile: not UTF-8 text") from None
+    return dict(parse_severity_profile(text, str(path)))
+
+
+def analysis_options(args: argparse.Namespace, snapshot: Snapshot) -> AnalysisOptions:
+    """The analysis options of check, analyze and check --nagios: --at, --profile and
+    --accept-algorithm."""
+    return AnalysisOptions(
+        now=parse_at(args.at, snapshot.finished_at),
+        accepted_algorithms=parse_profile(args.accept_algorithm),
+        severities=read_profile(args.profile),
+    )
 
 
 def run_codes(args: argparse.Namespace) -> int:

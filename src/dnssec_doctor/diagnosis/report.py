@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dnssec_doctor.analysis.chain import Analysis, analyze_evidence
 from dnssec_doctor.analysis.context import Evidence
+from dnssec_doctor.diagnosis.profile import apply_profile
 from dnssec_doctor.diagnosis.rules import diagnose
 from dnssec_doctor.model.diagnosis import Diagnosis
 from dnssec_doctor.model.options import AnalysisOptions
@@ -21,5 +22,5 @@ class Report:
 
 def build_report(snapshot: Snapshot, options: AnalysisOptions) -> Report:
     """Analyze a snapshot offline and diagnose it: ``analyze`` and the second half of ``check``."""
-    analysis = analyze_evidence(Evidence.of(snapshot), options)
-    return Report(snapshot, analysis, diagnose(analysis))
+    analysis = apply_profile(analyze_evidence(Evidence.of(snapshot), options), options.severities)
+    return Report(snapshot, analysis, diagnose(analysis, options.severities))

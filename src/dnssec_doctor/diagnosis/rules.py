@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES
 from dnssec_doctor.analysis.resolvers import ede_name
+from dnssec_doctor.diagnosis.profile import Profile, is_warning, sets_exit_warning
 from dnssec_doctor.diagnosis.recovery import plan_recovery, recovery_note
 from dnssec_doctor.errors import ExitCode
 from dnssec_doctor.model.diagnosis import Diagnosis, Views
-from dnssec_doctor.model.finding import Finding, Severity
+from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.verdict import Verdict
 
 _VERDICT = {
@@ -30,14 +31,15 @@ _VERDICT = {
 }
 
 
-def diagnose(analysis: Analysis) -> Diagnosis:
+def diagnose(analysis: Analysis, profile: Profile | None = None) -> Diagnosis:
+    """The diagnosis of ``analysis``, with warnings and exit code after the severity
+    ``profile`` (the code table's defaults without one)."""
+    profile = profile or {}
     verdict = _VERDICT[analysis.state]
     breaking = breaking_zone(analysis)
     causes = primary_causes(analysis, breaking)
     ede = causes[0].ede if causes and verdict is not Verdict.SECURE else None
-    warnings = tuple(
-        f for f in analysis.findings if f.severity == Severity.WARNING and f not in causes
-    )
+    warnings = tuple(f for f in analysis.findings if is_warning(f, profile) and f not in causes)
     views = four_views(analysis, verdict)
     recovery = plan_recovery(analysis, verdict, breaking, causes)
     return Diagnosis(
@@ -52,16 +54,18 @@ def diagnose(analysis: Analysis) -> Diagnosis:
         recovery=recovery,
         recovery_note=recovery_note(analysis, verdict, breaking, causes),
         views=views,
-        exit_code=int(exit_code(verdict, analysis.findings)),
+        exit_code=int(exit_code(verdict, analysis.findings, profile)),
     )
 
 
-def exit_code(verdict: Verdict, warnings: Sequence[Finding]) -> ExitCode:
+def exit_code(
+    verdict: Verdict, findings: Sequence[Finding], profile: Profile | None = None
+) -> ExitCode:
     if verdict in (Verdict.BOGUS, Verdict.PARTIAL):
         return ExitCode.DNSSEC_FAILURE
     if verdict in (Verdict.UNREACHABLE, Verdict.INDETERMINATE):
         return ExitCode.NOT_DNSSEC
-    if any(CODES[w.code].exit_warning for w in warnings):
+    if any(sets_exit_warning(f.code, profile or {}) for f in findings):
         return ExitCode.WARNINGS
     return ExitCode.OK
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dnssec_doctor.model.finding import Severity
 
 DAY = 86400
 
@@ -17,3 +20,5 @@ class AnalysisOptions:
     # that a given validator build still validates. Keys of such an algorithm are then
     # judged like any other, and each zone that uses one gets ALGORITHM_ACCEPTED_BY_PROFILE.
     accepted_algorithms: frozenset[int] = frozenset()
+    # The severity profile (--profile): overrides of the code table's severities by code.
+    severities: Mapping[str, Severity] = field(default_factory=dict)
