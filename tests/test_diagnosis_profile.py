@@ -102,7 +102,7 @@ def test_a_profile_never_changes_the_verdict_or_the_cause(
     ],
 )
 def test_a_bad_profile_is_one_clear_line(text: str, message: str) -> None:
-    with pytest.raises(UsageError, match="^p.toml") as raised:
+    with pytest.raises(UsageError, match=r"^p\.toml") as raised:
         parse_severity_profile(text, "p.toml")
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
