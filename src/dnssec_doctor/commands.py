@@ -477,10 +477,10 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def read_profile(path: Path | None) -> dict[str, Severity]:
     """The severity profile of --profile (none: the code table's severities)."""
-    from dnssec_doctor.diagnosis.profile import parse_severity_profile
-
     if path is None:
         return {}
+    from dnssec_doctor.diagnosis.profile import parse_severity_profile
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

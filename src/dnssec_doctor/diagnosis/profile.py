@@ -21,11 +21,14 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from dnssec_doctor.analysis.chain import Analysis
 from dnssec_doctor.analysis.codes import CODES
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    from dnssec_doctor.analysis.chain import Analysis
 
 _SEVERITIES = {s.label: s for s in Severity}
 
