@@ -368,7 +368,8 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=9,
         references=("RFC 4034 §5.1", "RFC 4035 §5.2"),
-        link=Link.DS,
+        # No link yet: the SVG draws no node for a DS it cannot read, so it marks the
+        # zone; watch follows the same field.
         rank=85,
         actor=Actor.REGISTRAR,
     ),
