@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 
-from dnssec_doctor.commands import lab_settings
 from dnssec_doctor.diagnosis.report import Report, build_report
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
@@ -16,6 +15,7 @@ from dnssec_doctor.model.finding import Severity
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import load_snapshot
 from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.probe.collect import collect
 
 pytestmark = pytest.mark.lab

@@ -28,9 +28,9 @@ import dns.name
 import pytest
 from fastapi.testclient import TestClient
 
-from dnssec_doctor.commands import read_snapshot
 from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.pipeline import read_snapshot
 from dnssec_doctor.render.nagios import render_nagios
 from dnssec_doctor.render.terminal import printable
 from web_support import SNAPSHOTS, replay_app

@@ -23,6 +23,7 @@ OTHER_COMMANDS = tuple(
 )
 # What a check runs: the probe, the analysis and diagnosis, the text and JSON renderers.
 CHECK_PIPELINE = (
+    "dnssec_doctor.pipeline",
     "dnssec_doctor.probe.collect",
     "dnssec_doctor.diagnosis.report",
     "dnssec_doctor.render.text",

@@ -31,9 +31,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dnssec_doctor.cli import main
-from dnssec_doctor.commands import lab_settings
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.lab.profile import LabProfile
+from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.watch.alerts import AlertState, alerts_between
 from dnssec_doctor.watch.commands import zone_checker
 from dnssec_doctor.watch.database import connect_database

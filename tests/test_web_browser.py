@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from dnssec_doctor.commands import lab_settings
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.scenarios import HOSTILE_LABEL, find_scenario
+from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.web.app import WebConfig, create_app
 from web_support import CHROMIUM, CHROMIUM_ARGS, served
 

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from dnssec_doctor import cli
-from dnssec_doctor.commands import lab_settings
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.scenarios import find_scenario
+from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.web.app import WebConfig, create_app
 from web_support import served
 

@@ -7,8 +7,29 @@ import argparse
 import datetime
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dnssec_doctor.errors import UsageError
+
+if TYPE_CHECKING:
+    from dnssec_doctor.pipeline import Sources
+
+
+def source_options(args: argparse.Namespace) -> Sources:
+    """The probe options parsed by ``add_source_arguments``, or by ``add_probe_options``
+    (commands that ask no resolver)."""
+    from dnssec_doctor.pipeline import Sources
+
+    return Sources(
+        lab=args.lab,
+        lab_dir=args.lab_dir,
+        root_hints=args.root_hints,
+        trust_anchor=args.trust_anchor,
+        resolvers=tuple(getattr(args, "resolver", None) or ()),
+        no_resolvers=getattr(args, "no_resolvers", True),
+        timeout=args.timeout,
+        deadline=args.deadline,
+    )
 
 
 def add_source_arguments(

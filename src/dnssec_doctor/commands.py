@@ -1,4 +1,5 @@
-"""The diagnosis commands: check, probe, analyze, codes, explain.
+"""The diagnosis commands: check, probe, analyze, serve, codes, explain — argument
+parsing and printing only; the work is the service layer's (``pipeline.py``).
 
 ``check`` = ``probe`` + ``analyze``; each stage also runs alone, and ``analyze`` of a
 probe's snapshot gives the same result as ``check`` at the snapshot's time.
@@ -7,50 +8,39 @@ probe's snapshot gives the same result as ``check`` at the snapshot's time.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import io
 import json
 import os
 import sys
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import dns.exception
-import dns.name
-import dns.rdatatype
-
+from dnssec_doctor import pipeline
 from dnssec_doctor.arguments import (
     add_profile_argument,
     add_source_arguments,
     parse_at,
     parse_profile,
+    source_options,
 )
 from dnssec_doctor.errors import DoctorError, ExitCode, UsageError
-from dnssec_doctor.model.options import AnalysisOptions
-from dnssec_doctor.probe.settings import (
-    AddressPolicy,
-    ProbeSettings,
-    read_root_hints,
-    read_trust_anchors,
+from dnssec_doctor.pipeline import (
+    parse_name,
+    parse_type,
+    probe_settings,
+    read_severity_profile,
+    read_snapshot,
 )
 from dnssec_doctor.web.serve import add_serve_arguments, run_serve
 
 if TYPE_CHECKING:
     from dnssec_doctor.diagnosis.report import Report
-    from dnssec_doctor.lab.profile import LabProfile
-    from dnssec_doctor.model.finding import Severity
+    from dnssec_doctor.model.options import AnalysisOptions
     from dnssec_doctor.model.snapshot import Snapshot
 
 # The command line is built for every command (zone verify included): the probe, the
 # analysis and the renderers are imported by the commands that run them.
-
-PUBLIC_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
-REFUSED_TYPES = {"AXFR", "IXFR", "OPT", "TSIG", "TKEY", "ANY", "MAILA", "MAILB"}
-SIGNATURE_TYPES = {"RRSIG", "SIG"}
-MAX_SECONDS = 3600  # --timeout and --deadline: inf would never return
 
 
 def add_check_commands(commands: Any) -> None:
@@ -153,101 +143,6 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_argument(parser)
 
 
-# --- input parsing --------------------------------------------------------------------------
-
-
-def parse_name(text: str) -> str:
-    if not text.strip():
-        # dnspython reads "" as the empty relative name, which would check the root.
-        raise UsageError("invalid name '': the name is empty", hint="write . for the root")
-    try:
-        name = dns.name.from_text(text)
-    except dns.name.LabelTooLong:
-        raise UsageError(f"invalid name {text!r}: a label is longer than 63 octets") from None
-    except dns.name.NameTooLong:
-        raise UsageError(f"invalid name {text!r}: longer than 255 octets") from None
-    except dns.exception.DNSException as error:
-        raise UsageError(f"invalid name {text!r}: {error}") from None
-    return name.to_text()
-
-
-def parse_type(text: str) -> str:
-    try:
-        rdtype = dns.rdatatype.from_text(text)
-    except (dns.rdatatype.UnknownRdatatype, ValueError):
-        raise UsageError(
-            f"unknown record type {text!r}", hint="for example A, AAAA, MX, TXT"
-        ) from None
-    name = dns.rdatatype.to_text(rdtype)
-    if name in REFUSED_TYPES or rdtype == 0:
-        raise UsageError(f"{name} is not a type dnssec-doctor can check")
-    if name in SIGNATURE_TYPES:
-        # Validators answer RRSIG queries without validating them (RFC 4035 3.2.1):
-        # signatures are judged with the RRset they cover.
-        raise UsageError(
-            f"{name} is not checked on its own", hint="check the type the signatures cover"
-        )
-    return name
-
-
-def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[str]:
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return []
-    return [
-        line.split()[1] for line in lines if line.startswith("nameserver") and len(line.split()) > 1
-    ]
-
-
-def _data_file(name: str) -> Path:
-    return Path(str(resources.files("dnssec_doctor") / "data" / name))
-
-
-def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
-    """Probe settings for the running lab: its root, its anchor, its validating resolvers,
-    and loopback only, so nothing can leave 127.0.0.0/8."""
-    settings = ProbeSettings(
-        root_hints=read_root_hints(profile.root_hints),
-        trust_anchors=read_trust_anchors(profile.trust_anchor_ds),
-        resolvers=tuple(r.address for r in profile.validating_resolvers),
-        address_policy=AddressPolicy.LOOPBACK_ONLY,
-    )
-    return dataclasses.replace(settings, **overrides)
-
-
-def probe_settings(args: argparse.Namespace) -> ProbeSettings:
-    """The probe's inputs from the command line (or the lab profile with --lab)."""
-    if args.lab:
-        from dnssec_doctor.lab.profile import lab_directory, load_profile  # only with --lab
-
-        profile = load_profile(lab_directory(args.lab_dir))
-        root_hints = args.root_hints or profile.root_hints
-        anchor = args.trust_anchor or profile.trust_anchor_ds
-        resolvers = args.resolver or [r.address for r in profile.validating_resolvers]
-        policy = AddressPolicy.LOOPBACK_ONLY
-    else:
-        root_hints = args.root_hints or _data_file("named.root")
-        anchor = args.trust_anchor or _data_file("root-anchors.ds")
-        resolvers = args.resolver or list(dict.fromkeys([*system_resolvers(), *PUBLIC_RESOLVERS]))
-        policy = AddressPolicy.ANY
-    if args.no_resolvers:
-        resolvers = []
-    if not 0 < args.timeout <= MAX_SECONDS or not 0 < args.deadline <= MAX_SECONDS:
-        raise UsageError(
-            f"--timeout and --deadline must be positive and at most {MAX_SECONDS} s",
-            hint="a check that is still waiting after an hour never returns in practice",
-        )
-    return ProbeSettings(
-        root_hints=tuple(read_root_hints(Path(root_hints))),
-        trust_anchors=tuple(read_trust_anchors(Path(anchor))),
-        resolvers=tuple(resolvers),
-        timeout=args.timeout,
-        deadline=args.deadline,
-        address_policy=policy,
-    )
-
-
 class ProgressLine:
     """One self-rewriting status line on a terminal's stderr: the zone being walked, the
     queries sent, and the servers still awaited (the slow ones are what users wait on)."""
@@ -289,16 +184,14 @@ class ProgressLine:
 
 
 def _snapshot_of(args: argparse.Namespace, *, quiet: bool = False) -> Snapshot:
-    from dnssec_doctor.probe.collect import collect
-
     name = parse_name(args.name)
     rdtype = parse_type(args.type)
-    settings = probe_settings(args)
+    settings = probe_settings(source_options(args))
     if quiet or not sys.stderr.isatty():
-        return collect(name, rdtype, settings)
+        return pipeline.probe(name, rdtype, settings)
     line = ProgressLine()
     try:
-        return collect(name, rdtype, settings, progress=line)
+        return pipeline.probe(name, rdtype, settings, progress=line)
     finally:
         line.clear()
 
@@ -332,7 +225,7 @@ def run_check(args: argparse.Namespace) -> int:
         return run_check_nagios(args)
     at = args.at
     parse_at(at, 0.0)  # a bad --at or --profile is a usage error before any query is sent
-    read_profile(args.profile)
+    read_severity_profile(args.profile)
     planned = None
     if args.planned_ds:
         from dnssec_doctor.change.planned import parse_planned_ds
@@ -341,10 +234,8 @@ def run_check(args: argparse.Namespace) -> int:
     snapshot = _snapshot_of(args, quiet=args.json)
     if args.snapshot:
         _write(args.snapshot, snapshot.dumps())
-    from dnssec_doctor.diagnosis.report import build_report
-
     options = analysis_options(args, snapshot)
-    report = build_report(snapshot, options)
+    report = pipeline.analyze(snapshot, options)
     if args.graph:
         from dnssec_doctor.render.svg import render_svg
 
@@ -368,19 +259,18 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_check_nagios(args: argparse.Namespace) -> int:
-    from dnssec_doctor.diagnosis.report import build_report
+    """check --nagios: every failure, even a usage error, is UNKNOWN (exit 3)."""
     from dnssec_doctor.render.nagios import render_nagios
     from dnssec_doctor.render.nagios import unknown as nagios_unknown
 
-    """check --nagios: every failure, even a usage error, is UNKNOWN (exit 3)."""
     try:
         at = args.at
         parse_at(at, 0.0)
-        read_profile(args.profile)
+        read_severity_profile(args.profile)
         snapshot = _snapshot_of(args, quiet=True)
         options = analysis_options(args, snapshot)
         text, code = render_nagios(
-            build_report(snapshot, options), warning_seconds=options.expire_warning
+            pipeline.analyze(snapshot, options), warning_seconds=options.expire_warning
         )
     except DoctorError as error:
         text, code = nagios_unknown(str(error))
@@ -399,54 +289,15 @@ def run_probe(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-MAX_INPUT_BYTES = 512 * 1024 * 1024  # a snapshot or probe, decompressed
-
-
-def read_json_document(path: Path) -> Any:
-    """A JSON document, plain or gzipped (recognised by its first bytes, not its name)."""
-    import gzip
-    import zlib
-
-    from dnssec_doctor.files import read_bytes
-
-    # A regular file only (a FIFO would block, /dev/zero never end), within the bound.
-    raw = read_bytes(path, "snapshot", MAX_INPUT_BYTES)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
-                raw = unzipped.read(MAX_INPUT_BYTES + 1)
-        except (OSError, EOFError, zlib.error) as error:
-            raise UsageError(f"{path} is gzipped but cannot be decompressed: {error}") from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise UsageError(f"{path} is larger than {MAX_INPUT_BYTES // 2**20} MB")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeError:
-        raise UsageError(f"{path} is not a snapshot: not UTF-8 text") from None
-    except ValueError as error:
-        raise UsageError(f"{path} is not JSON: {error}") from None
-    except RecursionError:
-        raise UsageError(f"{path} is not a snapshot: JSON nested too deeply") from None
-
-
-def read_snapshot(path: Path) -> Snapshot:
-    from dnssec_doctor.model.snapshot import SnapshotError, load_snapshot
-
-    data = read_json_document(path)
-    try:
-        return load_snapshot(data)
-    except SnapshotError as error:
-        raise UsageError(f"{path}: {error}") from None
-
-
 def read_analysis_input(args: argparse.Namespace) -> Snapshot:
     """analyze's input: our snapshot, or a DNSViz probe converted to one."""
     from dnssec_doctor.model.snapshot import SnapshotError, check_snapshot_bounds
+    from dnssec_doctor.probe.settings import read_trust_anchors
     from dnssec_doctor.replay.dnsviz import is_dnsviz_probe, probe_to_snapshot
 
-    data = read_json_document(args.snapshot)
+    data = pipeline.read_json_document(args.snapshot)
     if is_dnsviz_probe(data):
-        anchor = args.trust_anchor or _data_file("root-anchors.ds")
+        anchor = args.trust_anchor or pipeline.data_file("root-anchors.ds")
         converted = probe_to_snapshot(
             data,
             name=parse_name(args.name) if args.name else None,
@@ -468,35 +319,19 @@ def read_analysis_input(args: argparse.Namespace) -> Snapshot:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from dnssec_doctor.diagnosis.report import build_report
-
     snapshot = read_analysis_input(args)
-    report = build_report(snapshot, analysis_options(args, snapshot))
+    report = pipeline.analyze(snapshot, analysis_options(args, snapshot))
     return _emit(report, args)
-
-
-def read_profile(path: Path | None) -> dict[str, Severity]:
-    """The severity profile of --profile (none: the code table's severities)."""
-    if path is None:
-        return {}
-    from dnssec_doctor.diagnosis.profile import parse_severity_profile
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    except UnicodeError:
-        raise UsageError(f"{path} is not a profile: not UTF-8 text") from None
-    return dict(parse_severity_profile(text, str(path)))
 
 
 def analysis_options(args: argparse.Namespace, snapshot: Snapshot) -> AnalysisOptions:
     """The analysis options of check, analyze and check --nagios: --at, --profile and
     --accept-algorithm."""
-    return AnalysisOptions(
-        now=parse_at(args.at, snapshot.finished_at),
+    return pipeline.analysis_options(
+        snapshot,
+        at=parse_at(args.at, snapshot.finished_at),
         accepted_algorithms=parse_profile(args.accept_algorithm),
-        severities=read_profile(args.profile),
+        severities=read_severity_profile(args.profile),
     )
 
 

@@ -4,7 +4,6 @@ with ``check``)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -12,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnssec_doctor.commands import parse_name, probe_settings, read_snapshot
+from dnssec_doctor.arguments import source_options
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.pipeline import parse_name, probe_settings, read_snapshot
 from dnssec_doctor.render.terminal import printable
 
 if TYPE_CHECKING:
@@ -75,8 +75,7 @@ def add_probe_options(parser: argparse.ArgumentParser) -> None:
 def run_diff(args: argparse.Namespace) -> int:
     from dnssec_doctor.change.diff import diff_states
     from dnssec_doctor.change.state import read_state
-    from dnssec_doctor.diagnosis.report import build_report
-    from dnssec_doctor.model.options import AnalysisOptions
+    from dnssec_doctor.pipeline import analysis_options, analyze
     from dnssec_doctor.render.change import render_diff_json, render_diff_text
 
     before = read_snapshot(args.before)
@@ -87,9 +86,7 @@ def run_diff(args: argparse.Namespace) -> int:
             f"{after.name} {after.rdtype})",
             hint="probe the same name and type before and after the change",
         )
-    states = [
-        read_state(build_report(s, AnalysisOptions(now=s.finished_at))) for s in (before, after)
-    ]
+    states = [read_state(analyze(s, analysis_options(s))) for s in (before, after)]
     diff = diff_states(*states)
     if args.json:
         print(json.dumps(render_diff_json(diff), indent=2))
@@ -109,20 +106,18 @@ def run_go_insecure_command(
         read_parent_view,
         run_go_insecure,
     )
-    from dnssec_doctor.probe.collect import collect
+    from dnssec_doctor.pipeline import probe
 
     zone = parse_name(args.name)
     if zone == ".":
         raise UsageError("the root has no parent: it cannot go insecure this way")
-    args.no_resolvers = True
-    args.resolver = None
-    settings = dataclasses.replace(probe_settings(args), resolvers=())
+    settings = probe_settings(source_options(args))  # the parents are asked, no resolver
     ds_ttl = DEFAULT_ASSUMED_DS_TTL if args.ds_ttl is None else args.ds_ttl
     if args.interval <= 0 or ds_ttl < 0:
         raise UsageError("--interval must be positive and --ds-ttl not negative")
 
     def poll() -> ParentView:
-        snapshot = collect(zone, "SOA", settings)
+        snapshot = probe(zone, "SOA", settings)
         return read_parent_view(snapshot, zone, clock())
 
     def emit(status: Status) -> None:

@@ -127,20 +127,16 @@ def verify_lab(directory: Path) -> int:
 
 def diagnose_lab(directory: Path) -> int:
     """dnssec-doctor's own diagnosis of every scenario, beside what the catalogue declares."""
-    from dnssec_doctor.commands import lab_settings
-    from dnssec_doctor.diagnosis.report import build_report
-    from dnssec_doctor.lab.scenarios import SCENARIOS
-    from dnssec_doctor.model.options import AnalysisOptions
-    from dnssec_doctor.probe.collect import collect
+    from dnssec_doctor.pipeline import analysis_options, analyze, lab_catalogue, lab_settings, probe
 
     profile = load_profile(directory)
     settings = lab_settings(profile)
     differences = 0
     print(f"{'scenario':<26} {'verdict':<12} {'EDE':<4} {'breaks at':<30} {'cause':<30} took")
-    for scenario in SCENARIOS:
+    for scenario in lab_catalogue():
         started = time.monotonic()
-        snapshot = collect(scenario.query_name, scenario.qtype, settings)
-        report = build_report(snapshot, AnalysisOptions(now=snapshot.finished_at))
+        snapshot = probe(scenario.query_name, scenario.qtype, settings)
+        report = analyze(snapshot, analysis_options(snapshot))
         took = time.monotonic() - started
         got = report.diagnosis
         cause = got.causes[0].code if got.causes else "-"

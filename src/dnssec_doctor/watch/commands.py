@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnssec_doctor.arguments import parse_at
+from dnssec_doctor.arguments import parse_at, source_options
 from dnssec_doctor.change.commands import add_probe_options
-from dnssec_doctor.commands import parse_name, probe_settings
 from dnssec_doctor.errors import ExitCode, UsageError
+from dnssec_doctor.pipeline import parse_name, probe_settings
 
 if TYPE_CHECKING:
     from dnssec_doctor.probe.settings import ProbeSettings
@@ -85,16 +84,13 @@ def parse_threshold(text: str) -> float:
 
 
 def zone_checker(settings: ProbeSettings, threshold: float) -> Callable[[str], ZoneResult]:
-    from dnssec_doctor.diagnosis.report import build_report
-    from dnssec_doctor.model.options import AnalysisOptions
-    from dnssec_doctor.probe.collect import collect
+    from dnssec_doctor.pipeline import analysis_options, analyze, probe
     from dnssec_doctor.render.json import render_json
     from dnssec_doctor.watch.result import zone_result
 
     def check(zone: str) -> ZoneResult:
-        snapshot = collect(zone, "SOA", settings)
-        options = AnalysisOptions(now=snapshot.finished_at, expire_warning=threshold)
-        report = build_report(snapshot, options)
+        snapshot = probe(zone, "SOA", settings)
+        report = analyze(snapshot, analysis_options(snapshot, expire_warning=threshold))
         document = render_json(report)
         document.pop("queries", None)  # the history keeps the diagnosis, not every packet
         return zone_result(zone, report, threshold=threshold, report_json=document)
@@ -118,10 +114,7 @@ def run_watch(args: argparse.Namespace) -> int:
         raise UsageError("--keep-days must be 0 (keep everything) or a number of days")
     if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
         raise UsageError(f"--metrics-port {args.metrics_port} is not a port (0-65535)")
-    args.resolver = getattr(args, "resolver", None)
-    settings = probe_settings(args)
-    if args.no_resolvers:
-        settings = dataclasses.replace(settings, resolvers=())
+    settings = probe_settings(source_options(args))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     history = open_history(args.db)
     metrics = WatchMetrics()

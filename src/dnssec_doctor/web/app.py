@@ -47,11 +47,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from dnssec_doctor import __version__
-from dnssec_doctor.commands import parse_name, parse_type
-from dnssec_doctor.diagnosis.report import Report, build_report
+from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.errors import UsageError
-from dnssec_doctor.lab.scenarios import SCENARIOS
-from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.pipeline import analysis_options, analyze, lab_catalogue, parse_name, parse_type
 from dnssec_doctor.probe.collect import NetworkTransport, ProbeSettings, Transport, collect_snapshot
 from dnssec_doctor.render.json import render_json
 from dnssec_doctor.render.svg import render_svg
@@ -197,7 +195,9 @@ class Checks:
         judged_at = snapshot.finished_at
         # Judged on what is stored, so the page now and its link later agree.
         snapshot, packed = await asyncio.to_thread(self.store.prepare, snapshot)
-        report = await asyncio.to_thread(build_report, snapshot, AnalysisOptions(now=judged_at))
+        report = await asyncio.to_thread(
+            analyze, snapshot, analysis_options(snapshot, at=judged_at)
+        )
         stored = await asyncio.to_thread(
             self.store.save, snapshot, judged_at, report.diagnosis.verdict.value, packed
         )
@@ -225,7 +225,7 @@ class Checks:
             )
         try:
             report = await asyncio.to_thread(
-                build_report, stored.snapshot, AnalysisOptions(now=stored.judged_at)
+                analyze, stored.snapshot, analysis_options(stored.snapshot, at=stored.judged_at)
             )
         finally:
             self.rebuilds.release()
@@ -317,7 +317,9 @@ def create_app(config: WebConfig) -> FastAPI:
 
     app.add_middleware(_SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    examples = [(s.query_name, s.qtype, s.broken, s.diagnosis.verdict.value) for s in SCENARIOS]
+    examples = [
+        (s.query_name, s.qtype, s.broken, s.diagnosis.verdict.value) for s in lab_catalogue()
+    ]
 
     def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("lab", config.lab)

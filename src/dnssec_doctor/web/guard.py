@@ -26,7 +26,7 @@ import logging
 import resource
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
@@ -34,7 +34,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.web.limits import client_key
-from dnssec_doctor.web.serve import ServerLimits
+
+if TYPE_CHECKING:
+    from dnssec_doctor.web.serve import ServerLimits  # serve imports this module to run
 
 FILES_BESIDE_CONNECTIONS = 64  # the database, the listening socket, DNS sockets of checks
 

@@ -155,13 +155,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 def serve_settings(args: argparse.Namespace) -> ProbeSettings:
     """The probe settings of every check: those of ``check``, with the public-only policy
     and a per-check query budget."""
-    from dnssec_doctor.commands import probe_settings
+    from dnssec_doctor.arguments import source_options
+    from dnssec_doctor.pipeline import probe_settings
 
     if args.lab and args.address_policy is not None:
         raise UsageError("--lab queries loopback only: --address-policy does not apply")
-    if not args.lab and not args.resolver:
-        args.resolver = list(WEB_RESOLVERS)
-    settings = probe_settings(args)
+    sources = source_options(args)
+    if not sources.lab and not sources.resolvers:
+        sources = dataclasses.replace(sources, resolvers=WEB_RESOLVERS)
+    settings = probe_settings(sources)
     if args.max_queries < 1:
         raise UsageError("--max-queries must be at least 1")
     if args.lab:

@@ -1,0 +1,303 @@
+"""The service layer: probe, analyze and check as plain functions, and the lab's catalogue.
+
+Every shell calls these — the command line (``commands.py`` and the other ``*/commands.py``
+modules, which only parse arguments), the web application, ``watch``, ``change`` and the
+tests — so that a check means the same everywhere. Nothing here knows argparse.
+
+Importing this module is cheap: the probe, the analysis and the lab are imported by the
+functions that use them, so ``check`` never loads ``verify/``, ``change/``, ``watch/``,
+``web/`` or ``lab/`` (tests/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import dns.exception
+import dns.name
+import dns.rdatatype
+
+from dnssec_doctor.errors import UsageError
+
+if TYPE_CHECKING:
+    from dnssec_doctor.diagnosis.report import Report
+    from dnssec_doctor.lab.profile import LabProfile
+    from dnssec_doctor.lab.scenarios import Scenario
+    from dnssec_doctor.model.finding import Severity
+    from dnssec_doctor.model.options import AnalysisOptions
+    from dnssec_doctor.model.snapshot import Snapshot
+    from dnssec_doctor.probe.settings import ProbeSettings
+
+PUBLIC_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
+# Meta-types and transfers: not a question a resolver validates an answer to.
+REFUSED_TYPES = frozenset({"AXFR", "IXFR", "OPT", "TSIG", "TKEY", "ANY", "MAILA", "MAILB"})
+SIGNATURE_TYPES = {"RRSIG", "SIG"}
+MAX_SECONDS = 3600  # --timeout and --deadline: inf would never return
+
+
+# --- what the user asks about ---------------------------------------------------------------
+
+
+def parse_name(text: str) -> str:
+    """A domain name from the user, absolute, in presentation form."""
+    if not text.strip():
+        # dnspython reads "" as the empty relative name, which would check the root.
+        raise UsageError("invalid name '': the name is empty", hint="write . for the root")
+    try:
+        name = dns.name.from_text(text)
+    except dns.name.LabelTooLong:
+        raise UsageError(f"invalid name {text!r}: a label is longer than 63 octets") from None
+    except dns.name.NameTooLong:
+        raise UsageError(f"invalid name {text!r}: longer than 255 octets") from None
+    except dns.exception.DNSException as error:
+        raise UsageError(f"invalid name {text!r}: {error}") from None
+    return name.to_text()
+
+
+def parse_type(text: str) -> str:
+    """A record type from the user (a mnemonic or TYPEnnn) that can be checked."""
+    try:
+        rdtype = dns.rdatatype.from_text(text)
+    except (dns.rdatatype.UnknownRdatatype, ValueError):
+        raise UsageError(
+            f"unknown record type {text!r}", hint="for example A, AAAA, MX, TXT"
+        ) from None
+    name = dns.rdatatype.to_text(rdtype)
+    if name in REFUSED_TYPES or rdtype == 0:
+        raise UsageError(f"{name} is not a type dnssec-doctor can check")
+    if name in SIGNATURE_TYPES:
+        # Validators answer RRSIG queries without validating them (RFC 4035 3.2.1):
+        # signatures are judged with the RRset they cover.
+        raise UsageError(
+            f"{name} is not checked on its own", hint="check the type the signatures cover"
+        )
+    return name
+
+
+# --- where a probe starts and whom it asks ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The probe options every command shares (check, probe, serve, watch, go-insecure)."""
+
+    lab: bool = False  # the running lab's root, anchor and resolvers; loopback only
+    lab_dir: Path | None = None
+    root_hints: Path | None = None
+    trust_anchor: Path | None = None
+    resolvers: tuple[str, ...] = ()  # none named: the defaults
+    no_resolvers: bool = False
+    timeout: float = 2.0
+    deadline: float = 20.0
+
+
+def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[str]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return []
+    return [
+        line.split()[1] for line in lines if line.startswith("nameserver") and len(line.split()) > 1
+    ]
+
+
+def data_file(name: str) -> Path:
+    """A file shipped in the package's data directory."""
+    return Path(str(resources.files("dnssec_doctor") / "data" / name))
+
+
+def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
+    """Probe settings for the running lab: its root, its anchor, its validating resolvers,
+    and loopback only, so nothing can leave 127.0.0.0/8."""
+    from dnssec_doctor.probe.settings import (
+        AddressPolicy,
+        ProbeSettings,
+        read_root_hints,
+        read_trust_anchors,
+    )
+
+    settings = ProbeSettings(
+        root_hints=read_root_hints(profile.root_hints),
+        trust_anchors=read_trust_anchors(profile.trust_anchor_ds),
+        resolvers=tuple(r.address for r in profile.validating_resolvers),
+        address_policy=AddressPolicy.LOOPBACK_ONLY,
+    )
+    return dataclasses.replace(settings, **overrides)
+
+
+def probe_settings(sources: Sources) -> ProbeSettings:
+    """The probe's inputs (from the lab profile with ``lab``)."""
+    from dnssec_doctor.probe.settings import (
+        AddressPolicy,
+        ProbeSettings,
+        read_root_hints,
+        read_trust_anchors,
+    )
+
+    resolvers: Sequence[str]
+    if sources.lab:
+        from dnssec_doctor.lab.profile import lab_directory, load_profile
+
+        profile = load_profile(lab_directory(sources.lab_dir))
+        root_hints = sources.root_hints or profile.root_hints
+        anchor = sources.trust_anchor or profile.trust_anchor_ds
+        resolvers = sources.resolvers or [r.address for r in profile.validating_resolvers]
+        policy = AddressPolicy.LOOPBACK_ONLY
+    else:
+        root_hints = sources.root_hints or data_file("named.root")
+        anchor = sources.trust_anchor or data_file("root-anchors.ds")
+        resolvers = sources.resolvers or list(
+            dict.fromkeys([*system_resolvers(), *PUBLIC_RESOLVERS])
+        )
+        policy = AddressPolicy.ANY
+    if sources.no_resolvers:
+        resolvers = []
+    if not 0 < sources.timeout <= MAX_SECONDS or not 0 < sources.deadline <= MAX_SECONDS:
+        raise UsageError(
+            f"--timeout and --deadline must be positive and at most {MAX_SECONDS} s",
+            hint="a check that is still waiting after an hour never returns in practice",
+        )
+    return ProbeSettings(
+        root_hints=tuple(read_root_hints(Path(root_hints))),
+        trust_anchors=tuple(read_trust_anchors(Path(anchor))),
+        resolvers=tuple(resolvers),
+        timeout=sources.timeout,
+        deadline=sources.deadline,
+        address_policy=policy,
+    )
+
+
+# --- the pipeline ---------------------------------------------------------------------------
+
+
+def probe(
+    name: str,
+    rdtype: str,
+    settings: ProbeSettings,
+    progress: Callable[[str, str], None] | None = None,
+) -> Snapshot:
+    """Collect the snapshot of ``name``/``rdtype``: every response as the bytes received."""
+    from dnssec_doctor.probe.collect import collect
+
+    return collect(name, rdtype, settings, progress=progress)
+
+
+def analysis_options(
+    snapshot: Snapshot,
+    *,
+    at: float | None = None,
+    severities: Mapping[str, Severity] | None = None,
+    accepted_algorithms: frozenset[int] = frozenset(),
+    expire_warning: float | None = None,
+) -> AnalysisOptions:
+    """The options of one analysis: judged at ``at`` (default: when the snapshot was
+    taken), with the severity profile ``severities`` and the validator profile
+    ``accepted_algorithms``."""
+    from dnssec_doctor.model.options import AnalysisOptions
+
+    options = AnalysisOptions(
+        now=snapshot.finished_at if at is None else at,
+        accepted_algorithms=accepted_algorithms,
+        severities=dict(severities or {}),
+    )
+    if expire_warning is not None:
+        options = dataclasses.replace(options, expire_warning=expire_warning)
+    return options
+
+
+def analyze(snapshot: Snapshot, options: AnalysisOptions) -> Report:
+    """Analyze a snapshot offline and diagnose it: the same result as ``check`` at the
+    snapshot's time."""
+    from dnssec_doctor.diagnosis.report import build_report
+
+    return build_report(snapshot, options)
+
+
+def check(
+    name: str,
+    rdtype: str,
+    settings: ProbeSettings,
+    *,
+    at: float | None = None,
+    severities: Mapping[str, Severity] | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> Report:
+    """``check`` = probe + analyze."""
+    snapshot = probe(name, rdtype, settings, progress)
+    return analyze(snapshot, analysis_options(snapshot, at=at, severities=severities))
+
+
+# --- files the user hands in ----------------------------------------------------------------
+
+
+MAX_INPUT_BYTES = 512 * 1024 * 1024  # a snapshot or probe, decompressed
+
+
+def read_json_document(path: Path) -> Any:
+    """A JSON document, plain or gzipped (recognised by its first bytes, not its name)."""
+    import gzip
+    import zlib
+
+    from dnssec_doctor.files import read_bytes
+
+    # A regular file only (a FIFO would block, /dev/zero never end), within the bound.
+    raw = read_bytes(path, "snapshot", MAX_INPUT_BYTES)
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+                raw = unzipped.read(MAX_INPUT_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as error:
+            raise UsageError(f"{path} is gzipped but cannot be decompressed: {error}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise UsageError(f"{path} is larger than {MAX_INPUT_BYTES // 2**20} MB")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeError:
+        raise UsageError(f"{path} is not a snapshot: not UTF-8 text") from None
+    except ValueError as error:
+        raise UsageError(f"{path} is not JSON: {error}") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not a snapshot: JSON nested too deeply") from None
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """A snapshot written by ``probe`` or ``check -o`` (plain or gzipped)."""
+    from dnssec_doctor.model.snapshot import SnapshotError, load_snapshot
+
+    data = read_json_document(path)
+    try:
+        return load_snapshot(data)
+    except SnapshotError as error:
+        raise UsageError(f"{path}: {error}") from None
+
+
+def read_severity_profile(path: Path | None) -> dict[str, Severity]:
+    """The severity profile in ``path`` (none: the code table's severities)."""
+    if path is None:
+        return {}
+    from dnssec_doctor.diagnosis.profile import parse_severity_profile
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeError:
+        raise UsageError(f"{path} is not a profile: not UTF-8 text") from None
+    return dict(parse_severity_profile(text, str(path)))
+
+
+# --- the lab's catalogue --------------------------------------------------------------------
+
+
+def lab_catalogue() -> tuple[Scenario, ...]:
+    """Every failure scenario of the lab, in catalogue order."""
+    from dnssec_doctor.lab.scenarios import SCENARIOS
+
+    return tuple(SCENARIOS)
