@@ -12,7 +12,6 @@ import dns.message
 import dns.rrset
 import pytest
 
-from dnssec_doctor.commands import lab_settings
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
 from dnssec_doctor.model.snapshot import (
@@ -25,6 +24,7 @@ from dnssec_doctor.model.snapshot import (
     ZoneCut,
     load_snapshot,
 )
+from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.probe.collect import collect
 from dnssec_doctor.probe.rounds import answers_in_a_row, critical_path
 from dnssec_doctor.probe.transport import Reply
