@@ -167,3 +167,19 @@ def test_the_cause_ranking_follows_the_table() -> None:
     assert rank_key(unsigned, insecure=True) < rank_key(ds, insecure=True)
     notice = make_finding("IPV6_SKIPPED", zone=None, subject="IPv6", count=1)
     assert rank_key(notice, insecure=False) is None
+
+
+def test_codes_and_explain_show_the_table_facts(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from dnssec_doctor.cli import main
+
+    assert main(["codes", "--json"]) == 0
+    listed = {entry["code"]: entry for entry in json.loads(capsys.readouterr().out)}
+    entry = listed["DS_DIGEST_MISMATCH"]
+    assert (entry["link"], entry["actor"], entry["rank"]) == ("ds", "registrar", 60)
+    assert listed["RRSIG_EXPIRES_SOON"]["exit_warning"] is True
+    assert listed["ZONE_UNSIGNED"]["ends_chain"] is True
+    assert main(["explain", "DS_DIGEST_MISMATCH"]) == 0
+    facts = capsys.readouterr().out.split("Facts\n", 1)[1].splitlines()[0]
+    assert facts == "  who acts: registrar; breaks the ds link; cause rank 60"

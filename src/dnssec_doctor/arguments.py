@@ -16,8 +16,7 @@ if TYPE_CHECKING:
 
 
 def source_options(args: argparse.Namespace) -> Sources:
-    """The probe options parsed by ``add_source_arguments``, or by ``add_probe_options``
-    (commands that ask no resolver)."""
+    """The probe options parsed by ``add_source_arguments``."""
     from dnssec_doctor.pipeline import Sources
 
     return Sources(
@@ -33,17 +32,23 @@ def source_options(args: argparse.Namespace) -> Sources:
 
 
 def add_source_arguments(
-    parser: argparse.ArgumentParser, *, resolvers: str, deadline: float, deadline_help: str
+    parser: argparse.ArgumentParser,
+    *,
+    resolvers: str | None,
+    deadline: float = 20.0,
+    deadline_help: str = "per probe",
 ) -> None:
-    """Where checks start and whom they ask: shared by check, probe and serve."""
-    parser.add_argument(
-        "--resolver",
-        action="append",
-        default=None,
-        metavar="ADDR",
-        help=f"a resolver to ask (repeatable; default: {resolvers})",
-    )
-    parser.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
+    """Where checks start and whom they ask: the one set of probe options of check, probe,
+    serve, watch and go-insecure (``resolvers`` None: a command that asks no resolver)."""
+    if resolvers is not None:
+        parser.add_argument(
+            "--resolver",
+            action="append",
+            default=None,
+            metavar="ADDR",
+            help=f"a resolver to ask (repeatable; default: {resolvers})",
+        )
+        parser.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
     parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
     parser.add_argument(
         "--trust-anchor",
@@ -69,12 +74,30 @@ def add_source_arguments(
     )
 
 
-_RELATIVE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Durations, in every option that takes one (--at's shifts, --threshold, --expire-warning):
+# seconds, or a number with a unit.
+_DURATION = re.compile(r"^\+?(\d+(?:\.\d+)?)\s*([smhdw]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION_HINT = "use 3d, 36h, 90m or seconds"
+
+
+def duration_seconds(text: str) -> float | None:
+    """The seconds ``text`` names (3d, 36h, 90m, 7200s or 7200), None if it names none."""
+    match = _DURATION.match(text.strip())
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else None
+
+
+def parse_duration(text: str, option: str, *, positive: bool = False) -> float:
+    """A duration option's value in seconds (``positive``: zero refused too)."""
+    seconds = duration_seconds(text)
+    if seconds is None or (positive and seconds <= 0):
+        raise UsageError(f"invalid duration {text!r} for {option}", hint=DURATION_HINT)
+    return seconds
 
 
 def parse_at(text: str | None, reference: float) -> float:
-    """--at: ISO 8601, @EPOCH, or a shift like +3d relative to ``reference``."""
+    """--at: ISO 8601, @EPOCH, or a shift like +3d, -12h or 3d relative to ``reference``
+    (a shift has a sign or a unit, so that a bare number is not taken for one)."""
     if text is None:
         return reference
     text = text.strip()
@@ -83,9 +106,10 @@ def parse_at(text: str | None, reference: float) -> float:
             return _moment(text, float(text[1:]))
         except ValueError:
             raise UsageError(f"invalid --at {text!r}: @ must be followed by seconds") from None
-    match = _RELATIVE.match(text)
-    if match:
-        return _moment(text, reference + float(match.group(1)) * _UNITS[match.group(2)])
+    signed = text[:1] in ("+", "-")
+    shift = duration_seconds(text[1:] if signed else text)
+    if shift is not None and (signed or text[-1:].isalpha()):
+        return _moment(text, reference + (-shift if text.startswith("-") else shift))
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

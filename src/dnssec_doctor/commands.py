@@ -349,6 +349,11 @@ def run_codes(args: argparse.Namespace) -> int:
                         "ede": c.ede,
                         "status": c.status.value,
                         "summary": c.summary,
+                        "link": c.link.value if c.link else None,
+                        "rank": c.rank,
+                        "ends_chain": c.ends_chain,
+                        "exit_warning": c.exit_warning,
+                        "actor": c.actor.value if c.actor else None,
                     }
                     for c in CODES.values()
                 ],
@@ -385,6 +390,11 @@ def run_explain(args: argparse.Namespace) -> int:
         "Recovery risk",
         f"  {code.risk}",
     ]
+    facts = [f"who acts: {code.actor.value}" if code.actor else ""]
+    facts.append(f"breaks the {code.link.value} link" if code.link else "")
+    facts.append(f"cause rank {code.rank}" if code.rank is not None else "never a primary cause")
+    facts.append("a healthy check with it exits 1" if code.exit_warning else "")
+    sections += ["Facts", "  " + "; ".join(f for f in facts if f)]
     if code.references:
         sections += ["References", "  " + ", ".join(code.references)]
     print("\n".join(sections))

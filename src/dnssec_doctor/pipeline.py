@@ -20,8 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import dns.exception
-import dns.name
 import dns.rdatatype
 
 from dnssec_doctor.errors import UsageError
@@ -47,22 +45,15 @@ MAX_SECONDS = 3600  # --timeout and --deadline: inf would never return
 
 def parse_name(text: str) -> str:
     """A domain name from the user, absolute, in presentation form."""
-    if not text.strip():
-        # dnspython reads "" as the empty relative name, which would check the root.
-        raise UsageError("invalid name '': the name is empty", hint="write . for the root")
-    try:
-        name = dns.name.from_text(text)
-    except dns.name.LabelTooLong:
-        raise UsageError(f"invalid name {text!r}: a label is longer than 63 octets") from None
-    except dns.name.NameTooLong:
-        raise UsageError(f"invalid name {text!r}: longer than 255 octets") from None
-    except dns.exception.DNSException as error:
-        raise UsageError(f"invalid name {text!r}: {error}") from None
-    return name.to_text()
+    from dnssec_doctor.probe.plan import parse_name as parse
+
+    return parse(text).to_text()
 
 
 def parse_type(text: str) -> str:
-    """A record type from the user (a mnemonic or TYPEnnn) that can be checked."""
+    """A record type from the user (a mnemonic or TYPEnnn) that ``check`` can judge: not
+    a meta type, TYPE0 or a signature type. (The probe itself, which replays validators'
+    test scenarios, also asks ANY and RRSIG: ``probe.plan.parse_rdtype``.)"""
     try:
         rdtype = dns.rdatatype.from_text(text)
     except (dns.rdatatype.UnknownRdatatype, ValueError):

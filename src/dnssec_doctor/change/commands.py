@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnssec_doctor.arguments import source_options
+from dnssec_doctor.arguments import add_source_arguments, source_options
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.pipeline import parse_name, probe_settings, read_snapshot
 from dnssec_doctor.render.terminal import printable
@@ -44,7 +44,7 @@ def add_change_commands(commands: Any) -> None:
         "visible), 3 cannot confirm.",
     )
     insecure.add_argument("name", help="the zone going insecure")
-    add_probe_options(insecure)
+    add_source_arguments(insecure, resolvers=None)  # the parents are asked, no resolver
     insecure.add_argument(
         "--interval", type=float, default=60.0, metavar="SECONDS", help="between polls (60)"
     )
@@ -58,18 +58,6 @@ def add_change_commands(commands: Any) -> None:
         metavar="SECONDS",
         help="the DS TTL to wait out when no DS is seen in this run (default 86400)",
     )
-
-
-def add_probe_options(parser: argparse.ArgumentParser) -> None:
-    """Where to start and how long to wait: the probe options of check, without resolvers."""
-    parser.add_argument("--root-hints", type=Path, help="root hints in named.root form")
-    parser.add_argument("--trust-anchor", type=Path, help="DS or DNSKEY records of the root")
-    parser.add_argument(
-        "--lab", action="store_true", help="against the running lab (loopback only)"
-    )
-    parser.add_argument("--lab-dir", type=Path, help="the lab directory (with --lab)")
-    parser.add_argument("--timeout", type=float, default=2.0, help="per query (default 2)")
-    parser.add_argument("--deadline", type=float, default=20.0, help="per probe (default 20)")
 
 
 def run_diff(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
 """Going insecure in the safe order: remove the DS, wait, only then stop signing.
 
-BRIEF.md step 3: "DNSSEC must go away for good: remove the DS first, wait out the
-parent's DS TTL, then disable signing." The dangerous order (signing off while a DS is
-still published or cached) makes the whole zone bogus. ``GoInsecure`` watches the parent:
+When DNSSEC must go away for good, the DS goes first, then the parent's DS TTL is
+waited out, and only then is signing disabled. The dangerous order (signing off while a
+DS is still published or cached) makes the whole zone bogus. ``GoInsecure`` watches the parent:
 it polls every parent server until none shows a DS, then counts down the largest DS TTL
 (and negative TTL) it observed, and only then says that signing may be switched off.
 While any DS is visible it refuses, loudly.

@@ -1,10 +1,11 @@
 """The recovery plan: who does what, in which order, how long to wait between steps.
 
-The order is BRIEF.md's safe order. Waits come from the TTLs the probe observed: a DS
-change reaches resolvers only when the DS they cached expires; re-signed data replaces
-a cached failure once the resolver's failure cache lets go (RFC 9520 caps it at five
-minutes). The dangerous order — turning signing off while a DS remains — is never
-advised, and is named whenever the observed state is heading there.
+The order is the safe one: what the parent publishes and what the zone signs change so
+that validators never hold a DS with no valid signature behind it. Waits come from the
+TTLs the probe observed: a DS change reaches resolvers only when the DS they cached
+expires; re-signed data replaces a cached failure once the resolver's failure cache lets
+go (RFC 9520 caps it at five minutes). The dangerous order — turning signing off while a
+DS remains — is never advised, and is named whenever the observed state is heading there.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 These are rules over findings and zone states, nothing else: the diagnosis never looks
 at packets. Which finding is the primary cause follows each code's rank in the code
 table (the closer to the root of the problem, the lower); the recovery plan for each
-cause is the planner registered for its code (``diagnosis.recovery``), in the safe order
-of BRIEF.md, step 3, with waits computed from the TTLs actually observed.
+cause is the planner registered for its code (``diagnosis.recovery``), in the safe order,
+with waits computed from the TTLs actually observed.
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ class RecoveryStep:
 
 @dataclass(frozen=True)
 class Views:
-    """BRIEF.md step 1: the four views of the same question, side by side."""
+    """The four views of the same question side by side — the zone's own servers,
+    validating resolvers, the same with checking disabled, the DS at the parent — which
+    tell whether DNSSEC is the failing layer."""
 
     authoritative: str
     validating: str

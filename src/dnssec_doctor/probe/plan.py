@@ -65,11 +65,19 @@ class Referral:
 
 
 def parse_name(text: str) -> dns.name.Name:
-    """The user's name, absolute; ``UsageError`` when it is not a domain name."""
+    """The user's name, absolute; ``UsageError`` when it is not a domain name. The one
+    parser of names from users (the command line, the web, watch, go-insecure)."""
+    if not text.strip():
+        # dnspython reads "" as the empty relative name, which would check the root.
+        raise UsageError("invalid name '': the name is empty", hint="write . for the root")
     try:
         return dns.name.from_text(text)
+    except dns.name.LabelTooLong:
+        raise UsageError(f"invalid name {text!r}: a label is longer than 63 octets") from None
+    except dns.name.NameTooLong:
+        raise UsageError(f"invalid name {text!r}: longer than 255 octets") from None
     except (dns.exception.DNSException, ValueError, UnicodeError) as error:
-        raise UsageError(f"{text!r} is not a domain name: {error}") from None
+        raise UsageError(f"invalid name {text!r}: {error}") from None
 
 
 def parse_rdtype(text: str) -> dns.rdatatype.RdataType:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from dnssec_doctor.arguments import parse_at
+from dnssec_doctor.arguments import parse_at, parse_duration
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.files import MIB, check_regular_file, read_text
 from dnssec_doctor.model.options import DAY, AnalysisOptions
@@ -97,17 +96,6 @@ def add_zone_commands(commands: Any) -> None:
     verify.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the report"
     )
-
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw]?)$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> float:
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise UsageError(f"invalid duration {text!r}", hint="use 3d, 36h, 90m or seconds")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def read_ds(path: Path | None, records: list[str], origin: dns.name.Name | None) -> list[DS]:
@@ -248,7 +236,7 @@ def run_zone(args: argparse.Namespace) -> int:
     if args.zone_command != "verify":
         raise UsageError(f"unknown zone action {args.zone_command}")
     now = parse_at(args.at, time.time())
-    warning = parse_duration(args.expire_warning)
+    warning = parse_duration(args.expire_warning, "--expire-warning")
     if args.jobs < 1 or args.max_examples < 1:
         raise UsageError("--jobs and --max-examples must be at least 1")
     origin_name = None

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnssec_doctor.arguments import parse_at, source_options
-from dnssec_doctor.change.commands import add_probe_options
+from dnssec_doctor.arguments import add_source_arguments, parse_duration, source_options
 from dnssec_doctor.errors import ExitCode, UsageError
 from dnssec_doctor.pipeline import parse_name, probe_settings
 
@@ -56,8 +55,7 @@ def add_watch_commands(commands: Any) -> None:
         help="delete checks older than this after each run, each zone's latest kept "
         "(default 90; 0 keeps everything)",
     )
-    add_probe_options(watch)
-    watch.add_argument("--no-resolvers", action="store_true", help="ask no resolver")
+    add_source_arguments(watch, resolvers="the system's and 1.1.1.1, 8.8.8.8, 9.9.9.9")
 
 
 def read_zones(args: argparse.Namespace) -> list[str]:
@@ -72,15 +70,6 @@ def read_zones(args: argparse.Namespace) -> list[str]:
     if not zones:
         raise UsageError("no zone to watch", hint="name zones as arguments or with --zones-file")
     return zones
-
-
-def parse_threshold(text: str) -> float:
-    if text.replace(".", "", 1).isdigit():
-        return float(text)
-    seconds = parse_at("+" + text.lstrip("+"), 0.0)
-    if seconds <= 0:
-        raise UsageError(f"invalid --threshold {text!r}", hint="for example 3d, 36h or 7200")
-    return seconds
 
 
 def zone_checker(settings: ProbeSettings, threshold: float) -> Callable[[str], ZoneResult]:
@@ -107,7 +96,7 @@ def run_watch(args: argparse.Namespace) -> int:
     zones = read_zones(args)
     if args.webhook is not None:
         check_webhook_url(args.webhook)  # before the history is opened
-    threshold = parse_threshold(args.threshold)
+    threshold = parse_duration(args.threshold, "--threshold", positive=True)
     if not 0 < args.interval < 10**8:
         raise UsageError("--interval must be positive")
     if not 0 <= args.keep_days < 1e6:
