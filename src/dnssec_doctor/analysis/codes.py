@@ -540,6 +540,7 @@ CODES: Mapping[str, Code] = _table(
         "-C, or let the signer maintain them), or remove them.",
         "A parent that scans CDS acts on what is published: correct it before it does.",
         references=("RFC 7344 §4.1", "RFC 7344 §5"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "CDS_CDNSKEY_DISAGREE",
@@ -554,6 +555,7 @@ CODES: Mapping[str, Code] = _table(
         "or publish only one kind.",
         "A parent that scans CDS acts on what is published: correct it before it does.",
         references=("RFC 7344 §4", "RFC 8078 §3"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "CDS_CDNSKEY_UNPAIRED",
@@ -567,6 +569,7 @@ CODES: Mapping[str, Code] = _table(
         "Publish both, made from the same keys.",
         _NO_RISK,
         references=("RFC 7344 §4", "RFC 8078 §3"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "CDS_DELETE_INCOMPLETE",
@@ -581,6 +584,7 @@ CODES: Mapping[str, Code] = _table(
         "and keep the zone signed until the parent has removed the DS.",
         "Never stop signing before the DS is gone at the parent and its TTL has passed.",
         references=("RFC 8078 §4",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "CDS_MISMATCH",
@@ -1119,6 +1123,7 @@ CODES: Mapping[str, Code] = _table(
         "publish the target's addresses there instead.",
         "Removing the CNAME changes what the name answers: check who relies on the alias.",
         references=("RFC 1034 §3.6.2", "RFC 2181 §10.1", "RFC 4035 §2.5"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "CNAME_MULTIPLE",
@@ -1131,6 +1136,7 @@ CODES: Mapping[str, Code] = _table(
         "Keep the one CNAME record the name should point to.",
         "Whoever used the removed target loses it: check which alias is meant.",
         references=("RFC 2181 §10.1",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNAME_MULTIPLE",
@@ -1144,6 +1150,7 @@ CODES: Mapping[str, Code] = _table(
         "Keep the one DNAME record the subtree should be redirected to.",
         "Names below the owner follow the kept target only: check which is meant.",
         references=("RFC 6672 §2.4",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DNAME_BESIDE_NS",
@@ -1160,6 +1167,7 @@ CODES: Mapping[str, Code] = _table(
         "Removing the delegation takes the child zone off the parent; removing the DNAME "
         "changes nothing that was served.",
         references=("RFC 6672 §2.3",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "APEX_NS_MISSING",
@@ -1173,6 +1181,7 @@ CODES: Mapping[str, Code] = _table(
         "delegation in the parent, and re-sign.",
         _NO_RISK,
         references=("RFC 1034 §4.2.1", "RFC 1035 §5.2"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "GLUE_MISSING",
@@ -1190,6 +1199,7 @@ CODES: Mapping[str, Code] = _table(
         "child's registrar lists), or correct the NS target.",
         _NO_RISK,
         references=("RFC 1034 §4.2.1", "RFC 9471 §2"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "GLUE_UNUSED",
@@ -1204,6 +1214,7 @@ CODES: Mapping[str, Code] = _table(
         "Remove the records, or add the NS record they were meant for.",
         "None: no server served them.",
         references=("RFC 9471 §2",),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "DELEGATION_DS_UNUSABLE",
@@ -1237,6 +1248,7 @@ CODES: Mapping[str, Code] = _table(
         "Remove the RRSIG that covers RRSIG and re-sign the zone with a correct signer.",
         "None: no validator used the signature.",
         references=("RFC 4035 §2.2", "RFC 4034 §3"),
+        actor=Actor.DNS_OPERATOR,
     ),
     # --- denial of existence -------------------------------------------------------------
     Code(
