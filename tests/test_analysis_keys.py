@@ -436,3 +436,27 @@ def test_cds_delete_request(ksk: KeyPair) -> None:
     assert finding.code == "CDS_DELETE_REQUESTED"
     # Once the parent has removed the DS, the delete request matches the state.
     assert check_cds(ZONE, None, cds_of("0 0 0 00"), delete_key) == []
+
+
+# --- one DS↔DNSKEY matcher: the diagnosis, the web view and the SVG agree -------------------
+
+
+@pytest.mark.parametrize("digest", [DSDigest.SHA1, DSDigest.SHA256, DSDigest.SHA384])
+def test_the_web_view_matches_a_ds_as_the_diagnosis_does(ksk: KeyPair, digest: DSDigest) -> None:
+    """A SHA-1 DS too: validators use it, and dnspython's default policy (which the web
+    view and the SVG used to compute with) refuses to make one."""
+    from dnssec_doctor.analysis.keys import ds_matches_key
+    from dnssec_doctor.web.view import _ds_outcome
+
+    ds = dns.dnssec.make_ds(ZONE, ksk.dnskey, digest, policy=dns.dnssec.allow_all_policy)
+    tag = dns.dnssec.key_id(ksk.dnskey)
+    assert match_ds(ds, ZONE, [ksk.dnskey]).status is DsStatus.MATCH
+    assert ds_matches_key(ZONE, ds, ksk.dnskey)
+    assert _ds_outcome(ZONE, ds, [ksk.dnskey]) == (f"matches KSK {tag}", True)
+    wrong = dns.rdata.from_text(
+        "IN", "DS", f"{tag} {int(ds.algorithm)} {int(digest)} {'00' * len(ds.digest)}"
+    )
+    assert isinstance(wrong, DS)
+    assert match_ds(wrong, ZONE, [ksk.dnskey]).status is DsStatus.DIGEST_MISMATCH
+    assert not ds_matches_key(ZONE, wrong, ksk.dnskey)
+    assert _ds_outcome(ZONE, wrong, [ksk.dnskey]) == (f"digest differs from KSK {tag}", False)

@@ -146,3 +146,26 @@ def test_the_service_layer_knows_no_shell() -> None:
     shells = ("argparse", f"{PACKAGE}.cli", f"{PACKAGE}.commands", f"{PACKAGE}.web")
     shells += (f"{PACKAGE}.watch", f"{PACKAGE}.change", f"{PACKAGE}.arguments")
     assert not {m for m in imported for s in shells if m == s or m.startswith(s + ".")}
+
+
+CLOCK_READS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "time_ns"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for layer in PURE_LAYERS for p in sorted((SRC / layer).rglob("*.py"))],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_pure_layers_never_read_the_clock(path: Path) -> None:
+    """Time is an input (``AnalysisOptions.now``): ``datetime.now()`` and its kin would
+    make an analysis of the same snapshot differ from run to run."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    reads = [
+        f"line {node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in CLOCK_READS
+        and not node.args
+    ]
+    assert reads == [], f"{path.name} reads the clock"

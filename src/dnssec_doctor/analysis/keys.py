@@ -161,7 +161,7 @@ def match_ds(
         k for k in dnskeys if k.algorithm == ds.algorithm and dns.dnssec.key_id(k) == ds.key_tag
     ]
     for key in named:
-        if _digest(zone, key, ds.digest_type) != ds.digest:
+        if ds_digest(zone, key, ds.digest_type) != ds.digest:
             continue
         if not key.flags & Flag.ZONE or key.protocol != 3:
             # RFC 4034 §5.2: the key a DS names must be a zone key.
@@ -194,8 +194,9 @@ def match_ds(
     )
 
 
-def _digest(zone: dns.name.Name, key: DNSKEY | CDNSKEY, digest_type: int) -> bytes | None:
-    """The digest of ``key`` under ``digest_type``, or None if it cannot be computed."""
+def ds_digest(zone: dns.name.Name, key: DNSKEY | CDNSKEY, digest_type: int) -> bytes | None:
+    """The digest of ``key`` under ``digest_type``, or None if it cannot be computed: the
+    one DS↔DNSKEY matcher (the diagnosis, the web view and the SVG all compare with it)."""
     try:
         ds = dns.dnssec.make_ds(
             zone, key, DSDigest(digest_type), policy=dns.dnssec.allow_all_policy
@@ -753,10 +754,10 @@ def check_cds(
         else:
             # Each CDNSKEY must have a DS, and each DS must come from a CDNSKEY.
             def has_ds(key: CDNSKEY) -> bool:
-                return any(_digest(zone, key, ds.digest_type) == ds.digest for ds in ds_list)
+                return any(ds_digest(zone, key, ds.digest_type) == ds.digest for ds in ds_list)
 
             def has_key(ds: DS) -> bool:
-                return any(_digest(zone, key, ds.digest_type) == ds.digest for key in keys)
+                return any(ds_digest(zone, key, ds.digest_type) == ds.digest for key in keys)
 
             differs = not all(map(has_ds, keys)) or not all(map(has_key, ds_list))
         if differs:
@@ -811,7 +812,7 @@ def check_cds_request(
         if not any(
             dns.dnssec.key_id(key) == record.key_tag
             and key.algorithm == record.algorithm
-            and _digest(zone, key, record.digest_type) == record.digest
+            and ds_digest(zone, key, record.digest_type) == record.digest
             for key in dnskeys
         ):
             finding("CDS_MATCHES_NO_DNSKEY", "CDS", cds_rrset, record=record.to_text())
@@ -823,7 +824,9 @@ def check_cds_request(
         asked_by_cds = {(c.key_tag, int(c.algorithm)) for c in cds}
         asked_by_cdnskey = {(dns.dnssec.key_id(k), int(k.algorithm)) for k in cdnskeys}
         unmatched = [
-            c for c in cds if not any(_digest(zone, k, c.digest_type) == c.digest for k in cdnskeys)
+            c
+            for c in cds
+            if not any(ds_digest(zone, k, c.digest_type) == c.digest for k in cdnskeys)
         ]
         if asked_by_cds != asked_by_cdnskey or unmatched:
             finding("CDS_CDNSKEY_DISAGREE", "CDS", cds_rrset)
@@ -947,3 +950,8 @@ EMITS: tuple[str, ...] = (
     ),
     *SIGNATURE_CODES,
 )
+
+
+def ds_matches_key(zone: dns.name.Name, ds: DS, key: DNSKEY) -> bool:
+    """Whether ``ds`` is the digest of ``key`` (whatever validators make of either)."""
+    return ds_digest(zone, key, ds.digest_type) == ds.digest

@@ -30,6 +30,7 @@ from dns.rdtypes.ANY.DS import DS
 from dnssec_doctor.analysis.chain import ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES, Link
 from dnssec_doctor.analysis.context import Evidence
+from dnssec_doctor.analysis.keys import ds_matches_key
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.records import parse_record
@@ -133,14 +134,6 @@ def _ds_set(records: Iterable[str]) -> list[DS]:
     return [d for d in found if isinstance(d, DS)]
 
 
-def _ds_matches(origin: dns.name.Name, ds: DS, key: DNSKEY) -> bool:
-    try:
-        made = dns.dnssec.make_ds(origin, key, ds.digest_type)
-    except (dns.exception.DNSException, ValueError):
-        return False
-    return bool(made.digest == ds.digest)
-
-
 def _signers(evidence: Evidence, zone: str, purpose: Purpose, covered: str) -> set[int]:
     """The key tags of the RRSIGs the zone's servers served over one RRset."""
     origin = dns.name.from_text(zone)
@@ -234,7 +227,7 @@ def render_svg(report: Report) -> str:
                     f"{zone.zone} DS {ds.to_text()}",
                 )
             )
-            matched = [k for k in keys if _ds_matches(origin, ds, k)]
+            matched = [k for k in keys if ds_matches_key(origin, ds, k)]
             # A DS whose digest is wrong still names a key by tag and algorithm.
             named = matched or [
                 k

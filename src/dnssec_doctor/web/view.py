@@ -19,6 +19,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 
 from dnssec_doctor.analysis.codes import CODES, Family
+from dnssec_doctor.analysis.keys import ds_digest
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.records import parse_record
@@ -152,11 +153,10 @@ def _ds_outcome(origin: dns.name.Name, ds: DS, keys: list[DNSKEY]) -> tuple[str,
         role = "KSK" if key.flags & 1 else "ZSK"
         if key.algorithm != ds.algorithm:
             return f"algorithm differs from {role} {ds.key_tag}", False
-        try:
-            made = dns.dnssec.make_ds(origin, key, ds.digest_type)
-        except (dns.exception.DNSException, ValueError):
+        digest = ds_digest(origin, key, ds.digest_type)
+        if digest is None:
             return f"digest type {int(ds.digest_type)} not supported", False
-        if made.digest == ds.digest:
+        if digest == ds.digest:
             return f"matches {role} {ds.key_tag}", True
         return f"digest differs from {role} {ds.key_tag}", False
     if not keys:
