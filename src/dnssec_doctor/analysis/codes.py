@@ -368,8 +368,7 @@ CODES: Mapping[str, Code] = _table(
         _PUBLISH_DS_RISK,
         ede=9,
         references=("RFC 4034 §5.1", "RFC 4035 §5.2"),
-        # No link yet: the SVG draws no node for a DS it cannot read, so it marks the
-        # zone; watch follows the same field.
+        link=Link.DS,
         rank=85,
         actor=Actor.REGISTRAR,
     ),
