@@ -1233,6 +1233,7 @@ CODES: Mapping[str, Code] = _table(
         "Adding a usable DS turns validation of the child on: check the child's keys "
         "match first, or the child fails to resolve.",
         references=("RFC 4035 §5.2", "RFC 9904"),
+        actor=Actor.DNS_OPERATOR,
     ),
     Code(
         "RRSIG_COVERS_RRSIG",
