@@ -81,7 +81,7 @@ def test_down_removes_everything_and_up_starts_again(lab: LabProfile, lab_dir: P
     assert _lab_addresses_on_lo() == []
     assert not lab_dir.exists()
     assert runtime.down(lab_dir) is False  # a second down has nothing to do
-    runtime.up(lab_dir)  # later tests get a running lab again
+    runtime.up(lab_dir, bulk=lab.bulk)  # later tests get the same running lab again
     runtime.flush_resolvers(lab_dir)
     assert all(s.running for s in runtime.status(lab_dir))
 

@@ -37,7 +37,15 @@ def add_lab_commands(commands: Any) -> None:
     lab_commands = lab.add_subparsers(
         dest="lab_command", metavar="ACTION", required=True, parser_class=type(lab)
     )
-    lab_commands.add_parser("up", help="build, sign and start the lab (idempotent)")
+    up = lab_commands.add_parser("up", help="build, sign and start the lab (idempotent)")
+    up.add_argument(
+        "--bulk",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also a TLD bulk. with N signed zones, a known share broken in known ways, "
+        "and their manifest (for scan)",
+    )
     lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
     lab_commands.add_parser("status", help="which lab processes run")
     lab_commands.add_parser(
@@ -59,12 +67,17 @@ def run_lab(args: argparse.Namespace) -> int:
         started = time.monotonic()
         runtime.check_environment()
         already = runtime.is_up(directory)
-        profile = runtime.up(directory)
+        if already and args.bulk is not None and load_profile(directory).bulk != args.bulk:
+            already = False  # rebuilt with another bulk TLD
+        profile = runtime.up(directory, bulk=args.bulk)
         took = time.monotonic() - started
         print(
             f"lab {'already ' if already else ''}up in {directory} ({took:.1f} s); "
             f"{len(SCENARIOS)} scenarios"
         )
+        if profile.bulk:
+            print(f"  bulk TLD:      bulk. with {profile.bulk} zones")
+            print(f"  manifest:      {profile.bulk_manifest}")
         print(f"  root hints:    {profile.root_hints}")
         print(f"  trust anchor:  {profile.trust_anchor_ds} (DS)")
         print(f"                 {profile.trust_anchor_dnskey} (DNSKEY)")

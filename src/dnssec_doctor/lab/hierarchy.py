@@ -26,6 +26,7 @@ from dns.dnssectypes import Algorithm
 
 from dnssec_doctor.lab import scenarios as catalogue
 from dnssec_doctor.lab import signing
+from dnssec_doctor.lab.bulk import BULK_TLD, BULK_TLD_ADDRESS, ManifestEntry, build_bulk
 from dnssec_doctor.lab.scenarios import (
     BuildContext,
     Host,
@@ -90,6 +91,7 @@ class Hierarchy:
     anchor_ds: str  # zone-file form
     anchor_dnskey: str  # zone-file form
     anchor_conf: str  # a named.conf trust-anchors clause, for delv -a and BIND
+    bulk_manifest: tuple[ManifestEntry, ...] = ()  # the bulk TLD's names (lab up --bulk)
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -99,19 +101,46 @@ class Hierarchy:
         return tuple(dict.fromkeys(found))
 
 
-def build_hierarchy(now: int, directory: Path) -> Hierarchy:
-    """Build, sign and write every zone of the lab into ``directory``."""
+def build_hierarchy(now: int, directory: Path, *, bulk: int = 0) -> Hierarchy:
+    """Build, sign and write every zone of the lab into ``directory`` (with ``bulk``, the
+    bulk TLD's ``bulk`` zones too)."""
     directory.mkdir(parents=True, exist_ok=True)
     window = Window(now - catalogue.DAY, now + 14 * catalogue.DAY)
-    children: dict[dns.name.Name, list[ZoneBuild]] = {tld.origin: [] for tld in TLDS}
+    tlds = TLDS + ((Tld(BULK_TLD, (BULK_TLD_ADDRESS,), Algorithm.ECDSAP256SHA256),) if bulk else ())
+    children: dict[dns.name.Name, list[ZoneBuild]] = {tld.origin: [] for tld in tlds}
     served_by: dict[dns.name.Name, Software] = {}
     for index, scenario in enumerate(catalogue.SCENARIOS):
         for built in build_scenario(scenario, index, now):
             children[built.origin.parent()].append(built)
             served_by[built.origin] = scenario.software
+    bulk_instances: tuple[AuthoritativeInstance, ...] = ()
+    manifest: tuple[ManifestEntry, ...] = ()
+    if bulk:
+        bulk_build = build_bulk(
+            bulk, now, lambda zone, suffix: write_zone(directory, zone, suffix=suffix)
+        )
+        children[BULK_TLD] = bulk_build.children
+        manifest = tuple(bulk_build.manifest)
+        bulk_instances = (
+            AuthoritativeInstance(
+                "bulk-nsd",
+                Software.NSD,
+                tuple(sorted(bulk_build.nsd_addresses)),
+                tuple(bulk_build.on_nsd),
+            ),
+        )
+        if bulk_build.on_knot:
+            bulk_instances += (
+                AuthoritativeInstance(
+                    "bulk-knot",
+                    Software.KNOT,
+                    tuple(sorted(bulk_build.knot_addresses)),
+                    tuple(bulk_build.on_knot),
+                ),
+            )
 
     tld_builds = []
-    for tld in TLDS:
+    for tld in tlds:
         tld_hosts = [
             Host(dns.name.from_text(f"ns{n}", tld.origin), address, HostRole.PRIMARY)
             for n, address in enumerate(tld.addresses, start=1)
@@ -133,7 +162,7 @@ def build_hierarchy(now: int, directory: Path) -> Hierarchy:
     delegate(root, tld_builds)
     sign(root, root_keys, window)
 
-    child_builds = [b for builds in children.values() for b in builds]
+    child_builds = [b for origin, builds in children.items() if origin != BULK_TLD for b in builds]
     on_nsd = [b for b in child_builds if served_by[b.origin] is Software.NSD]
     on_knot = [b for b in child_builds if served_by[b.origin] is Software.KNOT]
     authoritatives = (
@@ -143,7 +172,7 @@ def build_hierarchy(now: int, directory: Path) -> Hierarchy:
         AuthoritativeInstance(
             "tld",
             Software.KNOT,
-            tuple(a for tld in TLDS for a in tld.addresses),
+            tuple(a for tld in tlds for a in tld.addresses),
             tuple(write_zone(directory, b.zone) for b in tld_builds if b.zone is not None),
         ),
         AuthoritativeInstance(
@@ -164,6 +193,7 @@ def build_hierarchy(now: int, directory: Path) -> Hierarchy:
                 if b.stale_copy is not None
             ),
         ),
+        *bulk_instances,
     )
     ksk = root_keys.ksk
     return Hierarchy(
@@ -177,6 +207,7 @@ def build_hierarchy(now: int, directory: Path) -> Hierarchy:
         anchor_ds=f".  {ANCHOR_TTL}  IN  DS  {ksk.ds(ROOT)}\n",
         anchor_dnskey=f".  {ANCHOR_TTL}  IN  DNSKEY  {ksk.dnskey}\n",
         anchor_conf=_trust_anchors_clause(ksk),
+        bulk_manifest=manifest,
     )
 
 

@@ -18,6 +18,7 @@ from dnssec_doctor.errors import UsageError
 DEFAULT_DIRECTORY = Path("/run/dnssec-doctor/lab")
 PROFILE_FILE = "profile.json"
 PROFILE_VERSION = 1
+BULK_MANIFEST_FILE = "bulk-manifest.jsonl"
 
 
 def lab_directory(directory: Path | None = None) -> Path:
@@ -45,6 +46,12 @@ class LabProfile:
     trust_anchor_conf: Path
     root_servers: tuple[str, ...]
     resolvers: tuple[ResolverEntry, ...]
+    bulk: int = 0  # zones of the bulk TLD (lab up --bulk N); their manifest beside
+
+    @property
+    def bulk_manifest(self) -> Path:
+        """What scanning the bulk TLD must find, name by name (JSON Lines)."""
+        return self.directory / BULK_MANIFEST_FILE
 
     @property
     def validating_resolvers(self) -> tuple[ResolverEntry, ...]:
@@ -68,6 +75,7 @@ class LabProfile:
                 }
                 for r in self.resolvers
             ],
+            "bulk": self.bulk,
         }
 
     def write(self) -> Path:
@@ -104,6 +112,7 @@ def load_profile(directory: Path | None = None) -> LabProfile:
                 ResolverEntry(r["name"], r["software"], r["address"], bool(r["validating"]))
                 for r in data["resolvers"]
             ),
+            bulk=int(data.get("bulk", 0)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(

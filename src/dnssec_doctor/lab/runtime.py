@@ -26,8 +26,10 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from dnssec_doctor.errors import LabError
+from dnssec_doctor.errors import LabError, UsageError
 from dnssec_doctor.lab import servers
+from dnssec_doctor.lab.bulk import MAX_ZONES as MAX_BULK_ZONES
+from dnssec_doctor.lab.bulk import write_manifest
 from dnssec_doctor.lab.hierarchy import RESOLVERS, Hierarchy, build_hierarchy
 from dnssec_doctor.lab.profile import LabProfile, ResolverEntry, lab_directory, load_profile
 from dnssec_doctor.lab.servers import Launch
@@ -126,22 +128,31 @@ def is_up(directory: Path | None = None) -> bool:
     return bool(statuses) and all(s.running for s in statuses)
 
 
-def up(directory: Path | None = None, *, now: int | None = None) -> LabProfile:
-    """Build and start the lab; if it is already fully up, leave it as it is."""
+def up(
+    directory: Path | None = None, *, now: int | None = None, bulk: int | None = None
+) -> LabProfile:
+    """Build and start the lab; if it is already fully up (with ``bulk`` zones in the bulk
+    TLD, when given), leave it as it is."""
     directory = lab_directory(directory)
     check_environment()
+    if bulk is not None and not 0 <= bulk <= MAX_BULK_ZONES:
+        raise UsageError(f"--bulk takes 0 to {MAX_BULK_ZONES} zones, not {bulk}")
     if is_up(directory):
-        return load_profile(directory)
+        profile = load_profile(directory)
+        if bulk is None or profile.bulk == bulk:
+            return profile
     if read_state(directory) is not None:
         down(directory)  # half up (a server died): start over
     claim_directory(directory)
     now = int(time.time()) if now is None else now
     try:
-        hierarchy = build_hierarchy(now, directory / "zones")
+        hierarchy = build_hierarchy(now, directory / "zones", bulk=bulk or 0)
         check_ports(hierarchy.addresses)
         added = add_addresses(hierarchy.addresses)
         state = LabState(created=now, processes=(), added_addresses=tuple(added))
         write_state(directory, state)
+        if hierarchy.bulk_manifest:
+            write_manifest(directory, list(hierarchy.bulk_manifest))
         profile = write_profile(directory, hierarchy, now)
         planned = _prepare(directory, hierarchy, profile)
         records = []
@@ -326,6 +337,7 @@ def write_profile(directory: Path, hierarchy: Hierarchy, now: int) -> LabProfile
             ResolverEntry(r.name, r.software.value, r.address, r.validating)
             for r in hierarchy.resolvers
         ),
+        bulk=len(hierarchy.bulk_manifest),
     )
     profile.write()
     return profile
@@ -376,7 +388,9 @@ def _start(name: str, launch: Launch) -> ProcessRecord:
 
 def _wait_ready(planned: list[_Planned], records: list[ProcessRecord]) -> None:
     """Wait until each resolver answers and each authoritative serves all its zones."""
-    deadline = time.monotonic() + READY_TIMEOUT
+    # A server loading many zones (the bulk lab's) takes longer: about 1 ms a zone.
+    zones = sum(len(plan.zones) for plan in planned)
+    deadline = time.monotonic() + READY_TIMEOUT + zones / 1000
     for plan, record in zip(planned, records, strict=True):
         address, qname, qtype = plan.launch.ready_query
         questions = [(zone, "SOA") for zone in plan.zones] or [(qname, qtype)]
@@ -387,8 +401,8 @@ def _wait_ready(planned: list[_Planned], records: list[ProcessRecord]) -> None:
                     raise LabError(f"{plan.name} exited at start: {_tail(plan.launch.log)}")
                 if time.monotonic() > deadline:
                     raise LabError(
-                        f"{plan.name} did not serve {zone} on {address} within "
-                        f"{READY_TIMEOUT:.0f} s: {_tail(plan.launch.log)}"
+                        f"{plan.name} did not serve {zone} on {address} in time: "
+                        f"{_tail(plan.launch.log)}"
                     )
                 time.sleep(0.05)
 
