@@ -661,15 +661,31 @@ def test_nsec3_chains_with_different_parameters() -> None:
     assert result.status is ProofStatus.PROVEN
     assert len(result.nsec3_parameters) == 2
     assert codes(result) == {"NSEC3_ITERATIONS_NONZERO"}
-    # Half a proof from each chain proves nothing.
-    halves = dns.message.from_wire(good.to_wire())
+    # Half a proof from each chain: validators hash the name under each record's own
+    # parameters (Unbound's find_covering_nsec3, BIND's findnsec3proofs), so the closest
+    # encloser from one chain and the covers from the other prove the name error.
     first_nsec3 = [r for r in good.authority if r.rdtype == T.NSEC3]
     second_nsec3 = [r for r in other.authority if r.rdtype == T.NSEC3]
-    halves.authority = [r for r in good.authority if r.rdtype == T.SOA]
-    halves.authority += first_nsec3[:1] + second_nsec3[1:]
-    broken = check(first, "nonexistent", "A", halves)
-    assert broken.status is ProofStatus.INVALID
-    assert "2 different parameter sets" in str(broken.reason)
+    soa = [r for r in good.authority if r.rdtype == T.SOA]
+    apex_match = [r for r in first_nsec3 if r.name == first.hashed(ORIGIN)]
+    second_covers = [r for r in second_nsec3 if r.name != second.hashed(ORIGIN)]
+    assert apex_match and len(second_covers) == len(second_nsec3) - 1
+    halves = dns.message.from_wire(good.to_wire())
+    halves.authority = soa + apex_match + second_covers
+    assert check(first, "nonexistent", "A", halves).status is ProofStatus.PROVEN
+    # Without the encloser's match, the covers prove nothing.
+    broken = dns.message.from_wire(good.to_wire())
+    broken.authority = soa + second_covers
+    result = check(first, "nonexistent", "A", broken)
+    assert result.status is ProofStatus.INVALID
+    assert "no NSEC3 matches example." in str(result.reason)
+    # A name's hash is shown under each parameter set the response uses.
+    nodata = dns.message.from_wire(mixed.to_wire())
+    nodata.set_rcode(dns.rcode.NOERROR)
+    nodata.authority = soa + second_covers + [r for r in first_nsec3 if r not in apex_match]
+    result = check(first, "nonexistent", "A", nodata)
+    assert result.status is ProofStatus.INVALID
+    assert "hashes" in str(result.reason) and "5 iterations" in str(result.reason)
 
 
 # --- opt-out ----------------------------------------------------------------------------
@@ -694,6 +710,38 @@ def test_opt_out_nxdomain_is_insecure(nsec3_opt_out: Responder) -> None:
     result = check(nsec3_opt_out, "nonexistent", "A")
     assert result.status is ProofStatus.OPT_OUT
     assert not result.findings
+
+
+def test_opt_out_wildcard_answer_is_insecure(nsec3: Responder, nsec3_opt_out: Responder) -> None:
+    """A wildcard answer whose next closer name lies in an opt-out span: an unsigned
+    delegation may hide there, whose data would have answered instead; validators call
+    the answer insecure (Unbound's nsec3_prove_wildcard)."""
+    plain = check(nsec3, "anything.wild", "A")
+    assert (plain.kind, plain.status, plain.opt_out) == (
+        ResponseKind.WILDCARD_ANSWER,
+        ProofStatus.PROVEN,
+        False,
+    )
+    result = check(nsec3_opt_out, "anything.wild", "A")
+    assert (result.kind, result.status, result.opt_out) == (
+        ResponseKind.WILDCARD_ANSWER,
+        ProofStatus.OPT_OUT,
+        True,
+    )
+    assert result.next_closer == name("anything.wild")
+    assert not result.findings
+
+
+def test_an_any_answer_from_a_wildcard_needs_its_proof(nsec3: Responder) -> None:
+    """A query for ANY answered from a wildcard: the expansion shows in the RRSIG labels
+    of whatever types are answered, and the next closer name must be denied."""
+    answer = nsec3.respond("anything.wild", "A")
+    answer.question = [dns.rrset.RRset(name("anything.wild"), IN, T.ANY)]
+    result = check(nsec3, "anything.wild", "ANY", answer)
+    assert (result.kind, result.status) == (ResponseKind.WILDCARD_ANSWER, ProofStatus.PROVEN)
+    assert result.wildcard == name("*.wild")
+    stripped = check(nsec3, "anything.wild", "ANY", without(answer, T.NSEC3))
+    assert codes(stripped) == {"WILDCARD_PROOF_MISSING"}
 
 
 def test_omitted_delegation_without_opt_out_flag() -> None:

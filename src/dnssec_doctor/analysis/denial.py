@@ -13,8 +13,10 @@ proof judged invalid here is one a validator rejects:
   cannot deny names below it, nor types other than DS;
 - NSEC3 records with an unknown hash algorithm or undefined flags are ignored;
 - NSEC3 iterations above the validator limit make the answer insecure, whatever the proof
-  says (RFC 9276 §3.2), and an opt-out span makes it insecure (RFC 5155 §9.2);
-- a proof must hold within one set of NSEC3 parameters.
+  says (RFC 9276 §3.2), and an opt-out span over the name denied (or over the next
+  closer name of a wildcard answer) makes it insecure (RFC 5155 §9.2);
+- each NSEC3 record is compared with the name hashed under that record's own parameters,
+  so a proof may combine the records of two chains (a zone changing its NSEC3PARAM).
 
 The analysis is pure: a parsed ``dns.message.Message`` in, a ``DenialResult`` out.
 """
@@ -342,11 +344,17 @@ def _find(
 def _expanded_from(
     message: dns.message.Message, owner: dns.name.Name, rdtype: int
 ) -> dns.name.Name | None:
-    """The wildcard an answer RRset was synthesised from, read off its RRSIG labels."""
-    sigs = _find(message.answer, owner, dns.rdatatype.RRSIG, rdtype)
-    if sigs is None:
-        return None
-    labels = [sig.labels for sig in sigs if isinstance(sig, dns.rdtypes.ANY.RRSIG.RRSIG)]
+    """The wildcard an answer RRset was synthesised from, read off its RRSIG labels (for
+    ANY, of every RRset at ``owner``)."""
+    labels = [
+        sig.labels
+        for rrset in message.answer
+        if rrset.name == owner
+        and rrset.rdtype == dns.rdatatype.RRSIG
+        and (rrset.covers == rdtype or rdtype == dns.rdatatype.ANY)
+        for sig in rrset
+        if isinstance(sig, dns.rdtypes.ANY.RRSIG.RRSIG)
+    ]
     if not labels:
         return None
     count = _label_count(owner)
@@ -711,43 +719,49 @@ class _Encloser:
 
 
 class _Nsec3Proof(_Prover):
-    """Proofs over the NSEC3 records of one parameter set (RFC 5155 §8)."""
+    """Proofs over the NSEC3 records of one response (RFC 5155 §8).
 
-    def __init__(
-        self, records: list[_Nsec3], parameters: Nsec3Parameters, zone: dns.name.Name
-    ) -> None:
+    Each record is compared with the name hashed under that record's own parameters, as
+    Unbound, BIND and Knot Resolver do: a proof may rest on records of several parameter
+    sets (a zone in the middle of an NSEC3PARAM change serves both chains)."""
+
+    def __init__(self, records: list[_Nsec3], zone: dns.name.Name) -> None:
         self.records = records
-        self.parameters = parameters
+        self.parameters = tuple(dict.fromkeys(r.parameters for r in records))
         self.zone = zone
-        self._hashes: dict[dns.name.Name, bytes] = {}
+        self._hashes: dict[tuple[dns.name.Name, Nsec3Parameters], bytes] = {}
 
-    def digest(self, name: dns.name.Name) -> bytes:
-        if name not in self._hashes:
+    def digest(self, name: dns.name.Name, parameters: Nsec3Parameters) -> bytes:
+        key = (name, parameters)
+        if key not in self._hashes:
             text = dns.dnssec.nsec3_hash(
-                name,
-                bytes.fromhex(self.parameters.salt),
-                self.parameters.iterations,
-                self.parameters.algorithm,
+                name, bytes.fromhex(parameters.salt), parameters.iterations, parameters.algorithm
             )
-            self._hashes[name] = base64.b32hexdecode(text)
-        return self._hashes[name]
+            self._hashes[key] = base64.b32hexdecode(text)
+        return self._hashes[key]
 
     def hashed(self, name: dns.name.Name) -> str:
-        return base64.b32hexencode(self.digest(name)).decode("ascii").lower()
+        hashes = [
+            base64.b32hexencode(self.digest(name, p)).decode("ascii").lower()
+            for p in self.parameters
+        ]
+        if len(hashes) == 1:
+            return f"hash {hashes[0]}"
+        return "hashes " + ", ".join(
+            f"{h} ({p})" for h, p in zip(hashes, self.parameters, strict=True)
+        )
 
     def matching(self, name: dns.name.Name) -> _Nsec3 | None:
-        digest = self.digest(name)
-        return next((r for r in self.records if r.digest == digest), None)
+        return next((r for r in self.records if r.digest == self.digest(name, r.parameters)), None)
 
     def covering(self, name: dns.name.Name) -> _Nsec3 | None:
-        digest = self.digest(name)
-        return next((r for r in self.records if r.covers(digest)), None)
+        return next((r for r in self.records if r.covers(self.digest(name, r.parameters))), None)
 
     def _fail(self, reason: str, *records: _Nsec3 | None) -> _Proof:
         return _Proof(ProofStatus.INVALID, Mechanism.NSEC3, reason, _texts(*records))
 
     def _no_cover(self, name: dns.name.Name, what: str = "") -> str:
-        return f"no NSEC3 covers {what}{name} (hash {self.hashed(name)})"
+        return f"no NSEC3 covers {what}{name} ({self.hashed(name)})"
 
     def closest_encloser(self, name: dns.name.Name) -> _Encloser | str:
         """The closest encloser proof for ``name`` (RFC 5155 §8.3), or why there is none.
@@ -829,7 +843,7 @@ class _Nsec3Proof(_Prover):
             return self._proof(match, encloser=None)
         encloser = self.closest_encloser(name)
         if isinstance(encloser, str):
-            return self._fail(f"no NSEC3 matches {name} (hash {self.hashed(name)}); {encloser}")
+            return self._fail(f"no NSEC3 matches {name} ({self.hashed(name)}); {encloser}")
         wildcard = _wildcard(encloser.name)
         wildcard_match = self.matching(wildcard)
         if wildcard_match is not None:
@@ -844,7 +858,7 @@ class _Nsec3Proof(_Prover):
             # above only such delegations may lack an NSEC3 of its own.
             return self._proof(encloser.record, encloser.cover, encloser=encloser)
         return self._fail(
-            f"no NSEC3 matches {name} (hash {self.hashed(name)}), and the NSEC3 "
+            f"no NSEC3 matches {name} ({self.hashed(name)}), and the NSEC3 "
             f"{encloser.cover.label} covering {encloser.next_closer} is not opt-out",
             encloser.record,
             encloser.cover,
@@ -861,8 +875,11 @@ class _Nsec3Proof(_Prover):
         cover = self.covering(next_closer)
         if cover is None:
             return self._fail(self._no_cover(next_closer, "the next closer name "))
+        # An opt-out span may hide an unsigned delegation at the next closer name, whose
+        # data would have answered instead of the wildcard: validators call the answer
+        # insecure (Unbound's nsec3_prove_wildcard; RFC 5155 §9.2).
         return _Proof(
-            ProofStatus.PROVEN,
+            ProofStatus.OPT_OUT if cover.opt_out else ProofStatus.PROVEN,
             Mechanism.NSEC3,
             records=_texts(cover),
             closest_encloser=source,
@@ -885,11 +902,11 @@ class _Nsec3Proof(_Prover):
             return self._proof(match, encloser=None)
         encloser = self.closest_encloser(name)
         if isinstance(encloser, str):
-            return self._fail(f"no NSEC3 matches {name} (hash {self.hashed(name)}); {encloser}")
+            return self._fail(f"no NSEC3 matches {name} ({self.hashed(name)}); {encloser}")
         assert encloser.cover is not None
         if not encloser.cover.opt_out:
             return self._fail(
-                f"no NSEC3 matches {name} (hash {self.hashed(name)}), and the NSEC3 "
+                f"no NSEC3 matches {name} ({self.hashed(name)}), and the NSEC3 "
                 f"{encloser.cover.label} covering {encloser.next_closer} is not opt-out",
                 encloser.record,
                 encloser.cover,
@@ -913,8 +930,8 @@ _SEVERITY = {
 def _provers(records: _Records, zone: dns.name.Name) -> Iterator[_NsecProof | _Nsec3Proof]:
     if records.nsec:
         yield _NsecProof(records.nsec, zone)
-    for parameters, group in records.nsec3.items():
-        yield _Nsec3Proof(group, parameters, zone)
+    if records.nsec3:
+        yield _Nsec3Proof([r for group in records.nsec3.values() for r in group], zone)
 
 
 def _best_proof(obligation: _Obligation, records: _Records, zone: dns.name.Name) -> _Proof:

@@ -85,6 +85,7 @@ def replay_json(
         "trust_anchors": list(scenario.trust_anchors),
         "judged_at": scenario.override_date,
         "accepted_algorithms": sorted(accepted),
+        "nsec3_iteration_limit": scenario.nsec3_iteration_limit,
         "not_modelled": list(scenario.unmodelled),
         "steps": [
             {
@@ -114,6 +115,11 @@ def replay_text(scenario: Scenario, results: list[StepResult], accepted: frozens
     lines.append(f"  judged at:     {when}")
     profile = ", ".join(f"{algorithm_name(a)} ({a})" for a in sorted(accepted)) or "none"
     lines.append(f"  profile:       accepts retired algorithms: {profile}")
+    if scenario.nsec3_iteration_limit is not None:
+        lines.append(
+            f"  NSEC3 cap:     {scenario.nsec3_iteration_limit} iterations "
+            "(val-nsec3-keysize-iterations, smallest key size)"
+        )
     if scenario.unmodelled:
         lines.append(f"  not modelled:  {', '.join(scenario.unmodelled)}")
     lines.append("")

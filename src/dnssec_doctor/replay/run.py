@@ -15,6 +15,7 @@ negative caching, key prefetching) is not replayed, and scenarios that test it c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -161,6 +162,10 @@ def run_scenario(
             skipped = error.message
         else:
             options = AnalysisOptions(now=moment, accepted_algorithms=accepted_algorithms)
+            if scenario.nsec3_iteration_limit is not None:
+                options = dataclasses.replace(
+                    options, nsec3_iteration_limit=scenario.nsec3_iteration_limit
+                )
             report = build_report(snapshot, options)
         results.append(
             StepResult(

@@ -40,7 +40,6 @@ UNMODELLED_OPTIONS = frozenset(
         "forward-zone",
         "domain-insecure",
         "harden-algo-downgrade",
-        "val-nsec3-keysize-iterations",
         "aggressive-nsec",
         "harden-dnssec-stripped",
         "harden-referral-path",
@@ -105,6 +104,18 @@ class Scenario:
     override_date: float | None = None  # val-override-date: when signatures are judged
     root_addresses: tuple[str, ...] = ()  # stub-zone "." (or a top-level stub-addr)
     stubs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # other stub zones
+
+    @property
+    def nsec3_iteration_limit(self) -> int | None:
+        """The NSEC3 iteration cap of ``val-nsec3-keysize-iterations`` ("1024 100 2048 200
+        ..."): Unbound caps by key size; the cap given for the smallest key size is taken
+        (the scenarios' keys are 1024-bit DSA and RSA). None: the option is not given."""
+        for _, key, value in self.options:
+            if key == "val-nsec3-keysize-iterations":
+                numbers = value.split()
+                if len(numbers) >= 2 and numbers[1].isdigit():
+                    return int(numbers[1])
+        return None
 
     @property
     def unmodelled(self) -> tuple[str, ...]:
