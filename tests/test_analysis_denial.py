@@ -454,6 +454,23 @@ def test_scenario_zones_prove() -> None:
         assert not result.findings, slug
 
 
+def test_opt_out_scenario_zone() -> None:
+    """The lab's opt-out signer leaves the unsigned delegation out of the chain and flags
+    every NSEC3: its DS is denied by an opt-out span, and the wildcard answer rests on one."""
+    zone, origin = scenario_zone("nsec3-opt-out-wildcard")
+    responder = Responder(zone)
+    unsigned = name("unsigned", origin)
+    assert responder.nsec3_matching(unsigned) == []
+    flags = {r.flags for node in zone.nodes.values() for r in node.get_rdataset(IN, T.NSEC3) or []}
+    assert flags == {1}
+    proof = check_ds_denial(responder.respond("unsigned", "DS"), origin, unsigned, OPTIONS)
+    assert proof.status is ProofStatus.OPT_OUT and not proof.findings
+    message = responder.respond("anything", "A")
+    result = check_denial(message, name("anything", origin), T.A, origin, OPTIONS)
+    assert (result.kind, result.status) == (ResponseKind.WILDCARD_ANSWER, ProofStatus.OPT_OUT)
+    assert not result.findings
+
+
 def test_ds_denial_proven(nsec: Responder, nsec3: Responder) -> None:
     for responder in (nsec, nsec3):
         message = responder.respond("insecure", "DS")

@@ -1141,6 +1141,20 @@ SCENARIOS: tuple[Scenario, ...] = (
         diagnosis(Verdict.BOGUS, 9, "ds-malformed-extra.lab.", cause="DS_MALFORMED"),
         mutated(_ds_malformed_beside_valid),
     ),
+    Scenario(
+        "nsec3-opt-out-wildcard",
+        "lab.",
+        "a wildcard answer in an NSEC3 opt-out zone: the span denying the next closer name is "
+        "opt-out, so an unsigned delegation could hide there (RFC 5155 §9.2)",
+        "anything",
+        "A",
+        INSECURE,
+        diagnosis(Verdict.INSECURE, zone="nsec3-opt-out-wildcard.lab."),
+        signed_scenario(
+            denial=Denial(kind=DenialKind.NSEC3, opt_out=True),
+            extra=f"* A {DATA_ADDRESS}\nunsigned NS ns.unsigned.example.",
+        ),
+    ),
 )
 
 

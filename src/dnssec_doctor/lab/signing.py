@@ -95,6 +95,9 @@ class Denial:
     kind: DenialKind = DenialKind.NSEC
     iterations: int = 0
     salt: bytes = b""
+    # NSEC3 opt-out (RFC 5155 §6): unsigned delegations get no NSEC3 record, and every
+    # NSEC3 carries the opt-out flag.
+    opt_out: bool = False
 
     @property
     def nsec3param(self) -> dns.rdtypes.ANY.NSEC3PARAM.NSEC3PARAM:
@@ -105,6 +108,7 @@ class Denial:
 
 NSEC = Denial()
 NSEC3 = Denial(kind=DenialKind.NSEC3)
+_OPT_OUT_FLAG = 0x01
 
 
 def delegation_points(zone: dns.zone.Zone) -> set[dns.name.Name]:
@@ -182,7 +186,12 @@ def _add_nsec3_chain(zone: dns.zone.Zone, denial: Denial, ttl: int) -> None:
     origin = _origin(zone)
     cuts = {_absolute(n, origin) for n in delegation_points(zone)}
     names = set(authoritative_names(zone))
-    # Empty non-terminals get NSEC3 records too (RFC 5155 §7.1).
+    if denial.opt_out:
+        names = {
+            n for n in names if n not in cuts or zone.get_rdataset(n, dns.rdatatype.DS) is not None
+        }
+    # Empty non-terminals get NSEC3 records too (RFC 5155 §7.1); with opt-out, only those
+    # above a name that keeps its NSEC3.
     for name in list(names):
         parent = name.parent() if name != origin else origin
         while parent != origin and parent.is_subdomain(origin):
@@ -203,7 +212,7 @@ def _add_nsec3_chain(zone: dns.zone.Zone, denial: Denial, ttl: int) -> None:
             dns.rdataclass.IN,
             dns.rdatatype.NSEC3,
             1,
-            0,
+            _OPT_OUT_FLAG if denial.opt_out else 0,
             denial.iterations,
             denial.salt,
             following,
