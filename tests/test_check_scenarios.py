@@ -11,12 +11,14 @@ import pytest
 from dnssec_doctor.diagnosis.report import Report, build_report
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
+from dnssec_doctor.model.diagnosis import Actor, PathRole, Task
 from dnssec_doctor.model.finding import Severity
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import load_snapshot
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.probe.collect import collect
+from plan_support import assert_diagnosis_plan
 
 pytestmark = pytest.mark.lab
 
@@ -74,28 +76,50 @@ def test_verdict_agrees_with_the_validators(lab: LabProfile, scenario: Scenario)
         assert all(r.ad == (verdict is Verdict.SECURE) for r in resolvers)
 
 
-def test_bogus_recovery_never_advises_disabling_signing_first(lab: LabProfile) -> None:
-    for scenario in SCENARIOS:
-        if scenario.diagnosis.verdict is not Verdict.BOGUS:
-            continue
-        steps = diagnose_scenario(lab, scenario).diagnosis.recovery
-        assert steps, scenario.slug
-        first = steps[0].action.lower()
-        assert "turn signing off" not in first and "disable signing" not in first, scenario.slug
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_recovery_is_a_plan_of_alternative_paths(lab: LabProfile, scenario: Scenario) -> None:
+    """Every scenario's plan has the structure an operator can follow literally:
+    alternative paths (the fastest first), one actor per step, one wait per transition,
+    a final check; a failure has a way out; only a DNSSEC failure touches DNSSEC."""
+    report = diagnose_scenario(lab, scenario)
+    diagnosis = report.diagnosis
+    zone = next((z for z in report.analysis.zones if z.zone == diagnosis.zone), None)
+    assert_diagnosis_plan(diagnosis, ds_ttl=zone.ds_ttl if zone is not None else None)
+    if diagnosis.verdict is Verdict.BOGUS:
+        assert diagnosis.recovery.paths, scenario.slug
+        if len(diagnosis.recovery.paths) > 1:  # a rollback is never first when a fix exists
+            first = diagnosis.recovery.paths[0].steps[0]
+            assert first.task is not Task.REMOVE_DS, scenario.slug
 
 
 def test_wrong_ds_recovery_publishes_the_live_ksk_ds_at_the_registrar(lab: LabProfile) -> None:
     [scenario] = [s for s in SCENARIOS if s.slug == "ds-bad-digest"]
     report = diagnose_scenario(lab, scenario)
     [zone] = [z for z in report.analysis.zones if z.zone == scenario.zone]
-    publish = report.diagnosis.recovery[0]
-    assert publish.actor.value == "registrar"
-    assert publish.records == zone.ds_to_publish and publish.records
-    live_tags = {r.split()[-4] for r in publish.records}
+    [path] = report.diagnosis.recovery.paths
+    replace = path.steps[0]
+    assert (replace.task, replace.actor) == (Task.REPLACE_DS, Actor.REGISTRAR)
+    assert replace.records == zone.ds_to_publish and replace.records
+    live_tags = {r.split()[-4] for r in replace.records}
     assert live_tags == {r.split()[-4] for r in zone.ds_records}  # same key, right digest
-    assert not set(publish.records) & set(zone.ds_records)
-    waits = [step.wait_seconds for step in report.diagnosis.recovery]
-    assert max(waits) >= zone.ds_ttl  # the DS TTL observed at the parent (120 s in the lab)
+    assert replace.remove == zone.ds_records
+    assert zone.ds_ttl == 120  # the lab's DS TTL, observed at the parent
+    [wait] = [s for s in path.steps if s.task is Task.WAIT_DS_EXPIRY]
+    assert wait.wait_seconds == zone.ds_ttl + 300 and wait.params["ttl_assumed"] is False
+    # The parent's publication is polled at one of its servers, for the zone's DS.
+    [poll] = [s for s in path.steps if s.task is Task.WAIT_PARENT_PUBLISHES]
+    assert poll.commands == (f"dig +norec @127.53.1.1 {scenario.zone} DS",)
+
+
+def test_signing_switched_off_with_the_ds_left_resumes_signing_first(lab: LabProfile) -> None:
+    [scenario] = [s for s in SCENARIOS if s.slug == "ds-unsigned-zone"]
+    report = diagnose_scenario(lab, scenario)
+    [zone] = [z for z in report.analysis.zones if z.zone == scenario.zone]
+    fastest, fallback = report.diagnosis.recovery.paths
+    resume = fastest.steps[0]
+    assert (resume.task, resume.actor) == (Task.RESUME_SIGNING, Actor.DNS_OPERATOR)
+    assert resume.params["key_tags"] == zone.ds_records[0].split()[-4]  # the key named
+    assert (fallback.role, fallback.steps[0].task) == (PathRole.FALLBACK, Task.REMOVE_DS)
 
 
 def test_snapshot_round_trip_gives_the_same_diagnosis(lab: LabProfile) -> None:

@@ -24,7 +24,7 @@ from dnssec_doctor.analysis.codes import CODES
 from dnssec_doctor.cli import main
 from dnssec_doctor.lab import runtime
 from dnssec_doctor.lab.profile import LabProfile
-from dnssec_doctor.model.diagnosis import Actor
+from dnssec_doctor.model.diagnosis import Actor, PathRole, StepKind
 from dnssec_doctor.model.verdict import Verdict
 
 SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
@@ -122,11 +122,15 @@ def assert_json_contract(report: dict[str, Any]) -> None:
     for cause in report["causes"]:
         assert cause["code"] in CODES
         assert isinstance(cause["summary"], str) and cause["summary"]
-    assert isinstance(report["recovery"], list)
-    for step in report["recovery"]:
-        assert isinstance(step["action"], str) and step["action"]
-        assert step["actor"] in {actor.value for actor in Actor}
-        assert type(step["wait_seconds"]) is int and step["wait_seconds"] >= 0
+    assert isinstance(report["recovery"]["paths"], list)
+    for path in report["recovery"]["paths"]:
+        assert path["role"] in {role.value for role in PathRole}
+        assert type(path["eta_seconds"]) is int and path["eta_seconds"] >= 0
+        for step in path["steps"]:
+            assert isinstance(step["action"], str) and step["action"]
+            assert step["actor"] in {actor.value for actor in Actor}
+            assert step["kind"] in {kind.value for kind in StepKind}
+            assert step["wait_seconds"] is None or type(step["wait_seconds"]) is int
     assert isinstance(report["resolvers"], list)
     for resolver in report["resolvers"]:
         assert isinstance(resolver["address"], str)
@@ -159,7 +163,7 @@ def test_json_contract_of_a_bogus_answer(lab: LabProfile, lab_args: list[str]) -
     )
     assert (report["ede"], report["zone"]) == (7, "rrsig-expired.lab.")
     assert report["causes"][0]["code"] == "RRSIG_EXPIRED"
-    assert report["recovery"][0]["actor"] == "DNS operator"
+    assert report["recovery"]["paths"][0]["steps"][0]["actor"] == "DNS operator"
     assert {r["address"] for r in report["resolvers"]} == {
         r.address for r in lab.validating_resolvers
     }
@@ -181,7 +185,7 @@ def test_json_contract_of_every_committed_snapshot(slug: str) -> None:
 def test_null_ede_and_zone_of_a_secure_answer() -> None:
     report = json.loads(doctor("analyze", SNAPSHOTS / "secure-nsec.json", "--json").stdout)
     assert (report["verdict"], report["ede"], report["zone"]) == ("secure", None, None)
-    assert report["causes"] == [] and report["recovery"] == []
+    assert report["causes"] == [] and report["recovery"]["paths"] == []
 
 
 # --- --at: judging signature windows at another moment -------------------------------------

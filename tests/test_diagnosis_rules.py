@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.change.insecure import DEFAULT_ASSUMED_DS_TTL
 from dnssec_doctor.diagnosis.rules import diagnose
-from dnssec_doctor.model.diagnosis import Actor
+from dnssec_doctor.model.diagnosis import ASSUMED_DS_TTL, Actor, PathRole, StepKind, Task
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.render.plan import step_sentence
+from plan_support import assert_diagnosis_plan
 
 NOW = 1_800_000_000.0
 DS = "example.lab. 120 IN DS 111 13 2 " + "aa" * 32
@@ -59,18 +64,47 @@ def test_stale_ds_is_replaced_at_the_registrar_with_the_live_ksk_ds() -> None:
     diagnosis = diagnose(_analysis(ChainState.BOGUS, (cause,)))
     assert (diagnosis.verdict, diagnosis.ede, diagnosis.zone) == (Verdict.BOGUS, 9, "example.lab.")
     assert diagnosis.exit_code == 2
-    publish, remove = diagnosis.recovery[:2]
-    assert (publish.actor, publish.records) == (Actor.REGISTRAR, (LIVE,))
-    assert (remove.actor, remove.records) == (Actor.REGISTRAR, (DS,))
-    assert remove.wait_seconds >= 120  # the DS TTL observed at the parent
+    assert_diagnosis_plan(diagnosis, ds_ttl=120)
+    fastest, fallback = diagnosis.recovery.paths
+    assert (fastest.role, fallback.role) == (PathRole.FASTEST, PathRole.FALLBACK)
+    replace = fastest.steps[0]
+    assert (replace.task, replace.actor) == (Task.REPLACE_DS, Actor.REGISTRAR)
+    assert (replace.records, replace.remove) == ((LIVE,), (DS,))
+    waits = [s for s in fastest.steps if s.kind is StepKind.WAIT]
+    assert [w.task for w in waits] == [Task.WAIT_PARENT_PUBLISHES, Task.WAIT_DS_EXPIRY]
+    assert waits[1].wait_seconds == 120 + 300  # the DS TTL observed, then failure cache
+    assert fastest.eta_seconds == 420 and fastest.eta_open
+    # The other way: the DNS operator publishes the key the DS names, no registrar.
+    assert fallback.steps[0].task is Task.REPUBLISH_RETIRED_KEY
+    assert fallback.steps[0].params["key_tags"] == "111"
+    assert Actor.REGISTRAR not in {s.actor for s in fallback.steps}
+
+
+def test_an_unobserved_ds_ttl_is_assumed_and_said_so() -> None:
+    cause = _finding("DS_NO_MATCHING_KEY", key_tag=111, algorithm=13, digest_type=2)
+    analysis = _analysis(ChainState.BOGUS, (cause,))
+    zones = (*analysis.zones[:2], dataclasses.replace(analysis.zones[2], ds_ttl=None))
+    diagnosis = diagnose(dataclasses.replace(analysis, zones=zones))
+    [wait] = [s for s in diagnosis.recovery.steps if s.task is Task.WAIT_DS_EXPIRY]
+    assert wait.params["ttl"] == ASSUMED_DS_TTL and wait.params["ttl_assumed"] is True
+    assert "assumed" in step_sentence(wait)
+    assert DEFAULT_ASSUMED_DS_TTL == ASSUMED_DS_TTL  # go-insecure assumes the same
 
 
 def test_ds_left_on_an_unsigned_zone_never_advises_turning_signing_off_first() -> None:
     cause = _finding("DS_FOR_UNSIGNED_ZONE")
     diagnosis = diagnose(_analysis(ChainState.BOGUS, (cause,)))
-    first = diagnosis.recovery[0]
-    assert first.actor is Actor.REGISTRAR and first.records == (DS,)
-    assert "Do not turn DNSSEC signing off while a DS" in first.why
+    assert_diagnosis_plan(diagnosis)
+    assert diagnosis.recovery.never_disable_signing
+    fastest, fallback = diagnosis.recovery.paths
+    # Signing again with the key the DS names is the fast fix, and names the key.
+    first = fastest.steps[0]
+    assert (first.task, first.actor) == (Task.RESUME_SIGNING, Actor.DNS_OPERATOR)
+    assert first.params["key_tags"] == "111" and "key 111" in step_sentence(first)
+    # Removing the DS is the other way, at the registrar, never turning signing off.
+    assert fallback.role is PathRole.FALLBACK
+    assert (fallback.steps[0].task, fallback.steps[0].remove) == (Task.REMOVE_DS, (DS,))
+    assert fallback.steps[-1].params["expect"] == "insecure"
 
 
 def test_the_most_causal_finding_comes_first() -> None:
@@ -107,7 +141,9 @@ def test_unreachable_is_not_dnssec() -> None:
     diagnosis = diagnose(_analysis(ChainState.UNREACHABLE, (_finding("ZONE_UNREACHABLE"),)))
     assert diagnosis.exit_code == 3
     assert diagnosis.views.dnssec_failing is False
-    assert diagnosis.recovery[0].action.startswith("Not a DNSSEC fault")
+    assert_diagnosis_plan(diagnosis)
+    assert diagnosis.recovery.not_dnssec and not diagnosis.recovery.never_disable_signing
+    assert diagnosis.recovery.paths[0].steps[0].task is Task.RESTORE_SERVERS
 
 
 def test_an_unproven_insecure_delegation_breaks_at_the_parent() -> None:
@@ -127,7 +163,13 @@ def test_an_unproven_insecure_delegation_breaks_at_the_parent() -> None:
     assert diagnosis.exit_code == 2
     assert [c.code for c in diagnosis.causes] == ["INSECURE_DELEGATION_UNPROVEN"]
     assert diagnosis.headline.startswith("The chain of trust breaks at lab.:")
-    fix = diagnosis.recovery[0]
-    assert fix.actor is Actor.PARENT_OPERATOR
-    assert "lab." in fix.action and fix.records == cause.records
-    assert Actor.REGISTRAR not in {step.actor for step in diagnosis.recovery}
+    assert_diagnosis_plan(diagnosis)
+    fix = diagnosis.recovery.paths[0].steps[0]
+    assert (fix.task, fix.actor, fix.zone) == (
+        Task.FIX_PARENT_DENIAL,
+        Actor.PARENT_OPERATOR,
+        "lab.",
+    )
+    assert fix.records == cause.records
+    assert Actor.REGISTRAR not in {step.actor for step in diagnosis.recovery.steps}
+    assert diagnosis.recovery.paths[0].steps[-1].params["expect"] == "insecure"

@@ -137,11 +137,10 @@ def test_json_dig_commands_are_shell_safe(hostile_snapshot: Path, tmp_path: Path
     for resolver in report["resolvers"]:
         assert_safe(resolver["dig"], shlex.split(resolver["dig"])[1:], tmp_path)
         assert HOSTILE_NAME in shlex.split(resolver["dig"])
-    steps = [s["action"] for s in report["recovery"]]
-    rerun = [s for s in steps if s.startswith("Re-run ")]
+    steps = [s for path in report["recovery"]["paths"] for s in path["steps"]]
+    rerun = [s["commands"][0] for s in steps if s["task"] == "check-again"]
     assert rerun, steps
-    command = rerun[0].removeprefix("Re-run ").split(" and confirm")[0]
-    assert_safe(command, ["check", HOSTILE_NAME, "A"], tmp_path)
+    assert_safe(rerun[0], ["check", HOSTILE_NAME, "A"], tmp_path)
 
 
 def test_json_keeps_network_strings_exact(hostile_snapshot: Path) -> None:
@@ -176,8 +175,9 @@ def test_text_report_and_log_are_shell_and_terminal_safe(
         if command.endswith(" answered"):
             command = command.removesuffix(" answered").strip()
         assert_safe(command, dig_words(exchange), tmp_path)
-    rerun = next(line for line in text.splitlines() if "Re-run " in line)
-    command = rerun.split("Re-run ", 1)[1].split(" and confirm")[0]
+    lines = text.splitlines()
+    verify = next(n for n, line in enumerate(lines) if "[you] Verify:" in line)
+    command = lines[verify + 1].strip()
     assert_safe(command, ["check", HOSTILE_NAME, "A"], tmp_path)
 
 

@@ -48,7 +48,7 @@ def test_check_page_renders_verdict_fix_and_graph(client: TestClient) -> None:
     assert response.status_code == 200
     page = response.text
     assert "BOGUS" in page and "DS_DIGEST_MISMATCH" in page
-    assert "What to do, in this order" in page
+    assert "What to do" in page and "The fix, ETA 7 min" in page and "Replace the DS" in page
     assert "<svg" in page and 'class="edge broken"' in page
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -24,10 +24,12 @@ from dnssec_doctor.analysis.chain import analyze_evidence
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.analysis.signatures import human_duration
 from dnssec_doctor.errors import ExitCode
+from dnssec_doctor.model.diagnosis import ASSUMED_DS_TTL
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import Purpose, Snapshot
 
-DEFAULT_ASSUMED_DS_TTL = 86400  # when no DS was seen in this run (a common TLD DS TTL)
+# When no DS was seen in this run: the same assumption as check's recovery plan.
+DEFAULT_ASSUMED_DS_TTL = ASSUMED_DS_TTL
 
 
 @dataclass(frozen=True)

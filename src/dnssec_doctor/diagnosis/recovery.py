@@ -1,30 +1,39 @@
-"""The recovery plan: who does what, in which order, how long to wait between steps.
+"""The recovery plan: alternative paths out of the outage, each a sequence of steps (do,
+wait, verify) with one actor per step and the exact records as values.
 
-The order is the safe one: what the parent publishes and what the zone signs change so
-that validators never hold a DS with no valid signature behind it. Waits come from the
-TTLs the probe observed: a DS change reaches resolvers only when the DS they cached
-expires; re-signed data replaces a cached failure once the resolver's failure cache lets
-go (RFC 9520 caps it at five minutes). The dangerous order — turning signing off while a
-DS remains — is never advised, and is named whenever the observed state is heading there.
+The paths are alternatives, never a sequence: the fastest first, then what to do if that
+is not possible, then the emergency rollback. Within a path each transition has exactly
+one wait: the parent publishing a registrar's change (minutes to a day, polled with the
+printed command), then resolvers letting go of what they cached — the DS TTL observed at
+the parent (or the one assumed, said so) for a DS change, the failure cache (RFC 9520
+caps it at five minutes) for re-signed data. The dangerous order — turning signing off
+while a DS remains — is never advised, and the plan says so whenever the observed state
+is heading there. The plan is values; the renderers write the sentences.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dnssec_doctor.analysis.chain import Analysis, ZoneAssessment
-from dnssec_doctor.model.diagnosis import Actor, RecoveryStep
+from dnssec_doctor.model.diagnosis import (
+    ASSUMED_DS_TTL,
+    PUBLICATION_DELAY_MAX,
+    Actor,
+    PathRole,
+    RecoveryPath,
+    RecoveryPlan,
+    RecoveryStep,
+    StepKind,
+    Task,
+)
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.shell import shell_command
 from dnssec_doctor.model.verdict import Verdict
 
 FAILURE_CACHE = 300  # RFC 9520 §3.2: resolvers cache a validation failure up to 5 minutes
-NEVER_DISABLE = (
-    "Do not turn DNSSEC signing off while a DS for the zone remains at the parent: "
-    "validators would then hold proof that the zone must be signed and find no valid "
-    "signed data, and the whole zone would fail."
-)
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,16 @@ class Situation:
         return self.causes[0].code
 
 
-Planner = Callable[[Situation], list[RecoveryStep]]
+@dataclass(frozen=True)
+class Planned:
+    """A planner's answer: the paths (without their final check) and the plan's flags."""
+
+    paths: tuple[RecoveryPath, ...]
+    never_disable_signing: bool = False
+    not_dnssec: bool = False
+
+
+Planner = Callable[[Situation], Planned]
 
 # The recovery planner of each code that can be a primary cause (a test checks that
 # every ranked code has one).
@@ -61,243 +79,446 @@ def plans(*codes: str) -> Callable[[Planner], Planner]:
     return register
 
 
-def _ds_actor(zone: ZoneAssessment, what: str = "DS") -> tuple[Actor, str]:
-    """Who changes what the parent publishes (the DS, or the delegation): the registrar
-    for a registered domain; for a TLD, the root's operator."""
-    if zone.parent is None:
-        return Actor.PARENT_OPERATOR, "the trust anchor's publisher"
-    if zone.parent == ".":
-        return Actor.PARENT_OPERATOR, "the root zone's operator"
-    parent = zone.parent
-    return Actor.REGISTRAR, f"the registrar (the {what} lives in the parent zone {parent})"
-
-
-def _ds_wait(zone: ZoneAssessment) -> int:
-    return (zone.ds_ttl or 3600) + FAILURE_CACHE
-
-
 def plan_recovery(
     analysis: Analysis,
     verdict: Verdict,
     zone: ZoneAssessment | None,
     causes: Sequence[Finding],
-) -> tuple[RecoveryStep, ...]:
+) -> RecoveryPlan:
     if zone is None or not causes:
-        return _healthy_steps(analysis)
+        return RecoveryPlan(_maintenance_paths(analysis))
     planner = PLANNERS.get(causes[0].code)
-    steps = planner(Situation(analysis, verdict, zone, causes)) if planner else []
-    if verdict in (Verdict.BOGUS, Verdict.PARTIAL):
-        steps.append(
+    if planner is None:
+        return RecoveryPlan()
+    planned = planner(Situation(analysis, verdict, zone, causes))
+    paths = tuple(
+        RecoveryPath(path.role, (*path.steps, _check_again(analysis, zone, path)))
+        for path in planned.paths
+    )
+    return RecoveryPlan(paths, planned.never_disable_signing, planned.not_dnssec)
+
+
+# --- the building blocks ------------------------------------------------------------------
+
+
+def _ds_actor(zone: ZoneAssessment) -> Actor:
+    """Who changes what the parent publishes (the DS, or the delegation): the registrar
+    for a registered domain; for a TLD, the root's operator."""
+    if zone.parent is None or zone.parent == ".":
+        return Actor.PARENT_OPERATOR
+    return Actor.REGISTRAR
+
+
+def _ds_ttl(zone: ZoneAssessment) -> tuple[int, bool]:
+    """The DS TTL observed at the parent, or the one assumed (and whether it was)."""
+    if zone.ds_ttl is None:
+        return ASSUMED_DS_TTL, True
+    return zone.ds_ttl, False
+
+
+def _parent_address(analysis: Analysis, zone: ZoneAssessment) -> str | None:
+    parent = next((z for z in analysis.zones if z.zone == zone.parent), None)
+    for server in parent.servers if parent is not None else ():
+        found = re.search(r"\(([^()\s]+)\)$", server.server)
+        if server.answered and found:
+            return found.group(1)
+    return None
+
+
+def _wait_parent(analysis: Analysis, zone: ZoneAssessment, rdtype: str = "DS") -> RecoveryStep:
+    """Until the parent's servers publish a change made at the registrar."""
+    address = _parent_address(analysis, zone)
+    words = ["dig", "+norec", *([f"@{address}"] if address else []), zone.zone, rdtype]
+    return RecoveryStep(
+        StepKind.WAIT,
+        Task.WAIT_PARENT_PUBLISHES,
+        Actor.NOBODY,
+        zone.zone,
+        wait_seconds=None,
+        wait_max_seconds=PUBLICATION_DELAY_MAX if _ds_actor(zone) is Actor.REGISTRAR else None,
+        commands=(shell_command(*words),),
+        params={"parent": zone.parent or ".", "type": rdtype},
+    )
+
+
+def _flush(zone: str, *, dnssec: bool = True) -> RecoveryStep:
+    """What resolver operators can do instead of waiting for their caches."""
+    commands = [
+        *([shell_command("unbound-control", "flush_bogus")] if dnssec else []),
+        shell_command("unbound-control", "flush_zone", zone),
+        shell_command("rndc", "flushtree", zone),
+        shell_command("kresctl", "cache", "clear", zone),
+    ]
+    return RecoveryStep(
+        StepKind.DO,
+        Task.FLUSH_CACHES,
+        Actor.RESOLVER_OPERATOR,
+        zone,
+        commands=tuple(commands),
+        params={"pages": "https://dns.google/cache https://one.one.one.one/purge-cache/"},
+        optional=True,
+    )
+
+
+def _wait_ds(zone: ZoneAssessment) -> RecoveryStep:
+    ttl, assumed = _ds_ttl(zone)
+    return RecoveryStep(
+        StepKind.WAIT,
+        Task.WAIT_DS_EXPIRY,
+        Actor.NOBODY,
+        zone.zone,
+        wait_seconds=ttl + FAILURE_CACHE,
+        params={
+            "parent": zone.parent or ".",
+            "ttl": ttl,
+            "ttl_assumed": assumed,
+            "failure_cache": FAILURE_CACHE,
+        },
+    )
+
+
+def _wait_cache(zone: str, ttl: int = 0, what: str = "failure") -> RecoveryStep:
+    return RecoveryStep(
+        StepKind.WAIT,
+        Task.WAIT_CACHE_EXPIRY,
+        Actor.NOBODY,
+        zone,
+        wait_seconds=ttl + FAILURE_CACHE,
+        params={"ttl": ttl, "what": what, "failure_cache": FAILURE_CACHE},
+    )
+
+
+def _after_parent_change(analysis: Analysis, zone: ZoneAssessment) -> tuple[RecoveryStep, ...]:
+    """The transitions after a DS change: the parent publishes it, caches let go."""
+    return (_wait_parent(analysis, zone), _flush(zone.zone), _wait_ds(zone))
+
+
+def _after_zone_change(zone: str, *, dnssec: bool = True) -> tuple[RecoveryStep, ...]:
+    """The transition after the zone's servers serve fixed data: cached failures expire."""
+    return (_flush(zone, dnssec=dnssec), _wait_cache(zone))
+
+
+def _remove_ds_path(
+    analysis: Analysis, zone: ZoneAssessment, role: PathRole, *, unsigned: bool = False
+) -> RecoveryPath:
+    """The rollback: the zone becomes unsigned to validators once the DS is gone."""
+    return RecoveryPath(
+        role,
+        (
             RecoveryStep(
-                f"Re-run {shell_command('dnssec-doctor', 'check', analysis.name, analysis.rdtype)} "
-                "and confirm the verdict is secure from every server and every resolver.",
-                Actor.YOU,
-                0,
-            )
-        )
-    return tuple(steps)
+                StepKind.DO,
+                Task.REMOVE_DS,
+                _ds_actor(zone),
+                zone.zone,
+                remove=zone.ds_records,
+                params={"parent": zone.parent or ".", "unsigned": unsigned},
+            ),
+            *_after_parent_change(analysis, zone),
+        ),
+    )
+
+
+def _check_again(analysis: Analysis, zone: ZoneAssessment, path: RecoveryPath) -> RecoveryStep:
+    """The last step of every path: the check again, and the verdict it must give."""
+    tasks = {step.task for step in path.steps}
+    if tasks & {Task.REMOVE_DS, Task.FIX_PARENT_DENIAL}:
+        expect = "insecure"  # the DS is gone, or the parent proves there is none
+    elif zone.ds_records or Task.PUBLISH_DS in tasks:
+        expect = "secure"
+    else:
+        expect = "insecure"
+    return RecoveryStep(
+        StepKind.VERIFY,
+        Task.CHECK_AGAIN,
+        Actor.YOU,
+        zone.zone,
+        commands=(shell_command("dnssec-doctor", "check", analysis.name, analysis.rdtype),),
+        params={"expect": expect},
+    )
+
+
+def _key_tags(records: Sequence[str]) -> str:
+    """The key tags a set of DS records names ("12345, 23456")."""
+    tags = []
+    for record in records:
+        fields = record.split(" DS ", 1)[-1].split()
+        if fields and fields[0].isdigit():
+            tags.append(fields[0])
+    return ", ".join(dict.fromkeys(tags))
+
+
+def _matches_any(record: str, publish: Sequence[str]) -> bool:
+    fields = record.split()[-4:]
+    return any(p.split()[-4:] == fields for p in publish)
+
+
+# --- the planners -------------------------------------------------------------------------
 
 
 @plans("DS_DIGEST_MISMATCH", "DS_NO_MATCHING_KEY", "DS_ALGORITHM_MISMATCH", "DS_MALFORMED")
-def _replace_ds(situation: Situation) -> list[RecoveryStep]:
+def _replace_ds(situation: Situation) -> Planned:
     zone = situation.zone
-    actor, who = _ds_actor(zone)
+    analysis = situation.analysis
     publish = zone.ds_to_publish
-    steps: list[RecoveryStep] = []
     wrong = tuple(r for r in zone.ds_records if not _matches_any(r, publish))
+    paths = []
     if publish:
-        steps.append(
-            RecoveryStep(
-                f"At {who}: publish the DS of the zone's live KSK for {zone.zone}.",
-                actor,
-                0,
-                publish,
-                "This DS matches the key that signs the zone's DNSKEY RRset now.",
-            )
-        )
-    if wrong:
-        steps.append(
-            RecoveryStep(
-                f"At {who}: remove the DS that matches no key of {zone.zone} (in the same "
-                "change as the new DS).",
-                actor,
-                _ds_wait(zone),
-                wrong,
-                "Keep only DS records that match active keys.",
+        paths.append(
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPLACE_DS if wrong else Task.PUBLISH_DS,
+                        _ds_actor(zone),
+                        zone.zone,
+                        records=publish,
+                        remove=wrong,
+                        params={"parent": zone.parent or "."},
+                    ),
+                    *_after_parent_change(analysis, zone),
+                ),
             )
         )
     if situation.code == "DS_NO_MATCHING_KEY":
-        steps.append(
-            RecoveryStep(
-                "Alternatively (DNS operator): publish the retired key again in the "
-                "DNSKEY RRset and sign with it, so that the existing DS matches.",
-                Actor.DNS_OPERATOR,
-                0,
+        # The key the DS names may still exist: publishing it again needs no registrar.
+        paths.append(
+            RecoveryPath(
+                PathRole.FALLBACK if paths else PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPUBLISH_RETIRED_KEY,
+                        Actor.DNS_OPERATOR,
+                        zone.zone,
+                        records=zone.ds_records,
+                        params={"key_tags": _key_tags(zone.ds_records)},
+                    ),
+                    *_after_zone_change(zone.zone),
+                ),
             )
         )
-    steps.append(_wait_ds(zone))
-    return steps
+    if not publish and zone.ds_records:
+        # No live KSK to publish a DS for: removing the DS is the rollback left.
+        role = PathRole.EMERGENCY if paths else PathRole.FASTEST
+        paths.append(_remove_ds_path(analysis, zone, role))
+    return Planned(tuple(paths), never_disable_signing=True)
 
 
 @plans("DS_KEY_NOT_ZONE_KEY")
-def _set_zone_key_flag(situation: Situation) -> list[RecoveryStep]:
+def _set_zone_key_flag(situation: Situation) -> Planned:
     zone = situation.zone
-    actor, who = _ds_actor(zone)
-    return [
-        RecoveryStep(
-            f"DNS operator of {zone.zone}: publish the key the DS names with the Zone Key "
-            "flag set (flags 257 for a KSK) and sign the DNSKEY RRset with it.",
-            Actor.DNS_OPERATOR,
-            0,
-            situation.causes[0].records,
-            NEVER_DISABLE,
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.SET_ZONE_KEY_FLAG,
+                        Actor.DNS_OPERATOR,
+                        zone.zone,
+                        records=situation.causes[0].records,
+                        params={"key_tags": _key_tags(zone.ds_records)},
+                    ),
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPLACE_DS,
+                        _ds_actor(zone),
+                        zone.zone,
+                        records=(),
+                        remove=zone.ds_records,
+                        params={"parent": zone.parent or ".", "same_key_new_flags": True},
+                    ),
+                    *_after_parent_change(situation.analysis, zone),
+                ),
+            ),
         ),
-        RecoveryStep(
-            f"Then at {who}: replace the DS with the DS of that key as now published (the "
-            "digest covers the flags).",
-            actor,
-            _ds_wait(zone),
-            zone.ds_records,
-        ),
-        _wait_ds(zone),
-    ]
+        never_disable_signing=True,
+    )
 
 
 @plans("DS_FOR_UNSIGNED_ZONE")
-def _remove_ds_of_unsigned_zone(situation: Situation) -> list[RecoveryStep]:
+def _resume_signing(situation: Situation) -> Planned:
+    """Signing was switched off with the DS left: signing again with the key the DS
+    names is the fast fix (no registrar, no DS TTL); removing the DS is the way when
+    that key is lost."""
     zone = situation.zone
-    actor, who = _ds_actor(zone)
-    return [
-        RecoveryStep(
-            f"Emergency: at {who}, remove the DS of {zone.zone}. A rollback, not a fix: the "
-            "zone will be unsigned, but it resolves again once resolvers' cached DS expires.",
-            actor,
-            _ds_wait(zone),
-            zone.ds_records,
-            NEVER_DISABLE,
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.RESUME_SIGNING,
+                        Actor.DNS_OPERATOR,
+                        zone.zone,
+                        records=zone.ds_records,
+                        params={"key_tags": _key_tags(zone.ds_records)},
+                    ),
+                    *_after_zone_change(zone.zone),
+                ),
+            ),
+            _remove_ds_path(situation.analysis, zone, PathRole.FALLBACK, unsigned=True),
         ),
-        RecoveryStep(
-            "Or instead (DNS operator): turn signing back on with the key the DS names, and "
-            "keep the DS.",
-            Actor.DNS_OPERATOR,
-            FAILURE_CACHE,
-        ),
-    ]
+        never_disable_signing=True,
+    )
 
 
 @plans("DNSKEY_MISSING")
-def _publish_dnskey(situation: Situation) -> list[RecoveryStep]:
+def _publish_dnskey(situation: Situation) -> Planned:
     zone = situation.zone
-    actor, who = _ds_actor(zone)
-    return [
-        RecoveryStep(
-            f"DNS operator: publish the DNSKEY RRset of {zone.zone} again, with the KSK that "
-            "the DS names, signed by it.",
-            Actor.DNS_OPERATOR,
-            FAILURE_CACHE,
-            (),
-            NEVER_DISABLE,
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPUBLISH_DNSKEY,
+                        Actor.DNS_OPERATOR,
+                        zone.zone,
+                        records=zone.ds_records,
+                        params={"key_tags": _key_tags(zone.ds_records)},
+                    ),
+                    *_after_zone_change(zone.zone),
+                ),
+            ),
+            _remove_ds_path(situation.analysis, zone, PathRole.EMERGENCY),
         ),
-        RecoveryStep(
-            f"Emergency, if the keys are lost: at {who}, remove the DS of {zone.zone} (a "
-            "rollback: the zone becomes unsigned).",
-            actor,
-            _ds_wait(zone),
-            zone.ds_records,
-        ),
-    ]
+        never_disable_signing=True,
+    )
 
 
 @plans("ZONE_UNREACHABLE")
-def _restore_servers(situation: Situation) -> list[RecoveryStep]:
+def _restore_servers(situation: Situation) -> Planned:
     zone = situation.zone
-    _, who = _ds_actor(zone, "delegation")
-    return [
-        RecoveryStep(
-            f"Not a DNSSEC fault: bring back at least one server of {zone.zone}, or fix the NS "
-            f"records and glue at {who} so they point at servers that serve the zone.",
-            Actor.DNS_OPERATOR,
-            0,
-            (),
-            "Do not change anything DNSSEC-related: it is not the failing layer.",
-        )
-    ]
+    servers = ", ".join(s.server for s in zone.servers) or zone.zone
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.RESTORE_SERVERS,
+                        Actor.DNS_OPERATOR,
+                        zone.zone,
+                        params={"servers": servers},
+                    ),
+                    *_after_zone_change(zone.zone, dnssec=False),
+                ),
+            ),
+            RecoveryPath(
+                PathRole.FALLBACK,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.FIX_DELEGATION,
+                        _ds_actor(zone),
+                        zone.zone,
+                        params={"parent": zone.parent or "."},
+                    ),
+                    _wait_parent(situation.analysis, zone, "NS"),
+                    *_after_zone_change(zone.zone, dnssec=False),
+                ),
+            ),
+        ),
+        not_dnssec=True,
+    )
 
 
 @plans("TRUST_ANCHOR_MISMATCH")
-def _update_trust_anchor(situation: Situation) -> list[RecoveryStep]:
-    return [
-        RecoveryStep(
-            f"Update the trust anchor you configured for {situation.zone.zone} to a key it "
-            "publishes now (for the real root, let RFC 5011 or your OS update it).",
-            Actor.YOU,
-            0,
+def _update_trust_anchor(situation: Situation) -> Planned:
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO, Task.UPDATE_TRUST_ANCHOR, Actor.YOU, situation.zone.zone
+                    ),
+                ),
+            ),
         )
-    ]
+    )
 
 
 @plans("REDIRECT_LOOP", "REDIRECT_CHAIN_TOO_LONG")
-def _repair_redirects(situation: Situation) -> list[RecoveryStep]:
-    what = (
-        "break the loop: point one of its names at a name that holds the data"
-        if situation.code == "REDIRECT_LOOP"
-        else "shorten the chain: point the name straight at the final target"
+def _repair_redirects(situation: Situation) -> Planned:
+    zone = situation.zone.zone
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPAIR_REDIRECT,
+                        Actor.DNS_OPERATOR,
+                        zone,
+                        records=situation.causes[0].records,
+                        params={"loop": situation.code == "REDIRECT_LOOP"},
+                    ),
+                    *_after_zone_change(zone, dnssec=False),
+                ),
+            ),
+        ),
+        not_dnssec=True,
     )
-    return [
-        RecoveryStep(
-            f"Not a DNSSEC fault. DNS operator of {situation.zone.zone}: {what}.",
-            Actor.DNS_OPERATOR,
-            FAILURE_CACHE,
-            situation.causes[0].records,
-            "Do not change anything DNSSEC-related: it is not the failing layer.",
-        )
-    ]
 
 
 @plans("INSECURE_DELEGATION_UNPROVEN")
-def _repair_parent_denial(situation: Situation) -> list[RecoveryStep]:
+def _repair_parent_denial(situation: Situation) -> Planned:
     zone = situation.zone  # the parent: its denial chain is what breaks
     cause = situation.causes[0]
     child = cause.subject.removesuffix("/DS")
-    return [
-        RecoveryStep(
-            f"Operator of the parent zone {zone.zone}: fix its signer so that its answer "
-            f"for the DS of {child} carries a validly signed NSEC or NSEC3 proving that "
-            "there is none (re-sign the zone, check the denial chain around that name).",
-            Actor.PARENT_OPERATOR,
-            FAILURE_CACHE + (zone.negative_ttl or 0),
-            cause.records,
-            f"Nothing in {child} can fix this: validators cannot tell that it is unsigned "
-            "until its parent proves it. Publishing a DS and signing the child would also "
-            "end the outage.",
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.FIX_PARENT_DENIAL,
+                        Actor.PARENT_OPERATOR,
+                        zone.zone,
+                        records=cause.records,
+                        params={"child": child},
+                    ),
+                    _flush(child),
+                    _wait_cache(zone.zone, zone.negative_ttl or 0, "negative"),
+                ),
+            ),
         )
-    ]
+    )
 
 
 @plans("SERVER_STALE_COPY")
-def _repair_transfers(situation: Situation) -> list[RecoveryStep]:
+def _repair_transfers(situation: Situation) -> Planned:
     stale = ", ".join(
         s for f in situation.causes if f.code == "SERVER_STALE_COPY" for s in f.servers
     )
-    return [
-        RecoveryStep(
-            f"DNS operator: repair zone transfers to {stale} (or take it out of the NS set) so "
-            "it serves the current, freshly signed copy.",
-            Actor.DNS_OPERATOR,
-            FAILURE_CACHE,
-        )
-    ]
-
-
-# What the DNS operator does for each fault of the zone's signer; the rest re-sign.
-_SIGNER_FIXES = {
-    "RRSIG_EXPIRED": "restore the signing pipeline and re-sign the zone now",
-    "RRSIG_NOT_YET_VALID": "fix the signer's clock and re-sign with an inception in the past",
-    "DNSKEY_NOT_SIGNED_BY_DS_KEY": "sign the DNSKEY RRset with the KSK the DS names",
-    "RRSIG_NO_MATCHING_KEY": (
-        "publish the key that made the signatures again, or re-sign with a published key"
-    ),
-}
+    zone = situation.zone.zone
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPAIR_TRANSFERS,
+                        Actor.DNS_OPERATOR,
+                        zone,
+                        params={"servers": stale},
+                    ),
+                    *_after_zone_change(zone),
+                ),
+            ),
+        ),
+        never_disable_signing=True,
+    )
 
 
 @plans(
@@ -318,103 +539,198 @@ _SIGNER_FIXES = {
     "NODATA_PROOF_INVALID",
     "WILDCARD_PROOF_MISSING",
 )
-def _resign(situation: Situation) -> list[RecoveryStep]:
+def _resign(situation: Situation) -> Planned:
     zone = situation.zone
-    actor, who = _ds_actor(zone)
-    what = _SIGNER_FIXES.get(
-        situation.code, "re-sign the zone (complete signatures and NSEC/NSEC3 chain)"
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.RESIGN,
+                        Actor.DNS_OPERATOR,
+                        zone.zone,
+                        params={"cause": situation.code},
+                    ),
+                    *_after_zone_change(zone.zone),
+                ),
+            ),
+            *(
+                (_remove_ds_path(situation.analysis, zone, PathRole.EMERGENCY),)
+                if zone.ds_records
+                else ()
+            ),
+        ),
+        never_disable_signing=True,
     )
-    return [
-        RecoveryStep(
-            f"DNS operator of {zone.zone}: {what}; publish the result on every server.",
-            Actor.DNS_OPERATOR,
-            FAILURE_CACHE,
-            (),
-            NEVER_DISABLE,
-        ),
-        RecoveryStep(
-            f"Emergency only, if signing cannot be fixed now: at {who}, remove the DS of "
-            f"{zone.zone}; wait for it to expire from caches before turning signing off.",
-            actor,
-            _ds_wait(zone),
-            zone.ds_records,
-            "A rollback, not a fix: it ends the outage once the parent has propagated.",
-        ),
-    ]
 
 
 @plans("DNSKEY_ALGORITHM_UNSUPPORTED")
-def _roll_algorithm(situation: Situation) -> list[RecoveryStep]:
-    return [
-        RecoveryStep(
-            f"DNS operator: roll {situation.zone.zone} to a supported algorithm (13, ECDSA "
-            "P-256), then replace the DS (RFC 6781 §4.1.4 order).",
-            Actor.DNS_OPERATOR,
-            0,
-        )
-    ]
+def _roll_algorithm(situation: Situation) -> Planned:
+    zone = situation.zone.zone
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (RecoveryStep(StepKind.DO, Task.ROLL_ALGORITHM, Actor.DNS_OPERATOR, zone),),
+            ),
+        ),
+        never_disable_signing=True,
+    )
 
 
 @plans("DS_DIGEST_UNSUPPORTED")
-def _publish_sha256_ds(situation: Situation) -> list[RecoveryStep]:
+def _publish_sha256_ds(situation: Situation) -> Planned:
     zone = situation.zone
-    actor, who = _ds_actor(zone)
-    return [
-        RecoveryStep(
-            f"At {who}: publish a SHA-256 DS (digest type 2).",
-            actor,
-            _ds_wait(zone),
-            zone.ds_to_publish,
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.PUBLISH_DS,
+                        _ds_actor(zone),
+                        zone.zone,
+                        records=zone.ds_to_publish,
+                        params={"parent": zone.parent or ".", "sha256": True},
+                    ),
+                    *_after_parent_change(situation.analysis, zone),
+                ),
+            ),
         )
-    ]
+    )
 
 
 @plans("NSEC3_ITERATIONS_EXCESSIVE")
-def _lower_iterations(situation: Situation) -> list[RecoveryStep]:
-    return [
-        RecoveryStep(
-            f"DNS operator: re-sign {situation.zone.zone} with NSEC3 iterations 0 and no salt "
-            "(RFC 9276).",
-            Actor.DNS_OPERATOR,
-            0,
+def _lower_iterations(situation: Situation) -> Planned:
+    zone = situation.zone.zone
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO, Task.LOWER_NSEC3_ITERATIONS, Actor.DNS_OPERATOR, zone
+                    ),
+                    *_after_zone_change(zone),
+                ),
+            ),
         )
-    ]
+    )
 
 
 @plans("DS_MISSING_FOR_SIGNED_ZONE")
-def _publish_first_ds(situation: Situation) -> list[RecoveryStep]:
+def _publish_first_ds(situation: Situation) -> Planned:
     zone = situation.zone
-    actor, who = _ds_actor(zone)
-    return [
-        RecoveryStep(
-            f"To turn validation on: at {who}, publish the DS of the live KSK, after checking "
-            "that every server serves the signed zone.",
-            actor,
-            0,
-            zone.ds_to_publish,
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.MAINTENANCE,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.PUBLISH_DS,
+                        _ds_actor(zone),
+                        zone.zone,
+                        records=zone.ds_to_publish,
+                        params={"parent": zone.parent or ".", "first": True},
+                    ),
+                    _wait_parent(situation.analysis, zone),
+                ),
+            ),
         )
-    ]
+    )
 
 
 @plans("ZONE_UNSIGNED", "ZONE_OUTSIDE_TRUST_ANCHOR")
-def _nothing_to_recover(situation: Situation) -> list[RecoveryStep]:
+def _nothing_to_recover(situation: Situation) -> Planned:
     """An insecure answer by design is not broken: signing the zone, or anchoring it, is
     a project, not a recovery."""
-    return []
+    return Planned(())
 
 
-def _healthy_steps(analysis: Analysis) -> tuple[RecoveryStep, ...]:
-    steps = []
+# --- no outage: what a careful operator does next -----------------------------------------
+
+_DEAD = {"SERVER_UNRESPONSIVE", "SERVER_REFUSED", "SERVER_NOT_AUTHORITATIVE"}
+
+
+def _maintenance_paths(analysis: Analysis) -> tuple[RecoveryPath, ...]:
+    paths: list[RecoveryPath] = []
+    by_zone = {z.zone: z for z in analysis.zones}
+
+    def check(zone: ZoneAssessment) -> RecoveryStep:
+        return _check_again(analysis, zone, RecoveryPath(PathRole.MAINTENANCE, ()))
+
     for finding in analysis.findings:
-        if finding.code == "DS_STALE":
-            zone = next((z for z in analysis.zones if z.zone == finding.zone), None)
-            if zone is not None:
-                actor, who = _ds_actor(zone)
-                steps.append(
-                    RecoveryStep(
-                        f"At {who}: remove the stale DS of {zone.zone}.", actor, 0, finding.records
-                    )
+        zone = by_zone.get(finding.zone or "")
+        if finding.code == "DS_STALE" and zone is not None:
+            paths.append(
+                RecoveryPath(
+                    PathRole.MAINTENANCE,
+                    (
+                        RecoveryStep(
+                            StepKind.DO,
+                            Task.REMOVE_STALE_DS,
+                            _ds_actor(zone),
+                            zone.zone,
+                            remove=finding.records,
+                            params={
+                                "parent": zone.parent or ".",
+                                "key_tags": _key_tags(finding.records),
+                            },
+                        ),
+                        _wait_parent(analysis, zone),
+                        check(zone),
+                    ),
                 )
+            )
+    dead: dict[str, list[str]] = {}
+    for finding in analysis.findings:
+        if finding.code in _DEAD and finding.zone in by_zone:
+            dead.setdefault(finding.zone or "", []).extend(finding.servers or (finding.subject,))
+    for zone_name, servers in dead.items():
+        zone = by_zone[zone_name]
+        listed = ", ".join(dict.fromkeys(servers))
+        paths.append(
+            RecoveryPath(
+                PathRole.MAINTENANCE,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPAIR_SERVER,
+                        Actor.DNS_OPERATOR,
+                        zone_name,
+                        params={"servers": listed},
+                    ),
+                    check(zone),
+                ),
+            )
+        )
+        paths.append(
+            RecoveryPath(
+                PathRole.FALLBACK,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.RETIRE_SERVER,
+                        Actor.DNS_OPERATOR,
+                        zone_name,
+                        params={"servers": listed},
+                    ),
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.FIX_DELEGATION,
+                        _ds_actor(zone),
+                        zone_name,
+                        params={"parent": zone.parent or ".", "servers": listed},
+                    ),
+                    _wait_parent(analysis, zone, "NS"),
+                    check(zone),
+                ),
+            )
+        )
     expiring: dict[str, Finding] = {}
     for finding in analysis.findings:
         if finding.code == "RRSIG_EXPIRES_SOON" and finding.zone is not None:
@@ -422,51 +738,25 @@ def _healthy_steps(analysis: Analysis) -> tuple[RecoveryStep, ...]:
             if first is None or str(finding.params["expiration"]) < str(first.params["expiration"]):
                 expiring[finding.zone] = finding
     for zone_name, finding in expiring.items():
-        steps.append(
-            RecoveryStep(
-                f"DNS operator of {zone_name}: check that the signer is running and re-signs "
-                f"before the first signature expires ({finding.params['delta']}, "
-                f"{finding.params['expiration']}).",
-                Actor.DNS_OPERATOR,
-                0,
+        paths.append(
+            RecoveryPath(
+                PathRole.MAINTENANCE,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.CHECK_SIGNER,
+                        Actor.DNS_OPERATOR,
+                        zone_name,
+                        params={
+                            "delta": finding.params["delta"],
+                            "expiration": finding.params["expiration"],
+                        },
+                    ),
+                ),
             )
         )
-    return tuple(dict.fromkeys(steps))
-
-
-def _wait_ds(zone: ZoneAssessment) -> RecoveryStep:
-    ttl = zone.ds_ttl or 3600
-    return RecoveryStep(
-        f"Wait: resolvers that cached the old DS (TTL {ttl} s at {zone.parent}) keep failing "
-        f"until it expires, then recover within {FAILURE_CACHE // 60} minutes.",
-        Actor.NOBODY,
-        0,
-    )
-
-
-def _matches_any(record: str, publish: Sequence[str]) -> bool:
-    fields = record.split()[-4:]
-    return any(p.split()[-4:] == fields for p in publish)
-
-
-def recovery_note(
-    analysis: Analysis, verdict: Verdict, zone: ZoneAssessment | None, causes: Sequence[Finding]
-) -> str:
-    if verdict in (Verdict.SECURE, Verdict.INSECURE) or zone is None:
-        return ""
-    if verdict is Verdict.UNREACHABLE:
-        return (
-            "Resolvers recover as soon as a server answers again (failures are cached up to "
-            "5 minutes)."
-        )
-    code = causes[0].code if causes else ""
-    if code.startswith("DS_"):
-        return (
-            f"After the DS change, resolvers recover within {_ds_wait(zone)} s: the DS TTL "
-            f"observed at {zone.parent} ({zone.ds_ttl or 'unknown'} s) plus up to "
-            f"{FAILURE_CACHE} s of cached failure."
-        )
-    return (
-        f"After the fix is published on every server, resolvers recover within {FAILURE_CACHE} s "
-        "(their cached failure expires); nothing on your side speeds that up."
-    )
+    unique: list[RecoveryPath] = []
+    for path in paths:
+        if path not in unique:
+            unique.append(path)
+    return tuple(unique)

@@ -15,7 +15,7 @@ from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.profile import Profile, is_warning, sets_exit_warning
-from dnssec_doctor.diagnosis.recovery import plan_recovery, recovery_note
+from dnssec_doctor.diagnosis.recovery import plan_recovery
 from dnssec_doctor.errors import ExitCode
 from dnssec_doctor.model.diagnosis import Diagnosis, Views
 from dnssec_doctor.model.finding import Finding
@@ -52,7 +52,6 @@ def diagnose(analysis: Analysis, profile: Profile | None = None) -> Diagnosis:
         causes=causes,
         warnings=warnings,
         recovery=recovery,
-        recovery_note=recovery_note(analysis, verdict, breaking, causes),
         views=views,
         exit_code=int(exit_code(verdict, analysis.findings, profile)),
     )

@@ -1,8 +1,10 @@
-"""The JSON contract of ``check --json`` (other tools depend on these keys).
+"""The JSON contract of ``check --json`` (other tools depend on these keys; the schema is
+docs/check-json.schema.json).
 
-Stable keys: name, type, verdict, ede, zone, causes[{code, summary}], recovery[{action,
-actor, wait_seconds}], resolvers[{address, rcode, ad, ede[{code, text}], cd_rcode}],
-servers, queries. Everything else is added information.
+Stable keys: name, type, verdict, ede, zone, causes[{code, summary}], recovery{paths[{role,
+eta_seconds, steps[{kind, task, actor, action, records, remove, wait_seconds}]}]},
+resolvers[{address, rcode, ad, ede[{code, text}], cd_rcode}], servers, queries. Everything
+else is added information.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import dns.rcode
 
 from dnssec_doctor import __version__
 from dnssec_doctor.analysis.context import parse
+from dnssec_doctor.model.diagnosis import RecoveryPlan
 from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.render.plan import path_title, plan_cautions, step_sentence
 
 if TYPE_CHECKING:  # the zone verifier renders findings without loading the check pipeline
     from dnssec_doctor.diagnosis.report import Report
 
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: recovery became a plan of alternative paths
 
 
 def iso(timestamp: float) -> str:
@@ -42,6 +46,44 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
+def plan_json(plan: RecoveryPlan) -> dict[str, Any]:
+    """The recovery plan: alternative paths (follow one), each with its steps as values
+    and the sentence the text report prints for each (``action``)."""
+    alone = len(plan.paths) == 1
+    return {
+        "paths": [
+            {
+                "role": path.role.value,
+                "title": path_title(path, alone=alone),
+                "eta_seconds": path.eta_seconds,
+                "eta_max_seconds": path.eta_max_seconds,
+                "eta_open": path.eta_open,
+                "steps": [
+                    {
+                        "kind": step.kind.value,
+                        "task": step.task.value,
+                        "actor": step.actor.value,
+                        "zone": step.zone,
+                        "optional": step.optional,
+                        "action": step_sentence(step),
+                        "records": list(step.records),
+                        "remove": list(step.remove),
+                        "commands": list(step.commands),
+                        "wait_seconds": step.wait_seconds,
+                        "wait_max_seconds": step.wait_max_seconds,
+                        "params": dict(step.params),
+                    }
+                    for step in path.steps
+                ],
+            }
+            for path in plan.paths
+        ],
+        "never_disable_signing": plan.never_disable_signing,
+        "not_dnssec": plan.not_dnssec,
+        "cautions": plan_cautions(plan),
+    }
+
+
 def render_json(report: Report) -> dict[str, Any]:
     diagnosis = report.diagnosis
     analysis = report.analysis
@@ -57,17 +99,7 @@ def render_json(report: Report) -> dict[str, Any]:
         "dnssec_failing": diagnosis.views.dnssec_failing,
         "causes": [finding_json(f) for f in diagnosis.causes],
         "warnings": [finding_json(f) for f in diagnosis.warnings],
-        "recovery": [
-            {
-                "action": step.action,
-                "actor": step.actor.value,
-                "wait_seconds": step.wait_seconds,
-                "records": list(step.records),
-                "why": step.why,
-            }
-            for step in diagnosis.recovery
-        ],
-        "recovery_note": diagnosis.recovery_note,
+        "recovery": plan_json(diagnosis.recovery),
         "views": {
             "authoritative": diagnosis.views.authoritative,
             "validating": diagnosis.views.validating,

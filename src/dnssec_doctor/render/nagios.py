@@ -1,10 +1,11 @@
 """``check --nagios``: the monitoring-plugins output convention (Nagios, Icinga, Naemon).
 
-One status line ``DNSSEC <STATE> - <text> | <performance data>``, then the causes as long
-output, and the exit code the monitoring core reads: 0 OK, 1 WARNING, 2 CRITICAL,
-3 UNKNOWN. Performance data: seconds to the earliest signature expiry (overall and per
-zone, with the warning threshold and 0 as critical), servers answering, servers whose
-data validates, the probe's duration and its queries.
+One status line ``DNSSEC <STATE> - <text> | <performance data>``, then as long output the
+causes and the recovery plan (the same paths and steps as the text report), and the exit
+code the monitoring core reads: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Performance data:
+seconds to the earliest signature expiry (overall and per zone, with the warning threshold
+and 0 as critical), servers answering, servers whose data validates, the probe's duration
+and its queries.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import enum
 
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.render.plan import plan_lines
 from dnssec_doctor.render.terminal import printable, terminal_text
 
 
@@ -67,6 +69,9 @@ def render_nagios(report: Report, *, warning_seconds: float) -> tuple[str, int]:
         lines.append(
             f"{finding.severity.label}: {finding.code}: {finding.summary}".replace("|", "/")
         )
+    if diagnosis.recovery:
+        lines.append("What to do:")
+        lines += [line.replace("|", "/") for line in plan_lines(diagnosis.recovery)]
     return terminal_text(lines, colour=False) + "\n", int(state)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dnssec_doctor.analysis.codes import CODES, Family
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.report import Report
-from dnssec_doctor.model.diagnosis import Actor, RecoveryStep
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.render.json import iso
+from dnssec_doctor.render.plan import plan_lines
 from dnssec_doctor.render.terminal import Painted, terminal_text
 
 _VERDICT_COLOUR = {
@@ -35,39 +35,12 @@ def _bold(text: str) -> Painted:
     return Painted(text, "1")
 
 
-# How a recovery step's text names its actor; the "[actor]" tag is left out when it
-# does, so that no step reads "[registrar] At the registrar ...".
-_ACTOR_WORDS = {
-    Actor.REGISTRAR: "registrar",
-    Actor.PARENT_OPERATOR: "parent zone",
-    Actor.DNS_OPERATOR: "dns operator",
-    Actor.RESOLVER_OPERATOR: "resolver operator",
-    Actor.NOBODY: "wait",
-    Actor.YOU: "dnssec-doctor check",
-}
-
-
-def _wait(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    parts.append(f"{seconds} s" if seconds or not (hours or minutes) else "")
-    return " ".join(p for p in parts if p)
-
-
 def _sentence(text: str) -> str:
     """End a sentence once: a name's trailing dot serves as the full stop, so
     "... for example.com.." reads "... for example.com."."""
     if text.endswith("..") and not text.endswith("\\.."):
         return text[:-1]
     return text
-
-
-def _step_line(number: int, step: RecoveryStep) -> str:
-    action = _sentence(step.action)
-    if _ACTOR_WORDS.get(step.actor, step.actor.value.lower()) in action.lower():
-        return f"  {number}. {action}"
-    return f"  {number}. [{step.actor.value}] {action}"
 
 
 def _is_resolver_finding(finding: Finding) -> bool:
@@ -124,19 +97,9 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
             lines += _finding_lines(finding, evidence=False)
         lines.append("")
     if diagnosis.recovery:
-        lines.append(_bold("What to do, in this order"))
-        for number, step in enumerate(diagnosis.recovery, start=1):
-            lines.append(_step_line(number, step))
-            lines += [f"       {record}" for record in step.records]
-            if step.why:
-                lines.append(f"       ({step.why})")
-            if step.wait_seconds:
-                lines.append(f"       then wait {_wait(step.wait_seconds)}")
-        if diagnosis.recovery_note:
-            note = diagnosis.recovery_note
-            if note[:2].istitle():  # a sentence, not a name: continue it after the colon
-                note = note[0].lower() + note[1:]
-            lines.append(f"  Recovery: {note}")
+        alternatives = len(diagnosis.recovery.paths) > 1
+        lines.append(_bold("What to do: follow one path" if alternatives else "What to do"))
+        lines += plan_lines(diagnosis.recovery)
         lines.append("")
 
     lines += [

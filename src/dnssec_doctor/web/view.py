@@ -36,16 +36,6 @@ VERDICT_WORDS = {
 }
 
 
-def wait_text(seconds: int | None) -> str:
-    if not seconds:
-        return ""
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    parts.append(f"{secs} s" if secs or not (hours or minutes) else "")
-    return " ".join(p for p in parts if p)
-
-
 def _span(seconds: float) -> str:
     days = abs(seconds) / 86400
     if days >= 2:
@@ -207,8 +197,6 @@ def page_context(report: Report) -> dict[str, Any]:
     resolver_codes = {c for c, entry in CODES.items() if entry.family is Family.RESOLVERS}
     for cause in data["causes"]:
         cause["explanation"] = _explanation(cause["code"])
-    for step in data["recovery"]:
-        step["wait"] = wait_text(step["wait_seconds"])
     for resolver in data["resolvers"]:
         for ede in resolver["ede"]:
             ede["name"] = ede_name(ede["code"])
