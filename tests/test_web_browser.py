@@ -71,7 +71,9 @@ def test_broken_name_shows_verdict_fix_and_graph(page: Page, base_url: str) -> N
     fix = page.locator("#fix")
     assert fix.is_visible()
     assert "registrar" in fix.inner_text()
-    assert "then wait" in fix.inner_text()
+    assert "ETA 7 min" in fix.inner_text()  # the path's ETA, from the lab's DS TTL
+    assert fix.locator("li.step-wait").count() == 2  # the parent's publication, the DS TTL
+    assert fix.locator("li.step-verify").count() == 1
     broken = page.locator("#chain svg g.edge.broken")
     assert broken.count() >= 1
     assert "DS_DIGEST_MISMATCH" in broken.first.text_content()  # type: ignore[operator]
