@@ -8,12 +8,25 @@ import random
 from collections.abc import Iterator
 
 import dns.name
+from cryptography.hazmat.primitives.asymmetric import ec
+from dns.dnssecalgs.ecdsa import PrivateECDSAP256SHA256
 
 from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.scenarios import BuildContext, Keys, make_zone, primary_hosts, sign
 
 ORIGIN = dns.name.from_text("example.lab.")
 NOW = 1_800_000_000  # the signing time of signed_text(): its signatures are valid then
+
+
+def _fixed_key(scalar: int, *, ksk: bool) -> signing.KeyPair:
+    """A P-256 key made from a fixed private scalar: with RFC 6979 signatures (dnspython's
+    default) the signed text, and so every damaged copy, is the same on every run."""
+    private = PrivateECDSAP256SHA256(key=ec.derive_private_key(scalar, ec.SECP256R1()))
+    flags = signing.KSK_FLAGS if ksk else signing.ZSK_FLAGS
+    return signing.KeyPair(private=private, dnskey=private.public_key().to_dnskey(flags=flags))
+
+
+FIXED_KEYS = Keys(_fixed_key(20261121, ksk=True), _fixed_key(20261203, ksk=False))
 
 
 def signed_text(denial: signing.Denial) -> bytes:
@@ -24,7 +37,7 @@ def signed_text(denial: signing.Denial) -> bytes:
         serial=1,
         extra='txt 300 IN TXT "v=spf1 -all" "two; words"\nmx 300 IN MX 10 mail\n',
     )
-    sign(zone, Keys.generate(), context.valid, denial=denial)
+    sign(zone, FIXED_KEYS, context.valid, denial=denial)
     return zone.to_text(relativize=False, sorted=True).encode()
 
 

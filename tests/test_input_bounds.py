@@ -122,6 +122,69 @@ def test_an_error_about_a_huge_line_stays_one_short_line(tmp_path: Path) -> None
     assert_one_line(result, str(path))
 
 
+def _peak_kib(arguments: list[str]) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run the CLI and measure its own peak memory (wait4 reports the one child's)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dnssec_doctor", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    stdout, stderr = process.stdout.read(), process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return result, usage.ru_maxrss
+
+
+def test_a_gigabyte_of_nuls_is_one_line_in_little_memory(tmp_path: Path) -> None:
+    path = tmp_path / "nul.zone"
+    with path.open("wb") as handle:  # sparse: 1 GiB of NULs, no disk used
+        handle.truncate(1 << 30)
+    result, peak = _peak_kib(["zone", "verify", str(path)])
+    assert_one_line(result, f"{path}, line 1: a line or record longer than 1 MiB")
+    assert peak < 200 * 1024, peak  # KiB: the file is neither read whole nor quoted
+
+
+ZONE_HEAD = "example. 300 IN SOA ns1.example. hostmaster.example. 1 7200 3600 1209600 300\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("x" * 2_000_000 + "\n", 2),  # one long token
+        ("; " + "x" * 2_000_000 + "\n", 2),  # a comment the accelerator would skip
+        (" " * 2_000_000 + "\n", 2),  # a blank line
+        ("www 300 IN TXT ( " + "\n" * 2_000_000 + ")\n", 2),  # a record that never closes
+    ],
+    ids=["token", "comment", "blank", "parenthesis"],
+)
+def test_over_long_lines_are_refused_where_they_are(body: str, line: int, tmp_path: Path) -> None:
+    path = tmp_path / "long.zone"
+    path.write_text(ZONE_HEAD + body + "www 300 IN A 192.0.2.1\n")
+    assert_one_line(doctor("zone", "verify", path), f"line {line}: a line or record longer than")
+
+
+def test_the_accelerator_hands_over_at_the_same_length() -> None:
+    from dnssec_doctor.zonefile import _fastread, reader
+
+    assert _fastread.MAX_RECORD_TEXT == reader.MAX_RECORD_TEXT
+
+
+@pytest.mark.parametrize("origin", [[], ["--origin", "example."]])
+def test_a_file_that_is_no_zone_file_is_not_quoted_back(origin: list[str], tmp_path: Path) -> None:
+    """zone verify run on /etc/shadow (by a user allowed to run it as root) must not print
+    the file's lines: errors say where, never what."""
+    secret = "$y$j9T$Hk1oNmO0rEaLlYsEcReT$" + "Q" * 43
+    path = tmp_path / "shadow"
+    path.write_text(f"root:{secret}:20228:0:99999:7:::\ndaemon:*:20228:0:99999:7:::\n")
+    result = doctor("zone", "verify", *origin, path)
+    assert_one_line(result, f"{path}, line 1:")
+    assert "root" not in result.stderr.replace(str(path), "")
+    assert secret[:8] not in result.stderr and "20228" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("arguments", "fragment"),
     [

@@ -24,8 +24,11 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import Purpose, Server
 from dnssec_doctor.model.snapshot import Transport as Via
+from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.pipeline import analyze
 from dnssec_doctor.probe import plan
 from dnssec_doctor.probe.collect import collect
 from dnssec_doctor.probe.settings import AddressPolicy, ProbeSettings
@@ -119,6 +122,19 @@ def off_loopback(wire: bytes) -> list[tuple[float, bytes]]:
     return [(0, reply.to_wire())]
 
 
+def ipv6_glue(wire: bytes) -> list[tuple[float, bytes]]:
+    """A referral whose only name server has only an IPv6 address."""
+    reply = response(wire, aa=False)
+    qname = reply.question[0].name
+    if len(qname) < 3:
+        return [(0, answered(wire))]
+    child = qname.split(2)[1]
+    ns = dns.name.from_text("ns", child)
+    reply.authority.append(dns.rrset.from_text(child, 60, "IN", "NS", ns.to_text()))
+    reply.additional.append(dns.rrset.from_text(ns, 60, "IN", "AAAA", "::1"))
+    return [(0, reply.to_wire())]
+
+
 UDP_BEHAVIOURS: dict[str, Behaviour] = {
     "garbage": garbage_with_id,
     "noise": garbage_without_id,
@@ -129,6 +145,7 @@ UDP_BEHAVIOURS: dict[str, Behaviour] = {
     "hang-up": truncated,
     "silent": silent,
     "off-loopback": off_loopback,
+    "ipv6-glue": ipv6_glue,
 }
 for _depth in range(DEPTHS):
     UDP_BEHAVIOURS[f"slow-{_depth}"] = referrer(_depth, 0.3, 100)
@@ -333,6 +350,12 @@ def test_collection_keeps_garbage_and_goes_on(hostile: Hostile) -> None:
     assert {e.purpose for e in snap.exchanges} == {Purpose.ANSWER, *APEX}
     assert all(e.response and e.response[6:] == b"\xde\xad\xbe\xef" * 7 for e in snap.exchanges)
     assert any("no usable answer" in note for note in snap.notes)
+    # The analysis names the server whose answers cannot be read, and blames no DNSSEC link.
+    report = analyze(snap, AnalysisOptions(now=snap.finished_at))
+    malformed = [f for f in report.analysis.findings if f.code == "SERVER_MALFORMED_RESPONSE"]
+    assert [f.servers for f in malformed] == [("garbage.root. (127.53.201.1)",)]
+    assert report.diagnosis.verdict is Verdict.UNREACHABLE
+    assert [f.code for f in report.diagnosis.causes] == ["ZONE_UNREACHABLE"]
 
 
 def test_collection_retries_truncated_over_tcp(hostile: Hostile) -> None:
@@ -361,7 +384,7 @@ def test_endless_slow_referrals_stop_at_the_deadline(hostile: Hostile) -> None:
     spy = Spy(hostile.port)
     snap = collect(deep, "A", settings(hostile, "slow-0", deadline=1.5), spy)
     assert snap.finished_at - snap.collected_at < 1.5 + 0.5 + 0.3
-    assert any("deadline reached" in note for note in snap.notes), snap.notes
+    assert any("deadline reached" in note for note in snap.notes)
     assert len(snap.zones) >= 3  # it did make progress before the deadline
 
 
@@ -379,3 +402,16 @@ def test_glue_off_loopback_is_never_asked(hostile: Hostile) -> None:
     assert spy.addresses and all(ipaddress.ip_address(a).is_loopback for a in spy.addresses)
     assert any("refuses 192.0.2.53" in note for note in snap.notes)
     assert [z.zone for z in snap.zones] == [".", "test."]
+
+
+def test_ipv6_servers_without_an_ipv6_route_are_counted_not_asked(hostile: Hostile) -> None:
+    spy = Spy(hostile.port)
+    no_route = settings(hostile, "ipv6-glue", ipv6_route=lambda address: False)
+    snap = collect("www.victim.test.", "A", no_route, spy)
+    assert spy.addresses and "::1" not in spy.addresses
+    assert any(note == "IPv6 skipped: no route to ns.test. (::1)" for note in snap.notes)
+    report = analyze(snap, AnalysisOptions(now=snap.finished_at))
+    [skipped] = [f for f in report.analysis.findings if f.code == "IPV6_SKIPPED"]
+    assert skipped.params["count"] == 1
+    # From here the zone cannot be reached: not a DNSSEC fault; the finding says why.
+    assert report.diagnosis.verdict is Verdict.UNREACHABLE

@@ -807,7 +807,7 @@ def test_malformed_zone_file_is_one_error_with_file_and_line(
     code, out, err = run(["zone", "verify", str(path)], capsys)
     assert code == 4
     assert out == ""
-    assert err == f"dnssec-doctor: {path}, line 5: invalid IPv4 address '999.1.2.3'\n"
+    assert err == f"dnssec-doctor: {path}, line 5: invalid IPv4 address\n"
     path.write_text("example.lab. 300 IN SOA a. b. 1 2 3 4 5\nwww 300 IN A (\n 192.0.2.1\n")
     code, _, err = run(["zone", "verify", str(path)], capsys)
     assert (code, err) == (
@@ -1101,6 +1101,8 @@ def test_damaged_and_reordered_zones_give_a_verdict_or_one_input_error(tmp_path:
         if results[0] is not None and len(results) == 2:
             verdicts += 1
             assert results[1] == results[0], text
+    # The corpus is the same on every run (fixed keys, deterministic signatures): 35 of
+    # its zones read and can be shuffled; the bound only keeps the test from passing empty.
     assert verdicts > 30
 
 

@@ -32,6 +32,7 @@ from dnssec_doctor.zonefile.reader import (
     SOA,
     ReaderState,
     Record,
+    RecordTooLong,
     ZoneFileError,
     read_packed,
     read_records,
@@ -124,6 +125,8 @@ def _scan(
         complete = size >= len(data)
         try:
             header = _read_apex(window, source, origin)
+        except RecordTooLong:
+            raise  # the window holds the whole over-long line: the file's own error
         except ZoneFileError:
             if complete:
                 raise
@@ -422,6 +425,8 @@ def _group_loader(
                     if record[0] != owner:
                         return group
                     group.append(record)
+            except RecordTooLong:
+                raise
             except ZoneFileError:
                 if complete:
                     raise

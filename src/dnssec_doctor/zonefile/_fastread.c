@@ -28,6 +28,8 @@
 #define MAX_RDATA 65535
 #define MAX_NAME 255
 #define MAX_TYPES 512
+/* zonefile.reader.MAX_RECORD_TEXT: a longer line or record is the reader's error */
+#define MAX_RECORD_TEXT (1 << 20)
 
 enum status { PARSED = 0, SLOW = 1 };
 
@@ -486,6 +488,7 @@ static int tokenize(Parser *p, Py_ssize_t *end, Py_ssize_t *lines) {
         return SLOW;
     else p->continued = 0;
     while (i < size) {
+        if (i - p->position > MAX_RECORD_TEXT) return SLOW;
         unsigned char c = d[i];
         if (c == '\n') {
             i++;
@@ -541,7 +544,7 @@ static int tokenize(Parser *p, Py_ssize_t *end, Py_ssize_t *lines) {
         token->quoted = 0;
         i = j;
     }
-    if (depth != 0) return SLOW;
+    if (depth != 0 || i - p->position > MAX_RECORD_TEXT) return SLOW;
     *end = i;
     *lines = spanned;
     return PARSED;
@@ -556,6 +559,7 @@ static int skip_blank_lines(Parser *p) {
         if (i < p->size && d[i] == ';')
             while (i < p->size && d[i] != '\n') i++;
         if (i < p->size && d[i] != '\n') return 1;
+        if (i - p->position > MAX_RECORD_TEXT) return 1; /* tokenize hands it over */
         p->position = i < p->size ? i + 1 : i;
         p->line++;
     }
@@ -799,5 +803,10 @@ PyMODINIT_FUNC PyInit__fastread(void) {
     fill_type_table();
     fill_b64_table();
     fill_char_class();
-    return PyModule_Create(&MODULE);
+    PyObject *module = PyModule_Create(&MODULE);
+    if (module != NULL && PyModule_AddIntConstant(module, "MAX_RECORD_TEXT", MAX_RECORD_TEXT)) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }

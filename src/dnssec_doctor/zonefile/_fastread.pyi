@@ -1,5 +1,7 @@
 from dnssec_doctor.zonefile.reader import Record
 
+MAX_RECORD_TEXT: int
+
 def parse(
     data: bytes,
     position: int,

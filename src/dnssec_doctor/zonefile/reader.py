@@ -55,6 +55,33 @@ class ZoneFileError(Exception):
         self.line = line
         self.message = message
 
+    def __reduce__(self) -> tuple[type[ZoneFileError], tuple[str, int, str]]:
+        # The parallel scan's workers send their errors back pickled.
+        return ZoneFileError, (self.source, self.line, self.message)
+
+
+# No record's text needs more than this: RDATA is at most 65,535 octets, 262,140 characters
+# when every octet is written \DDD. A longer line or parenthesised record is refused at
+# once (a file of NULs or an unclosed parenthesis must not be read into memory whole, nor
+# quoted back). The accelerator hands such text to this reader (_fastread.MAX_RECORD_TEXT).
+MAX_RECORD_TEXT = 1 << 20
+
+
+class RecordTooLong(ZoneFileError):
+    """A line or record longer than ``MAX_RECORD_TEXT``: the file's own error wherever it
+    is read from (a window of the file that holds it holds the error too)."""
+
+    def __init__(self, source: str, line: int) -> None:
+        super().__init__(
+            source,
+            line,
+            f"a line or record longer than {MAX_RECORD_TEXT // (1 << 20)} MiB: "
+            "not a zone file (no record needs more than 256 KiB)",
+        )
+
+    def __reduce__(self) -> tuple[type[RecordTooLong], tuple[str, int]]:  # type: ignore[override]
+        return RecordTooLong, (self.source, self.line)
+
 
 class _Syntax(Exception):
     """A syntax error inside one record; the reader adds file and line."""
@@ -89,20 +116,17 @@ def name_wire(text: bytes, origin: bytes | None) -> bytes:
     for label in labels:
         size = len(label)
         if not 0 < size < 64:
-            raise _Syntax(f"invalid name {text.decode('latin-1')!r}: empty or long label")
+            raise _Syntax("invalid name: an empty label or one longer than 63 octets")
         out.append(size)
         out += label
     if absolute:
         out.append(0)
     else:
         if origin is None:
-            raise _Syntax(
-                f"relative name {text.decode('latin-1')!r} before the origin is known "
-                "(give --origin or $ORIGIN)"
-            )
+            raise _Syntax("a relative name before the origin is known (give --origin or $ORIGIN)")
         out += origin
     if len(out) > 255:
-        raise _Syntax(f"invalid name {text.decode('latin-1')!r}: longer than 255 octets")
+        raise _Syntax("invalid name: longer than 255 octets")
     return bytes(out)
 
 
@@ -111,9 +135,9 @@ def _escaped_name_wire(text: bytes, origin: bytes | None) -> bytes:
     try:
         name = dns.name.from_text(text.decode("latin-1"), origin=base)
     except dns.exception.DNSException as error:
-        raise _Syntax(f"invalid name {text.decode('latin-1')!r}: {error}") from None
+        raise _Syntax(f"invalid name: {error}") from None
     if not name.is_absolute():
-        raise _Syntax(f"relative name {text.decode('latin-1')!r} before the origin is known")
+        raise _Syntax("a relative name before the origin is known (give --origin or $ORIGIN)")
     wire = name.canonicalize().to_wire()
     assert wire is not None
     return wire
@@ -213,7 +237,7 @@ def rdtype_of(token: bytes) -> int:
     try:
         value = int(dns.rdatatype.from_text(token.decode("latin-1")))
     except (dns.exception.DNSException, ValueError):
-        raise _Syntax(f"unknown record type {token.decode('latin-1')!r}") from None
+        raise _Syntax("unknown record type") from None
     _types[token] = value
     return value
 
@@ -225,7 +249,7 @@ def _ttl(token: bytes) -> int:
         try:
             value = int(dns.ttl.from_text(token.decode("latin-1")))
         except (dns.exception.DNSException, ValueError):
-            raise _Syntax(f"invalid TTL {token.decode('latin-1')!r}") from None
+            raise _Syntax("invalid TTL") from None
     if value > 0x7FFFFFFF:
         raise _Syntax(f"TTL {value} out of range")
     return value
@@ -249,21 +273,21 @@ def _time(token: bytes) -> int:
             int(token[12:14]),
         )
         if not (fields[0] and 1 <= fields[1] <= 12 and 1 <= fields[2] <= 31 and fields[3] < 24):
-            raise _Syntax(f"invalid time {token.decode('latin-1')!r}")
+            raise _Syntax("invalid time")
         value = calendar.timegm((*fields, 0, 0, 0)) & 0xFFFFFFFF
     elif token.isdigit():
         value = int(token)
         if value > 0xFFFFFFFF:
             raise _Syntax(f"time {value} out of range")
     else:
-        raise _Syntax(f"invalid time {token.decode('latin-1')!r}")
+        raise _Syntax("invalid time")
     _times[token] = value
     return value
 
 
 def _u(token: bytes, bits: int, what: str) -> int:
     if not token.isdigit() or int(token) >> bits:
-        raise _Syntax(f"invalid {what} {token.decode('latin-1')!r}")
+        raise _Syntax(f"invalid {what}")
     return int(token)
 
 
@@ -388,11 +412,10 @@ def rdata_wire(rdtype: int, tokens: list[bytes], origin: bytes | None) -> bytes:
 
 def _address(tokens: list[bytes], family: socket.AddressFamily, rdtype: str, what: str) -> bytes:
     _exact(tokens, 1, rdtype)
-    text = tokens[0].decode("latin-1")
     try:
-        return socket.inet_pton(family, text)
+        return socket.inet_pton(family, tokens[0].decode("latin-1"))
     except (OSError, ValueError):  # ValueError: an embedded NUL
-        raise _Syntax(f"invalid {what} address {text!r}") from None
+        raise _Syntax(f"invalid {what} address") from None
 
 
 def _nsec3_parameters(tokens: list[bytes], what: str) -> bytes:
@@ -595,8 +618,10 @@ def _read(
             yield records
             if not slow or position >= size:
                 continue
-        end = data.find(b"\n", position)
+        end = data.find(b"\n", position, position + MAX_RECORD_TEXT + 1)
         if end < 0:
+            if size - position > MAX_RECORD_TEXT:
+                raise RecordTooLong(source, number + 1)
             end = size
         number += 1
         record_line, record_offset = number, base_offset + position
@@ -628,11 +653,12 @@ def _continue(
     """Join the lines after ``line`` until the parentheses close; returns the joined
     text, the position after it and the last line number."""
     size = len(data)
-    close = data.find(b")", position)
-    if close >= 0:
-        end = data.find(b"\n", close)
-        if end < 0:
-            end = size
+    limit = min(size, position + MAX_RECORD_TEXT)
+    close = data.find(b")", position, limit)
+    end = data.find(b"\n", close, limit) if close >= 0 else -1
+    if close >= 0 and end < 0 and limit == size:
+        end = size  # the last line of the file
+    if end >= 0:
         block = data[position:end]
         if b'"' not in block and b"\\" not in block and block.count(b"(") == 0:
             if b";" in block:
@@ -642,12 +668,15 @@ def _continue(
                 return text, end + 1, number + data.count(b"\n", position, end) + 1
     # The general case: line by line, quotes and escapes respected.
     pending = [line]
+    start = position
     while depth > 0:
         if position >= size:
             raise ZoneFileError(source, first, "unbalanced parenthesis: no closing )")
-        end = data.find(b"\n", position)
+        end = data.find(b"\n", position, position + MAX_RECORD_TEXT + 1)
         if end < 0:
             end = size
+        if end - start > MAX_RECORD_TEXT:
+            raise RecordTooLong(source, first)
         number += 1
         part, change = _clean(data[position:end])
         position = end + 1
@@ -756,4 +785,4 @@ def _directive(tokens: list[bytes], state: ReaderState) -> None:
             "-o - writes it)"
         )
     else:
-        raise _Syntax(f"unknown directive {tokens[0].decode('latin-1')}")
+        raise _Syntax("unknown directive (only $ORIGIN and $TTL are read)")
