@@ -24,6 +24,7 @@ from dnssec_doctor.analysis.keys import (
     LinkState,
     ZoneLink,
     check_cds,
+    check_signing_keys_published,
     check_trust_anchor,
     check_zone_link,
     ds_to_publish,
@@ -460,3 +461,53 @@ def test_the_web_view_matches_a_ds_as_the_diagnosis_does(ksk: KeyPair, digest: D
     assert match_ds(wrong, ZONE, [ksk.dnskey]).status is DsStatus.DIGEST_MISMATCH
     assert not ds_matches_key(ZONE, wrong, ksk.dnskey)
     assert _ds_outcome(ZONE, wrong, [ksk.dnskey]) == (f"digest differs from KSK {tag}", False)
+
+
+# --- multi-signer (RFC 8901): every server publishes every key any server signs with -------
+
+
+def _zsk() -> DNSKEY:
+    return signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=False).dnskey
+
+
+def _tag(key: DNSKEY) -> tuple[int, int]:
+    return (dns.dnssec.key_id(key), int(key.algorithm))
+
+
+def test_multi_signer_with_both_zsks_everywhere_is_fine() -> None:
+    zsk_a, zsk_b = _zsk(), _zsk()
+    both = (zsk_a, zsk_b)
+    findings = check_signing_keys_published(
+        ZONE,
+        {"ns1": {_tag(zsk_a)}, "ns2": {_tag(zsk_b)}},
+        {"ns1": both, "ns2": both},
+        {"ns1": both, "ns2": both},
+    )
+    assert findings == []
+
+
+def test_a_server_that_omits_the_other_providers_zsk_is_named() -> None:
+    zsk_a, zsk_b = _zsk(), _zsk()
+    findings = check_signing_keys_published(
+        ZONE,
+        {"ns1": {_tag(zsk_a)}, "ns2": {_tag(zsk_b)}},
+        {"ns1": (zsk_a, zsk_b), "ns2": (zsk_b,)},
+        {"ns1": (zsk_a, zsk_b), "ns2": (zsk_b,)},
+    )
+    [finding] = findings
+    assert finding.code == "MULTI_SIGNER_KEY_MISSING"
+    assert finding.servers == ("ns2",)  # the provider that must publish the key
+    assert finding.params["signer"] == "ns1"
+    assert finding.params["key_tag"] == dns.dnssec.key_id(zsk_a)
+    assert finding.records == (f"{ZONE} IN DNSKEY {zsk_a.to_text()}",)
+
+
+def test_a_signature_by_a_key_its_own_server_lacks_is_left_to_the_signature_checks() -> None:
+    zsk_a, zsk_b = _zsk(), _zsk()
+    findings = check_signing_keys_published(
+        ZONE,
+        {"ns1": {_tag(zsk_a)}},
+        {"ns1": (zsk_b,), "ns2": (zsk_b,)},
+        {"ns1": (zsk_b,), "ns2": (zsk_b,)},
+    )
+    assert findings == []

@@ -99,8 +99,14 @@ CAUSE_IN_FILE = {
     "SERVER_STALE_COPY": "RRSIG_EXPIRED",  # the stale copy's signatures
 }
 # Nothing wrong with the signed data: the servers, or where the names point (check judges
-# CNAME chains as resolvers follow them, across zones).
-NOT_IN_A_FILE = {"ZONE_UNREACHABLE", "REDIRECT_LOOP", "REDIRECT_CHAIN_TOO_LONG"}
+# CNAME chains as resolvers follow them, across zones), or how servers' copies combine.
+NOT_IN_A_FILE = {
+    "ZONE_UNREACHABLE",
+    "REDIRECT_LOOP",
+    "REDIRECT_CHAIN_TOO_LONG",
+    # Each provider's copy is whole; what breaks is one server's keys beside another's data.
+    "MULTI_SIGNER_KEY_MISSING",
+}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.slug)
@@ -109,7 +115,7 @@ def test_scenario_zone_passes_or_fails_as_declared(scenario: Scenario, tmp_path:
     ctx = BuildContext(now=NOW, index=0, parent=origin.parent())
     results: dict[str, Verification] = {}
     for number, built in enumerate(scenario.build(ctx, origin)):
-        copies = [("main", built.zone), ("stale", built.stale_copy)]
+        copies = [("main", built.zone), ("second", built.second_copy)]
         for kind, zone in copies:
             if zone is None:
                 continue
@@ -127,7 +133,11 @@ def test_scenario_zone_passes_or_fails_as_declared(scenario: Scenario, tmp_path:
     cause = expected.cause or ""
     broken_here = any(str(r.zone) == expected.zone for r in results.values())
     if cause in NOT_IN_A_FILE or not broken_here:
-        assert worst == 0, {k: r.counts for k, r in results.items()}
+        # No error; a multi-signer copy warns of the other provider's DS (DS_STALE): one
+        # file cannot know that another provider serves that key.
+        assert worst == (1 if len(built.parent_ds) > 1 else 0), {
+            k: r.counts for k, r in results.items()
+        }
         return
     assert worst == 2
     assert CAUSE_IN_FILE.get(cause, cause) in codes, codes

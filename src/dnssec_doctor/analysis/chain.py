@@ -345,6 +345,8 @@ def assess_zone(
             scope_keys[server] = tuple(dnskey_rrset)
     trusted[zone] = server_keys
     scope[zone] = scope_keys
+    served = [k for _, rrset, _ in sources if rrset is not None for k in rrset]
+    findings[:] = keys.drop_stale_ds_served_elsewhere(findings, ds_sent, origin, served)
 
     for observation in _signed_answers(evidence, zone):
         keyset = server_keys.get(observation.server)
@@ -377,10 +379,29 @@ def assess_zone(
         if proof is not None:
             findings += proof.findings
     findings += guarded("cds", zone, findings, _check_cds, evidence, zone, origin, ds_rrset) or []
+    # Judged among the servers whose own chain validates: the others have findings of their own.
+    validating = {s: k for s, k in server_keys.items() if per_server.get(s) is ChainState.SECURE}
+    unpublished = (
+        guarded(
+            "multi-signer",
+            zone,
+            findings,
+            keys.check_signing_keys_published,
+            origin,
+            _signing_keys(evidence, zone, origin),
+            validating,
+            {s: tuple(r) for s, r, _ in sources if r is not None and s in validating},
+        )
+        or []
+    )
+    findings += unpublished
 
     if unproven:
         per_server = {server: ChainState.BOGUS for server in per_server}
     state = _combine(per_server.values(), parent_state)
+    if unpublished and state is ChainState.SECURE:
+        # Every server validates on its own; mixed, one server's keys and another's data fail.
+        state = ChainState.PARTIAL
     if outside:
         state = ChainState.INSECURE  # its servers answer; nothing anchors it
     views = _server_views(evidence, zone, per_server)
@@ -553,6 +574,27 @@ def _signed_answers(evidence: Evidence, zone: str) -> Iterable[Observation]:
     ):
         if observation.message is not None and observation.authoritative:
             yield observation
+
+
+def _signing_keys(
+    evidence: Evidence, zone: str, origin: dns.name.Name
+) -> dict[str, set[tuple[int, int]]]:
+    """Per server, the (key tag, algorithm) of the zone's signatures over its data."""
+    found: dict[str, set[tuple[int, int]]] = {}
+    for observation in evidence.authoritative(zone):
+        message = observation.message
+        if message is None or not observation.authoritative:
+            continue
+        for section in (message.answer, message.authority):
+            for rrset in section:
+                if rrset.rdtype != dns.rdatatype.RRSIG:
+                    continue
+                for rrsig in rrset:
+                    if rrsig.signer == origin and rrsig.type_covered != dns.rdatatype.DNSKEY:
+                        found.setdefault(observation.server, set()).add(
+                            (rrsig.key_tag, int(rrsig.algorithm))
+                        )
+    return found
 
 
 def _check_message_signatures(

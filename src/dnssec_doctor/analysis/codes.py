@@ -303,6 +303,31 @@ CODES: Mapping[str, Code] = _table(
         actor=Actor.DNS_OPERATOR,
     ),
     Code(
+        "MULTI_SIGNER_KEY_MISSING",
+        Family.SERVERS,
+        Severity.ERROR,
+        "{server} does not publish key {key_tag} (algorithm {algorithm}) of {zone}, with "
+        "which {signer} signs",
+        "The zone's servers sign with different keys (several providers, RFC 8901), and one "
+        "server's DNSKEY RRset leaves out a key another server signs with. Each server's "
+        "answers validate with its own keys.",
+        "A resolver may take the DNSKEY RRset from one server and the data from another: "
+        "with this server's DNSKEY RRset, the other server's signatures have no key, and "
+        "the data is bogus (SERVFAIL, DNSKEY Missing). Whether a resolver fails depends on "
+        "which servers it asked and what it cached; many retry another server and hide it.",
+        "The provider that runs the named server adds the missing key to its DNSKEY RRset "
+        "(each provider publishes every provider's ZSK, RFC 8901 §2.1.1), and keeps it as "
+        "long as the other provider signs with it.",
+        "None: adding a key to the DNSKEY RRset only adds correct data. Removing the other "
+        "provider's signatures instead would break resolvers that cached the old DNSKEY "
+        "RRset until it expires.",
+        ede=9,
+        references=("RFC 8901 §2.1.1", "RFC 4035 §5.3.1"),
+        link=Link.SERVERS,
+        rank=92,
+        actor=Actor.DNS_OPERATOR,
+    ),
+    Code(
         "IPV6_SKIPPED",
         Family.SERVERS,
         Severity.INFO,

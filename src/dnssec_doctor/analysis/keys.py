@@ -22,7 +22,7 @@ Pure: time comes from ``AnalysisOptions.now``; no I/O.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import dns.dnssec
@@ -671,6 +671,73 @@ def _key_findings(
     return findings
 
 
+def drop_stale_ds_served_elsewhere(
+    findings: Sequence[Finding],
+    ds_rrset: dns.rrset.RRset | None,
+    zone: dns.name.Name,
+    served: Sequence[DNSKEY],
+) -> list[Finding]:
+    """``findings`` without the DS_STALE of a DS that matches no key of one server but a
+    key another server serves: each provider of a multi-signer zone (RFC 8901) publishes
+    its own KSK, and the DS RRset holds one for each."""
+
+    def served_elsewhere(finding: Finding) -> bool:
+        if finding.code != "DS_STALE" or ds_rrset is None:
+            return False
+        named = (finding.params.get("key_tag"), finding.params.get("algorithm"))
+        return any(
+            isinstance(ds, DS)
+            and (ds.key_tag, int(ds.algorithm)) == named
+            and match_ds(ds, zone, served).status is DsStatus.MATCH
+            for ds in ds_rrset
+        )
+
+    return [f for f in findings if not served_elsewhere(f)]
+
+
+def check_signing_keys_published(
+    zone: dns.name.Name,
+    signed_with: Mapping[str, set[tuple[int, int]]],
+    own_keys: Mapping[str, Sequence[DNSKEY]],
+    published: Mapping[str, Sequence[DNSKEY]],
+) -> list[Finding]:
+    """Multi-signer (RFC 8901): every key a server signs the zone's data with must be in
+    every server's DNSKEY RRset, since a resolver may take the keys from one server and
+    the data from another.
+
+    ``signed_with`` holds, per server, the (key tag, algorithm) of its data signatures;
+    ``own_keys`` the keys each server's own DNSKEY RRset vouches for (only servers whose
+    chain validates); ``published`` every server's DNSKEY RRset as served.
+    """
+    findings = []
+    for signer, tags in signed_with.items():
+        for key_tag, algorithm in sorted(tags):
+            used = [
+                k
+                for k in own_keys.get(signer, ())
+                if int(k.algorithm) == algorithm and dns.dnssec.key_id(k) == key_tag
+            ]
+            if not used:
+                continue  # no key of its own signs it: the signature checks report that
+            for server, keys in published.items():
+                if server == signer or any(k in keys for k in used):
+                    continue
+                findings.append(
+                    make_finding(
+                        "MULTI_SIGNER_KEY_MISSING",
+                        zone=zone.to_text(),
+                        subject=f"{server} {key_tag}/{algorithm}",
+                        servers=(server,),
+                        records=tuple(_key_record(zone, k) for k in used),
+                        server=server,
+                        key_tag=key_tag,
+                        algorithm=algorithm,
+                        signer=signer,
+                    )
+                )
+    return findings
+
+
 def rsa_key_bits(key: DNSKEY) -> int | None:
     """The modulus size of an RSA DNSKEY (RFC 3110 §2), None for other algorithms or
     malformed key data."""
@@ -942,6 +1009,7 @@ EMITS: tuple[str, ...] = (
             "DNSKEY_ALGORITHM_DEPRECATED",
             "DNSKEY_KEY_TOO_SHORT",
             "DNSKEY_REVOKED",
+            "MULTI_SIGNER_KEY_MISSING",
             "TRUST_ANCHOR_MISMATCH",
             "CDS_MISMATCH",
             "CDS_DELETE_REQUESTED",

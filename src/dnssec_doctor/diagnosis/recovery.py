@@ -521,6 +521,37 @@ def _repair_transfers(situation: Situation) -> Planned:
     )
 
 
+@plans("MULTI_SIGNER_KEY_MISSING")
+def _publish_other_signers_key(situation: Situation) -> Planned:
+    zone = situation.zone.zone
+    steps = tuple(
+        RecoveryStep(
+            StepKind.DO,
+            Task.PUBLISH_SIGNERS_KEY,
+            Actor.DNS_OPERATOR,
+            zone,
+            records=finding.records,
+            params={
+                "server": finding.params["server"],
+                "signer": finding.params["signer"],
+                "key_tag": finding.params["key_tag"],
+            },
+        )
+        for finding in situation.causes
+        if finding.code == "MULTI_SIGNER_KEY_MISSING"
+    )
+    ttl = situation.zone.dnskey_ttl or 0
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (*steps, _flush(zone), _wait_cache(zone, ttl, "dnskey")),
+            ),
+        ),
+        never_disable_signing=True,
+    )
+
+
 @plans(
     "RRSIG_EXPIRED",
     "RRSIG_NOT_YET_VALID",

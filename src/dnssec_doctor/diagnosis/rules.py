@@ -170,6 +170,8 @@ def headline(
         return _sentence(f"The chain of trust ends at {where}: {summary}")
     if verdict is Verdict.UNREACHABLE:
         return _sentence(f"Not DNSSEC: {summary}")
+    if verdict is Verdict.PARTIAL and cause.code == "MULTI_SIGNER_KEY_MISSING":
+        return _sentence(f"The servers' keys do not agree: {summary}")
     if verdict is Verdict.PARTIAL:
         return _sentence(f"One server serves data that fails validation: {summary}")
     if (

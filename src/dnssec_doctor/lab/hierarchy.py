@@ -8,7 +8,8 @@ addresses, so resolvers follow referrals as they do on the internet:
     127.53.0.1          the root (BIND)
     127.53.1.1-4        the TLDs lab., mirror., brokentld. (Knot DNS)
     127.53.2.N          the scenario zones' servers (NSD)
-    127.53.3.N          second servers: a stale copy, or a server that refuses (Knot DNS)
+    127.53.3.N          second servers: a stale copy, a second signer's copy, or a server
+                        that refuses (Knot DNS)
     127.53.4.N          NS addresses where nothing listens
     127.53.5.N          extra zones of a scenario (a CNAME target)
     127.53.53.1-4       resolvers: Unbound, BIND, Knot Resolver (validating), Unbound (not)
@@ -185,12 +186,12 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0) -> Hierarchy:
             "child-knot",
             Software.KNOT,
             _addresses(on_knot, HostRole.PRIMARY)
-            + _addresses(child_builds, HostRole.STALE, HostRole.REFUSING),
+            + _addresses(child_builds, HostRole.STALE, HostRole.SECOND_SIGNER, HostRole.REFUSING),
             tuple(write_zone(directory, b.zone) for b in on_knot if b.zone is not None)
             + tuple(
-                write_zone(directory, b.stale_copy, suffix=".stale")
+                write_zone(directory, b.second_copy, suffix=".second")
                 for b in child_builds
-                if b.stale_copy is not None
+                if b.second_copy is not None
             ),
         ),
         *bulk_instances,

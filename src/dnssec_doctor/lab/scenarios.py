@@ -46,7 +46,9 @@ class HostRole(enum.StrEnum):
     """What listens at an NS address of a scenario zone."""
 
     PRIMARY = "primary"  # serves the zone's main copy
-    STALE = "stale"  # serves an older copy (a secondary that stopped transferring)
+    STALE = "stale"  # serves the second copy: an older one (a secondary that stopped transferring)
+    # Serves the second copy: a second provider's, signed with its own keys (RFC 8901).
+    SECOND_SIGNER = "second-signer"
     DEAD = "dead"  # nothing listens
     REFUSING = "refusing"  # a server that does not serve the zone: REFUSED
 
@@ -67,7 +69,8 @@ class ZoneBuild:
     zone: dns.zone.Zone | None  # the main copy (None: no server has it)
     # DS records, or opaque RDATA of type DS for a parent that publishes a malformed one.
     parent_ds: list[dns.rdata.Rdata] = field(default_factory=list)
-    stale_copy: dns.zone.Zone | None = None
+    # What the STALE or SECOND_SIGNER host serves.
+    second_copy: dns.zone.Zone | None = None
     # A fault in the parent zone about this child, applied after the parent is signed.
     parent_change: Callable[[dns.zone.Zone], None] | None = None
 
@@ -395,6 +398,53 @@ def build_ksk_revoked(ds_over_revoked: bool) -> Builder:
     return build
 
 
+def build_algorithm_rollover(old_signatures: bool) -> Builder:
+    """An algorithm rollover from RSASHA256 (8) to ECDSA P-256 (13) half done: both
+    algorithms' keys are published and the DS at the parent is still the old algorithm's.
+    Done right, every RRset is signed with both algorithms (RFC 6781 section 4.1.4); the
+    classic mistake removes the old algorithm's signatures while its DS remains."""
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = primary_hosts(ctx, origin)
+        zone = make_zone(origin, hosts, serial=ctx.now)
+        old = Keys.generate(Algorithm.RSASHA256)
+        new = Keys.generate(Algorithm.ECDSAP256SHA256)
+        signers = [old, new] if old_signatures else [new]
+        sign(
+            zone,
+            new,
+            ctx.valid,
+            published=[old.ksk, old.zsk, new.ksk, new.zsk],
+            dnskey_signers=[k.ksk for k in signers],
+            data_signers=[k.zsk for k in signers],
+        )
+        return [ZoneBuild(origin, hosts, zone, [old.ds(origin)])]
+
+    return build
+
+
+def build_multi_signer(complete: bool) -> Builder:
+    """Two providers serve the zone (RFC 8901 model 2): ns1 (provider A) and ns2 (provider
+    B) each sign their copy with their own KSK and ZSK, each copy's DNSKEY RRset publishes
+    both ZSKs, and the parent has a DS for each KSK. Broken: provider B's DNSKEY RRset
+    leaves out provider A's ZSK, so a resolver that takes the DNSKEY RRset from ns2 and the
+    data from ns1 finds no key for ns1's signatures."""
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        hosts = [
+            Host(dns.name.from_text("ns1", origin), ctx.primary_address, HostRole.PRIMARY),
+            Host(dns.name.from_text("ns2", origin), ctx.address(3), HostRole.SECOND_SIGNER),
+        ]
+        a, b = Keys.generate(), Keys.generate()
+        copy_a = make_zone(origin, hosts, serial=ctx.now)
+        sign(copy_a, a, ctx.valid, published=[a.ksk, a.zsk, b.zsk])
+        copy_b = make_zone(origin, hosts, serial=ctx.now)
+        sign(copy_b, b, ctx.valid, published=[b.ksk, b.zsk, a.zsk] if complete else [b.ksk, b.zsk])
+        return [ZoneBuild(origin, hosts, copy_a, [a.ds(origin), b.ds(origin)], second_copy=copy_b)]
+
+    return build
+
+
 def build_redirects(records: str) -> Builder:
     """A healthy signed zone whose names are only ``records`` (CNAME chains)."""
 
@@ -529,7 +579,7 @@ def build_stale_secondary(ctx: BuildContext, origin: dns.name.Name) -> list[Zone
     # The copy ns2 kept from three weeks ago: older serial, signatures long expired.
     stale = make_zone(origin, hosts, serial=ctx.now - 21 * DAY)
     sign(stale, keys, ctx.window(-35, -7))
-    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)], stale_copy=stale)]
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)], second_copy=stale)]
 
 
 def build_cname_into_broken(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
@@ -1154,6 +1204,54 @@ SCENARIOS: tuple[Scenario, ...] = (
             denial=Denial(kind=DenialKind.NSEC3, opt_out=True),
             extra=f"* A {DATA_ADDRESS}\nunsigned NS ns.unsigned.example.",
         ),
+    ),
+    Scenario(
+        "algorithm-rollover",
+        "lab.",
+        "nothing: an algorithm rollover from 8 to 13 in progress, every RRset signed with "
+        "both algorithms, the DS still the old algorithm's",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        build_algorithm_rollover(old_signatures=True),
+    ),
+    Scenario(
+        "algorithm-rollover-early",
+        "lab.",
+        "an algorithm rollover from 8 to 13 in which the old algorithm's signatures were "
+        "removed while the DS for its key remains at the parent",
+        "www",
+        "A",
+        outcome("SERVFAIL", False, unbound=10, kresd=6),
+        diagnosis(
+            Verdict.BOGUS, 10, "algorithm-rollover-early.lab.", cause="DNSKEY_NOT_SIGNED_BY_DS_KEY"
+        ),
+        build_algorithm_rollover(old_signatures=False),
+    ),
+    Scenario(
+        "multi-signer",
+        "lab.",
+        "nothing: two providers each sign with their own keys (RFC 8901) and publish both ZSKs",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        build_multi_signer(complete=True),
+    ),
+    Scenario(
+        "multi-signer-zsk-missing",
+        "lab.",
+        "two providers each sign with their own keys (RFC 8901); provider B (ns2) does not "
+        "publish provider A's ZSK",
+        "www",
+        "A",
+        # Measured: the lab's validators answer (they retry another server on failure).
+        SECURE,
+        diagnosis(
+            Verdict.PARTIAL, 9, "multi-signer-zsk-missing.lab.", cause="MULTI_SIGNER_KEY_MISSING"
+        ),
+        build_multi_signer(complete=False),
     ),
 )
 

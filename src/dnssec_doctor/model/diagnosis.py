@@ -60,6 +60,7 @@ class Task(enum.StrEnum):
     ROLL_ALGORITHM = "roll-algorithm"
     LOWER_NSEC3_ITERATIONS = "lower-nsec3-iterations"
     REPAIR_TRANSFERS = "repair-transfers"
+    PUBLISH_SIGNERS_KEY = "publish-signers-key"
     RESTORE_SERVERS = "restore-servers"
     FIX_DELEGATION = "fix-delegation"
     REPAIR_SERVER = "repair-server"

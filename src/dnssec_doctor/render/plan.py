@@ -171,6 +171,12 @@ def _step_sentence(step: RecoveryStep) -> str:
                 f"Repair zone transfers of {zone} to {p.get('servers')} so that it serves the "
                 "current, freshly signed copy."
             )
+        case Task.PUBLISH_SIGNERS_KEY:
+            return (
+                f"At the provider that runs {p.get('server')}: add key {p.get('key_tag')}, "
+                f"with which {p.get('signer')} signs, to the DNSKEY RRset of {zone} it "
+                "serves, and keep it there while that provider signs with it (RFC 8901)."
+            )
         case Task.RESTORE_SERVERS:
             return f"Bring back at least one server of {zone} ({p.get('servers')})."
         case Task.FIX_DELEGATION if p.get("servers"):
@@ -238,6 +244,12 @@ def _step_sentence(step: RecoveryStep) -> str:
                 f"Wait {wait_text(step.wait_seconds)}: resolvers keep the failed answer until "
                 f"the negative TTL of {zone} ({p.get('ttl')} s) and their failure cache "
                 f"(up to {p.get('failure_cache')} s) run out."
+            )
+        case Task.WAIT_CACHE_EXPIRY if p.get("what") == "dnskey":
+            return (
+                f"Wait {wait_text(step.wait_seconds)}: resolvers keep the DNSKEY RRset they "
+                f"cached ({p.get('ttl')} s) and their failure cache (up to "
+                f"{p.get('failure_cache')} s)."
             )
         case Task.WAIT_CACHE_EXPIRY:
             return (
