@@ -133,13 +133,13 @@ def _place(built: BulkBuild, zone: ZoneBuild, software: Software, write: _Writer
         if host.role is HostRole.PRIMARY:
             target = built.knot_addresses if software is Software.KNOT else built.nsd_addresses
             target.add(host.address)
-        elif host.role in (HostRole.STALE, HostRole.REFUSING):
+        elif host.role in (HostRole.STALE, HostRole.SECOND_SIGNER, HostRole.REFUSING):
             built.knot_addresses.add(host.address)
     if zone.zone is not None:
         served = built.on_knot if software is Software.KNOT else built.on_nsd
         served.append(write(zone.zone, ""))
-    if zone.stale_copy is not None:
-        built.on_knot.append(write(zone.stale_copy, ".stale"))
+    if zone.second_copy is not None:
+        built.on_knot.append(write(zone.second_copy, ".second"))
 
 
 def _expected(scenario: Scenario, origin: dns.name.Name) -> ManifestEntry:
