@@ -868,3 +868,27 @@ def test_qname_outside_the_zone_is_a_program_error(nsec: Responder) -> None:
         check_denial(
             nsec.respond("www", "A"), dns.name.from_text("www.other."), T.A, ORIGIN, OPTIONS
         )
+
+
+def test_denies_existence_reads_nxdomain_and_compact_denial_but_not_nodata() -> None:
+    from dnssec_doctor.analysis.denial import denies_existence
+
+    responder = Responder(signed_zone())
+    assert denies_existence(responder.respond("nonexistent", "A"), name("nonexistent"), T.A, ORIGIN)
+    assert not denies_existence(responder.respond("www", "A"), name("www"), T.A, ORIGIN)
+    assert not denies_existence(responder.respond("www", "AAAA"), name("www"), T.AAAA, ORIGIN)
+    # An alias to nothing: the name reached does not exist.
+    assert denies_existence(responder.respond("dangling", "A"), name("dangling"), T.A, ORIGIN)
+    # Compact denial (RFC 9824): NOERROR, one NSEC at the name with RRSIG, NSEC, NXNAME.
+    compact = dns.message.make_response(dns.message.make_query(name("gone"), T.A))
+    compact.flags |= dns.flags.AA
+    compact.authority.append(
+        dns.rrset.from_text(name("gone"), 300, IN, T.NSEC, f"\\000.gone.{ORIGIN} RRSIG NSEC NXNAME")
+    )
+    assert denies_existence(compact, name("gone"), T.A, ORIGIN)
+    plain_nodata = dns.message.make_response(dns.message.make_query(name("gone"), T.A))
+    plain_nodata.flags |= dns.flags.AA
+    plain_nodata.authority.append(
+        dns.rrset.from_text(name("gone"), 300, IN, T.NSEC, f"\\000.gone.{ORIGIN} A RRSIG NSEC")
+    )
+    assert not denies_existence(plain_nodata, name("gone"), T.A, ORIGIN)

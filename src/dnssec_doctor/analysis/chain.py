@@ -103,6 +103,11 @@ class Analysis:
     findings: tuple[Finding, ...]
     answer_findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
+    # What the zone's servers answered about the final name of the question (after any
+    # CNAME): "nxdomain" when every authoritative answer says the name does not exist,
+    # None when they give data, disagree or do not answer. Judged apart from validation:
+    # a validly proven NXDOMAIN is secure, and still not the healthy answer a user asked.
+    outcome: str | None = None
 
 
 def guarded(
@@ -186,7 +191,29 @@ def analyze_evidence(evidence: Evidence, options: AnalysisOptions) -> Analysis:
         findings=tuple(merge_findings(everything)),
         answer_findings=tuple(merge_findings(answer_findings)),
         notes=evidence.snapshot.notes,
+        outcome=guarded(
+            "outcome", evidence.snapshot.name, crashes, answer_outcome, evidence, assessments
+        ),
     )
+
+
+def answer_outcome(evidence: Evidence, assessments: dict[str, ZoneAssessment]) -> str | None:
+    """ "nxdomain" when every authoritative answer for the final target says that it does
+    not exist: an NXDOMAIN, or a compact denial (RFC 9824: NOERROR with an NSEC at the name
+    whose bitmap holds NXNAME). None otherwise."""
+    targets = evidence.snapshot.targets or ((evidence.snapshot.name, evidence.snapshot.rdtype),)
+    qname_text, qtype_text = targets[-1]
+    qname = dns.name.from_text(qname_text)
+    zone = _zone_of(qname, assessments)
+    if zone is None:
+        return None
+    qtype = dns.rdatatype.from_text(qtype_text)
+    said = {
+        denial.denies_existence(observation.message, qname, qtype, dns.name.from_text(zone))
+        for observation in evidence.authoritative(zone, Purpose.ANSWER, qname=qname_text)
+        if observation.message is not None and observation.authoritative
+    }
+    return "nxdomain" if said == {True} else None
 
 
 def merge_findings(findings: Iterable[Finding]) -> list[Finding]:

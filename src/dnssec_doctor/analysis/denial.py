@@ -478,6 +478,31 @@ def classify_response(
     return kind
 
 
+_NXNAME = 128  # RFC 9824's meta type: set in a compact denial's NSEC bitmap
+
+
+def denies_existence(
+    message: dns.message.Message,
+    qname: dns.name.Name,
+    qtype: dns.rdatatype.RdataType,
+    zone: dns.name.Name,
+) -> bool:
+    """Whether ``message`` says the name reached does not exist: an NXDOMAIN, or a compact
+    denial (RFC 9824: NOERROR and an NSEC at the name whose bitmap holds NXNAME)."""
+    walk = _walk_answer(message, qname, qtype, zone)
+    kind, _ = _classify(message, walk, zone)
+    if kind is ResponseKind.NXDOMAIN:
+        return True
+    if kind is not ResponseKind.NODATA:
+        return False
+    return any(
+        rrset.rdtype == dns.rdatatype.NSEC
+        and rrset.name == walk.end
+        and any(_NXNAME in _bitmap_types(rdata.windows) for rdata in rrset)
+        for rrset in message.authority
+    )
+
+
 # --- what must be proven ------------------------------------------------------------------
 
 

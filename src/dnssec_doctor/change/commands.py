@@ -40,8 +40,10 @@ def add_change_commands(commands: Any) -> None:
         help="turn DNSSEC off in the safe order: wait until the DS is gone and its TTL passed",
         description="Poll every parent server until none publishes a DS for NAME, count down "
         "the DS TTL (and negative TTL) observed, then say that signing may be switched off. "
-        "Refuses while any DS is visible. Exit 0 safe, 1 still waiting, 2 refused (DS "
-        "visible), 3 cannot confirm.",
+        "Refuses while any DS is visible. Exit 0 safe (or already insecure: no DS and no "
+        "DNSKEY), 1 still waiting, 2 refused (a DS visible, or signing already off while a DS "
+        "was seen), 3 cannot confirm (a parent server or the zone's own servers give no usable "
+        "answer: not a DNSSEC fault).",
     )
     insecure.add_argument("name", help="the zone going insecure")
     add_source_arguments(insecure, resolvers=None)  # the parents are asked, no resolver

@@ -14,10 +14,12 @@ with short TTLs and a fake clock. ``read_parent_view`` is pure (a snapshot's evi
 from __future__ import annotations
 
 import enum
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import dns.name
+import dns.rcode
 import dns.rdatatype
 
 from dnssec_doctor.analysis.chain import analyze_evidence
@@ -45,11 +47,16 @@ class ParentView:
     ds_ttl: int | None
     negative_ttl: int | None
     signed: bool  # the zone still serves DNSKEY records
+    # Some server of the zone itself gives an authoritative answer: when none does (lame,
+    # REFUSED, timeouts), "no DNSKEY" says nothing about signing and the fault is not DNSSEC.
+    zone_answers: bool = True
 
 
 class Phase(enum.StrEnum):
     REFUSE = "refuse"  # a DS is still visible: do not stop signing
     UNCONFIRMED = "unconfirmed"  # some parent server could not be asked
+    UNREACHABLE = "unreachable"  # the zone's own servers give no answer: not DNSSEC
+    UNSIGNED = "unsigned"  # no DS anywhere and no DNSKEY served: already insecure
     WAITING = "waiting"  # DS gone everywhere; caches may still hold it
     SAFE = "safe"  # signing may be switched off
 
@@ -58,6 +65,8 @@ class Phase(enum.StrEnum):
         return {
             Phase.REFUSE: ExitCode.DNSSEC_FAILURE,
             Phase.UNCONFIRMED: ExitCode.NOT_DNSSEC,
+            Phase.UNREACHABLE: ExitCode.NOT_DNSSEC,
+            Phase.UNSIGNED: ExitCode.OK,
             Phase.WAITING: ExitCode.WARNINGS,
             Phase.SAFE: ExitCode.OK,
         }[self]
@@ -99,6 +108,10 @@ def read_parent_view(snapshot: Snapshot, zone: str, at: float) -> ParentView:
         for o in evidence.authoritative(zone, Purpose.DNSKEY)
         if o.authoritative
     )
+    zone_answers = any(
+        o.authoritative and o.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)
+        for o in evidence.authoritative(zone)
+    )
     if not (with_ds or without or unknown):
         unknown.append(f"the parent of {zone} (no server asked)")
     # A signed parent must prove the absence (NSEC/NSEC3): without that proof, validators
@@ -120,6 +133,7 @@ def read_parent_view(snapshot: Snapshot, zone: str, at: float) -> ParentView:
         ds_ttl,
         negative,
         signed,
+        zone_answers,
     )
 
 
@@ -138,6 +152,20 @@ class GoInsecure:
             self.ds_ttl = max(self.ds_ttl or 0, view.ds_ttl)
         if view.negative_ttl is not None:
             self.negative_ttl = max(self.negative_ttl or 0, view.negative_ttl)
+        if not view.zone_answers:
+            self.clear_since = None
+            ds = (
+                f"the parent still publishes a DS ({', '.join(view.with_ds)})"
+                if view.with_ds
+                else "the parent publishes no DS"
+            )
+            return Status(
+                Phase.UNREACHABLE,
+                f"no server of {self.zone} gives an authoritative answer (lame delegation, "
+                f"REFUSED or timeouts; {ds}): that is not a DNSSEC fault, and no DNSSEC change "
+                "mends it. Fix the delegation or the servers first (dnssec-doctor check "
+                f"{shlex.quote(self.zone)} SOA shows which), then run go-insecure again.",
+            )
         if view.with_ds:
             self.clear_since = None
             servers = ", ".join(view.with_ds)
@@ -150,7 +178,7 @@ class GoInsecure:
                 )
             return Status(
                 Phase.REFUSE,
-                f"REFUSED: do NOT switch signing off for {self.zone}. The parent still publishes "
+                f"REFUSED: do NOT switch signing off for {self.zone} The parent still publishes "
                 f"a DS on {servers}. Remove the DS at the registrar first; signing off now would "
                 "make the whole zone bogus.",
             )
@@ -171,12 +199,23 @@ class GoInsecure:
             )
         if self.clear_since is None:
             self.clear_since = view.at
+        if not view.signed and self.ds_ttl is None:
+            # No DS was seen in this run: nothing shows that one was removed recently (a
+            # zone never signed looks the same), so there is no danger to announce.
+            return Status(
+                Phase.UNSIGNED,
+                f"{self.zone} is already insecure: no parent server publishes a DS (each "
+                "proves it) and the zone serves no DNSKEY. There is nothing to switch off. "
+                "(Only if a DS was removed in the last "
+                f"{human_duration(self.wait_seconds)} can resolvers that cached it still fail "
+                "the zone; that ends by itself when their copy expires.)",
+            )
         if not view.signed:
             return Status(
                 Phase.REFUSE,
                 f"DANGER: {self.zone} stopped serving DNSKEY before the DS TTL had passed: "
                 "resolvers that still hold the DS fail until it expires. Re-enable signing "
-                f"for another {self._why_wait()}.",
+                f"and keep it on for {self._why_wait()}.",
             )
         wait = self.wait_seconds
         remaining = self.clear_since + wait - view.at
@@ -204,7 +243,7 @@ class GoInsecure:
         parts = [
             f"DS TTL {human_duration(self.ds_ttl)}"
             if self.ds_ttl is not None
-            else f"an assumed DS TTL of {human_duration(self.assumed_ds_ttl)} (no DS was seen "
+            else f"{human_duration(self.assumed_ds_ttl)}, an assumed DS TTL (no DS was seen "
             "in this run; --ds-ttl sets it)"
         ]
         if self.negative_ttl:

@@ -53,16 +53,27 @@ def diagnose(analysis: Analysis, profile: Profile | None = None) -> Diagnosis:
         warnings=warnings,
         recovery=recovery,
         views=views,
-        exit_code=int(exit_code(verdict, analysis.findings, profile)),
+        exit_code=int(exit_code(verdict, analysis.findings, profile, missing=_missing(analysis))),
     )
 
 
+def _missing(analysis: Analysis) -> bool:
+    """The name asked does not exist (and validators accept that it does not)."""
+    return analysis.outcome == "nxdomain"
+
+
 def exit_code(
-    verdict: Verdict, findings: Sequence[Finding], profile: Profile | None = None
+    verdict: Verdict,
+    findings: Sequence[Finding],
+    profile: Profile | None = None,
+    *,
+    missing: bool = False,
 ) -> ExitCode:
+    """``missing``: the name does not exist. A proven NXDOMAIN is DNS working as meant, but
+    not the healthy answer whoever checks a name expects: broken, not by DNSSEC (3)."""
     if verdict in (Verdict.BOGUS, Verdict.PARTIAL):
         return ExitCode.DNSSEC_FAILURE
-    if verdict in (Verdict.UNREACHABLE, Verdict.INDETERMINATE):
+    if verdict in (Verdict.UNREACHABLE, Verdict.INDETERMINATE) or missing:
         return ExitCode.NOT_DNSSEC
     if any(sets_exit_warning(f.code, profile or {}) for f in findings):
         return ExitCode.WARNINGS
@@ -156,6 +167,17 @@ def _sentence(text: str) -> str:
 def headline(
     analysis: Analysis, verdict: Verdict, breaking: ZoneAssessment | None, causes: Sequence[Finding]
 ) -> str:
+    if _missing(analysis) and verdict in (Verdict.SECURE, Verdict.INSECURE):
+        holder = answer_path(analysis)[-1].zone if analysis.zones else "its zone"
+        if verdict is Verdict.SECURE:
+            return (
+                f"{analysis.name} does not exist (NXDOMAIN): {holder} proves it with a validly "
+                "signed denial. Not a DNSSEC fault: check the name, or the zone's contents."
+            )
+        return (
+            f"{analysis.name} does not exist (NXDOMAIN from {holder}, not protected by "
+            "DNSSEC). Not a DNSSEC fault: check the name, or the zone's contents."
+        )
     if verdict is Verdict.SECURE:
         return f"{analysis.name} {analysis.rdtype} validates: the chain of trust is intact."
     where = breaking.zone if breaking else (causes[0].zone if causes else None) or "?"

@@ -97,6 +97,9 @@ def render_json(report: Report) -> dict[str, Any]:
         "zone": diagnosis.zone,
         "headline": diagnosis.headline,
         "dnssec_failing": diagnosis.views.dnssec_failing,
+        # The name asked does not exist (NXDOMAIN, or a compact denial), however well the
+        # denial validates: the exit code is then 3, never 0.
+        "nxdomain": analysis.outcome == "nxdomain",
         "causes": [finding_json(f) for f in diagnosis.causes],
         "warnings": [finding_json(f) for f in diagnosis.warnings],
         "recovery": plan_json(diagnosis.recovery),

@@ -29,6 +29,8 @@ def plugin_state(report: Report) -> PluginState:
     verdict = report.diagnosis.verdict
     if verdict in (Verdict.BOGUS, Verdict.PARTIAL, Verdict.UNREACHABLE):
         return PluginState.CRITICAL
+    if report.analysis.outcome == "nxdomain":  # the monitored name is gone
+        return PluginState.CRITICAL
     if verdict is Verdict.INDETERMINATE:
         return PluginState.UNKNOWN
     return PluginState.WARNING if report.diagnosis.exit_code == 1 else PluginState.OK

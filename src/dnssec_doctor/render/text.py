@@ -74,12 +74,17 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
     views = diagnosis.views
     warnings = [f for f in diagnosis.warnings if not _is_resolver_finding(f)]
     banner = f"{diagnosis.name} {diagnosis.rdtype}: {verdict.value.upper()}"
+    banner_colour = _VERDICT_COLOUR[verdict]
+    if analysis.outcome == "nxdomain" and verdict in (Verdict.SECURE, Verdict.INSECURE):
+        # Never a green "SECURE" over a name that does not exist.
+        banner = f"{diagnosis.name} {diagnosis.rdtype}: DOES NOT EXIST (NXDOMAIN, {verdict.value})"
+        banner_colour = _VERDICT_COLOUR[Verdict.UNREACHABLE]
     if diagnosis.ede is not None:
         banner += f" (EDE {diagnosis.ede}, {ede_name(diagnosis.ede)})"
     if warnings and verdict in (Verdict.SECURE, Verdict.INSECURE):
         banner += f", {len(warnings)} warning" + ("" if len(warnings) == 1 else "s")
     lines: list[str | Painted] = [
-        Painted(banner, f"1;{_VERDICT_COLOUR[verdict]}"),
+        Painted(banner, f"1;{banner_colour}"),
         _sentence(diagnosis.headline),
     ]
     if verdict is not Verdict.SECURE:  # "validates" already says it
