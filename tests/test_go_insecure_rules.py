@@ -67,3 +67,12 @@ def test_a_zone_whose_servers_do_not_answer_gets_no_dnssec_advice() -> None:
     assert int(status.phase.exit_code) == 3
     assert "not a DNSSEC fault" in status.message
     assert "signing" not in status.message.lower()
+
+
+def test_one_parent_server_is_never_all_1_servers() -> None:
+    state = GoInsecure(ZONE, assumed_ds_ttl=120)
+    one = state.observe(_view(0, without=("ns1",)))
+    assert "the only server of the parent" in one.message and "all 1" not in one.message
+    two = GoInsecure(ZONE, assumed_ds_ttl=120).observe(_view(0, without=("ns1", "ns2")))
+    assert "all 2 servers of the parent" in two.message
+    assert "another an assumed" not in one.message

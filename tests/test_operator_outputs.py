@@ -77,3 +77,13 @@ def test_go_insecure_still_warns_when_signing_stopped_with_the_ds_left(
 ) -> None:
     code, out = _run(capsys, "go-insecure", "ds-unsigned-zone.lab", "--once", *lab_args)
     assert code == 2 and "DANGER" in out and "Re-enable signing" in out
+
+
+def test_a_zone_name_keeps_its_case_in_the_headline(
+    lab_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(
+        capsys, "check", "www.unsigned.lab", *lab_args, "--no-resolvers", "--color", "never"
+    )
+    assert code == 0
+    assert out.splitlines()[1].startswith("unsigned.lab. is not signed"), out

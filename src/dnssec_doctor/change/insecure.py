@@ -25,6 +25,7 @@ import dns.rdatatype
 from dnssec_doctor.analysis.chain import analyze_evidence
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.analysis.signatures import human_duration
+from dnssec_doctor.change.state import every_server
 from dnssec_doctor.errors import ExitCode
 from dnssec_doctor.model.diagnosis import ASSUMED_DS_TTL
 from dnssec_doctor.model.options import AnalysisOptions
@@ -222,7 +223,8 @@ class GoInsecure:
         if remaining > 0:
             return Status(
                 Phase.WAITING,
-                f"the DS of {self.zone} is gone from all {len(view.without_ds)} parent servers; "
+                f"the DS of {self.zone} is gone from {every_server(len(view.without_ds))} of the "
+                "parent; "
                 f"resolvers may still hold it: keep signing for {human_duration(remaining)} more "
                 f"({self._why_wait()})",
                 remaining,

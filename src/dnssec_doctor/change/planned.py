@@ -23,6 +23,7 @@ from dns.rdtypes.dnskeybase import Flag
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.analysis.keys import DsStatus, match_ds
 from dnssec_doctor.analysis.signatures import classify_signature
+from dnssec_doctor.change.state import every_server
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.options import AnalysisOptions
@@ -63,7 +64,7 @@ class PlannedDsResult:
         failing = [s.server for s in self.servers if not s.ok]
         if not failing:
             return (
-                f"{self.planned.label} would validate on all {len(self.servers)} servers of "
+                f"{self.planned.label} would validate on {every_server(len(self.servers))} of "
                 f"{self.zone}: safe to publish"
             )
         return (

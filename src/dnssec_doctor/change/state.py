@@ -152,3 +152,8 @@ def ds_label(ds: DS) -> str:
 def same_key(a: DNSKEY, b: DNSKEY) -> bool:
     """The same key material, whatever the flags (a revoked key is the same key)."""
     return a.algorithm == b.algorithm and a.key == b.key
+
+
+def every_server(count: int) -> str:
+    """ "the only server" or "all 3 servers", never "all 1 servers"."""
+    return "the only server" if count == 1 else f"all {count} servers"

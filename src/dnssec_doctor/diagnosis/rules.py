@@ -10,6 +10,7 @@ with waits computed from the TTLs actually observed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES
@@ -167,17 +168,15 @@ def _sentence(text: str) -> str:
 def headline(
     analysis: Analysis, verdict: Verdict, breaking: ZoneAssessment | None, causes: Sequence[Finding]
 ) -> str:
-    if _missing(analysis) and verdict in (Verdict.SECURE, Verdict.INSECURE):
+    if _missing(analysis) and verdict is Verdict.SECURE:
         holder = answer_path(analysis)[-1].zone if analysis.zones else "its zone"
-        if verdict is Verdict.SECURE:
-            return (
-                f"{analysis.name} does not exist (NXDOMAIN): {holder} proves it with a validly "
-                "signed denial. Not a DNSSEC fault: check the name, or the zone's contents."
-            )
         return (
-            f"{analysis.name} does not exist (NXDOMAIN from {holder}, not protected by "
-            "DNSSEC). Not a DNSSEC fault: check the name, or the zone's contents."
+            f"{analysis.name} does not exist (NXDOMAIN): {holder} proves it with a validly "
+            "signed denial. Not a DNSSEC fault: check the name, or the zone's contents."
         )
+    if _missing(analysis) and verdict is Verdict.INSECURE:
+        why = headline(replace(analysis, outcome=None), verdict, breaking, causes)
+        return f"{analysis.name} does not exist (NXDOMAIN, not protected by DNSSEC). {why}"
     if verdict is Verdict.SECURE:
         return f"{analysis.name} {analysis.rdtype} validates: the chain of trust is intact."
     where = breaking.zone if breaking else (causes[0].zone if causes else None) or "?"
@@ -188,7 +187,7 @@ def headline(
     summary = cause.summary + (f" (and {more} more signatures like it)" if more else "")
     if verdict is Verdict.INSECURE:
         if cause.code == "ZONE_UNSIGNED":
-            return _sentence(summary[0].upper() + summary[1:])
+            return _sentence(summary)  # a name keeps its case: "unsigned.lab. is not ..."
         return _sentence(f"The chain of trust ends at {where}: {summary}")
     if verdict is Verdict.UNREACHABLE:
         return _sentence(f"Not DNSSEC: {summary}")
