@@ -48,6 +48,12 @@ def _watch_group() -> Group:
     return add_watch_commands, WATCH_COMMANDS
 
 
+def _scan_group() -> Group:
+    from dnssec_doctor.scan.commands import SCAN_COMMANDS, add_scan_commands
+
+    return add_scan_commands, SCAN_COMMANDS
+
+
 def _replay_group() -> Group:
     from dnssec_doctor.replay.command import add_replay_command, run_replay
 
@@ -66,6 +72,7 @@ GROUPS: tuple[tuple[tuple[str, ...], Callable[[], Group]], ...] = (
     (("check", "probe", "analyze", "serve", "codes", "explain"), _check_group),
     (("zone",), _zone_group),
     (("diff", "go-insecure"), _change_group),
+    (("scan",), _scan_group),
     (("watch",), _watch_group),
     (("replay",), _replay_group),
     (("lab",), _lab_group),

@@ -1,0 +1,1 @@
+"""Bulk scanning: many names at once with shared caches (``dnssec-doctor scan``)."""

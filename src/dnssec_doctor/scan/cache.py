@@ -1,0 +1,357 @@
+"""What the names of a scan share: answers, referrals and server failures, TTL-bounded.
+
+``CachingTransport`` sits between the collector and the network. The collector of every
+name still asks every question that ``check`` asks and records every answer in its
+snapshot, byte for byte, so the analysis is the same; only the network is spared:
+
+- **answers**: the same question to the same server (same flags, same transport) within
+  the answer's lowest TTL gets the bytes received the first time, its ID set to the new
+  query's. Concurrent identical questions wait for the one in flight.
+- **referrals**: a server that referred a name to a child zone C refers every name below
+  C the same way (RFC 1034 4.3.2), so its referral is answered to them with the question
+  rewritten, for as long as its TTLs allow. Not for the DS of C itself, which the parent
+  answers with authority.
+- **failures**: a refused connection, an unreachable address or an rcode without
+  records (REFUSED, SERVFAIL) is kept ``failure_ttl`` seconds, so a lame server is asked
+  once for all the names behind it. Timeouts are not kept (one lost datagram, or a wait
+  cut short, must not fail other names); identical questions in flight still share one.
+
+Bounds: at most ``max_entries`` answers and as many referrals (least recently used go
+first), no entry kept longer than ``max_ttl``. Truncated answers are not kept (the
+collector asks again over TCP, which is kept).
+
+Politeness: each server address is asked at most ``per_server_qps`` queries a second and
+the network at most ``total_qps``; a server that times out or answers REFUSED is asked at
+half its rate for ``BACKOFF_SECONDS``, as RRL-limited servers expect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import ipaddress
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from dnssec_doctor.model.snapshot import Server
+from dnssec_doctor.probe.transport import Reply, Transport, is_truncated
+
+BACKOFF_SECONDS = 10.0
+MIN_QPS = 1.0
+
+
+@dataclass
+class CacheStats:
+    """What the cache saved: questions asked by the collectors, and how each was met."""
+
+    asked: int = 0  # exchanges the collectors made
+    sent: int = 0  # of those, sent to the network
+    answered: int = 0  # answered from a kept answer (or one in flight)
+    referred: int = 0  # answered from a kept referral, question rewritten
+    failed: int = 0  # answered from a kept failure
+
+    def to_json(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    reply: Reply
+    expires: float
+
+
+class _RateLimit:
+    """A token bucket per server address and one for everything, with back-off."""
+
+    def __init__(self, per_server: float, total: float, clock: Callable[[], float]) -> None:
+        self.per_server = per_server
+        self.total = total
+        self.clock = clock
+        self.next_slot: dict[str, float] = {}
+        self.slowed_until: dict[str, float] = {}
+        self.next_total = 0.0
+
+    async def wait(self, address: str) -> None:
+        now = self.clock()
+        rate = self.per_server
+        if self.slowed_until.get(address, 0.0) > now:
+            rate = max(MIN_QPS, rate / 2)
+        elif address in self.slowed_until:
+            del self.slowed_until[address]
+        # Reserve the next free slot of both buckets, then sleep until the later one.
+        slot = max(now, self.next_slot.get(address, 0.0))
+        self.next_slot[address] = slot + 1.0 / rate
+        total_slot = max(now, self.next_total)
+        self.next_total = total_slot + 1.0 / self.total
+        delay = max(slot, total_slot) - now
+        if len(self.next_slot) > 100_000:  # bounded: forget servers long idle
+            self.next_slot = {a: t for a, t in self.next_slot.items() if t > now}
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def back_off(self, address: str) -> None:
+        self.slowed_until[address] = self.clock() + BACKOFF_SECONDS
+
+
+class CachingTransport:
+    """A ``Transport`` that shares answers between the collectors of many names."""
+
+    def __init__(
+        self,
+        inner: Transport,
+        *,
+        max_entries: int = 200_000,
+        max_ttl: float = 3600.0,
+        failure_ttl: float = 30.0,
+        timeout: float = 2.0,
+        per_server_qps: float = 50.0,
+        total_qps: float = 5000.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self.max_entries = max_entries
+        self.max_ttl = max_ttl
+        self.failure_ttl = failure_ttl
+        self.timeout = timeout  # the collector's per-query timeout: a shorter wait was cut
+        self.clock = clock
+        self.limit = _RateLimit(per_server_qps, total_qps, clock)
+        self.answers: collections.OrderedDict[tuple[str, bool, bytes], _Kept] = (
+            collections.OrderedDict()
+        )
+        # (address, tcp, flags and EDNS of the query, child zone) -> the referral
+        self.referrals: collections.OrderedDict[tuple[str, bool, bytes, dns.name.Name], _Kept] = (
+            collections.OrderedDict()
+        )
+        self.in_flight: dict[tuple[str, bool, bytes], asyncio.Future[Reply]] = {}
+        self.stats = CacheStats()
+
+    async def exchange(
+        self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
+    ) -> Reply:
+        self.stats.asked += 1
+        try:
+            address = ipaddress.ip_address(server.address).compressed
+            wire = query.to_wire()
+        except (ValueError, dns.exception.DNSException):
+            return await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
+        key = (address, tcp, wire[2:])  # the question and its flags, without the ID
+        now = self.clock()
+        kept = self._lookup(self.answers, key, now)
+        if kept is not None:
+            if kept.response is None:
+                self.stats.failed += 1
+            else:
+                self.stats.answered += 1
+            return _with_id(kept, query.id)
+        referral = self._referral_for(query, address, tcp, wire, now)
+        if referral is not None:
+            self.stats.referred += 1
+            return referral
+        pending = self.in_flight.get(key)
+        if pending is not None:
+            self.stats.answered += 1
+            return _with_id(await asyncio.shield(pending), query.id)
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.in_flight[key] = future
+        try:
+            await self.limit.wait(address)
+            self.stats.sent += 1
+            reply = await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
+            self._keep(key, query, reply, address, tcp, wire, timeout)
+            future.set_result(reply)
+            return reply
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: no "never retrieved" warning when none waits
+            raise
+        finally:
+            del self.in_flight[key]
+
+    # --- keeping ---------------------------------------------------------------------
+
+    def _keep(
+        self,
+        key: tuple[str, bool, bytes],
+        query: dns.message.Message,
+        reply: Reply,
+        address: str,
+        tcp: bool,
+        wire: bytes,
+        timeout: float,
+    ) -> None:
+        now = self.clock()
+        if reply.response is None:
+            if reply.error == "timeout":
+                # Never kept: a timeout may be one lost datagram, or the wait cut short by
+                # a collector's deadline or a busy event loop, and a kept one would fail
+                # every name behind the server for failure_ttl. The server is slowed down.
+                self.limit.back_off(address)
+                return
+            self._store(self.answers, key, _Kept(reply, now + self.failure_ttl))
+            return
+        if is_truncated(reply.response):
+            return
+        facts = _read_facts(reply.response)
+        if facts is None:  # unreadable: kept as evidence by the collector, not here
+            return
+        if facts.rcode == dns.rcode.REFUSED:
+            self.limit.back_off(address)
+        lifetime = (
+            self.failure_ttl if facts.lowest_ttl is None else min(facts.lowest_ttl, self.max_ttl)
+        )
+        if lifetime <= 0:
+            return
+        self._store(self.answers, key, _Kept(reply, now + lifetime))
+        child = _referred_zone(facts, query)
+        if child is not None:
+            referral_key = (address, tcp, _flags_key(wire), child)
+            self._store(self.referrals, referral_key, _Kept(reply, now + lifetime))
+
+    def _store(self, table: collections.OrderedDict[Any, _Kept], key: Any, kept: _Kept) -> None:
+        table[key] = kept
+        table.move_to_end(key)
+        while len(table) > self.max_entries:
+            table.popitem(last=False)
+
+    def _lookup(
+        self, table: collections.OrderedDict[Any, _Kept], key: Any, now: float
+    ) -> Reply | None:
+        kept = table.get(key)
+        if kept is None:
+            return None
+        if kept.expires <= now:
+            del table[key]
+            return None
+        table.move_to_end(key)
+        return kept.reply
+
+    def _referral_for(
+        self, query: dns.message.Message, address: str, tcp: bool, wire: bytes, now: float
+    ) -> Reply | None:
+        if not self.referrals or len(query.question) != 1:
+            return None
+        question = query.question[0]
+        flags = _flags_key(wire)
+        name = question.name
+        while True:
+            if not (name == question.name and question.rdtype == dns.rdatatype.DS):
+                kept = self._lookup(self.referrals, (address, tcp, flags, name), now)
+                if kept is not None:
+                    return _rewritten(kept, query)
+            if name == dns.name.root:
+                return None
+            name = name.parent()
+
+
+def _with_id(reply: Reply, query_id: int) -> Reply:
+    if reply.response is None or len(reply.response) < 2:
+        return reply
+    return dataclasses.replace(reply, response=query_id.to_bytes(2, "big") + reply.response[2:])
+
+
+def _rewritten(reply: Reply, query: dns.message.Message) -> Reply | None:
+    """The kept referral, answering ``query``'s question."""
+    assert reply.response is not None
+    try:
+        message = dns.message.from_wire(reply.response)
+        message.id = query.id
+        message.question = list(query.question)
+        return dataclasses.replace(reply, response=message.to_wire())
+    except Exception:  # cannot be rewritten: ask the server instead
+        return None
+
+
+def _flags_key(wire: bytes) -> bytes:
+    """What besides the question makes two queries differ: header flags and the EDNS
+    record (its DO bit and payload), so a referral is only reused for the same kind of
+    query."""
+    # Header flags (bytes 2-3) and everything after the question (the OPT record).
+    question_end = 12
+    while wire[question_end] != 0:  # the query's name is never compressed
+        question_end += wire[question_end] + 1
+    return wire[2:4] + wire[question_end + 5 :]
+
+
+def _referred_zone(facts: _Facts, query: dns.message.Message) -> dns.name.Name | None:
+    """The child zone a response refers the question to, if it is a referral."""
+    if facts.rcode != dns.rcode.NOERROR or facts.answers or facts.authoritative:
+        return None
+    if facts.soa_in_authority or len(facts.ns_owners) != 1 or len(query.question) != 1:
+        return None
+    [child] = facts.ns_owners
+    if not query.question[0].name.is_subdomain(child):
+        return None
+    return child
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the cache needs from a response, read from the header and the records'
+    fixed fields (no RDATA is parsed: the collector parses every response already)."""
+
+    rcode: int
+    authoritative: bool
+    answers: int
+    lowest_ttl: int | None  # of every record but OPT
+    ns_owners: frozenset[dns.name.Name]  # owners of NS records in the authority section
+    soa_in_authority: bool
+
+
+def _read_facts(wire: bytes) -> _Facts | None:
+    try:
+        if len(wire) < 12:
+            return None
+        flags = int.from_bytes(wire[2:4], "big")
+        counts = [int.from_bytes(wire[4 + 2 * i : 6 + 2 * i], "big") for i in range(4)]
+        offset = 12
+        for _ in range(counts[0]):
+            offset = _skip_name(wire, offset) + 4
+        lowest: int | None = None
+        owners: set[dns.name.Name] = set()
+        soa = False
+        for index in range(counts[1] + counts[2] + counts[3]):
+            start = offset
+            offset = _skip_name(wire, offset)
+            rdtype, _, ttl, length = struct.unpack_from("!HHIH", wire, offset)
+            offset += 10 + length
+            if offset > len(wire):
+                return None
+            if rdtype != dns.rdatatype.OPT:
+                lowest = ttl if lowest is None else min(lowest, ttl)
+            if counts[1] <= index < counts[1] + counts[2]:
+                if rdtype == dns.rdatatype.NS:
+                    owners.add(dns.name.from_wire(wire, start)[0])
+                elif rdtype == dns.rdatatype.SOA:
+                    soa = True
+        return _Facts(
+            rcode=flags & 0xF,
+            authoritative=bool(flags & dns.flags.AA),
+            answers=counts[1],
+            lowest_ttl=lowest,
+            ns_owners=frozenset(owners),
+            soa_in_authority=soa,
+        )
+    except (IndexError, struct.error, dns.exception.DNSException):
+        return None
+
+
+def _skip_name(wire: bytes, offset: int) -> int:
+    """The offset after the (possibly compressed) name at ``offset``."""
+    while True:
+        length = wire[offset]
+        if length == 0:
+            return offset + 1
+        if length >= 0xC0:
+            return offset + 2
+        offset += length + 1

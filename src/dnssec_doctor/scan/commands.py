@@ -1,0 +1,216 @@
+"""``dnssec-doctor scan``: the command line of bulk scanning."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from dnssec_doctor.arguments import add_source_arguments, source_options
+from dnssec_doctor.errors import ExitCode, UsageError
+
+# What only running a scan needs is imported when it runs.
+
+
+def add_scan_commands(commands: Any) -> None:
+    from dnssec_doctor.scan.engine import (
+        DEFAULT_CONCURRENCY,
+        DEFAULT_QPS,
+        DEFAULT_QPS_PER_SERVER,
+    )
+
+    scan = commands.add_parser(
+        "scan",
+        help="check many names at once, sharing what they have in common",
+        description="Check every name of NAMES_FILE (one per line, optionally followed by a "
+        "record type; '-' or nothing: standard input) with the same diagnosis as check, many "
+        "at once in one process, sharing answers, referrals and server failures for as long "
+        "as their TTLs allow. Writes one JSON object per name (JSON Lines) and a summary.",
+    )
+    scan.add_argument("names_file", nargs="?", default="-", help="names, one per line (- stdin)")
+    scan.add_argument(
+        "-o", "--output", type=Path, default=None, help="JSON Lines file (default: stdout)"
+    )
+    scan.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip the names already in --output (after an interruption) and append",
+    )
+    scan.add_argument(
+        "--summary-json", type=Path, default=None, help="write the summary as JSON to this file"
+    )
+    scan.add_argument(
+        "--full", action="store_true", help="each result carries the whole check --json report"
+    )
+    scan.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"names checked at once (default {DEFAULT_CONCURRENCY})",
+    )
+    scan.add_argument(
+        "--max-qps-per-server",
+        type=float,
+        default=DEFAULT_QPS_PER_SERVER,
+        metavar="QPS",
+        help=f"queries a second to one server address (default {DEFAULT_QPS_PER_SERVER:g}; "
+        "halved for 10 s after a timeout or REFUSED)",
+    )
+    scan.add_argument(
+        "--max-qps",
+        type=float,
+        default=DEFAULT_QPS,
+        metavar="QPS",
+        help=f"queries a second in all (default {DEFAULT_QPS:g})",
+    )
+    scan.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="processes that analyse the snapshots (default: one per CPU; 0: none, the "
+        "analysis runs beside the queries)",
+    )
+    scan.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="a progress bar on stderr (auto: when stderr is a terminal)",
+    )
+    add_source_arguments(scan, resolvers="the system's and 1.1.1.1, 8.8.8.8, 9.9.9.9")
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    from dnssec_doctor.pipeline import probe_settings
+    from dnssec_doctor.scan.engine import MAX_CONCURRENCY, ScanOptions, scan
+    from dnssec_doctor.scan.results import (
+        ResultWriter,
+        Summary,
+        open_output,
+        read_done,
+        write_summary,
+    )
+
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency must be 1 to {MAX_CONCURRENCY}")
+    for option, value in (
+        ("--max-qps-per-server", args.max_qps_per_server),
+        ("--max-qps", args.max_qps),
+    ):
+        if not 0 < value <= 1e6:
+            raise UsageError(f"{option} must be positive (at most 1000000)")
+    output: Path | None = None if args.output is None or str(args.output) == "-" else args.output
+    if args.resume and output is None:
+        raise UsageError("--resume needs --output FILE", hint="the file an earlier scan wrote")
+    settings = probe_settings(source_options(args))
+    options = ScanOptions(
+        concurrency=args.concurrency,
+        per_server_qps=args.max_qps_per_server,
+        total_qps=args.max_qps,
+        full=args.full,
+        **({} if args.jobs is None else {"jobs": args.jobs}),
+    )
+    done: set[tuple[str, str]] = set()
+    summary = Summary()
+    if args.resume and output is not None:
+        done, summary = read_done(output)
+    stream, label = _open_names(args.names_file)
+    from dnssec_doctor.scan.names import read_questions
+
+    out = open_output(output, append=args.resume)
+    writer = ResultWriter(out)
+    started = time.monotonic()
+    previous = summary.names
+    show = _progress(args.progress, summary)
+    try:
+
+        def emit(result: dict[str, Any]) -> None:
+            writer.write(result)
+            summary.add(result)
+            show(result)
+
+        with stream:
+            stats = scan(read_questions(stream, label), settings, options, emit, skip=done)
+    finally:
+        show(None)
+        if out is not sys.stdout:
+            out.close()
+    took = time.monotonic() - started
+    checked = summary.names - previous
+    extra = {
+        "this_run": {
+            "names": checked,
+            "seconds": round(took, 3),
+            "names_per_second": round(checked / took, 1) if took > 0 else None,
+            "skipped_as_done": len(done),
+            "queries": stats.to_json(),
+            "queries_per_name": round(stats.sent / checked, 2) if checked else None,
+        }
+    }
+    print(summary.render_text(), file=sys.stderr)
+    run = extra["this_run"]
+    print(
+        f"this run: {checked} names in {took:.1f} s ({run['names_per_second']} a second), "
+        f"{stats.sent} queries sent ({run['queries_per_name']} a name) of {stats.asked} "
+        f"asked; {len(done)} names skipped as done",
+        file=sys.stderr,
+    )
+    if args.summary_json is not None:
+        write_summary(args.summary_json, summary, extra)
+    return int(ExitCode.OK)
+
+
+def _open_names(text: str) -> tuple[IO[bytes], str]:
+    if text == "-":
+        return sys.stdin.buffer, "standard input"
+    path = Path(text)
+    if path.is_dir():
+        raise UsageError(f"cannot read {path}: it is a directory")
+    try:
+        return path.open("rb"), str(path)
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _progress(mode: str, summary: Any) -> Callable[[dict[str, Any] | None], None]:
+    """A progress bar on stderr (rich): names done, rate, counts per verdict so far.
+    Called with each result, and with None at the end."""
+    if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
+        return lambda result: None
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed} names"),
+        TextColumn("{task.fields[rate]}/s"),
+        TextColumn("{task.fields[verdicts]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    progress.start()
+    task = progress.add_task("scan", total=None, rate="-", verdicts="")
+    started = time.monotonic()
+    count = [0]
+
+    def show(result: dict[str, Any] | None) -> None:
+        if result is None:
+            progress.stop()
+            return
+        count[0] += 1
+        elapsed = time.monotonic() - started
+        verdicts = " ".join(f"{v} {n}" for v, n in summary.verdicts.most_common())
+        progress.update(
+            task,
+            completed=count[0],
+            rate=f"{count[0] / elapsed:.0f}" if elapsed > 0 else "-",
+            verdicts=verdicts,
+        )
+
+    return show
+
+
+SCAN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"scan": run_scan}

@@ -1,0 +1,153 @@
+"""The scanner: many checks at once in one process, on asyncio, sharing one cache.
+
+Each name gets exactly what ``check`` does — its own collector walks from the root and
+asks every question, its snapshot is analysed and diagnosed with the same code — but the
+collectors ask through one ``CachingTransport``, so what names have in common (the root
+and TLD answers, referrals, a dead server) crosses the network once per TTL.
+
+Memory stays bounded: names are read as workers free up (a queue of ``concurrency``),
+each result is handed to ``emit`` as soon as it is made and not kept, the cache has a
+bound of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dnssec_doctor.errors import DoctorError
+from dnssec_doctor.model.snapshot import Snapshot
+from dnssec_doctor.pipeline import analysis_options, analyze
+from dnssec_doctor.probe.collect import collect_snapshot
+from dnssec_doctor.probe.settings import ProbeSettings
+from dnssec_doctor.probe.transport import NetworkTransport, Transport
+from dnssec_doctor.scan.cache import CacheStats, CachingTransport
+from dnssec_doctor.scan.names import Question
+from dnssec_doctor.scan.results import error_result, result_of
+
+DEFAULT_CONCURRENCY = 200
+DEFAULT_QPS_PER_SERVER = 50.0
+DEFAULT_QPS = 5000.0
+MAX_CONCURRENCY = 10_000
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    concurrency: int = DEFAULT_CONCURRENCY
+    per_server_qps: float = DEFAULT_QPS_PER_SERVER
+    total_qps: float = DEFAULT_QPS
+    full: bool = False  # each result carries the whole check --json report
+    cache_entries: int = 200_000
+    jobs: int = os.cpu_count() or 1  # processes that analyse (0: in the event loop)
+
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+async def scan_questions(
+    questions: Iterator[Question],
+    settings: ProbeSettings,
+    options: ScanOptions,
+    emit: Emit,
+    *,
+    skip: set[tuple[str, str]] | None = None,
+    transport: Transport | None = None,
+    clock: Callable[[], float] = time.time,
+) -> CacheStats:
+    """Check every question not in ``skip``; ``emit`` each result as it is made. An
+    error in the input (a malformed line) stops the reading: the names already taken
+    are finished and emitted, then the error is raised."""
+    cache = CachingTransport(
+        transport or NetworkTransport(),
+        max_entries=options.cache_entries,
+        timeout=settings.timeout,
+        per_server_qps=options.per_server_qps,
+        total_qps=options.total_qps,
+    )
+    queue: asyncio.Queue[Question | None] = asyncio.Queue(maxsize=options.concurrency)
+    stopped: list[DoctorError] = []
+
+    async def produce() -> None:
+        try:
+            for question in questions:
+                if skip is not None and question.key in skip:
+                    continue
+                await queue.put(question)
+        except DoctorError as error:
+            stopped.append(error)
+        finally:
+            for _ in range(options.concurrency):
+                await queue.put(None)
+
+    with _analysis_pool(options.jobs) as pool:
+
+        async def work() -> None:
+            while (question := await queue.get()) is not None:
+                emit(await check_question(question, settings, cache, options, pool, clock=clock))
+
+        await asyncio.gather(produce(), *(work() for _ in range(options.concurrency)))
+    if stopped:
+        raise stopped[0]
+    return cache.stats
+
+
+@contextlib.contextmanager
+def _analysis_pool(jobs: int) -> Iterator[concurrent.futures.Executor | None]:
+    """Processes for the analysis (None: in the event loop's thread). Spawned, not
+    forked: the parent runs an event loop and perhaps a progress thread."""
+    if jobs == 0:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield pool
+
+
+async def check_question(
+    question: Question,
+    settings: ProbeSettings,
+    transport: Transport,
+    options: ScanOptions,
+    pool: concurrent.futures.Executor | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, Any]:
+    """One name's check through the shared transport, as a result object. The analysis
+    runs in ``pool``: a long computation in the event loop would hold up the answers of
+    every other name until their timeouts fire."""
+    try:
+        snapshot = await collect_snapshot(
+            question.name, question.rdtype, settings, transport, clock=clock
+        )
+        if pool is None:
+            return analyze_snapshot(snapshot, options.full)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, analyze_snapshot, snapshot, options.full)
+    except Exception as error:  # a bug on one name must not stop the scan of the rest
+        return error_result(
+            question.name, question.rdtype, f"internal error: {type(error).__name__}: {error}"
+        )
+
+
+def analyze_snapshot(snapshot: Snapshot, full: bool) -> dict[str, Any]:
+    """The analysis and diagnosis of ``check``, as a scan result (run in a worker)."""
+    return result_of(analyze(snapshot, analysis_options(snapshot)), full=full)
+
+
+def scan(
+    questions: Iterator[Question],
+    settings: ProbeSettings,
+    options: ScanOptions,
+    emit: Emit,
+    *,
+    skip: set[tuple[str, str]] | None = None,
+) -> CacheStats:
+    """``scan_questions`` for callers without an event loop."""
+    return asyncio.run(scan_questions(questions, settings, options, emit, skip=skip))

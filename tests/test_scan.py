@@ -1,0 +1,338 @@
+"""Bulk scanning (dnssec-doctor scan): the input, the shared cache, resuming, and scans of
+the lab that must agree with check and with the bulk lab's manifest name by name."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from dnssec_doctor.diagnosis.report import build_report
+from dnssec_doctor.errors import UsageError
+from dnssec_doctor.lab import bulk
+from dnssec_doctor.lab.profile import LabProfile
+from dnssec_doctor.lab.scenarios import SCENARIOS
+from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.model.snapshot import Server
+from dnssec_doctor.pipeline import lab_settings
+from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.probe.transport import ScriptedTransport
+from dnssec_doctor.scan.cache import CachingTransport
+from dnssec_doctor.scan.engine import ScanOptions, scan_questions
+from dnssec_doctor.scan.names import Question, read_questions
+from dnssec_doctor.scan.results import Summary, read_done, result_of
+
+ROOT_SERVER = Server("127.0.0.1", "a.root.")
+
+
+# --- the input ------------------------------------------------------------------------------
+
+
+def test_names_are_read_with_types_comments_and_blank_lines() -> None:
+    text = b"# names\nexample.com\n\nwww.example.org  MX\nEXAMPLE.net. aaaa\n"
+    questions = list(read_questions(io.BytesIO(text), "names.txt"))
+    assert [(q.name, q.rdtype, q.line) for q in questions] == [
+        ("example.com.", "A", 2),
+        ("www.example.org.", "MX", 4),
+        ("EXAMPLE.net.", "AAAA", 5),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"exa mple.com A", "expected a name and at most a type"),
+        (b"example.com NOTATYPE", "unknown record type"),
+        (b"example.com AXFR", "not a type dnssec-doctor can check"),
+        (b"a" * 64 + b".com", "line 3"),
+        (b"\xff\xfe.com", "not UTF-8"),
+        (b"x" * 2000, "longer than 1024 bytes"),
+    ],
+)
+def test_a_malformed_line_is_named_by_its_number(line: bytes, reason: str) -> None:
+    stream = io.BytesIO(b"ok.example\n# fine\n" + line + b"\nnever.example\n")
+    questions = read_questions(stream, "names.txt")
+    assert next(questions).name == "ok.example."
+    with pytest.raises(UsageError) as raised:
+        next(questions)
+    assert "names.txt line 3" in str(raised.value) and reason in str(raised.value)
+
+
+# --- the shared cache -------------------------------------------------------------------------
+
+
+def _referral(query: dns.message.Message, child: str) -> dns.message.Message:
+    response = dns.message.make_response(query)
+    response.flags &= ~dns.flags.AA
+    response.authority.append(
+        dns.rrset.from_text(child, 3600, "IN", "NS", f"ns1.{child}"),
+    )
+    response.additional.append(dns.rrset.from_text(f"ns1.{child}", 3600, "IN", "A", "127.0.0.2"))
+    return response
+
+
+def _answer(query: dns.message.Message, ttl: int = 300) -> dns.message.Message:
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AA
+    response.answer.append(dns.rrset.from_text(query.question[0].name, ttl, "IN", "A", "192.0.2.1"))
+    return response
+
+
+def _exchange(cache: CachingTransport, name: str, rdtype: str = "A") -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype, want_dnssec=True)
+    reply = asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=False, timeout=2.0))
+    assert reply.response is not None, reply.error
+    message = dns.message.from_wire(reply.response)
+    assert message.id == query.id
+    assert message.question[0].name == dns.name.from_text(name)
+    return message
+
+
+def test_the_same_question_is_sent_once_within_its_ttl() -> None:
+    sent: list[str] = []
+
+    def handler(query: dns.message.Message, server: Server, tcp: bool) -> Any:
+        sent.append(query.question[0].name.to_text())
+        return _answer(query)
+
+    now = [0.0]
+    cache = CachingTransport(ScriptedTransport(handler), clock=lambda: now[0])
+    _exchange(cache, "www.example.")
+    _exchange(cache, "www.example.")
+    assert sent == ["www.example."]
+    now[0] = 301.0  # past the answer's TTL: asked again
+    _exchange(cache, "www.example.")
+    assert sent == ["www.example.", "www.example."]
+    assert cache.stats.sent == 2 and cache.stats.answered == 1
+
+
+def test_a_referral_answers_every_name_below_the_child_but_not_its_ds() -> None:
+    sent: list[tuple[str, str]] = []
+
+    def handler(query: dns.message.Message, server: Server, tcp: bool) -> Any:
+        question = query.question[0]
+        sent.append((question.name.to_text(), dns.rdatatype.to_text(question.rdtype)))
+        if question.rdtype == dns.rdatatype.DS:
+            return _answer(query)
+        return _referral(query, "example.")
+
+    cache = CachingTransport(ScriptedTransport(handler))
+    _exchange(cache, "www.example.")
+    referred = _exchange(cache, "mail.deep.example.")  # not sent: the referral is reused
+    assert [r.name.to_text() for r in referred.authority] == ["example."]
+    assert not referred.flags & dns.flags.AA
+    _exchange(cache, "example.", "DS")  # the parent's own answer: sent
+    _exchange(cache, "other.", "A")  # outside the child: sent
+    assert sent == [("www.example.", "A"), ("example.", "DS"), ("other.", "A")]
+    assert cache.stats.referred == 1
+
+
+def test_timeouts_are_not_kept_but_refusals_are() -> None:
+    calls = collections.Counter[str]()
+
+    def handler(query: dns.message.Message, server: Server, tcp: bool) -> Any:
+        name = query.question[0].name.to_text()
+        calls[name] += 1
+        if name == "silent.":
+            return None  # a timeout
+        response = dns.message.make_response(query)
+        response.set_rcode(dns.rcode.REFUSED)
+        return response
+
+    cache = CachingTransport(ScriptedTransport(handler))
+    for _ in range(3):
+        for name in ("silent.", "refused."):
+            query = dns.message.make_query(name, "A")
+            asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=False, timeout=2.0))
+    assert calls == {"silent.": 3, "refused.": 1}
+
+
+# --- results and resuming ---------------------------------------------------------------------
+
+
+def test_resume_reads_what_was_written_and_drops_a_cut_line(tmp_path: Path) -> None:
+    output = tmp_path / "out.jsonl"
+    lines = [
+        {"name": "a.example.", "type": "A", "verdict": "secure", "ede": None, "zone": None},
+        {
+            "name": "b.example.",
+            "type": "A",
+            "verdict": "bogus",
+            "ede": 7,
+            "zone": "b.example.",
+            "causes": [{"code": "RRSIG_EXPIRED", "summary": "..."}],
+        },
+    ]
+    whole = "".join(json.dumps(line) + "\n" for line in lines)
+    output.write_text(whole + '{"name": "c.exa')  # interrupted mid-line
+    done, summary = read_done(output)
+    assert done == {("a.example.", "A"), ("b.example.", "A")}
+    assert summary.to_json()["verdicts"] == {"secure": 1, "bogus": 1}
+    assert summary.to_json()["causes"] == {"RRSIG_EXPIRED": 1}
+    assert output.read_text() == whole  # the cut line is gone
+
+
+def test_resume_refuses_a_file_that_is_not_a_scan(tmp_path: Path) -> None:
+    output = tmp_path / "notes.txt"
+    output.write_text("hello\n")
+    with pytest.raises(UsageError, match="line 1: not a scan result"):
+        read_done(output)
+
+
+# --- against the lab --------------------------------------------------------------------------
+
+
+def _scan(
+    profile: LabProfile,
+    questions: list[Question],
+    *,
+    jobs: int = 0,
+    skip: set[tuple[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    settings = lab_settings(profile, timeout=1.0, deadline=10.0)
+    results: list[dict[str, Any]] = []
+    options = ScanOptions(concurrency=16, per_server_qps=5000, total_qps=50000, jobs=jobs)
+    asyncio.run(scan_questions(iter(questions), settings, options, results.append, skip=skip))
+    return results
+
+
+def _essence(result: dict[str, Any]) -> tuple[object, ...]:
+    return (
+        result["verdict"],
+        result["ede"],
+        result["zone"],
+        tuple(c["code"] for c in result["causes"]),
+        tuple(result["warnings"]),
+        tuple(result["actors"]),
+    )
+
+
+@pytest.mark.lab
+def test_sharing_never_changes_a_verdict_on_any_lab_scenario(lab: LabProfile) -> None:
+    """Every scenario of the catalogue scanned together (one cache) gives what check
+    gives for it alone."""
+    questions = [Question(s.query_name, s.qtype, n) for n, s in enumerate(SCENARIOS, 1)]
+    scanned = {(r["name"], r["type"]): r for r in _scan(lab, questions, jobs=1)}
+    assert len(scanned) == len(SCENARIOS)
+    settings = lab_settings(lab, timeout=1.0, deadline=10.0)
+    differences = []
+    for scenario in SCENARIOS:
+        snapshot = collect(scenario.query_name, scenario.qtype, settings)
+        alone = result_of(build_report(snapshot, AnalysisOptions(now=snapshot.finished_at)))
+        together = scanned[(dns.name.from_text(scenario.query_name).to_text(), scenario.qtype)]
+        if _essence(together) != _essence(alone):
+            differences.append((scenario.slug, _essence(together), _essence(alone)))
+    assert differences == []
+
+
+def _manifest_essence(entry: bulk.ManifestEntry) -> tuple[object, ...]:
+    return (entry.verdict, entry.ede, entry.zone, entry.cause)
+
+
+def _result_essence(result: dict[str, Any]) -> tuple[object, ...]:
+    cause = result["causes"][0]["code"] if result["causes"] else None
+    return (result["verdict"], result["ede"], result["zone"], cause)
+
+
+@pytest.mark.lab
+def test_scan_reproduces_the_bulk_manifest_name_by_name(lab: LabProfile) -> None:
+    manifest = list(bulk.read_manifest(lab.directory))
+    questions = [Question(e.name, e.type, n) for n, e in enumerate(manifest, 1)]
+    results = _scan(lab, questions)
+    got = {(r["name"], r["type"]): _result_essence(r) for r in results}
+    assert len(results) == len(got) == len(manifest)  # each name once
+    expected = {(e.name, e.type): _manifest_essence(e) for e in manifest}
+    assert {k: v for k, v in got.items() if expected.get(k) != v} == {}
+    summary = Summary()
+    for result in results:
+        summary.add(result)
+    assert summary.verdicts == collections.Counter(e.verdict for e in manifest)
+    assert summary.causes == collections.Counter(e.cause for e in manifest if e.cause)
+
+
+def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dnssec_doctor", "scan", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.lab
+def test_an_interrupted_scan_resumes_without_duplicates_or_gaps(
+    lab: LabProfile, tmp_path: Path
+) -> None:
+    manifest = list(bulk.read_manifest(lab.directory))[:40]
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"{e.name} {e.type}\n" for e in manifest))
+    output = tmp_path / "out.jsonl"
+    summary_file = tmp_path / "summary.json"
+    common = ["--lab", "--lab-dir", str(lab.directory), "--timeout", "1", "--deadline", "10"]
+    common += ["--jobs", "0", "--max-qps-per-server", "5000", "-o", str(output)]
+    first = _run(str(names), *common)
+    assert first.returncode == 0, first.stderr
+    # An interruption: the last 25 results never written, the one before cut mid-line.
+    lines = output.read_text().splitlines(keepends=True)
+    assert len(lines) == 40
+    output.write_text("".join(lines[:14]) + lines[14][:30])
+    second = _run(str(names), *common, "--resume", "--summary-json", str(summary_file))
+    assert second.returncode == 0, second.stderr
+    assert "26 names in" in second.stderr and "14 names skipped as done" in second.stderr
+    results = [json.loads(line) for line in output.read_text().splitlines()]
+    keys = [(r["name"], r["type"]) for r in results]
+    assert sorted(keys) == sorted((e.name, e.type) for e in manifest)  # no gap, no duplicate
+    for result in results:
+        entry = next(e for e in manifest if e.name == result["name"])
+        assert _result_essence(result) == _manifest_essence(entry)
+    summary = json.loads(summary_file.read_text())
+    assert summary["names"] == 40
+    assert summary["verdicts"] == dict(collections.Counter(e.verdict for e in manifest))
+    assert summary["this_run"]["names"] == 26
+
+
+@pytest.mark.lab
+def test_a_malformed_line_stops_the_scan_after_the_names_before_it(
+    lab: LabProfile, tmp_path: Path
+) -> None:
+    [first, second] = list(bulk.read_manifest(lab.directory))[:2]
+    output = tmp_path / "out.jsonl"
+    result = _run(
+        "-",
+        "--lab",
+        "--lab-dir",
+        str(lab.directory),
+        "--jobs",
+        "0",
+        "-o",
+        str(output),
+        stdin=f"{first.name}\n{second.name}\nbad..name\n",
+    )
+    assert result.returncode == 4
+    [line] = result.stderr.strip().splitlines()
+    assert "standard input line 3" in line and "Traceback" not in line
+    written = [json.loads(line)["name"] for line in output.read_text().splitlines()]
+    assert sorted(written) == sorted([first.name, second.name])
+
+
+def test_an_unreadable_names_file_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    result = _run(str(tmp_path / "missing.txt"), "--no-resolvers")
+    assert result.returncode == 4
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot read" in line and "missing.txt" in line
+    resumed = _run(str(tmp_path / "missing.txt"), "--resume")
+    assert resumed.returncode == 4 and "--resume needs --output" in resumed.stderr
