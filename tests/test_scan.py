@@ -336,3 +336,60 @@ def test_an_unreadable_names_file_is_one_line_and_exit_4(tmp_path: Path) -> None
     assert "cannot read" in line and "missing.txt" in line
     resumed = _run(str(tmp_path / "missing.txt"), "--resume")
     assert resumed.returncode == 4 and "--resume needs --output" in resumed.stderr
+
+
+# --- Parquet and Dask -----------------------------------------------------------------------
+
+
+@pytest.mark.lab
+def test_a_local_dask_cluster_of_two_reproduces_the_manifest_in_parquet(
+    lab: LabProfile, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    manifest = list(bulk.read_manifest(lab.directory))
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"{e.name} {e.type}\n" for e in manifest))
+    output = tmp_path / "out.jsonl"
+    dataset = tmp_path / "dataset"
+    result = _run(
+        str(names),
+        "--lab",
+        "--lab-dir",
+        str(lab.directory),
+        "--max-qps-per-server",
+        "10000",
+        "--dask",
+        "local:2",
+        "--partition-size",
+        "40",
+        "-o",
+        str(output),
+        "--parquet",
+        str(dataset),
+    )
+    assert result.returncode == 0, result.stderr
+    table = pq.read_table(dataset).to_pylist()
+    assert len(table) == len(manifest)
+    got = {(r["name"], r["type"]): (r["verdict"], r["ede"], r["zone"], r["cause"]) for r in table}
+    expected = {(e.name, e.type): _manifest_essence(e) for e in manifest}
+    assert {k: v for k, v in got.items() if expected.get(k) != v} == {}
+    lines = output.read_text().splitlines()
+    assert len(lines) == len({(json.loads(line)["name"]) for line in lines}) == len(manifest)
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_5(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("example.com\n")
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    result = _run(str(names), "--no-resolvers", "--dask", "tcp://127.0.0.1:9")
+    assert result.returncode == 5, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in line
+
+
+@pytest.mark.parametrize("spec", ["local:0", "local:x", "local", "two words"])
+def test_a_malformed_dask_option_is_a_usage_error(spec: str, tmp_path: Path) -> None:
+    result = _run("-", "--no-resolvers", "--dask", spec, stdin="")
+    assert result.returncode == 4
+    assert len(result.stderr.strip().splitlines()) == 1

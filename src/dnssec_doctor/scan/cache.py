@@ -160,8 +160,12 @@ class CachingTransport:
             return referral
         pending = self.in_flight.get(key)
         if pending is not None:
-            self.stats.answered += 1
-            return _with_id(await asyncio.shield(pending), query.id)
+            shared = await asyncio.shield(pending)
+            if shared.error != "timeout":
+                self.stats.answered += 1
+                return _with_id(shared, query.id)
+            # Another name's wait timed out: this one asks for itself, as check would,
+            # so that one lost datagram never fails every name that was waiting on it.
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self.in_flight[key] = future
         try:

@@ -46,6 +46,27 @@ def add_scan_commands(commands: Any) -> None:
         "--full", action="store_true", help="each result carries the whole check --json report"
     )
     scan.add_argument(
+        "--parquet",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write the results as a Parquet dataset in DIR (from --output, at the end)",
+    )
+    scan.add_argument(
+        "--dask",
+        default=None,
+        metavar="SCHEDULER",
+        help="scan in partitions on Dask: a scheduler address (tcp://host:8786) or local:N "
+        "for N local worker processes",
+    )
+    scan.add_argument(
+        "--partition-size",
+        type=int,
+        default=None,
+        metavar="NAMES",
+        help="names per Dask task (default 500)",
+    )
+    scan.add_argument(
         "--concurrency",
         type=int,
         default=DEFAULT_CONCURRENCY,
@@ -70,8 +91,8 @@ def add_scan_commands(commands: Any) -> None:
         "--jobs",
         type=int,
         default=None,
-        help="processes that analyse the snapshots (default: one per CPU; 0: none, the "
-        "analysis runs beside the queries)",
+        help="processes that analyse the snapshots (default: one per CPU; 0: a thread of "
+        "the scanning process)",
     )
     scan.add_argument(
         "--progress",
@@ -104,6 +125,15 @@ def run_scan(args: argparse.Namespace) -> int:
     output: Path | None = None if args.output is None or str(args.output) == "-" else args.output
     if args.resume and output is None:
         raise UsageError("--resume needs --output FILE", hint="the file an earlier scan wrote")
+    if args.parquet is not None and output is None:
+        raise UsageError("--parquet needs --output FILE", hint="the dataset is written from it")
+    dask = None
+    if args.dask is not None:
+        from dnssec_doctor.scan.distributed import parse_dask
+
+        dask = parse_dask(args.dask)
+    if args.partition_size is not None and not 1 <= args.partition_size <= 1_000_000:
+        raise UsageError("--partition-size must be 1 to 1000000")
     settings = probe_settings(source_options(args))
     options = ScanOptions(
         concurrency=args.concurrency,
@@ -132,7 +162,26 @@ def run_scan(args: argparse.Namespace) -> int:
             show(result)
 
         with stream:
-            stats = scan(read_questions(stream, label), settings, options, emit, skip=done)
+            questions = read_questions(stream, label)
+            if dask is None:
+                stats = scan(questions, settings, options, emit, skip=done)
+            else:
+                from dnssec_doctor.scan.distributed import (
+                    DEFAULT_PARTITION,
+                    dask_client,
+                    scan_on_dask,
+                )
+
+                with dask_client(dask) as client:
+                    stats = scan_on_dask(
+                        client,
+                        questions,
+                        settings,
+                        options,
+                        emit,
+                        skip=done,
+                        partition_size=args.partition_size or DEFAULT_PARTITION,
+                    )
     finally:
         show(None)
         if out is not sys.stdout:
@@ -159,6 +208,11 @@ def run_scan(args: argparse.Namespace) -> int:
     )
     if args.summary_json is not None:
         write_summary(args.summary_json, summary, extra)
+    if args.parquet is not None and output is not None:
+        from dnssec_doctor.scan.parquet import write_dataset
+
+        rows = write_dataset(output, args.parquet)
+        print(f"Parquet: {rows} rows in {args.parquet}", file=sys.stderr)
     return int(ExitCode.OK)
 
 

@@ -36,6 +36,7 @@ DEFAULT_CONCURRENCY = 200
 DEFAULT_QPS_PER_SERVER = 50.0
 DEFAULT_QPS = 5000.0
 MAX_CONCURRENCY = 10_000
+LAG_LIMIT = 0.1  # seconds the event loop may run late before new names wait
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class ScanOptions:
     total_qps: float = DEFAULT_QPS
     full: bool = False  # each result carries the whole check --json report
     cache_entries: int = 200_000
-    jobs: int = os.cpu_count() or 1  # processes that analyse (0: in the event loop)
+    jobs: int = os.cpu_count() or 1  # processes that analyse (0: a thread of this one)
 
 
 Emit = Callable[[dict[str, Any]], None]
@@ -86,24 +87,59 @@ async def scan_questions(
             for _ in range(options.concurrency):
                 await queue.put(None)
 
+    lag = _LoopLag()
+
     with _analysis_pool(options.jobs) as pool:
 
         async def work() -> None:
             while (question := await queue.get()) is not None:
+                await lag.settled()
                 emit(await check_question(question, settings, cache, options, pool, clock=clock))
 
-        await asyncio.gather(produce(), *(work() for _ in range(options.concurrency)))
+        watcher = asyncio.ensure_future(lag.watch())
+        try:
+            await asyncio.gather(produce(), *(work() for _ in range(options.concurrency)))
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
     if stopped:
         raise stopped[0]
     return cache.stats
 
 
+class _LoopLag:
+    """How late the event loop runs its callbacks. A loop with more work than CPU runs
+    every callback late, a reply's among them, and its timeouts fire for answers that
+    came in time: no new name is started while the loop lags more than ``LAG_LIMIT``."""
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self.lag = 0.0
+
+    async def watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.TICK)
+            self.lag = loop.time() - before - self.TICK
+
+    async def settled(self) -> None:
+        while self.lag > LAG_LIMIT:
+            await asyncio.sleep(self.TICK)
+
+
 @contextlib.contextmanager
-def _analysis_pool(jobs: int) -> Iterator[concurrent.futures.Executor | None]:
-    """Processes for the analysis (None: in the event loop's thread). Spawned, not
-    forked: the parent runs an event loop and perhaps a progress thread."""
+def _analysis_pool(jobs: int) -> Iterator[concurrent.futures.Executor]:
+    """Processes for the analysis (``jobs`` 0: one thread of this process, for Dask
+    workers, which may not start processes). Spawned, not forked: the parent runs an
+    event loop and perhaps a progress thread."""
     if jobs == 0:
-        yield None
+        # A thread, not the event loop's own: the interpreter switches threads every few
+        # milliseconds, so a 20 ms analysis never holds up the replies of other names.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as threads:
+            yield threads
         return
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:

@@ -1,8 +1,8 @@
 """A scan's results: one JSON object per name, the summary, and resuming from the output.
 
 Each result keeps the stable keys of ``check --json`` (``name``, ``type``, ``verdict``,
-``ede``, ``zone``, ``causes`` with ``code`` and ``summary``, ``recovery`` with ``action``,
-``actor`` and ``wait_seconds``), adds ``actors`` (who acts, in recovery order),
+``ede``, ``zone``, ``causes`` with ``code`` and ``summary``, ``recovery``: the plan of
+alternative paths with their steps), adds ``actors`` (who acts on the preferred path),
 ``warnings`` (codes), ``queries`` (exchanges in the name's snapshot) and, with ``--full``,
 ``report``: the whole ``check --json`` document. A name whose check failed inside the
 tool has the verdict ``error`` and the message in ``error``.
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.model.diagnosis import Actor, RecoveryPlan
+from dnssec_doctor.render.json import plan_json
 
 if TYPE_CHECKING:
     from dnssec_doctor.diagnosis.report import Report
@@ -37,11 +39,8 @@ def result_of(report: Report, *, full: bool = False) -> dict[str, Any]:
         "ede": diagnosis.ede,
         "zone": diagnosis.zone,
         "causes": [{"code": f.code, "summary": f.summary} for f in diagnosis.causes],
-        "recovery": [
-            {"action": s.action, "actor": s.actor.value, "wait_seconds": s.wait_seconds}
-            for s in diagnosis.recovery
-        ],
-        "actors": list(dict.fromkeys(s.actor.value for s in diagnosis.recovery)),
+        "recovery": plan_json(diagnosis.recovery),
+        "actors": _actors(diagnosis.recovery),
         "warnings": [f.code for f in diagnosis.warnings],
         "queries": len(report.snapshot.exchanges),
     }
@@ -52,6 +51,17 @@ def result_of(report: Report, *, full: bool = False) -> dict[str, Any]:
     return record
 
 
+def _actors(plan: RecoveryPlan) -> list[str]:
+    """Who acts on the preferred path, in order (waits and checks are nobody's task)."""
+    if not plan.paths:
+        return []
+    return list(
+        dict.fromkeys(
+            step.actor.value for step in plan.paths[0].steps if step.actor is not Actor.NOBODY
+        )
+    )
+
+
 def error_result(name: str, rdtype: str, error: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -60,7 +70,7 @@ def error_result(name: str, rdtype: str, error: str) -> dict[str, Any]:
         "ede": None,
         "zone": None,
         "causes": [],
-        "recovery": [],
+        "recovery": {"paths": []},
         "actors": [],
         "warnings": [],
         "queries": 0,
