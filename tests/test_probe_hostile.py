@@ -415,3 +415,28 @@ def test_ipv6_servers_without_an_ipv6_route_are_counted_not_asked(hostile: Hosti
     assert skipped.params["count"] == 1
     # From here the zone cannot be reached: not a DNSSEC fault; the finding says why.
     assert report.diagnosis.verdict is Verdict.UNREACHABLE
+
+
+def test_a_probe_cut_short_by_its_own_deadline_is_indeterminate(hostile: Hostile) -> None:
+    """--deadline 0.001: the deadline, not the servers, ended the waits. The answer is
+    indeterminate, says the probe ran out of time and how to run it again, and blames no
+    server and no zone."""
+    from dnssec_doctor.render.text import render_text
+
+    snap = collect("www.test.", "A", settings(hostile, "silent", deadline=0.2), Spy(hostile.port))
+    assert [e.error for e in snap.exchanges] == ["timeout: cut short by the deadline"]
+    report = analyze(snap, AnalysisOptions(now=snap.finished_at))
+    codes = {f.code for f in report.analysis.findings}
+    assert "PROBE_DEADLINE_REACHED" in codes
+    assert not codes & {"ZONE_UNREACHABLE", "SERVER_UNRESPONSIVE"}
+    assert report.diagnosis.verdict is Verdict.INDETERMINATE
+    assert [f.code for f in report.diagnosis.causes] == ["PROBE_DEADLINE_REACHED"]
+    [path] = report.diagnosis.recovery.paths
+    [step] = path.steps
+    assert step.commands == ("dnssec-doctor check www.test. A --deadline 60",)
+    headline = render_text(report).splitlines()[:2]
+    assert headline == [
+        "www.test. A: INDETERMINATE",
+        "No verdict: the probe's own deadline (0.2 s) ran out before any server of . "
+        "answered: nothing is known about the zone.",
+    ]

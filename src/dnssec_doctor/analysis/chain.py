@@ -34,11 +34,12 @@ from dnssec_doctor.analysis.servers import check_servers
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.records import parse_record
-from dnssec_doctor.model.snapshot import Purpose
+from dnssec_doctor.model.snapshot import CUT_BY_DEADLINE, Purpose
 
 # The codes this module can emit.
 EMITS = emits(
     "ZONE_UNREACHABLE",
+    "PROBE_DEADLINE_REACHED",
     "IPV6_SKIPPED",
     "DS_PARENT_INCONSISTENT",
     "SERVER_STALE_COPY",
@@ -269,13 +270,21 @@ def assess_zone(
     ds_records = _records(ds_sent)
     usable = [o for o in evidence.authoritative(zone) if _usable(o) and o.authoritative]
     if not usable:
-        findings.append(make_finding("ZONE_UNREACHABLE", zone=zone, subject=zone))
+        deadline = _cut_by_deadline(evidence, zone)
+        if deadline is not None:  # our own time ran out, not the zone's servers
+            findings.append(
+                make_finding(
+                    "PROBE_DEADLINE_REACHED", zone=zone, subject=zone, deadline=f"{deadline:g}"
+                )
+            )
+        else:
+            findings.append(make_finding("ZONE_UNREACHABLE", zone=zone, subject=zone))
         views = _server_views(evidence, zone, {})
         return ZoneAssessment(
             zone,
             cut.parent,
             cut.via,
-            ChainState.UNREACHABLE,
+            ChainState.UNREACHABLE if deadline is None else ChainState.INDETERMINATE,
             views,
             ds_records,
             (),
@@ -519,6 +528,23 @@ def _check_parent_side(
             )
         )
     return findings
+
+
+def _cut_by_deadline(evidence: Evidence, zone: str) -> float | None:
+    """The probe's deadline when it, not the servers, left ``zone`` without an answer:
+    a question to the zone's servers was cut short or never sent for lack of time."""
+    snapshot = evidence.snapshot
+    cut = any(o.exchange.error in CUT_BY_DEADLINE for o in evidence.authoritative(zone))
+    skipped = snapshot.extra.get("skipped", ())
+    unsent = isinstance(skipped, list) and any(
+        isinstance(s, dict) and s.get("reason") == "deadline reached" and s.get("zone") == zone
+        for s in skipped
+    )
+    if not (cut or unsent):
+        return None
+    limits = snapshot.extra.get("limits", {})
+    deadline = limits.get("deadline") if isinstance(limits, dict) else None
+    return float(deadline) if isinstance(deadline, int | float) else float("nan")
 
 
 def _referrals_to(evidence: Evidence, parent: str, child: dns.name.Name) -> list[Observation]:

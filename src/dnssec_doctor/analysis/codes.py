@@ -215,6 +215,22 @@ CODES: Mapping[str, Code] = _table(
         actor=Actor.DNS_OPERATOR,
     ),
     Code(
+        "PROBE_DEADLINE_REACHED",
+        Family.SERVERS,
+        Severity.ERROR,
+        "the probe's own deadline ({deadline} s) ran out before any server of {zone} "
+        "answered: nothing is known about the zone",
+        "This run stopped waiting: the time left for the whole probe (--deadline) ended "
+        "while the questions to the zone's servers were unanswered or not yet sent.",
+        "Nothing: no server was given the time to answer, so no verdict can be drawn, good "
+        "or bad, and none is (indeterminate). A server that is really down times out within "
+        "the per-query --timeout.",
+        "Run the check again with a longer --deadline (the default is 20 s).",
+        _NO_RISK,
+        rank=5,
+        actor=Actor.YOU,
+    ),
+    Code(
         "REDIRECT_LOOP",
         Family.DELEGATION,
         Severity.ERROR,

@@ -11,7 +11,7 @@ import dns.rdatatype
 from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.model.finding import Finding
-from dnssec_doctor.model.snapshot import Purpose
+from dnssec_doctor.model.snapshot import CUT_BY_DEADLINE, Purpose
 
 # The codes this module can emit.
 EMITS = emits(
@@ -44,7 +44,13 @@ def check_servers(evidence: Evidence, zone: str) -> list[Finding]:
 
 
 def _check_one_server(zone: str, server: str, observations: list[Observation]) -> list[Finding]:
-    sent = [o for o in observations if not (o.exchange.error or "").startswith(SKIPPED)]
+    # Questions not sent, and waits our own deadline ended, say nothing about the server.
+    sent = [
+        o
+        for o in observations
+        if not (o.exchange.error or "").startswith(SKIPPED)
+        and o.exchange.error not in CUT_BY_DEADLINE
+    ]
     if sent and all(o.message is None and o.parse_error is None for o in sent):
         error = sent[0].exchange.error or "no response"
         return [

@@ -57,6 +57,7 @@ class Planned:
     paths: tuple[RecoveryPath, ...]
     never_disable_signing: bool = False
     not_dnssec: bool = False
+    check_again: bool = True  # False: the plan is itself a new check (nothing to verify)
 
 
 Planner = Callable[[Situation], Planned]
@@ -92,7 +93,12 @@ def plan_recovery(
         return RecoveryPlan()
     planned = planner(Situation(analysis, verdict, zone, causes))
     paths = tuple(
-        RecoveryPath(path.role, (*path.steps, _check_again(analysis, zone, path)))
+        RecoveryPath(
+            path.role,
+            (*path.steps, _check_again(analysis, zone, path))
+            if planned.check_again
+            else path.steps,
+        )
         for path in planned.paths
     )
     return RecoveryPlan(paths, planned.never_disable_signing, planned.not_dnssec)
@@ -426,6 +432,33 @@ def _restore_servers(situation: Situation) -> Planned:
             ),
         ),
         not_dnssec=True,
+    )
+
+
+@plans("PROBE_DEADLINE_REACHED")
+def _extend_deadline(situation: Situation) -> Planned:
+    analysis, zone = situation.analysis, situation.zone.zone
+    deadline = situation.causes[0].params.get("deadline")
+    command = shell_command(
+        "dnssec-doctor", "check", analysis.name, analysis.rdtype, "--deadline", "60"
+    )
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.EXTEND_DEADLINE,
+                        Actor.YOU,
+                        zone,
+                        commands=(command,),
+                        params={"deadline": deadline},
+                    ),
+                ),
+            ),
+        ),
+        check_again=False,
     )
 
 

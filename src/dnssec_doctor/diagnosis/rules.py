@@ -193,6 +193,8 @@ def headline(
         return _sentence(f"Not DNSSEC: {summary}")
     if verdict is Verdict.PARTIAL and cause.code == "MULTI_SIGNER_KEY_MISSING":
         return _sentence(f"The servers' keys do not agree: {summary}")
+    if verdict is Verdict.INDETERMINATE and cause.code == "PROBE_DEADLINE_REACHED":
+        return _sentence(f"No verdict: {summary}")
     if verdict is Verdict.PARTIAL:
         return _sentence(f"One server serves data that fails validation: {summary}")
     if (

@@ -69,6 +69,7 @@ class Task(enum.StrEnum):
     REPOINT_ALIAS = "repoint-alias"
     FIX_PARENT_DENIAL = "fix-parent-denial"
     UPDATE_TRUST_ANCHOR = "update-trust-anchor"
+    EXTEND_DEADLINE = "extend-deadline"
     CHECK_SIGNER = "check-signer"
     FLUSH_CACHES = "flush-caches"
     WAIT_PARENT_PUBLISHES = "wait-parent-publishes"

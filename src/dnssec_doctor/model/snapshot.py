@@ -233,6 +233,15 @@ def load_snapshot(data: Mapping[str, Any]) -> Snapshot:
     return snapshot
 
 
+# The errors of exchanges that our own deadline ended, not the server: a query in flight
+# when the probe gave up, and a wait the time left cut short of the per-query timeout.
+# They are evidence of nothing about the server (the analysis says the probe ran out of
+# time, never that the zone is unreachable).
+UNSENT = "cancelled: deadline reached"
+DEADLINE_CUT = "timeout: cut short by the deadline"
+CUT_BY_DEADLINE = (UNSENT, DEADLINE_CUT)
+
+
 # What a snapshot our probe writes can hold, with room to spare; beyond it a file is not
 # evidence but an attack on the reader (a zone that is its own parent loops the analysis).
 MAX_EXCHANGES = 100_000

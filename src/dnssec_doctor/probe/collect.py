@@ -39,7 +39,16 @@ import dns.rdatatype
 from dnssec_doctor import __version__
 from dnssec_doctor.model import snapshot
 from dnssec_doctor.model.redirect import read_chain
-from dnssec_doctor.model.snapshot import Exchange, Purpose, Role, Server, Snapshot, ZoneCut
+from dnssec_doctor.model.snapshot import (
+    DEADLINE_CUT,
+    UNSENT,
+    Exchange,
+    Purpose,
+    Role,
+    Server,
+    Snapshot,
+    ZoneCut,
+)
 from dnssec_doctor.probe import plan
 from dnssec_doctor.probe.plan import Question, Referral
 from dnssec_doctor.probe.settings import (
@@ -70,7 +79,6 @@ __all__ = [
 ]
 
 TOOL = f"dnssec-doctor {__version__}"
-UNSENT = "cancelled: deadline reached"  # the error of a query in flight when time ran out
 DEADLINE_GRACE = 0.5  # seconds past the deadline before in-flight queries are abandoned
 MAX_ADDRESS_STEPS = 16  # referrals and CNAMEs followed in one address lookup
 # A zone's servers are all asked the walk's question; once one has answered, the others
@@ -683,6 +691,7 @@ class _Collector:
                     )
                 if cut_short and record.error == "timeout":
                     # The deadline, not the server, ended this wait: not a dead server.
+                    record.error = DEADLINE_CUT
                     self.deadline_hit = True
                 elif gated and record.response is None and not health.answered:
                     health.dead = health.dead or record.error or "no response"

@@ -256,6 +256,11 @@ def _step_sentence(step: RecoveryStep) -> str:
                 f"Wait {wait_text(step.wait_seconds)}: resolvers that cached the failure "
                 "retry once their failure cache expires."
             )
+        case Task.EXTEND_DEADLINE:
+            return (
+                f"This run's deadline ({p.get('deadline')} s) ran out before {zone} answered: "
+                "run the check again with a longer --deadline:"
+            )
         case Task.CHECK_AGAIN:
             expect = str(p.get("expect", "secure")).upper()
             return f"Verify: the check must say {expect} from every server and every resolver:"
