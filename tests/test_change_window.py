@@ -209,3 +209,25 @@ def test_go_insecure_warns_when_signing_is_off_while_the_ds_remains(
     )
     assert code == 2
     assert "DANGER" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "decision"),
+    [
+        ("bogus", "indeterminate", Decision.CAUTION),  # nothing proves the fix worked
+        ("bogus", "unreachable", Decision.CAUTION),  # "better" by rank, still down
+        ("bogus", "bogus", Decision.CAUTION),  # the window changed nothing that matters
+        ("secure", "indeterminate", Decision.CAUTION),
+        ("secure", "bogus", Decision.NO_GO),
+        ("bogus", "secure", Decision.GO),
+        ("insecure", "secure", Decision.GO),
+    ],
+)
+def test_only_a_working_answer_after_the_window_is_a_go(
+    before: str, after: str, decision: Decision
+) -> None:
+    def state(verdict: str, at: float) -> SnapshotState:
+        return SnapshotState("www.example.", "A", verdict, at, ())
+
+    diff = diff_states(state(before, 1_800_000_000), state(after, 1_800_003_600))
+    assert diff.decision is decision, diff.changes

@@ -53,6 +53,10 @@ _STATE_RANK = {
 }
 
 
+# The verdicts a change window may end with and still be a go.
+_HEALTHY = ("secure", "insecure")
+
+
 class Impact(enum.IntEnum):
     EXPECTED = 0
     RISKY = 1
@@ -138,6 +142,18 @@ def diff_states(before: SnapshotState, after: SnapshotState) -> Diff:
                 impact,
                 f"the answer was {before.verdict} and is now {after.verdict}",
             )
+        )
+    elif after.verdict not in _HEALTHY:
+        # Better than before, or the same, but not working: never a go. An indeterminate
+        # answer after the window proves nothing, a bogus one before it is no excuse.
+        if after.verdict == before.verdict:
+            detail = f"the answer is still {after.verdict}"
+        else:
+            detail = f"the answer was {before.verdict} and is now {after.verdict}"
+        if after.verdict == "indeterminate":
+            detail += ": the check could not conclude, so the change is not confirmed"
+        changes.append(
+            Change(Kind.VERDICT, None, f"{after.name} {after.rdtype}", Impact.RISKY, detail)
         )
     elif after.verdict != before.verdict:
         changes.append(
