@@ -911,6 +911,80 @@ def test_axfr_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 4 and "--axfr needs --origin" in err
 
 
+def test_an_endless_axfr_stops_at_the_record_cap(capsys: pytest.CaptureFixture[str]) -> None:
+    """A server that never ends its transfer: the transfer is streamed to disk and stops at
+    --max-records, one line, exit 4 (it grew ~10 MB/s in memory before)."""
+    import socket
+    import struct
+    import threading
+
+    import dns.message
+    import dns.rrset
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    sent = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            (length,) = struct.unpack("!H", connection.recv(2))
+            query = dns.message.from_wire(connection.recv(length))
+            soa = dns.rrset.from_text(
+                ORIGIN, 300, "IN", "SOA", "ns1.example.lab. hm.example.lab. 1 7200 3600 1209600 300"
+            )
+            for batch in range(10_000):  # far more than the cap; it stops reading first
+                response = dns.message.make_response(query)
+                if batch == 0:
+                    response.answer.append(soa)
+                for index in range(100):
+                    name = dns.name.from_text(f"h{batch}-{index}", ORIGIN)
+                    response.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "192.0.2.1"))
+                wire = response.to_wire()
+                try:
+                    connection.sendall(struct.pack("!H", len(wire)) + wire)
+                except OSError:
+                    return
+                sent.append(batch)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    arguments = ["zone", "verify", "--axfr", f"127.0.0.1#{port}", "--origin", str(ORIGIN)]
+    code, out, err = run([*arguments, "--max-records", "1000"], capsys)
+    thread.join(10)
+    listener.close()
+    assert (code, out) == (4, "")
+    assert err.startswith(
+        f"dnssec-doctor: AXFR of {ORIGIN} from 127.0.0.1#{port}: more than 1,000 records, stopped"
+    )
+    assert len(sent) < 10_000  # the transfer was cut off, not read to its end
+
+
+def test_a_zone_of_more_records_than_the_cap_is_refused(tmp_path: Path) -> None:
+    from dnssec_doctor.verify import command, engine
+
+    assert command.MAX_RECORDS == engine.MAX_RECORDS
+    zone, _ = signed_zone()
+    path = write(zone, tmp_path / "signed.zone")
+    lines = path.read_text().splitlines(keepends=True)
+    shuffled = tmp_path / "shuffled.zone"
+    shuffled.write_text("".join(random.Random(5).sample(lines, len(lines))))
+    for each in (path, shuffled):  # the fast path and the path that sorts in memory
+        assert verify(each).records > 10
+        with pytest.raises(ZoneFileError, match="more than 10 records: give a higher --max-rec"):
+            verify_zone(
+                each,
+                str(each),
+                origin=None,
+                options=AnalysisOptions(now=NOW),
+                ds=[],
+                jobs=1,
+                max_records=10,
+            )
+
+
 # --- what servers refuse to load ----------------------------------------------------------------
 
 UNSIGNED = (

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 # imported when a zone is verified.
 
 HORIZONS = (1 * DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY)
+MAX_RECORDS = 10_000_000  # verify.engine.MAX_RECORDS (not imported: start-up time)
 
 
 def add_zone_commands(commands: Any) -> None:
@@ -94,6 +95,13 @@ def add_zone_commands(commands: Any) -> None:
         help="findings shown per code (all are counted; default 20)",
     )
     verify.add_argument(
+        "--max-records",
+        type=int,
+        default=MAX_RECORDS,
+        metavar="N",
+        help=f"refuse a zone (file or transfer) of more records (default {MAX_RECORDS:,})",
+    )
+    verify.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the report"
     )
 
@@ -142,7 +150,7 @@ def zone_input(args: argparse.Namespace) -> Iterator[tuple[Path, str]]:
         if not args.origin:
             raise UsageError("--axfr needs --origin", hint="--origin example.com")
         with _spooled() as (handle, path):
-            _transfer(args.axfr, args.origin, handle)
+            _transfer(args.axfr, args.origin, handle, args.max_records)
             handle.flush()
             yield path, f"AXFR of {args.origin} from {args.axfr}"
         return
@@ -165,24 +173,39 @@ def _spooled() -> Iterator[tuple[Any, Path]]:
         yield handle, Path(handle.name)
 
 
-def _transfer(server: str, origin: str, handle: Any) -> None:
+def _transfer(server: str, origin: str, handle: Any, max_records: int) -> None:
+    """Stream the transfer to ``handle`` as zone-file text, message by message: an endless
+    transfer stops at ``max_records`` (and dnspython's lifetime, 300 s), in no memory."""
     import dns.query  # only for --axfr: its import costs a file check 30 ms of start-up
-    import dns.zone
 
     address, _, port_text = server.partition("#")
+    count = 0
     try:
         port = int(port_text) if port_text else 53
-        zone = dns.zone.Zone(dns.name.from_text(origin), relativize=False)
-        dns.query.inbound_xfr(address, zone, port=port, timeout=30.0, lifetime=300.0)
+        apex = dns.name.from_text(origin)
+        opened = False
+        for message in dns.query.xfr(
+            address, apex, port=port, timeout=30.0, lifetime=300.0, relativize=False
+        ):
+            for rrset in message.answer:
+                if rrset.rdtype == dns.rdatatype.SOA and rrset.name == apex:
+                    if opened:
+                        continue  # the SOA that closes the transfer repeats the first
+                    opened = True
+                count += len(rrset)
+                if count > max_records:
+                    raise UsageError(
+                        f"AXFR of {origin} from {server}: more than {max_records:,} records, "
+                        "stopped",
+                        hint="give a higher --max-records to read a zone that large",
+                    )
+                handle.write(rrset.to_text().encode() + b"\n")
     except ValueError as error:
         raise UsageError(f"invalid --axfr {server!r}: {error}") from None
     except (dns.exception.DNSException, OSError) as error:
         raise UsageError(
             f"AXFR of {origin} from {server} failed: {error or type(error).__name__}"
         ) from None
-    # The SOA first: the verifier takes the first owner as the apex.
-    text = zone.to_text(sorted=True, relativize=False, want_origin=False)
-    handle.write(text.encode() if isinstance(text, str) else text)
 
 
 def verify_zone(
@@ -194,6 +217,7 @@ def verify_zone(
     ds: list[DS],
     jobs: int = 2,
     max_examples: int = 20,
+    max_records: int = MAX_RECORDS,
 ) -> Verification:
     """Scan and judge one zone file (the library entry point of ``zone verify``)."""
     from dnssec_doctor.verify.engine import ScanSettings, scan_zone_file, without_cyclic_gc
@@ -207,6 +231,7 @@ def verify_zone(
         horizons=HORIZONS,
         jobs=max(1, jobs),
         max_examples=max_examples,
+        max_records=max_records,
     )
     with without_cyclic_gc():
         scan = scan_zone_file(path, source, origin_wire, settings)
@@ -237,8 +262,8 @@ def run_zone(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown zone action {args.zone_command}")
     now = parse_at(args.at, time.time())
     warning = parse_duration(args.expire_warning, "--expire-warning")
-    if args.jobs < 1 or args.max_examples < 1:
-        raise UsageError("--jobs and --max-examples must be at least 1")
+    if args.jobs < 1 or args.max_examples < 1 or args.max_records < 1:
+        raise UsageError("--jobs, --max-examples and --max-records must be at least 1")
     origin_name = None
     if args.origin:
         try:
@@ -257,6 +282,7 @@ def run_zone(args: argparse.Namespace) -> int:
                 ds=ds,
                 jobs=args.jobs,
                 max_examples=args.max_examples,
+                max_records=args.max_records,
             )
         except ZoneFileError as error:
             raise UsageError(str(error)) from None

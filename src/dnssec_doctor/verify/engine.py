@@ -43,6 +43,12 @@ _MIN_PARALLEL_BYTES = 1 << 20  # below this, forking costs more than it saves
 _SLICES_PER_JOB = 16  # small slices keep both cores busy to the end
 
 
+# Records read from one zone (BIND's max-records, Knot's zone-max-size): a zone with more
+# is refused unless --max-records says otherwise. The sorted path holds every record in
+# memory (~200 bytes each); the fast path only a summary per name.
+MAX_RECORDS = 10_000_000
+
+
 @dataclass(frozen=True)
 class ScanSettings:
     now: float
@@ -50,6 +56,13 @@ class ScanSettings:
     horizons: tuple[float, ...]
     jobs: int = 2
     max_examples: int = 20
+    max_records: int = MAX_RECORDS
+
+
+def _too_many(source: str, line: int, limit: int) -> ZoneFileError:
+    return ZoneFileError(
+        source, line, f"more than {limit:,} records: give a higher --max-records to read it"
+    )
 
 
 @dataclass
@@ -171,6 +184,8 @@ def _scan(
     result = head
     for part in parts:
         result.merge(part, settings.max_examples)
+    if result.records > settings.max_records:
+        raise _too_many(source, 1, settings.max_records)
     if _has_split_owners(result):
         return _sorted_scan(data, source, origin, settings)
     mode = "parallel" if parallel else "sequential"
@@ -368,7 +383,11 @@ def _sorted_scan(
     """Read every record into memory, sort by owner (canonical order), then scan. Without
     ``origin`` the zone is the owner of the file's SOA record."""
     state = ReaderState(origin=origin)
-    records = list(read_records(bytes(data[:]), state, source=source))
+    records: list[Record] = []
+    for record in read_records(bytes(data[:]), state, source=source):
+        if len(records) >= settings.max_records:
+            raise _too_many(source, record[4], settings.max_records)
+        records.append(record)
     if origin is None:
         origin = _soa_owner(records, source)
     order = sorted(range(len(records)), key=lambda i: (sort_key(records[i][0]), i))
