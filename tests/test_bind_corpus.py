@@ -149,6 +149,92 @@ def tampered(rewrite: Callable[[str, str], str]) -> Callable[[Path, str, str, Pa
     return steps
 
 
+def tampered_nsec3(rewrite: Callable[[str, str], str]) -> Callable[[Path, str, str, Path], None]:
+    """As ``tampered``, with an NSEC3 chain (``-3 -``)."""
+
+    def steps(directory: Path, zsk: str, ksk: str, file: Path) -> None:
+        zone = file.stem
+        sign(directory, "-3", "-", "-P", "-O", "full", "-o", zone, "-f", file.name, file.name,
+             ksk)  # fmt: skip
+        file.write_text(rewrite(file.read_text(), zone))
+        sign(directory, "-3", "-", "-Px", "-Z", "nonsecify", "-O", "full", "-o", zone, "-f",
+             file.name, file.name, zsk)  # fmt: skip
+
+    return steps
+
+
+def below_bottom_of_zone(directory: Path, zsk: str, ksk: str, file: Path) -> None:
+    """An NSEC at a name below a delegation (glue), which dnssec-signzone then signs:
+    genzones.sh removes the glue's other signatures and keeps the NSEC's."""
+    zone = file.stem
+    sign(directory, "-P", "-O", "full", "-o", zone, "-f", file.name, file.name, ksk)
+    file.write_text(f"{file.read_text()}ns.sub.{zone}. 3600 IN NSEC {zone}. A AAAA\n")
+    sign(directory, "-Px", "-Z", "nonsecify", "-O", "full", "-o", zone, "-f", file.name,
+         file.name, zsk)  # fmt: skip
+    kept = []
+    for line in file.read_text().splitlines():
+        fields = line.split()
+        glue_signature = (
+            fields[:1] and fields[0].startswith("ns.sub") and fields[3:4] == ["RRSIG"]
+            and fields[4:5] != ["NSEC"]
+        )  # fmt: skip
+        if not glue_signature:
+            kept.append(line)
+    file.write_text("\n".join(kept) + "\n")
+
+
+def without_empty_nsec3(text: str, zone: str) -> str:
+    """The NSEC3 of the empty non-terminal (no types: 9 fields) taken out of the chain:
+    its predecessor points past it, as genzones.sh's awk does."""
+    lines = [line.split() for line in text.splitlines()]
+    [empty] = [f for f in lines if f[3:4] == ["NSEC3"] and len(f) == 9]
+    label, following = empty[0].split(".")[0], empty[8]
+    out = []
+    for fields in lines:
+        if fields[3:4] == ["NSEC3"] and len(fields) == 9:
+            continue
+        if fields[3:4] == ["NSEC3"] and fields[8:9] == [label]:
+            fields = [*fields[:8], following, *fields[9:]]
+        out.append(" ".join(fields))
+    return "\n".join(out) + "\n"
+
+
+def with_extra_nsec3(text: str, zone: str) -> str:
+    """A copy of the empty non-terminal's NSEC3 at a hash that no name has."""
+    extra = [
+        " ".join(
+            [
+                f"H9P7U7TR2U91D0V0LJS9L1GIDNP90U3H.{zone}.",
+                *f[1:8],
+                "H9P7U7TR2U91D0V0LJS9L1GIDNP90U3I",
+            ]
+        )
+        for f in (line.split() for line in text.splitlines())
+        if f[3:4] == ["NSEC3"] and len(f) == 9
+    ]
+    return text + "".join(f"{line}\n" for line in extra)
+
+
+def case_mismatch(directory: Path, zsk: str, ksk: str, file: Path) -> None:
+    """An NSEC whose next name is FOO, then the FOO records written foo: names compare
+    without case (RFC 4034 §6.1), so the zone stays valid."""
+    zone = file.stem
+    source = directory / f"{zone}.tmp"
+    source.write_text(
+        "$TTL 0\n@ IN SOA foo . ( 1 28800 7200 604800 1800 )\n@ NS foo\n"
+        f"$include {ksk}.key\n$include {zsk}.key\n"
+        "FOO AAAA ::1\nFOO A 127.0.0.2\naba CNAME FOO\n"
+    )
+    signed = directory / f"{file.name}.tmp"
+    sign(directory, "-zP", "-o", zone, "-f", signed.name, source.name)
+    file.write_text(
+        "".join(
+            "foo." + line[4:] if line.startswith("FOO.") else line
+            for line in signed.read_text().splitlines(keepends=True)
+        )
+    )
+
+
 def nsec_lines(text: str, change: Callable[[list[str]], list[str] | None]) -> str:
     """Each NSEC record line preceded by ``change`` of its fields (when not None)."""
     out = []
@@ -215,6 +301,19 @@ GENERATED = [
         False,
         ("zsk", "ksk"),
         steps=tampered(lambda text, zone: f"{text}sub.dname.{zone}. 3600 IN NSEC {zone}. TXT\n"),
+    ),
+    Generated("nsec-next-name-case-mismatch", True, ("zsk", "ksk"), steps=case_mismatch),
+    Generated(
+        "ksk+zsk.nsec.below-bottom-of-zone-nsec", False, ("zsk", "ksk"), steps=below_bottom_of_zone
+    ),
+    Generated(
+        "ksk+zsk.nsec3.missing-empty",
+        False,
+        ("zsk", "ksk"),
+        steps=tampered_nsec3(without_empty_nsec3),
+    ),
+    Generated(
+        "ksk+zsk.nsec3.extra-nsec3", False, ("zsk", "ksk"), steps=tampered_nsec3(with_extra_nsec3)
     ),
 ]
 
