@@ -424,6 +424,9 @@ static int put_rdata(Buffer *out, int type, const Token *t, int n, const Origin 
         return put_base64(out, &t[8], n - 8);
     }
     case T_NSEC:
+        /* the next name keeps its case (RFC 6840 §5.1): upper case goes the slow way */
+        for (Py_ssize_t i = 0; n >= 1 && i < t[0].length; i++)
+            if (t[0].start[i] >= 'A' && t[0].start[i] <= 'Z') return SLOW;
         if (n < 1 || put_name(out, &t[0], origin)) return SLOW;
         return put_bitmap(out, &t[1], n - 1);
     case T_NSEC3: case T_NSEC3PARAM: {

@@ -100,18 +100,21 @@ class ReaderState:
 # --- names -----------------------------------------------------------------------------
 
 
-def name_wire(text: bytes, origin: bytes | None) -> bytes:
-    """The lowercase wire form of a presentation-format name, relative to ``origin``."""
+def name_wire(text: bytes, origin: bytes | None, *, keep_case: bool = False) -> bytes:
+    """The lowercase wire form of a presentation-format name, relative to ``origin``
+    (``keep_case``: as written, for the one name a canonical form leaves alone)."""
     if text == b"@":
         if origin is None:
             raise _Syntax("@ used before the origin is known (give --origin or $ORIGIN)")
         return origin
     if b"\\" in text:
-        return _escaped_name_wire(text, origin)
+        return _escaped_name_wire(text, origin, keep_case)
     if text == b".":
         return b"\x00"
     absolute = text.endswith(b".")
-    labels = (text[:-1] if absolute else text).lower().split(b".")
+    labels = (text[:-1] if absolute else text).split(b".")
+    if not keep_case:
+        labels = [label.lower() for label in labels]
     out = bytearray()
     for label in labels:
         size = len(label)
@@ -130,7 +133,7 @@ def name_wire(text: bytes, origin: bytes | None) -> bytes:
     return bytes(out)
 
 
-def _escaped_name_wire(text: bytes, origin: bytes | None) -> bytes:
+def _escaped_name_wire(text: bytes, origin: bytes | None, keep_case: bool = False) -> bytes:
     base = dns.name.from_wire(origin, 0)[0] if origin is not None else None
     try:
         name = dns.name.from_text(text.decode("latin-1"), origin=base)
@@ -138,7 +141,7 @@ def _escaped_name_wire(text: bytes, origin: bytes | None) -> bytes:
         raise _Syntax(f"invalid name: {error}") from None
     if not name.is_absolute():
         raise _Syntax("a relative name before the origin is known (give --origin or $ORIGIN)")
-    wire = name.canonicalize().to_wire()
+    wire = (name if keep_case else name.canonicalize()).to_wire()
     assert wire is not None
     return wire
 
@@ -386,9 +389,12 @@ def rdata_wire(rdtype: int, tokens: list[bytes], origin: bytes | None) -> bytes:
         )
     if rdtype == NSEC:
         _need(tokens, 1, "NSEC")
-        # RFC 6840 §5.1: the next name keeps its case in the canonical form; signers
-        # write it lowercase anyway, and chains are compared case-insensitively.
-        return name_wire(tokens[0], origin) + type_bitmap(rdtype_of(t) for t in tokens[1:])
+        # RFC 6840 §5.1: the next name keeps its case in the canonical form (BIND signs
+        # it as written: bin/tests/system/verify's nsec-next-name-case-mismatch); the
+        # chain is compared without case (the scanner lowercases it).
+        return name_wire(tokens[0], origin, keep_case=True) + type_bitmap(
+            rdtype_of(t) for t in tokens[1:]
+        )
     if rdtype == NSEC3:
         _need(tokens, 5, "NSEC3")
         hashed = tokens[4].upper()  # RFC 5155 §3.3: base32hex "without padding"
