@@ -15,6 +15,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from dnssec_doctor.analysis.wire import parse_message
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.snapshot import Purpose, Server
 from dnssec_doctor.probe import plan
@@ -180,6 +181,29 @@ def test_read_response_refuses_what_cannot_be_followed() -> None:
     assert plan.read_response(plan.make_query(question).to_wire(), question) is None  # no QR
     other = response_to(plan.target_question(N("other.example."), dns.rdatatype.A))
     assert plan.read_response(other.to_wire(), question) is None
+
+
+def test_the_analysis_reads_the_message_the_probe_parsed() -> None:
+    """A check parses each response once: in the probe, while it waits for the next
+    answers; the analysis finds that parse by the response's bytes. A response with a
+    record dnspython cannot read is still followed as far as it parses."""
+    question = plan.target_question(N("www.example."), dns.rdatatype.A)
+    wire = response_to(question).to_wire()
+    followed = plan.read_response(wire, question)
+    assert followed is not None
+    assert parse_message(bytes(wire)).message is followed
+    broken = response_to(question)
+    # A SHA-256 DS whose digest is 20 bytes: dnspython refuses the record.
+    short_ds = dns.rdata.GenericRdata(
+        dns.rdataclass.IN, dns.rdatatype.DS, bytes.fromhex("3039 0d 02") + bytes(20)
+    )
+    ds = dns.rrset.RRset(N("www.example."), dns.rdataclass.IN, dns.rdatatype.DS)
+    ds.add(short_ds, 300)
+    broken.authority.append(ds)
+    wire = broken.to_wire()
+    parsed = parse_message(wire)
+    assert parsed.message is not None and parsed.malformed
+    assert plan.read_response(wire, question) is not None
 
 
 def test_addresses_through_an_inner_cname() -> None:

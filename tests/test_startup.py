@@ -62,6 +62,16 @@ def test_the_check_pipeline_imports_no_other_command() -> None:
     assert not other_commands(loaded)
 
 
+def test_the_analysis_loads_beside_the_probe() -> None:
+    """check loads the analysis in a thread while the probe waits for answers: the whole
+    check pipeline, and nothing of the other commands."""
+    loaded, _ = modules_after(
+        "from dnssec_doctor import pipeline\npipeline.load_analysis_in_background().join()"
+    )
+    assert set(CHECK_PIPELINE) - {"dnssec_doctor.probe.collect"} <= loaded
+    assert not other_commands(loaded)
+
+
 def test_each_group_registers_the_commands_the_cli_imports_it_for() -> None:
     """cli.GROUPS names each group's commands so that only the chosen group is imported:
     the names must be exactly what the group registers, in the order --help lists."""

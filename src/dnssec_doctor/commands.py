@@ -183,15 +183,17 @@ class ProgressLine:
             self.stream.flush()
 
 
-def _snapshot_of(args: argparse.Namespace, *, quiet: bool = False) -> Snapshot:
+def _snapshot_of(
+    args: argparse.Namespace, *, quiet: bool = False, then_analyze: bool = False
+) -> Snapshot:
     name = parse_name(args.name)
     rdtype = parse_type(args.type)
     settings = probe_settings(source_options(args))
     if quiet or not sys.stderr.isatty():
-        return pipeline.probe(name, rdtype, settings)
+        return pipeline.probe(name, rdtype, settings, then_analyze=then_analyze)
     line = ProgressLine()
     try:
-        return pipeline.probe(name, rdtype, settings, progress=line)
+        return pipeline.probe(name, rdtype, settings, progress=line, then_analyze=then_analyze)
     finally:
         line.clear()
 
@@ -231,7 +233,7 @@ def run_check(args: argparse.Namespace) -> int:
         from dnssec_doctor.change.planned import parse_planned_ds
 
         planned = parse_planned_ds(args.planned_ds)
-    snapshot = _snapshot_of(args, quiet=args.json)
+    snapshot = _snapshot_of(args, quiet=args.json, then_analyze=True)
     if args.snapshot:
         _write(args.snapshot, snapshot.dumps())
     options = analysis_options(args, snapshot)
@@ -267,7 +269,7 @@ def run_check_nagios(args: argparse.Namespace) -> int:
         at = args.at
         parse_at(at, 0.0)
         read_severity_profile(args.profile)
-        snapshot = _snapshot_of(args, quiet=True)
+        snapshot = _snapshot_of(args, quiet=True, then_analyze=True)
         options = analysis_options(args, snapshot)
         text, code = render_nagios(
             pipeline.analyze(snapshot, options), warning_seconds=options.expire_warning

@@ -14,6 +14,7 @@ unparsed.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -77,6 +78,13 @@ class ParsedMessage:
     error: str | None  # why there is no message
 
 
+# Parsed messages by their bytes: ``check`` parses each response once, in the probe while
+# it waits for the next answers, and the analysis finds it here. Bounded; a parsed message
+# is never modified by its readers.
+_PARSED_CAPACITY = 512
+
+
+@functools.lru_cache(maxsize=_PARSED_CAPACITY)
 def parse_message(wire: bytes) -> ParsedMessage:
     """The message in ``wire``, with the records dnspython cannot read set aside."""
     try:

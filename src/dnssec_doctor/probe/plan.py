@@ -24,6 +24,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
+from dnssec_doctor.analysis.wire import parse_message
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.redirect import read_redirect as read_redirect  # the one reader
 from dnssec_doctor.model.snapshot import Purpose
@@ -169,10 +170,16 @@ def read_response(wire: bytes | None, question: Question) -> dns.message.Message
     skipped), it is a response to a standard query, and it answers ``question``."""
     if not wire:
         return None
-    try:
-        message = dns.message.from_wire(wire, ignore_trailing=True, continue_on_error=True)
-    except Exception:  # hostile bytes: whatever the parser trips on, it cannot be followed
-        return None
+    # The analysis's parse, remembered for it (analysis.wire); a message with records
+    # dnspython cannot read is followed as far as it parses.
+    parsed = parse_message(wire)
+    if parsed.message is not None and not parsed.malformed:
+        message = parsed.message
+    else:
+        try:
+            message = dns.message.from_wire(wire, ignore_trailing=True, continue_on_error=True)
+        except Exception:  # hostile bytes: whatever the parser trips on, it cannot be followed
+            return None
     if not message.flags & dns.flags.QR or message.opcode() != dns.opcode.QUERY:
         return None
     if len(message.question) != 1:
