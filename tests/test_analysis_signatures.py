@@ -235,6 +235,25 @@ def test_wildcard_expanded_answer_validates(zsk: KeyPair) -> None:
         assert check(answer, [rrsig], [zsk.dnskey]) == []
 
 
+def test_a_dname_expanded_from_a_wildcard_is_refused(zsk: KeyPair) -> None:
+    """A genuine signature over a DNAME at *.example.com. makes the DNAME served at
+    sub.example.com. an expansion of it: validators refuse (a DNAME is never synthesised
+    from a wildcard, RFC 4592 §4.4); the DNAME at its own name is fine."""
+    wildcard = dns.rrset.from_text("*.example.com.", 300, "IN", "DNAME", "example.net.")
+    rrsig = sign(wildcard, zsk)
+    assert classify_signature(wildcard, rrsig, ZONE, [zsk.dnskey], NOW).is_valid
+    expanded = dns.rrset.from_text("sub.example.com.", 300, "IN", "DNAME", "example.net.")
+    result = classify_signature(expanded, rrsig, ZONE, [zsk.dnskey], NOW)
+    assert result.status is SignatureStatus.DNAME_FROM_WILDCARD
+    assert result.key == zsk.dnskey  # the crypto verified: the fault is the expansion
+    [finding] = check(expanded, [rrsig], [zsk.dnskey])
+    assert finding.code == "RRSIG_DNAME_FROM_WILDCARD"
+    assert finding.severity is Severity.ERROR
+    assert finding.params["wildcard"] == "*.example.com."
+    own = dns.rrset.from_text("sub.example.com.", 300, "IN", "DNAME", "example.net.")
+    assert check(own, [sign(own, zsk)], [zsk.dnskey]) == []
+
+
 def test_type_mismatch(zsk: KeyPair) -> None:
     txt = dns.rrset.from_text(WWW, 300, "IN", "TXT", '"hello"')
     rrsig = sign(txt, zsk)

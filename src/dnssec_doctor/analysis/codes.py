@@ -1034,6 +1034,26 @@ CODES: Mapping[str, Code] = _table(
         actor=Actor.DNS_OPERATOR,
     ),
     Code(
+        "RRSIG_DNAME_FROM_WILDCARD",
+        Family.RRSIG,
+        Severity.ERROR,
+        "{rrset} is signed as an expansion of the wildcard {wildcard}: a DNAME is never "
+        "synthesised from a wildcard",
+        "The RRSIG over the DNAME has fewer labels than its owner: the server synthesised "
+        "the DNAME from a DNAME at a wildcard name. A DNAME redirects the names below its "
+        "owner; it is not expanded from a wildcard (RFC 4592 §4.4, RFC 6672 §3.3).",
+        "Validators reject a DNAME proven only by a wildcard expansion (Unbound: SERVFAIL, "
+        "EDE 6): every name below it fails.",
+        "Remove the DNAME at the wildcard name and publish DNAMEs at the names meant to be "
+        "redirected; re-sign the zone.",
+        _NO_RISK,
+        ede=6,
+        references=("RFC 4592 §4.4", "RFC 6672 §3.3", "RFC 4035 §5.3.2"),
+        link=Link.SIGNATURE,
+        rank=185,
+        actor=Actor.DNS_OPERATOR,
+    ),
+    Code(
         "RRSIG_TTL_EXCEEDS_ORIGINAL",
         Family.RRSIG,
         Severity.NOTICE,

@@ -85,6 +85,7 @@ class SignatureStatus(enum.StrEnum):
     NO_MATCHING_KEY = "no-matching-key"  # no published zone key with that tag and algorithm
     SIGNER_MISMATCH = "signer-mismatch"  # signer name is not the zone apex
     LABELS_INVALID = "labels-invalid"  # labels field exceeds the owner's label count
+    DNAME_FROM_WILDCARD = "dname-from-wildcard"  # a DNAME expanded from a wildcard DNAME
     TYPE_MISMATCH = "type-mismatch"  # the RRSIG covers another type or class
     BAD_SIGNATURE = "bad-signature"  # the crypto fails with every candidate key
     ALGORITHM_UNSUPPORTED = "algorithm-unsupported"
@@ -104,6 +105,7 @@ EMITS: tuple[str, ...] = tuple(
         "RRSIG_BAD_SIGNATURE",
         "RRSIG_SIGNER_MISMATCH",
         "RRSIG_LABELS_INVALID",
+        "RRSIG_DNAME_FROM_WILDCARD",
         "RRSIG_EXPIRES_SOON",
         "RRSIG_TTL_EXCEEDS_ORIGINAL",
         "RRSIG_TTL_OUTLIVES_SIGNATURE",
@@ -131,6 +133,7 @@ FAILURE_PRIORITY: tuple[SignatureStatus, ...] = (
     SignatureStatus.KEY_REVOKED,
     SignatureStatus.SIGNER_MISMATCH,
     SignatureStatus.LABELS_INVALID,
+    SignatureStatus.DNAME_FROM_WILDCARD,
     SignatureStatus.TYPE_MISMATCH,
     SignatureStatus.ALGORITHM_UNSUPPORTED,
 )
@@ -285,6 +288,15 @@ def classify_signature(
             expanded_from,
         )
 
+    if expanded_from is not None and rrset.rdtype == dns.rdatatype.DNAME:
+        # Genuine, but a DNAME is never synthesised from a wildcard (RFC 4592 §4.4).
+        return verdict(
+            SignatureStatus.DNAME_FROM_WILDCARD,
+            f"the RRSIG's labels field ({rrsig.labels}) makes the DNAME an expansion of "
+            f"{expanded_from}",
+            verified,
+            expanded_from,
+        )
     if rrsig.expiration < now:
         return verdict(
             SignatureStatus.EXPIRED,
@@ -543,6 +555,9 @@ def signature_failure_finding(
     elif status is SignatureStatus.LABELS_INVALID:
         code = "RRSIG_LABELS_INVALID"
         params["labels"] = int(rrsig.labels)
+    elif status is SignatureStatus.DNAME_FROM_WILDCARD:
+        code = "RRSIG_DNAME_FROM_WILDCARD"
+        params["wildcard"] = str(check.expanded_from)
     elif status is SignatureStatus.ALGORITHM_UNSUPPORTED:
         code = "RRSIG_ALGORITHM_UNSUPPORTED"
         params["algorithm_name"] = algorithm_name(check.algorithm)

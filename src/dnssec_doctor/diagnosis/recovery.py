@@ -596,6 +596,7 @@ def _publish_other_signers_key(situation: Situation) -> Planned:
     "RRSIG_ALGORITHM_UNSUPPORTED",
     "RRSIG_SIGNER_MISMATCH",
     "RRSIG_LABELS_INVALID",
+    "RRSIG_DNAME_FROM_WILDCARD",
     "RRSIG_MISSING",
     "RRSIG_MALFORMED",
     "DENIAL_PROOF_MISSING",
