@@ -392,9 +392,15 @@ def assess_zone(
                     observation, origin, scope_keys[observation.server], options, findings
                 )
             continue
+        crashed_before = _crashes(findings)
         found = _check_message_signatures(observation, origin, keyset, options, findings)
         if any(f.severity >= Severity.ERROR for f in found):
             per_server[observation.server] = ChainState.BOGUS
+        elif _crashes(findings) > crashed_before and per_server.get(observation.server) in (
+            ChainState.SECURE,
+            None,
+        ):
+            per_server[observation.server] = ChainState.INDETERMINATE
     for observation in evidence.authoritative(zone, Purpose.DENIAL):
         if observation.message is None or not server_keys.get(observation.server):
             continue
@@ -801,6 +807,8 @@ def assess_answer(
                 state = ChainState.BOGUS if state is ChainState.SECURE else ChainState.PARTIAL
             elif answer is ChainState.PARTIAL:
                 state = ChainState.PARTIAL
+            elif answer is ChainState.INDETERMINATE and state is ChainState.SECURE:
+                state = ChainState.INDETERMINATE  # a check crashed: nothing proven
         states.append(state)
     for worst in (
         ChainState.UNREACHABLE,
@@ -825,6 +833,7 @@ def _answer_on_server(
 ) -> ChainState:
     message = observation.message
     assert message is not None
+    crashed_before = _crashes(findings)
     found = _check_message_signatures(observation, zone, keyset, options, findings)
     kind = denial.classify_response(message, qname, qtype, zone)
     if kind is not denial.ResponseKind.ANSWER:
@@ -857,9 +866,16 @@ def _answer_on_server(
                 return ChainState.INSECURE
             if proof.status is denial.ProofStatus.OPT_OUT:
                 return ChainState.INSECURE
-    return (
-        ChainState.BOGUS if any(f.severity >= Severity.ERROR for f in found) else ChainState.SECURE
-    )
+    if any(f.severity >= Severity.ERROR for f in found):
+        return ChainState.BOGUS
+    if _crashes(findings) > crashed_before:
+        # A check that crashed proved nothing: never a secure answer on its silence.
+        return ChainState.INDETERMINATE
+    return ChainState.SECURE
+
+
+def _crashes(findings: Sequence[Finding]) -> int:
+    return sum(1 for f in findings if f.code == "CHECK_CRASHED")
 
 
 # --- helpers ----------------------------------------------------------------------------
