@@ -11,13 +11,15 @@ import pytest
 from dnssec_doctor.diagnosis.report import Report, build_report
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.scenarios import SCENARIOS, Scenario
-from dnssec_doctor.model.diagnosis import Actor, PathRole, Task
+from dnssec_doctor.model.diagnosis import Actor, Conclusion, HeadlineKind, PathRole, Task
 from dnssec_doctor.model.finding import Severity
 from dnssec_doctor.model.options import AnalysisOptions
-from dnssec_doctor.model.snapshot import load_snapshot
+from dnssec_doctor.model.snapshot import DENIAL_PROBE_PREFIX, load_snapshot
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.render.sentences import ede_text, headline_text
+from dnssec_doctor.render.text import render_text
 from plan_support import assert_diagnosis_plan
 
 pytestmark = pytest.mark.lab
@@ -70,7 +72,7 @@ def test_verdict_agrees_with_the_validators(lab: LabProfile, scenario: Scenario)
     if failed == {True}:
         assert verdict in (Verdict.BOGUS, Verdict.UNREACHABLE)
     elif verdict is Verdict.PARTIAL:
-        assert "retried another server" in report.diagnosis.views.conclusion
+        assert report.diagnosis.views.conclusion is Conclusion.HIDDEN_BY_RETRY
     else:
         assert verdict in (Verdict.SECURE, Verdict.INSECURE)
         assert all(r.ad == (verdict is Verdict.SECURE) for r in resolvers)
@@ -90,6 +92,49 @@ def test_recovery_is_a_plan_of_alternative_paths(lab: LabProfile, scenario: Scen
         if len(diagnosis.recovery.paths) > 1:  # a rollback is never first when a fix exists
             first = diagnosis.recovery.paths[0].steps[0]
             assert first.task is not Task.REMOVE_DS, scenario.slug
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_headline_leads_with_a_cause_the_user_can_act_on(
+    lab: LabProfile, scenario: Scenario
+) -> None:
+    """The probe's own test names are never the cause; a count of similar causes never
+    reads "(and 1 more signatures like it)"; the EDE comes after the cause, and says
+    whether the resolvers returned it."""
+    diagnosis = diagnose_scenario(lab, scenario).diagnosis
+    for cause in diagnosis.causes:
+        assert DENIAL_PROBE_PREFIX not in cause.subject, scenario.slug
+    text = headline_text(diagnosis)
+    assert DENIAL_PROBE_PREFIX not in text and "like it" not in text, text
+    assert "EDE" not in text.split(":", 1)[0]  # the cause leads, not the code
+    if diagnosis.ede is not None and diagnosis.verdict is not Verdict.SECURE:
+        returned = diagnosis.ede in diagnosis.views.ede_returned
+        assert ("returned it" in ede_text(diagnosis)) is returned, ede_text(diagnosis)
+
+
+def test_every_signature_expired_leads_with_the_dnskey_rrset(lab: LabProfile) -> None:
+    [scenario] = [s for s in SCENARIOS if s.slug == "rrsig-expired"]
+    diagnosis = diagnose_scenario(lab, scenario).diagnosis
+    assert diagnosis.causes[0].params["rrset"] == f"{scenario.zone}/DNSKEY"
+    assert diagnosis.headline.similar >= 1
+
+
+def test_a_cname_into_a_broken_zone_says_cname_and_who_can_repoint_it(lab: LabProfile) -> None:
+    [scenario] = [s for s in SCENARIOS if s.slug == "cname-into-broken"]
+    diagnosis = diagnose_scenario(lab, scenario).diagnosis
+    assert diagnosis.headline.alias_zone == "cname-into-broken.lab."
+    assert "CNAME" in headline_text(diagnosis)
+    repoint = [s for s in diagnosis.recovery.steps if s.task is Task.REPOINT_ALIAS]
+    assert [(s.actor, s.zone) for s in repoint] == [(Actor.DNS_OPERATOR, "cname-into-broken.lab.")]
+
+
+def test_excessive_nsec3_iterations_agree_in_headline_and_chain_table(lab: LabProfile) -> None:
+    [scenario] = [s for s in SCENARIOS if s.slug == "nsec3-iterations"]
+    report = diagnose_scenario(lab, scenario)
+    assert report.diagnosis.headline.kind is HeadlineKind.DENIAL_UNPROTECTED
+    text = render_text(report)
+    [row] = [line for line in text.splitlines() if line.startswith(f"  {scenario.zone} ")]
+    assert "secure; denial of existence insecure" in row
 
 
 def test_wrong_ds_recovery_publishes_the_live_ksk_ds_at_the_registrar(lab: LabProfile) -> None:
@@ -167,7 +212,7 @@ def test_verdict_agrees_with_delv_and_unbound(lab: LabProfile, scenario: Scenari
     delv = delv_verdict(lab, scenario)
     verdict = report.diagnosis.verdict
     if verdict is Verdict.PARTIAL:
-        assert "retried another server" in report.diagnosis.views.conclusion
+        assert report.diagnosis.views.conclusion is Conclusion.HIDDEN_BY_RETRY
         return
     ours = {
         Verdict.SECURE: "secure",

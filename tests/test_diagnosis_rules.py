@@ -7,11 +7,21 @@ import dataclasses
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import make_finding
 from dnssec_doctor.change.insecure import DEFAULT_ASSUMED_DS_TTL
-from dnssec_doctor.diagnosis.rules import diagnose
-from dnssec_doctor.model.diagnosis import ASSUMED_DS_TTL, Actor, PathRole, StepKind, Task
+from dnssec_doctor.diagnosis.rules import FORECAST_AFTER, diagnose
+from dnssec_doctor.model.diagnosis import (
+    ASSUMED_DS_TTL,
+    Actor,
+    Conclusion,
+    HeadlineKind,
+    PathRole,
+    StepKind,
+    Task,
+)
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.pipeline import exit_code
 from dnssec_doctor.render.plan import step_sentence
+from dnssec_doctor.render.sentences import ede_text, headline_text
 from plan_support import assert_diagnosis_plan
 
 NOW = 1_800_000_000.0
@@ -63,7 +73,7 @@ def test_stale_ds_is_replaced_at_the_registrar_with_the_live_ksk_ds() -> None:
     cause = _finding("DS_NO_MATCHING_KEY", key_tag=111, algorithm=13, digest_type=2)
     diagnosis = diagnose(_analysis(ChainState.BOGUS, (cause,)))
     assert (diagnosis.verdict, diagnosis.ede, diagnosis.zone) == (Verdict.BOGUS, 9, "example.lab.")
-    assert diagnosis.exit_code == 2
+    assert exit_code(diagnosis) == 2
     assert_diagnosis_plan(diagnosis, ds_ttl=120)
     fastest, fallback = diagnosis.recovery.paths
     assert (fastest.role, fallback.role) == (PathRole.FASTEST, PathRole.FALLBACK)
@@ -128,18 +138,18 @@ def test_healthy_with_warnings_exits_1_and_insecure_without_reason_exits_0() -> 
         "RRSIG_EXPIRES_SOON", rrset="www.example.lab./A", key_tag=1, delta="in 36 hours",
         expiration="2026-01-01T00:00:00Z",
     )  # fmt: skip
-    assert diagnose(_analysis(ChainState.SECURE, (soon,))).exit_code == 1
-    assert diagnose(_analysis(ChainState.SECURE, ())).exit_code == 0
+    assert exit_code(diagnose(_analysis(ChainState.SECURE, (soon,)))) == 1
+    assert exit_code(diagnose(_analysis(ChainState.SECURE, ()))) == 0
     unsigned = _finding("ZONE_UNSIGNED")
     insecure = diagnose(_analysis(ChainState.INSECURE, (unsigned,)))
-    assert (insecure.verdict, insecure.ede, insecure.exit_code) == (Verdict.INSECURE, None, 0)
+    assert (insecure.verdict, insecure.ede, exit_code(insecure)) == (Verdict.INSECURE, None, 0)
     no_ds = _finding("DS_MISSING_FOR_SIGNED_ZONE")
-    assert diagnose(_analysis(ChainState.INSECURE, (no_ds,))).exit_code == 1
+    assert exit_code(diagnose(_analysis(ChainState.INSECURE, (no_ds,)))) == 1
 
 
 def test_unreachable_is_not_dnssec() -> None:
     diagnosis = diagnose(_analysis(ChainState.UNREACHABLE, (_finding("ZONE_UNREACHABLE"),)))
-    assert diagnosis.exit_code == 3
+    assert exit_code(diagnosis) == 3
     assert diagnosis.views.dnssec_failing is False
     assert_diagnosis_plan(diagnosis)
     assert diagnosis.recovery.not_dnssec and not diagnosis.recovery.never_disable_signing
@@ -160,9 +170,10 @@ def test_an_unproven_insecure_delegation_breaks_at_the_parent() -> None:
     )
     diagnosis = diagnose(_analysis(ChainState.BOGUS, (cause,)))
     assert (diagnosis.verdict, diagnosis.ede, diagnosis.zone) == (Verdict.BOGUS, 12, "lab.")
-    assert diagnosis.exit_code == 2
+    assert exit_code(diagnosis) == 2
     assert [c.code for c in diagnosis.causes] == ["INSECURE_DELEGATION_UNPROVEN"]
-    assert diagnosis.headline.startswith("The chain of trust breaks at lab.:")
+    assert (diagnosis.headline.kind, diagnosis.headline.zone) == (HeadlineKind.CHAIN_BREAKS, "lab.")
+    assert diagnosis.headline.cause == cause
     assert_diagnosis_plan(diagnosis)
     fix = diagnosis.recovery.paths[0].steps[0]
     assert (fix.task, fix.actor, fix.zone) == (
@@ -173,3 +184,72 @@ def test_an_unproven_insecure_delegation_breaks_at_the_parent() -> None:
     assert fix.records == cause.records
     assert Actor.REGISTRAR not in {step.actor for step in diagnosis.recovery.steps}
     assert diagnosis.recovery.paths[0].steps[-1].params["expect"] == "insecure"
+
+
+def _expired(rrset: str, key_tag: int) -> Finding:
+    return _finding(
+        "RRSIG_EXPIRED", rrset=rrset, key_tag=key_tag, delta="2 days ago",
+        expiration="2026-01-01T00:00:00Z",
+    )  # fmt: skip
+
+
+def test_every_signature_expired_names_the_dnskey_rrset_first() -> None:
+    """When the signer stopped, every signature expired: the one that fails the whole
+    zone is the DNSKEY RRset's, not the leaf record's that happened to be asked."""
+    leaf = _expired("www.example.lab./A", 2)
+    dnskey = _expired("example.lab./DNSKEY", 1)
+    soa = _expired("example.lab./SOA", 2)
+    analysis = dataclasses.replace(
+        _analysis(ChainState.BOGUS, (leaf, soa, dnskey)), answer_findings=(leaf,)
+    )
+    diagnosis = diagnose(analysis)
+    assert diagnosis.causes[0] == dnskey
+    assert (diagnosis.headline.cause, diagnosis.headline.similar) == (dnskey, 2)
+    text = headline_text(diagnosis)
+    assert "2 more signatures of example.lab. fail the same way" in text
+    assert "like it" not in text
+
+
+def test_the_probes_own_names_are_never_the_cause() -> None:
+    asked = _finding("NXDOMAIN_PROOF_INVALID", qname="nx.example.lab.", reason="no NSEC covers it")
+    probe = make_finding(
+        "NXDOMAIN_PROOF_INVALID",
+        zone="example.lab.",
+        subject="dnssec-doctor-nx-0123456789.example.lab./A",
+        qname="dnssec-doctor-nx-0123456789.example.lab.",
+        reason="no NSEC covers it",
+    )
+    diagnosis = diagnose(_analysis(ChainState.BOGUS, (probe, asked)))
+    assert diagnosis.causes == (asked,)
+    assert "dnssec-doctor-nx-" not in headline_text(diagnosis)
+    # Only when nothing else explains the failure is the probe's own evidence named.
+    alone = diagnose(_analysis(ChainState.BOGUS, (probe,)))
+    assert alone.causes == (probe,)
+
+
+def test_a_judgement_after_the_probe_is_marked_as_a_forecast() -> None:
+    analysis = _analysis(ChainState.BOGUS, (_expired("www.example.lab./A", 2),))
+    now = dataclasses.replace(analysis, now=NOW + FORECAST_AFTER)
+    assert diagnose(now).headline.forecast_at is None
+    later = diagnose(dataclasses.replace(analysis, now=NOW + 3 * 86400))
+    assert later.headline.forecast_at == NOW + 3 * 86400
+    assert headline_text(later).startswith("Forecast for 2027-01-")
+
+
+def test_the_ede_line_says_whether_resolvers_returned_it() -> None:
+    cause = _finding("DS_NO_MATCHING_KEY", key_tag=111, algorithm=13, digest_type=2)
+    diagnosis = diagnose(_analysis(ChainState.BOGUS, (cause,)))
+    assert diagnosis.ede == 9 and diagnosis.views.ede_returned == ()
+    assert ede_text(diagnosis).startswith("EDE 9 (DNSKEY Missing) is what a validator sends")
+    seen = dataclasses.replace(
+        diagnosis, views=dataclasses.replace(diagnosis.views, ede_returned=(6, 9))
+    )
+    assert ede_text(seen) == "EDE 9 (DNSKEY Missing): the resolvers asked returned it."
+
+
+def test_excessive_nsec3_iterations_unprotect_only_denial() -> None:
+    cause = _finding("NSEC3_ITERATIONS_EXCESSIVE", iterations=200, limit=150)
+    diagnosis = diagnose(_analysis(ChainState.INSECURE, (cause,)))
+    assert diagnosis.headline.kind is HeadlineKind.DENIAL_UNPROTECTED
+    assert diagnosis.views.conclusion is Conclusion.INSECURE
+    assert "names that exist still validate" in headline_text(diagnosis)

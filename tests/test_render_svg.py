@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from dnssec_doctor.diagnosis.report import Report, build_report
+from dnssec_doctor.model.diagnosis import Headline, HeadlineKind
+from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.render.svg import render_svg
 from web_support import stored_snapshot
@@ -61,7 +63,9 @@ def test_keys_tags_and_algorithms_are_drawn() -> None:
 def test_every_text_is_escaped() -> None:
     report = _report("secure-nsec")
     hostile = '<script>alert(1)</script>"&'
-    diagnosis = dataclasses.replace(report.diagnosis, name=hostile, headline=hostile)
+    cause = Finding("NXDOMAIN_PROOF_INVALID", Severity.ERROR, hostile, hostile, hostile)
+    headline = Headline(HeadlineKind.CHAIN_BREAKS, hostile, cause)
+    diagnosis = dataclasses.replace(report.diagnosis, name=hostile, headline=headline)
     svg = render_svg(dataclasses.replace(report, diagnosis=diagnosis))
     assert "<script>" not in svg
     root = ET.fromstring(svg)

@@ -214,7 +214,7 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
         print(json.dumps(render_json(report), indent=2))
     else:
         sys.stdout.write(render_text(report, colour=_colour(args), log=args.log))
-    return report.diagnosis.exit_code
+    return int(pipeline.exit_code(report.diagnosis))
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def run_check(args: argparse.Namespace) -> int:
         document = render_json(report)
         document["planned_ds"] = render_planned_ds_json(result)
         print(json.dumps(document, indent=2))
-        code = report.diagnosis.exit_code
+        code = int(pipeline.exit_code(report.diagnosis))
     else:
         code = _emit(report, args)
         sys.stdout.write("\nPlanned DS\n" + render_planned_ds_text(result))

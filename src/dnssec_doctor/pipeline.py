@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any
 import dns.rdataclass
 import dns.rdatatype
 
-from dnssec_doctor.errors import UsageError
+from dnssec_doctor.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from dnssec_doctor.diagnosis.report import Report
     from dnssec_doctor.lab.profile import LabProfile
     from dnssec_doctor.lab.scenarios import Scenario
+    from dnssec_doctor.model.diagnosis import Diagnosis
     from dnssec_doctor.model.finding import Severity
     from dnssec_doctor.model.options import AnalysisOptions
     from dnssec_doctor.model.snapshot import Snapshot
@@ -253,6 +254,19 @@ def analyze(snapshot: Snapshot, options: AnalysisOptions) -> Report:
     from dnssec_doctor.diagnosis.report import build_report
 
     return build_report(snapshot, options)
+
+
+def exit_code(diagnosis: Diagnosis) -> ExitCode:
+    """What a check exits with: the shell's mapping of the verdict and the warnings
+    (the diagnosis itself knows no exit codes)."""
+    verdict = diagnosis.verdict.value
+    if verdict in ("bogus", "partial"):
+        return ExitCode.DNSSEC_FAILURE
+    if verdict in ("unreachable", "indeterminate") or diagnosis.name_missing:
+        # A name that does not exist is DNS working as meant, but not the healthy answer
+        # whoever checks a name expects: broken, not by DNSSEC.
+        return ExitCode.NOT_DNSSEC
+    return ExitCode.WARNINGS if diagnosis.exit_warning else ExitCode.OK
 
 
 def check(

@@ -17,6 +17,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import dns.exception
+import dns.name
+
 from dnssec_doctor.analysis.chain import Analysis, ZoneAssessment
 from dnssec_doctor.model.diagnosis import (
     ASSUMED_DS_TTL,
@@ -92,6 +95,24 @@ def plan_recovery(
     if planner is None:
         return RecoveryPlan()
     planned = planner(Situation(analysis, verdict, zone, causes))
+    found = list(planned.paths)
+    alias = alias_zone(analysis, zone)
+    if alias is not None and found and verdict is not Verdict.INSECURE:
+        # The name asked leads into someone else's zone: its owner can repoint it.
+        repoint = RecoveryPath(
+            PathRole.FALLBACK,
+            (
+                RecoveryStep(
+                    StepKind.DO,
+                    Task.REPOINT_ALIAS,
+                    Actor.DNS_OPERATOR,
+                    alias,
+                    params={"alias": analysis.name, "target_zone": zone.zone},
+                ),
+                *_after_zone_change(alias),
+            ),
+        )
+        found.insert(1 + sum(p.role is PathRole.FALLBACK for p in found), repoint)
     paths = tuple(
         RecoveryPath(
             path.role,
@@ -99,9 +120,24 @@ def plan_recovery(
             if planned.check_again
             else path.steps,
         )
-        for path in planned.paths
+        for path in found
     )
     return RecoveryPlan(paths, planned.never_disable_signing, planned.not_dnssec)
+
+
+def alias_zone(analysis: Analysis, zone: ZoneAssessment | None) -> str | None:
+    """The zone of the name asked, when the answer reaches ``zone`` through a CNAME or
+    DNAME (``zone`` is neither the name's zone nor one of its ancestors)."""
+    if zone is None:
+        return None
+    try:
+        name = dns.name.from_text(analysis.name)
+        if name.is_subdomain(dns.name.from_text(zone.zone)):
+            return None
+        own = [z.zone for z in analysis.zones if name.is_subdomain(dns.name.from_text(z.zone))]
+    except dns.exception.DNSException:
+        return None
+    return max(own, key=lambda z: len(dns.name.from_text(z)), default=None)
 
 
 # --- the building blocks ------------------------------------------------------------------

@@ -10,16 +10,14 @@ with waits computed from the TTLs actually observed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES
-from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.profile import Profile, is_warning, sets_exit_warning
-from dnssec_doctor.diagnosis.recovery import plan_recovery
-from dnssec_doctor.errors import ExitCode
-from dnssec_doctor.model.diagnosis import Diagnosis, Views
+from dnssec_doctor.diagnosis.recovery import alias_zone, plan_recovery
+from dnssec_doctor.model.diagnosis import Conclusion, Diagnosis, Headline, HeadlineKind, Views
 from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.model.snapshot import DENIAL_PROBE_PREFIX
 from dnssec_doctor.model.verdict import Verdict
 
 _VERDICT = {
@@ -33,8 +31,8 @@ _VERDICT = {
 
 
 def diagnose(analysis: Analysis, profile: Profile | None = None) -> Diagnosis:
-    """The diagnosis of ``analysis``, with warnings and exit code after the severity
-    ``profile`` (the code table's defaults without one)."""
+    """The diagnosis of ``analysis``, with warnings after the severity ``profile`` (the
+    code table's defaults without one)."""
     profile = profile or {}
     verdict = _VERDICT[analysis.state]
     breaking = breaking_zone(analysis)
@@ -54,31 +52,14 @@ def diagnose(analysis: Analysis, profile: Profile | None = None) -> Diagnosis:
         warnings=warnings,
         recovery=recovery,
         views=views,
-        exit_code=int(exit_code(verdict, analysis.findings, profile, missing=_missing(analysis))),
+        exit_warning=any(sets_exit_warning(f.code, profile) for f in analysis.findings),
+        name_missing=_missing(analysis),
     )
 
 
 def _missing(analysis: Analysis) -> bool:
     """The name asked does not exist (and validators accept that it does not)."""
     return analysis.outcome == "nxdomain"
-
-
-def exit_code(
-    verdict: Verdict,
-    findings: Sequence[Finding],
-    profile: Profile | None = None,
-    *,
-    missing: bool = False,
-) -> ExitCode:
-    """``missing``: the name does not exist. A proven NXDOMAIN is DNS working as meant, but
-    not the healthy answer whoever checks a name expects: broken, not by DNSSEC (3)."""
-    if verdict in (Verdict.BOGUS, Verdict.PARTIAL):
-        return ExitCode.DNSSEC_FAILURE
-    if verdict in (Verdict.UNREACHABLE, Verdict.INDETERMINATE) or missing:
-        return ExitCode.NOT_DNSSEC
-    if any(sets_exit_warning(f.code, profile or {}) for f in findings):
-        return ExitCode.WARNINGS
-    return ExitCode.OK
 
 
 def breaking_zone(analysis: Analysis) -> ZoneAssessment | None:
@@ -137,16 +118,36 @@ def answer_path(analysis: Analysis) -> list[ZoneAssessment]:
 
 
 def primary_causes(analysis: Analysis, breaking: ZoneAssessment | None) -> tuple[Finding, ...]:
-    """Findings that explain the verdict, the primary one first."""
+    """Findings that explain the verdict, the primary one first. Among findings of the
+    same rank, one over the zone's DNSKEY RRset comes first (it fails the whole zone),
+    then what the user asked about; the probe's own test names are evidence about the
+    zone's denial chain, and a cause only when nothing else explains the verdict."""
     if breaking is None:
         return ()
     pool = [f for f in analysis.findings if f.zone == breaking.zone]
     pool += [f for f in analysis.answer_findings if f not in pool]
     insecure = analysis.state is ChainState.INSECURE
     keyed = [(key, f) for f in pool if (key := rank_key(f, insecure=insecure)) is not None]
-    # Among equals, what the user asked about comes before the probe's own test names.
-    keyed.sort(key=lambda pair: (*pair[0], pair[1] not in analysis.answer_findings))
-    return tuple(f for _, f in keyed)
+    keyed.sort(
+        key=lambda pair: (
+            *pair[0],
+            not _over_dnskey(pair[1], breaking.zone),
+            pair[1] not in analysis.answer_findings,
+        )
+    )
+    causes = [f for _, f in keyed]
+    asked = [f for f in causes if not _about_probe_name(f)]
+    return tuple(asked or causes)
+
+
+def _over_dnskey(finding: Finding, zone: str) -> bool:
+    return finding.params.get("rrset") == f"{zone}/DNSKEY" or finding.subject == f"{zone}/DNSKEY"
+
+
+def _about_probe_name(finding: Finding) -> bool:
+    """Whether the finding is about one of the probe's own denial test names."""
+    texts = [finding.subject, *(str(v) for v in finding.params.values())]
+    return any(DENIAL_PROBE_PREFIX in text for text in texts)
 
 
 def rank_key(finding: Finding, *, insecure: bool) -> tuple[bool, int] | None:
@@ -160,129 +161,87 @@ def rank_key(finding: Finding, *, insecure: bool) -> tuple[bool, int] | None:
     return (not (insecure and entry.ends_chain), entry.rank)
 
 
-def _sentence(text: str) -> str:
-    """End with one full stop, even after a name's trailing dot."""
-    return text if text.endswith(".") else text + "."
+# How far after the probe a judgement is a forecast (``--at +3d``), not the present.
+FORECAST_AFTER = 300
 
 
 def headline(
     analysis: Analysis, verdict: Verdict, breaking: ZoneAssessment | None, causes: Sequence[Finding]
-) -> str:
+) -> Headline:
+    forecast = analysis.now if analysis.now > analysis.collected_at + FORECAST_AFTER else None
     if _missing(analysis) and verdict is Verdict.SECURE:
-        holder = answer_path(analysis)[-1].zone if analysis.zones else "its zone"
-        return (
-            f"{analysis.name} does not exist (NXDOMAIN): {holder} proves it with a validly "
-            "signed denial. Not a DNSSEC fault: check the name, or the zone's contents."
-        )
-    if _missing(analysis) and verdict is Verdict.INSECURE:
-        why = headline(replace(analysis, outcome=None), verdict, breaking, causes)
-        return f"{analysis.name} does not exist (NXDOMAIN, not protected by DNSSEC). {why}"
+        holder = answer_path(analysis)[-1].zone if analysis.zones else None
+        return Headline(HeadlineKind.NAME_MISSING, holder, None, forecast_at=forecast)
+    missing = _missing(analysis) and verdict is Verdict.INSECURE
     if verdict is Verdict.SECURE:
-        return f"{analysis.name} {analysis.rdtype} validates: the chain of trust is intact."
-    where = breaking.zone if breaking else (causes[0].zone if causes else None) or "?"
+        return Headline(HeadlineKind.VALIDATES, None, None, forecast_at=forecast)
+    where = breaking.zone if breaking else (causes[0].zone if causes else None)
     if not causes:
-        return f"{analysis.name} {analysis.rdtype} is {verdict.value} at {where}."
+        return Headline(HeadlineKind.NO_CAUSE, where, None, forecast_at=forecast)
     cause = causes[0]
-    more = _similar_count(causes)
-    summary = cause.summary + (f" (and {more} more signatures like it)" if more else "")
+    similar = sum(1 for f in causes[1:] if f.code == cause.code)
+    alias = alias_zone(analysis, breaking)
+    kind = HeadlineKind.CHAIN_BREAKS
     if verdict is Verdict.INSECURE:
-        if cause.code == "ZONE_UNSIGNED":
-            return _sentence(summary)  # a name keeps its case: "unsigned.lab. is not ..."
-        return _sentence(f"The chain of trust ends at {where}: {summary}")
-    if verdict is Verdict.UNREACHABLE:
-        return _sentence(f"Not DNSSEC: {summary}")
-    if verdict is Verdict.PARTIAL and cause.code == "MULTI_SIGNER_KEY_MISSING":
-        return _sentence(f"The servers' keys do not agree: {summary}")
-    if verdict is Verdict.INDETERMINATE and cause.code == "PROBE_DEADLINE_REACHED":
-        return _sentence(f"No verdict: {summary}")
-    if verdict is Verdict.PARTIAL:
-        return _sentence(f"One server serves data that fails validation: {summary}")
-    if (
+        kind = {
+            "ZONE_UNSIGNED": HeadlineKind.UNSIGNED,
+            "NSEC3_ITERATIONS_EXCESSIVE": HeadlineKind.DENIAL_UNPROTECTED,
+        }.get(cause.code, HeadlineKind.CHAIN_ENDS)
+    elif verdict is Verdict.UNREACHABLE:
+        kind = HeadlineKind.NOT_DNSSEC
+    elif verdict is Verdict.PARTIAL and cause.code == "MULTI_SIGNER_KEY_MISSING":
+        kind = HeadlineKind.KEYS_DISAGREE
+    elif verdict is Verdict.INDETERMINATE and cause.code == "PROBE_DEADLINE_REACHED":
+        kind = HeadlineKind.NO_VERDICT
+    elif verdict is Verdict.PARTIAL:
+        kind = HeadlineKind.PARTIAL
+    elif (
         breaking is not None
         and breaking.state is ChainState.SECURE
         and cause.code != "INSECURE_DELEGATION_UNPROVEN"  # the parent's own proof fails
     ):
-        return _sentence(
-            f"The chain of trust holds down to {where}, but the answer fails: {summary}"
-        )
-    return _sentence(f"The chain of trust breaks at {where}: {summary}")
-
-
-def _similar_count(causes: Sequence[Finding]) -> int:
-    """How many other causes carry the primary one's code (every signature expired...)."""
-    return sum(1 for f in causes[1:] if f.code == causes[0].code)
+        kind = HeadlineKind.ANSWER_FAILS
+    return Headline(kind, where, cause, similar, forecast, alias, missing)
 
 
 def four_views(analysis: Analysis, verdict: Verdict) -> Views:
     path = answer_path(analysis)
     leaf = path[-1] if path else None
-    if leaf is not None:
-        answered = [s for s in leaf.servers if s.answered]
-        auth = f"{len(answered)}/{len(leaf.servers)} servers of {leaf.zone} answer"
-        dead = [s.server for s in leaf.servers if not s.answered]
-        if dead:
-            auth += f" (no answer from {', '.join(dead)})"
-    else:
-        auth = "no authoritative server found"
     validators = [r for r in analysis.resolvers if r.answered]
-    if validators:
-        failing = [r for r in validators if r.failed]
-        edes = sorted({code for r in failing for code, _ in r.ede})
-        ede_text = f", EDE {', '.join(f'{c} ({ede_name(c)})' for c in edes)}" if edes else ""
-        validating = (
-            f"SERVFAIL at {len(failing)}/{len(validators)}{ede_text}"
-            if failing
-            else (
-                f"answer at {len(validators)}/{len(validators)}"
-                + (f" ({sum(r.ad for r in validators)} with AD)" if validators else "")
-            )
-        )
-        cd_ok = [r for r in failing if r.cd_rcode in ("NOERROR", "NXDOMAIN")]
-        checking_disabled = (
-            f"answers at {len(cd_ok)}/{len(failing)} of the failing resolvers"
-            if failing
-            else "not needed"
-        )
-    else:
-        validating = (
-            "not asked (--no-resolvers)" if not analysis.resolvers else "no resolver answered"
-        )
-        failing, cd_ok = [], []
-        checking_disabled = "not asked"
-    parent_ds = "no zone found"
-    if leaf is not None:
-        broken = next((z for z in path if z.state not in (ChainState.SECURE,)), leaf)
-        parent_ds = (
-            f"{len(broken.ds_records)} DS for {broken.zone} at {broken.parent}"
-            if broken.ds_records
-            else f"no DS for {broken.zone} at {broken.parent or 'the trust anchor'}"
-        )
+    failing = [r for r in validators if r.failed]
+    cd_ok = [r for r in failing if r.cd_rcode in ("NOERROR", "NXDOMAIN")]
+    broken = next((z for z in path if z.state is not ChainState.SECURE), leaf)
     if verdict is Verdict.UNREACHABLE:
         failing_layer: bool | None = False
-        conclusion = "DNSSEC is not the failing layer: the authoritative servers do not answer."
+        conclusion = Conclusion.NOT_DNSSEC
     elif verdict in (Verdict.BOGUS, Verdict.PARTIAL):
         failing_layer = True
         if cd_ok:
-            conclusion = (
-                "DNSSEC is the failing layer: resolvers answer with checking disabled and "
-                "SERVFAIL without."
-            )
+            conclusion = Conclusion.CD_ANSWERS
         elif verdict is Verdict.PARTIAL and not failing:
-            conclusion = (
-                "DNSSEC is the failing layer on some servers: validating resolvers retried another "
-                "server and hide it, until the good servers go."
-            )
+            conclusion = Conclusion.HIDDEN_BY_RETRY
         else:
-            conclusion = (
-                "DNSSEC is the failing layer: the zone's servers answer but the data does not "
-                "validate."
-            )
+            conclusion = Conclusion.DATA_FAILS
     elif verdict is Verdict.INDETERMINATE:
         failing_layer = None
-        conclusion = "The views do not tell whether DNSSEC is the failing layer."
+        conclusion = Conclusion.UNDECIDED
     else:
         failing_layer = False
-        conclusion = "DNSSEC is not failing: validators accept the answer" + (
-            " as insecure (not protected by DNSSEC)." if verdict is Verdict.INSECURE else "."
-        )
-    return Views(auth, validating, checking_disabled, parent_ds, failing_layer, conclusion)
+        conclusion = Conclusion.INSECURE if verdict is Verdict.INSECURE else Conclusion.VALIDATES
+    return Views(
+        answer_zone=leaf.zone if leaf is not None else None,
+        servers=len(leaf.servers) if leaf is not None else 0,
+        silent_servers=tuple(s.server for s in leaf.servers if not s.answered) if leaf else (),
+        resolvers_asked=len(analysis.resolvers),
+        resolvers_answering=len(validators),
+        resolvers_failing=len(failing),
+        resolvers_with_ad=sum(r.ad for r in validators),
+        ede_seen=tuple(sorted({code for r in failing for code, _ in r.ede})),
+        ede_returned=tuple(sorted({code for r in validators for code, _ in r.ede})),
+        cd_answering=len(cd_ok),
+        ds_zone=broken.zone if broken is not None else None,
+        ds_parent=broken.parent if broken is not None else None,
+        ds_count=len(broken.ds_records) if broken is not None else 0,
+        dnssec_failing=failing_layer,
+        conclusion=conclusion,
+    )

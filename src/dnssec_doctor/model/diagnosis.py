@@ -141,18 +141,73 @@ class RecoveryPlan:
         return tuple(step for path in self.paths for step in path.steps)
 
 
+class Conclusion(enum.StrEnum):
+    """What the four views say about the failing layer."""
+
+    NOT_DNSSEC = "not-dnssec"  # the authoritative servers do not answer
+    CD_ANSWERS = "cd-answers"  # resolvers answer with checking disabled, SERVFAIL without
+    HIDDEN_BY_RETRY = "hidden-by-retry"  # some servers fail; resolvers retried another
+    DATA_FAILS = "data-fails"  # the servers answer, the data does not validate
+    UNDECIDED = "undecided"  # the views do not tell
+    VALIDATES = "validates"  # validators accept the answer
+    INSECURE = "insecure"  # validators accept it as insecure
+
+
 @dataclass(frozen=True)
 class Views:
     """The four views of the same question side by side — the zone's own servers,
     validating resolvers, the same with checking disabled, the DS at the parent — which
-    tell whether DNSSEC is the failing layer."""
+    tell whether DNSSEC is the failing layer. Counts and names; the renderers write them."""
 
-    authoritative: str
-    validating: str
-    checking_disabled: str
-    parent_ds: str
+    answer_zone: str | None  # the zone that serves the answer (None: none found)
+    servers: int  # its authoritative servers asked
+    silent_servers: tuple[str, ...]  # those that gave no answer
+    resolvers_asked: int
+    resolvers_answering: int
+    resolvers_failing: int  # SERVFAIL
+    resolvers_with_ad: int
+    ede_seen: tuple[int, ...]  # the EDE codes the failing resolvers returned
+    ede_returned: tuple[int, ...]  # the EDE codes any resolver returned
+    cd_answering: int  # failing resolvers that answer with checking disabled
+    ds_zone: str | None  # the zone whose DS the parent view shows (the first not secure)
+    ds_parent: str | None
+    ds_count: int
     dnssec_failing: bool | None  # None when the views cannot tell
-    conclusion: str
+    conclusion: Conclusion
+
+
+class HeadlineKind(enum.StrEnum):
+    """Which sentence the headline is."""
+
+    VALIDATES = "validates"
+    NAME_MISSING = "name-missing"  # the name does not exist, and that is proven
+    UNSIGNED = "unsigned"  # the zone is not signed: insecure by design
+    CHAIN_ENDS = "chain-ends"  # insecure: the chain of trust ends at the zone
+    DENIAL_UNPROTECTED = "denial-unprotected"  # only denial of existence is insecure
+    NOT_DNSSEC = "not-dnssec"
+    PARTIAL = "partial"  # one server serves data that fails
+    KEYS_DISAGREE = "keys-disagree"  # multi-signer: the servers' DNSKEY sets differ
+    NO_VERDICT = "no-verdict"  # the probe ran out of time before the answer came
+    ANSWER_FAILS = "answer-fails"  # the chain holds down to the zone; the answer fails
+    CHAIN_BREAKS = "chain-breaks"
+    NO_CAUSE = "no-cause"  # a verdict without a finding to name
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The broken link in one sentence, as values: the renderers write the sentence."""
+
+    kind: HeadlineKind
+    zone: str | None  # where the chain breaks or ends
+    cause: Finding | None  # the primary cause
+    similar: int = 0  # other causes with the primary cause's code
+    # The moment judged, when it is after the probe: the verdict is a forecast.
+    forecast_at: float | None = None
+    # The name asked leads into ``zone`` through a CNAME or DNAME from ``alias_zone``:
+    # its owner can repoint it, only ``zone``'s operator can fix ``zone``.
+    alias_zone: str | None = None
+    # The name does not exist (NXDOMAIN), and the proof is not protected by DNSSEC.
+    missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,11 +215,15 @@ class Diagnosis:
     name: str
     rdtype: str
     verdict: Verdict
-    ede: int | None
+    ede: int | None  # the EDE a validator sends for the primary cause
     zone: str | None
-    headline: str  # the broken link in one sentence
+    headline: Headline
     causes: tuple[Finding, ...]  # the primary cause first
     warnings: tuple[Finding, ...]
     recovery: RecoveryPlan
     views: Views
-    exit_code: int
+    # A warning (after the severity profile) that makes a healthy check exit 1; the shell
+    # maps the verdict and this to the exit code (pipeline.exit_code).
+    exit_warning: bool
+    # The name asked does not exist: not the healthy answer whoever checks a name expects.
+    name_missing: bool = False

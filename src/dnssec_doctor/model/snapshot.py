@@ -36,6 +36,11 @@ SNAPSHOT_FORMAT = "dnssec-doctor-snapshot"
 SNAPSHOT_VERSION = 1
 
 
+# The probe's own names for denial questions (a name that does not exist): evidence about
+# the zone's denial chain, never what the user asked.
+DENIAL_PROBE_PREFIX = "dnssec-doctor-nx-"
+
+
 class SnapshotError(ValueError):
     """A snapshot document that cannot be read (wrong format, version or shape)."""
 

@@ -27,10 +27,10 @@ import dns.rrset
 from dnssec_doctor.analysis.wire import parse_message
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.redirect import read_redirect as read_redirect  # the one reader
-from dnssec_doctor.model.snapshot import Purpose
+from dnssec_doctor.model.snapshot import DENIAL_PROBE_PREFIX, Purpose
 
 EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no IP fragmentation
-DENIAL_PREFIX = "dnssec-doctor-nx-"
+DENIAL_PREFIX = DENIAL_PROBE_PREFIX
 
 APEX_QUESTIONS: tuple[tuple[Purpose, dns.rdatatype.RdataType], ...] = (
     (Purpose.DNSKEY, dns.rdatatype.DNSKEY),

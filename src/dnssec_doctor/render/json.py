@@ -9,7 +9,6 @@ else is added information.
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any
 
 import dns.message
@@ -19,17 +18,14 @@ from dnssec_doctor import __version__
 from dnssec_doctor.analysis.context import parse
 from dnssec_doctor.model.diagnosis import RecoveryPlan
 from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.render.moment import iso as iso  # where reports have always found it
 from dnssec_doctor.render.plan import path_title, plan_cautions, step_sentence
+from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 
 if TYPE_CHECKING:  # the zone verifier renders findings without loading the check pipeline
     from dnssec_doctor.diagnosis.report import Report
 
 JSON_VERSION = 2  # 2: recovery became a plan of alternative paths
-
-
-def iso(timestamp: float) -> str:
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:
@@ -95,7 +91,18 @@ def render_json(report: Report) -> dict[str, Any]:
         "verdict": diagnosis.verdict.value,
         "ede": diagnosis.ede,
         "zone": diagnosis.zone,
-        "headline": diagnosis.headline,
+        "headline": headline_text(diagnosis),
+        "headline_facts": {
+            "kind": diagnosis.headline.kind.value,
+            "zone": diagnosis.headline.zone,
+            "cause": diagnosis.headline.cause.code if diagnosis.headline.cause else None,
+            "similar": diagnosis.headline.similar,
+            "forecast_at": iso(diagnosis.headline.forecast_at)
+            if diagnosis.headline.forecast_at is not None
+            else None,
+            "alias_zone": diagnosis.headline.alias_zone,
+        },
+        "ede_text": ede_text(diagnosis),
         "dnssec_failing": diagnosis.views.dnssec_failing,
         # The name asked does not exist (NXDOMAIN, or a compact denial), however well the
         # denial validates: the exit code is then 3, never 0.
@@ -104,11 +111,24 @@ def render_json(report: Report) -> dict[str, Any]:
         "warnings": [finding_json(f) for f in diagnosis.warnings],
         "recovery": plan_json(diagnosis.recovery),
         "views": {
-            "authoritative": diagnosis.views.authoritative,
-            "validating": diagnosis.views.validating,
-            "checking_disabled": diagnosis.views.checking_disabled,
-            "parent_ds": diagnosis.views.parent_ds,
-            "conclusion": diagnosis.views.conclusion,
+            **view_texts(diagnosis.views),
+            "conclusion": conclusion_text(diagnosis.views),
+            "facts": {
+                "answer_zone": diagnosis.views.answer_zone,
+                "servers": diagnosis.views.servers,
+                "silent_servers": list(diagnosis.views.silent_servers),
+                "resolvers_asked": diagnosis.views.resolvers_asked,
+                "resolvers_answering": diagnosis.views.resolvers_answering,
+                "resolvers_failing": diagnosis.views.resolvers_failing,
+                "resolvers_with_ad": diagnosis.views.resolvers_with_ad,
+                "ede_seen": list(diagnosis.views.ede_seen),
+                "ede_returned": list(diagnosis.views.ede_returned),
+                "cd_answering": diagnosis.views.cd_answering,
+                "ds_zone": diagnosis.views.ds_zone,
+                "ds_parent": diagnosis.views.ds_parent,
+                "ds_count": diagnosis.views.ds_count,
+                "conclusion": diagnosis.views.conclusion.value,
+            },
         },
         "resolvers": [
             {

@@ -15,6 +15,7 @@ import enum
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.render.plan import plan_lines
+from dnssec_doctor.render.sentences import headline_text
 from dnssec_doctor.render.terminal import printable, terminal_text
 
 
@@ -33,7 +34,7 @@ def plugin_state(report: Report) -> PluginState:
         return PluginState.CRITICAL
     if verdict is Verdict.INDETERMINATE:
         return PluginState.UNKNOWN
-    return PluginState.WARNING if report.diagnosis.exit_code == 1 else PluginState.OK
+    return PluginState.WARNING if report.diagnosis.exit_warning else PluginState.OK
 
 
 def render_nagios(report: Report, *, warning_seconds: float) -> tuple[str, int]:
@@ -42,7 +43,9 @@ def render_nagios(report: Report, *, warning_seconds: float) -> tuple[str, int]:
     diagnosis = report.diagnosis
     analysis = report.analysis
     now = analysis.now
-    text = f"{diagnosis.name} {diagnosis.rdtype} {diagnosis.verdict.value}: {diagnosis.headline}"
+    text = (
+        f"{diagnosis.name} {diagnosis.rdtype} {diagnosis.verdict.value}: {headline_text(diagnosis)}"
+    )
     text = text.replace("|", "/")  # "|" starts the performance data
     perf: list[str] = []
     expiries = {

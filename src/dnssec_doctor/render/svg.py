@@ -35,6 +35,7 @@ from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.model.snapshot import Purpose
+from dnssec_doctor.render.sentences import headline_text
 
 NODE_W = 190
 NODE_H = 40
@@ -616,7 +617,7 @@ def _summary_title(report: Report) -> str:
     diagnosis = report.diagnosis
     return (
         f"Chain of trust for {diagnosis.name} {diagnosis.rdtype}: {diagnosis.verdict.value}. "
-        f"{diagnosis.headline}"
+        f"{headline_text(diagnosis)}"
     )
 
 

@@ -13,6 +13,7 @@ from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.render.json import iso
 from dnssec_doctor.render.plan import plan_lines
+from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 from dnssec_doctor.render.terminal import Painted, terminal_text
 
 _VERDICT_COLOUR = {
@@ -75,20 +76,22 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
     warnings = [f for f in diagnosis.warnings if not _is_resolver_finding(f)]
     banner = f"{diagnosis.name} {diagnosis.rdtype}: {verdict.value.upper()}"
     banner_colour = _VERDICT_COLOUR[verdict]
-    if analysis.outcome == "nxdomain" and verdict in (Verdict.SECURE, Verdict.INSECURE):
+    if diagnosis.name_missing and verdict in (Verdict.SECURE, Verdict.INSECURE):
         # Never a green "SECURE" over a name that does not exist.
         banner = f"{diagnosis.name} {diagnosis.rdtype}: DOES NOT EXIST (NXDOMAIN, {verdict.value})"
         banner_colour = _VERDICT_COLOUR[Verdict.UNREACHABLE]
-    if diagnosis.ede is not None:
-        banner += f" (EDE {diagnosis.ede}, {ede_name(diagnosis.ede)})"
+    if diagnosis.headline.forecast_at is not None:
+        banner += f" (forecast for {iso(diagnosis.headline.forecast_at)})"
     if warnings and verdict in (Verdict.SECURE, Verdict.INSECURE):
         banner += f", {len(warnings)} warning" + ("" if len(warnings) == 1 else "s")
     lines: list[str | Painted] = [
         Painted(banner, f"1;{banner_colour}"),
-        _sentence(diagnosis.headline),
+        headline_text(diagnosis),
     ]
+    if ede_text(diagnosis):  # the cause leads; the EDE that goes with it comes second
+        lines.append(ede_text(diagnosis))
     if verdict is not Verdict.SECURE:  # "validates" already says it
-        lines.append(views.conclusion)
+        lines.append(conclusion_text(views))
     lines.append("")
 
     if diagnosis.causes:
@@ -107,17 +110,21 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         lines += plan_lines(diagnosis.recovery)
         lines.append("")
 
+    seen = view_texts(views)
     lines += [
         _bold("Four views (is DNSSEC the failing layer?)"),
-        f"  authoritative       {views.authoritative}",
-        f"  validating          {views.validating}",
-        f"  checking disabled   {views.checking_disabled}",
-        f"  parent DS           {views.parent_ds}",
+        f"  authoritative       {seen['authoritative']}",
+        f"  validating          {seen['validating']}",
+        f"  checking disabled   {seen['checking_disabled']}",
+        f"  parent DS           {seen['parent_ds']}",
         "",
     ]
     lines.append(_bold("Chain of trust"))
     for zone in analysis.zones:
-        lines.append(f"  {zone.zone:<32} {zone.state.value}")
+        state = zone.state.value
+        if any(f.code == "NSEC3_ITERATIONS_EXCESSIVE" for f in zone.findings):
+            state += "; denial of existence insecure (NSEC3 iterations over the limit)"
+        lines.append(f"  {zone.zone:<32} {state}")
         parent_ds = [_ds_rdata(record) for record in zone.ds_records]
         for record in parent_ds:
             lines.append(f"      parent DS     {record}")

@@ -141,7 +141,10 @@ def replay_text(scenario: Scenario, results: list[StepResult], accepted: frozens
         else:
             diagnosis = r.report.diagnosis
             ede = f" EDE {diagnosis.ede}" if diagnosis.ede is not None else ""
-            lines.append(f"  ours:     {diagnosis.verdict.value}{ede}: {diagnosis.headline}")
+            from dnssec_doctor.render.sentences import headline_text
+
+            headline = headline_text(diagnosis)
+            lines.append(f"  ours:     {diagnosis.verdict.value}{ede}: {headline}")
             for cause in diagnosis.causes[:3]:
                 lines.append(f"            {cause.code}: {cause.summary}")
             for warning in diagnosis.warnings[:3]:

@@ -19,6 +19,7 @@ from dnssec_doctor.analysis.signatures import human_duration
 from dnssec_doctor.change.state import read_state
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.options import DAY
+from dnssec_doctor.pipeline import exit_code
 
 UNCHECKED = "unchecked"  # the verdict of a zone that could not be checked
 DEFAULT_EXPIRY_THRESHOLD = 3 * DAY
@@ -99,7 +100,7 @@ def zone_result(
         zone=assessment.zone,
         checked_at=now,
         verdict=report.diagnosis.verdict.value,
-        exit_code=report.diagnosis.exit_code,
+        exit_code=int(exit_code(report.diagnosis)),
         servers=servers,
         ds_match=ds_match,
         soa_expire=soa_expire,
