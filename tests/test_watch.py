@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psycopg
@@ -35,7 +35,7 @@ from dnssec_doctor.errors import UsageError
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.watch.alerts import AlertState, alerts_between
-from dnssec_doctor.watch.commands import zone_checker
+from dnssec_doctor.watch.commands import zone_checker, zones_checker
 from dnssec_doctor.watch.database import connect_database
 from dnssec_doctor.watch.metrics import WatchMetrics
 from dnssec_doctor.watch.notify import Notifier
@@ -172,6 +172,7 @@ def test_watch_alerts_on_the_lab_and_exports_metrics(
         clock=time.time,
         sleep=lambda seconds: None,
         interval=60,
+        check_many=zones_checker(settings, DEFAULT_EXPIRY_THRESHOLD, jobs=0),
     )
     results = {r.zone: r for r in watcher.run_once()}
     watcher.settle(10)  # deliveries run in a thread of their own
@@ -493,4 +494,55 @@ def test_the_watcher_prunes_after_each_run(history_location: str) -> None:
     watcher.run(runs=6)
     assert history.count_checks() == 1  # the latest is all that is recent enough
     assert history.check_consistency() == []
+    history.close()
+
+
+@pytest.mark.lab
+def test_watch_checks_zones_concurrently_with_the_results_of_one_by_one(lab: LabProfile) -> None:
+    from dnssec_doctor.lab.bulk import read_manifest
+
+    settings = lab_settings(lab, resolvers=())
+    bulk_zones = [e.zone or e.name.split(".", 1)[1] for e in list(read_manifest(lab.directory))]
+    zones = [EXPIRING, STALE, HEALTHY, "nonexistent-zone.lab.", *bulk_zones[:40]]
+    one_by_one = zone_checker(settings, DEFAULT_EXPIRY_THRESHOLD)
+    concurrent = list(zones_checker(settings, DEFAULT_EXPIRY_THRESHOLD, jobs=1)(zones))
+    assert sorted(zone for zone, _ in concurrent) == sorted(zones)
+    for zone, result in concurrent:
+        alone = one_by_one(zone)
+        assert (result.zone, result.verdict, set(result.conditions), result.ds_match) == (
+            alone.zone,
+            alone.verdict,
+            set(alone.conditions),
+            alone.ds_match,
+        ), zone
+
+
+def test_zones_a_concurrent_check_never_returned_are_recorded(history_location: str) -> None:
+    history = open_history(history_location)
+    checked: list[str] = []
+
+    def check_many(zones: Sequence[str]) -> Iterator[tuple[str, ZoneResult]]:
+        yield zones[0], ZoneResult(zones[0], 1000.0, "secure", 0)
+        raise RuntimeError("engine failure")
+
+    def check_one(zone: str) -> ZoneResult:
+        checked.append(zone)
+        return ZoneResult(zone, 1000.0, "secure", 0)
+
+    watcher = Watcher(
+        ["a.example.", "b.example.", "c.example."],
+        history,
+        check_one,
+        notifier=Notifier(stream=io.StringIO()),
+        clock=lambda: 1000.0,
+        sleep=lambda seconds: None,
+        interval=60,
+        check_many=check_many,
+    )
+    results = {r.zone: r for r in watcher.run_once()}
+    assert results["a.example."].verdict == "secure"
+    assert results["b.example."].verdict == results["c.example."].verdict == "unchecked"
+    assert "engine failure" in (results["b.example."].error or "")
+    assert checked == []
+    assert history.count_checks() == 3
     history.close()

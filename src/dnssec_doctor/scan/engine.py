@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import multiprocessing
 import os
 import time
@@ -49,7 +50,11 @@ class ScanOptions:
     jobs: int = os.cpu_count() or 1  # processes that analyse (0: a thread of this one)
 
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[Any], None]
+# What a name's snapshot becomes (run in the analysis pool: a module-level function or a
+# functools.partial of one, so that it can be pickled), and what a failure becomes.
+Judge = Callable[[Snapshot], Any]
+OnError = Callable[[Question, str], Any]
 
 
 async def scan_questions(
@@ -61,6 +66,8 @@ async def scan_questions(
     skip: set[tuple[str, str]] | None = None,
     transport: Transport | None = None,
     clock: Callable[[], float] = time.time,
+    judge: Judge | None = None,
+    on_error: OnError | None = None,
 ) -> CacheStats:
     """Check every question not in ``skip``; ``emit`` each result as it is made. An
     error in the input (a malformed line) stops the reading: the names already taken
@@ -88,13 +95,19 @@ async def scan_questions(
                 await queue.put(None)
 
     lag = _LoopLag()
+    judge = judge or functools.partial(judge_scan, full=options.full)
+    on_error = on_error or _error_result
 
     with _analysis_pool(options.jobs) as pool:
 
         async def work() -> None:
             while (question := await queue.get()) is not None:
                 await lag.settled()
-                emit(await check_question(question, settings, cache, options, pool, clock=clock))
+                emit(
+                    await check_question(
+                        question, settings, cache, judge, on_error, pool, clock=clock
+                    )
+                )
 
         watcher = asyncio.ensure_future(lag.watch())
         try:
@@ -150,12 +163,13 @@ async def check_question(
     question: Question,
     settings: ProbeSettings,
     transport: Transport,
-    options: ScanOptions,
+    judge: Judge,
+    on_error: OnError,
     pool: concurrent.futures.Executor | None = None,
     *,
     clock: Callable[[], float] = time.time,
-) -> dict[str, Any]:
-    """One name's check through the shared transport, as a result object. The analysis
+) -> Any:
+    """One name's check through the shared transport, judged by ``judge``. The analysis
     runs in ``pool``: a long computation in the event loop would hold up the answers of
     every other name until their timeouts fire."""
     try:
@@ -163,18 +177,20 @@ async def check_question(
             question.name, question.rdtype, settings, transport, clock=clock
         )
         if pool is None:
-            return analyze_snapshot(snapshot, options.full)
+            return judge(snapshot)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, analyze_snapshot, snapshot, options.full)
+        return await loop.run_in_executor(pool, judge, snapshot)
     except Exception as error:  # a bug on one name must not stop the scan of the rest
-        return error_result(
-            question.name, question.rdtype, f"internal error: {type(error).__name__}: {error}"
-        )
+        return on_error(question, f"internal error: {type(error).__name__}: {error}")
 
 
-def analyze_snapshot(snapshot: Snapshot, full: bool) -> dict[str, Any]:
+def judge_scan(snapshot: Snapshot, full: bool = False) -> dict[str, Any]:
     """The analysis and diagnosis of ``check``, as a scan result (run in a worker)."""
     return result_of(analyze(snapshot, analysis_options(snapshot)), full=full)
+
+
+def _error_result(question: Question, message: str) -> dict[str, Any]:
+    return error_result(question.name, question.rdtype, message)
 
 
 def scan(

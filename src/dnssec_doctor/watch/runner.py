@@ -1,5 +1,8 @@
 """The watch loop: check every zone at an interval, keep the history, alert, export metrics.
 
+With ``check_many`` the zones of a run are checked concurrently (the scan engine: many
+checks at once sharing one cache) and each result is recorded as it comes.
+
 The clock, the sleep and the zone check are injected (the CLI probes for real; tests can
 run fast). The schedule lives in the history: the next run is due one interval after the
 last run started, so a restarted watcher resumes where the previous one was; a run that a
@@ -8,7 +11,7 @@ dead process left unfinished is due at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from dnssec_doctor.watch.alerts import Alert, alerts_between
 from dnssec_doctor.watch.metrics import WatchMetrics
@@ -17,6 +20,9 @@ from dnssec_doctor.watch.result import ZoneResult, unchecked_result
 from dnssec_doctor.watch.store import History
 
 CheckZone = Callable[[str], ZoneResult]
+# Checks many zones at once and yields each zone with its result as it is ready, in any
+# order (a result's zone is the zone holding the name, which may be a parent's).
+CheckZones = Callable[[Sequence[str]], Iterable[tuple[str, ZoneResult]]]
 
 
 class Watcher:
@@ -32,6 +38,7 @@ class Watcher:
         sleep: Callable[[float], None],
         interval: float,
         keep_seconds: float | None = None,
+        check_many: CheckZones | None = None,
     ) -> None:
         self.zones = tuple(zones)
         self.history = history
@@ -42,6 +49,7 @@ class Watcher:
         self.sleep = sleep
         self.interval = interval
         self.keep_seconds = keep_seconds  # None: keep the whole history
+        self.check_many = check_many  # zones checked concurrently (the scan engine)
 
     def next_due(self) -> float:
         last = self.history.last_run()
@@ -62,8 +70,7 @@ class Watcher:
         self.deliver_pending()
         run_id = self.history.begin_run(self.clock(), len(self.zones))
         results = []
-        for zone in self.zones:
-            result = self._check(zone)
+        for result in self._results():
             previous = self.history.last_result(result.zone)
             alerts = alerts_between(previous, result)
             self.history.record(run_id, result, alerts)
@@ -77,6 +84,26 @@ class Watcher:
         if self.keep_seconds is not None:
             self.history.prune(self.clock() - self.keep_seconds)
         return results
+
+    def _results(self) -> Iterator[ZoneResult]:
+        """Every zone's result, as each is ready; each zone exactly once."""
+        if self.check_many is None:
+            for zone in self.zones:
+                yield self._check(zone)
+            return
+        waiting = dict.fromkeys(self.zones)
+        try:
+            for zone, result in self.check_many(self.zones):
+                if zone in waiting:
+                    del waiting[zone]
+                    yield result
+        except Exception as error:  # the zones not checked yet are recorded, not skipped
+            message = f"{type(error).__name__}: {error}"
+            for zone in list(waiting):
+                del waiting[zone]
+                yield unchecked_result(zone, self.clock(), message)
+        for zone in waiting:  # never answered: checked one by one
+            yield self._check(zone)
 
     def _check(self, zone: str) -> ZoneResult:
         try:
