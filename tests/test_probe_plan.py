@@ -80,10 +80,15 @@ def test_apex_questions_and_denial_name() -> None:
 
 def test_user_input_is_checked() -> None:
     assert plan.parse_rdtype("aaaa") == dns.rdatatype.AAAA
-    assert plan.parse_rdtype("ANY") == dns.rdatatype.ANY
-    for bad in ("AXFR", "OPT", "NOPE"):
+    assert plan.parse_rdtype("TYPE65534") == 65534
+    # One policy: users never ask ANY, RRSIG, SIG, TYPE0 or a meta type; replay asks ANY.
+    for bad in ("AXFR", "OPT", "NOPE", "ANY", "RRSIG", "SIG", "TYPE0", "NXNAME", "TYPE65536"):
         with pytest.raises(UsageError):
             plan.parse_rdtype(bad)
+    assert plan.parse_rdtype("ANY", replay=True) == dns.rdatatype.ANY
+    for bad in ("AXFR", "RRSIG", "TYPE0"):
+        with pytest.raises(UsageError):
+            plan.parse_rdtype(bad, replay=True)
     with pytest.raises(UsageError):
         plan.parse_name("a..b")
     assert plan.parse_name("www.example") == N("www.example.")

@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from dnssec_doctor.probe.settings import ProbeSettings
 
 PUBLIC_RESOLVERS = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
-# Meta-types and transfers: not a question a resolver validates an answer to.
-REFUSED_TYPES = frozenset({"AXFR", "IXFR", "OPT", "TSIG", "TKEY", "ANY", "MAILA", "MAILB"})
-SIGNATURE_TYPES = {"RRSIG", "SIG"}
 MAX_SECONDS = 3600  # --timeout and --deadline: inf would never return
 
 
@@ -55,25 +52,11 @@ def parse_name(text: str) -> str:
 
 
 def parse_type(text: str) -> str:
-    """A record type from the user (a mnemonic or TYPEnnn) that ``check`` can judge: not
-    a meta type, TYPE0 or a signature type. (The probe itself, which replays validators'
-    test scenarios, also asks ANY and RRSIG: ``probe.plan.parse_rdtype``.)"""
-    try:
-        rdtype = dns.rdatatype.from_text(text)
-    except (dns.rdatatype.UnknownRdatatype, ValueError):
-        raise UsageError(
-            f"unknown record type {text!r}", hint="for example A, AAAA, MX, TXT"
-        ) from None
-    name = dns.rdatatype.to_text(rdtype)
-    if name in REFUSED_TYPES or rdtype == 0:
-        raise UsageError(f"{name} is not a type dnssec-doctor can check")
-    if name in SIGNATURE_TYPES:
-        # Validators answer RRSIG queries without validating them (RFC 4035 3.2.1):
-        # signatures are judged with the RRset they cover.
-        raise UsageError(
-            f"{name} is not checked on its own", hint="check the type the signatures cover"
-        )
-    return name
+    """A record type from the user that ``check`` can judge, in presentation form (the
+    one parser and its policy: ``probe.plan.parse_rdtype``)."""
+    from dnssec_doctor.probe.plan import parse_rdtype
+
+    return dns.rdatatype.to_text(parse_rdtype(text))
 
 
 # --- where a probe starts and whom it asks ------------------------------------------------

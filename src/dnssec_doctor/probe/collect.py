@@ -115,7 +115,7 @@ async def collect_snapshot(
     """Walk to ``name``/``rdtype`` and ask every server and resolver; never raises for
     anything the network or the servers do (``UsageError`` for a bad name or type)."""
     qname = plan.parse_name(name)
-    qtype = plan.parse_rdtype(rdtype)
+    qtype = plan.parse_rdtype(rdtype, replay=True)  # the commands parsed it for users
     collector = _Collector(settings, transport, clock, progress)
     return await collector.run(qname, qtype)
 

@@ -81,15 +81,38 @@ def parse_name(text: str) -> dns.name.Name:
         raise UsageError(f"invalid name {text!r}: {error}") from None
 
 
-def parse_rdtype(text: str) -> dns.rdatatype.RdataType:
-    """The user's record type; ``UsageError`` for unknown types and for meta types a
-    zone cannot answer (AXFR, OPT, ...). ANY is allowed."""
+# The one policy on the record types a question may name (check, probe, watch, the web,
+# go-insecure and replay all parse with ``parse_rdtype``):
+# - meta types and transfers (AXFR, IXFR, OPT, TSIG, NXNAME, ...: RFC 6895's 128-255 and
+#   OPT) and the reserved TYPE0 are not questions a resolver validates an answer to:
+#   always refused;
+# - RRSIG and SIG: validators answer a question for the signatures themselves without
+#   validating them (RFC 4035 §3.2.1), so there is nothing to judge: always refused
+#   (replay reports such a step as not replayed, as check refuses it);
+# - ANY: answers may be minimal (RFC 8482) and are no one RRset to validate, so users
+#   are refused it; replay alone asks it (``replay=True``), because the validators' own
+#   test scenarios ask it and the replay must put the same question to the same servers.
+SIGNATURE_TYPES = frozenset({dns.rdatatype.RRSIG, dns.rdatatype.SIG})
+
+
+def parse_rdtype(text: str, *, replay: bool = False) -> dns.rdatatype.RdataType:
+    """A record type from the user (a mnemonic or TYPEnnn), under the policy above;
+    ``UsageError`` otherwise."""
     try:
         rdtype = dns.rdatatype.from_text(text)
-    except (dns.exception.DNSException, ValueError) as error:
-        raise UsageError(f"{text!r} is not a DNS record type: {error}") from None
-    if dns.rdatatype.is_metatype(rdtype) and rdtype != dns.rdatatype.ANY:
-        raise UsageError(f"{text} is a meta type, not a record type the probe can ask for")
+    except (dns.exception.DNSException, ValueError):
+        raise UsageError(
+            f"unknown record type {text!r}", hint="for example A, AAAA, MX, TXT"
+        ) from None
+    name = dns.rdatatype.to_text(rdtype)
+    if replay and rdtype == dns.rdatatype.ANY:
+        return rdtype
+    if dns.rdatatype.is_metatype(rdtype) or rdtype == 0:
+        raise UsageError(f"{name} is not a type dnssec-doctor can check")
+    if rdtype in SIGNATURE_TYPES:
+        raise UsageError(
+            f"{name} is not checked on its own", hint="check the type the signatures cover"
+        )
     return rdtype
 
 

@@ -25,8 +25,8 @@ from dnssec_doctor.diagnosis.report import Report, build_report
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import Server
-from dnssec_doctor.pipeline import SIGNATURE_TYPES
 from dnssec_doctor.probe.collect import collect_snapshot
+from dnssec_doctor.probe.plan import SIGNATURE_TYPES
 from dnssec_doctor.probe.settings import AddressPolicy, ProbeSettings
 from dnssec_doctor.probe.transport import ScriptedTransport
 from dnssec_doctor.replay.scenario import Entry, Scenario, Step
@@ -150,7 +150,7 @@ def run_scenario(
         try:
             if isinstance(settings, str):
                 raise UsageError(settings)
-            if qtype in SIGNATURE_TYPES:
+            if dns.rdatatype.RdataType(rdtype) in SIGNATURE_TYPES:
                 # As check refuses it: validators answer a question for the signatures
                 # themselves without validating them; signatures are judged with the RRset
                 # they cover.
