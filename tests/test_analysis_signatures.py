@@ -19,15 +19,13 @@ from dnssec_doctor.analysis.signatures import (
     SignatureStatus,
     check_rrset_signatures,
     classify_signature,
-    human_delta,
-    human_duration,
-    iso_utc,
     summarize_rrset_signatures,
 )
 from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.signing import KeyPair
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import DAY, AnalysisOptions
+from dnssec_doctor.model.time_text import human_delta, human_duration, iso_utc
 
 NOW = 1_795_176_000  # 2026-11-20T12:00:00Z
 ZONE = dns.name.from_text("example.com.")

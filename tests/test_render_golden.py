@@ -21,7 +21,7 @@ import pytest
 
 from dnssec_doctor.cli import main
 from dnssec_doctor.lab.scenarios import SCENARIOS
-from dnssec_doctor.render.json import iso
+from dnssec_doctor.model.time_text import iso_utc
 
 DATA = Path(__file__).parent / "data"
 SNAPSHOTS = DATA / "snapshots"
@@ -81,7 +81,7 @@ def test_golden_reports_say_what_the_catalogue_declares(
     assert report["zone"] == expected.zone
     assert (report["causes"][0]["code"] if report["causes"] else None) == expected.cause
     finished_at = json.loads((SNAPSHOTS / f"{slug}.json").read_text())["finished_at"]
-    assert report["judged_at"] == iso(finished_at)
+    assert report["judged_at"] == iso_utc(finished_at)
     text_code, text = render(slug, "txt", capsys)
     assert text_code == code
     assert text.splitlines()[0].startswith(f"{scenario.query_name} {scenario.qtype}: ")

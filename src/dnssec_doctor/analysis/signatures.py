@@ -20,7 +20,6 @@ Pure: no clock (``now`` is an argument), no I/O.
 
 from __future__ import annotations
 
-import datetime
 import enum
 import hashlib
 from collections.abc import Sequence
@@ -43,6 +42,7 @@ from dnssec_doctor.analysis.codes import lookup, make_finding
 from dnssec_doctor.analysis.wire import MalformedRecord
 from dnssec_doctor.model.finding import Finding, Param
 from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.model.time_text import human_delta, human_duration, iso_utc
 
 # Algorithms deployed validators implement (see the module docstring).
 SUPPORTED_ALGORITHMS: frozenset[int] = frozenset(
@@ -683,37 +683,3 @@ def rrset_records(rrset: dns.rrset.RRset) -> tuple[str, ...]:
 def rrsig_record(owner: dns.name.Name, rrsig: RRSIG, ttl: int) -> str:
     """One RRSIG in zone-file form."""
     return f"{owner} {ttl} {dns.rdataclass.to_text(rrsig.rdclass)} RRSIG {rrsig.to_text()}"
-
-
-def iso_utc(timestamp: float) -> str:
-    """``2026-11-20T12:00:00Z``."""
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_UNITS = (  # (unit, seconds, used below this many seconds)
-    ("second", 1, 120),
-    ("minute", 60, 2 * 3600),
-    ("hour", 3600, 2 * 86400),
-)
-
-
-def human_duration(seconds: float) -> str:
-    """A rounded length of time: "45 seconds", "36 hours", "10 days"."""
-    seconds = abs(seconds)
-    unit, size = "day", 86400
-    for name, length, limit in _UNITS:
-        if seconds < limit:
-            unit, size = name, length
-            break
-    count = int(seconds / size + 0.5)
-    return f"{count} {unit}" + ("" if count == 1 else "s")
-
-
-def human_delta(seconds: float) -> str:
-    """A moment relative to now: "in 36 hours" (positive), "3 days ago" (negative),
-    "now" within a second."""
-    if abs(seconds) < 1:
-        return "now"
-    duration = human_duration(seconds)
-    return f"in {duration}" if seconds > 0 else f"{duration} ago"

@@ -29,7 +29,6 @@ from dns.rdtypes.ANY.DS import DS
 from dns.rdtypes.dnskeybase import Flag
 
 from dnssec_doctor.analysis.keys import DsStatus, match_ds
-from dnssec_doctor.analysis.signatures import human_duration
 from dnssec_doctor.change.state import (
     SnapshotState,
     ZoneState,
@@ -39,6 +38,7 @@ from dnssec_doctor.change.state import (
 )
 from dnssec_doctor.errors import ExitCode
 from dnssec_doctor.model.options import DAY
+from dnssec_doctor.model.time_text import human_duration
 
 EXPIRY_MARGIN = 3 * DAY  # signatures expiring sooner than this after the change are risky
 

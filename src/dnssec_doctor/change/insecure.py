@@ -24,12 +24,12 @@ import dns.rdatatype
 
 from dnssec_doctor.analysis.chain import analyze_evidence
 from dnssec_doctor.analysis.context import Evidence
-from dnssec_doctor.analysis.signatures import human_duration
 from dnssec_doctor.change.state import every_server
 from dnssec_doctor.errors import ExitCode
 from dnssec_doctor.model.diagnosis import ASSUMED_DS_TTL
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import Purpose, Snapshot
+from dnssec_doctor.model.time_text import human_duration
 
 # When no DS was seen in this run: the same assumption as check's recovery plan.
 DEFAULT_ASSUMED_DS_TTL = ASSUMED_DS_TTL

@@ -18,7 +18,7 @@ from dnssec_doctor import __version__
 from dnssec_doctor.analysis.context import parse
 from dnssec_doctor.model.diagnosis import RecoveryPlan
 from dnssec_doctor.model.finding import Finding
-from dnssec_doctor.render.moment import iso as iso  # where reports have always found it
+from dnssec_doctor.model.time_text import iso_utc
 from dnssec_doctor.render.plan import path_title, plan_cautions, step_sentence
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 
@@ -97,7 +97,7 @@ def render_json(report: Report) -> dict[str, Any]:
             "zone": diagnosis.headline.zone,
             "cause": diagnosis.headline.cause.code if diagnosis.headline.cause else None,
             "similar": diagnosis.headline.similar,
-            "forecast_at": iso(diagnosis.headline.forecast_at)
+            "forecast_at": iso_utc(diagnosis.headline.forecast_at)
             if diagnosis.headline.forecast_at is not None
             else None,
             "alias_zone": diagnosis.headline.alias_zone,
@@ -162,8 +162,8 @@ def render_json(report: Report) -> dict[str, Any]:
                 "answered": s.answered,
                 "serial": s.serial,
                 "dnskey_tags": list(s.dnskey_tags),
-                "newest_inception": iso(s.newest_inception) if s.newest_inception else None,
-                "earliest_expiration": iso(s.earliest_expiration)
+                "newest_inception": iso_utc(s.newest_inception) if s.newest_inception else None,
+                "earliest_expiration": iso_utc(s.earliest_expiration)
                 if s.earliest_expiration
                 else None,
                 "state": s.state.value,
@@ -174,8 +174,8 @@ def render_json(report: Report) -> dict[str, Any]:
         "findings": [finding_json(f) for f in analysis.findings],
         "queries": [_query_json(e) for e in report.snapshot.exchanges],
         "notes": list(analysis.notes),
-        "collected_at": iso(report.snapshot.collected_at),
-        "judged_at": iso(analysis.now),
+        "collected_at": iso_utc(report.snapshot.collected_at),
+        "judged_at": iso_utc(analysis.now),
     }
 
 
@@ -184,7 +184,7 @@ def _query_json(exchange: Any) -> dict[str, Any]:
     message: dns.message.Message | None = observation.message
     return {
         "id": exchange.id,
-        "time": iso(exchange.sent_at),
+        "time": iso_utc(exchange.sent_at),
         "server": exchange.server.label(),
         "role": exchange.role.value,
         "purpose": exchange.purpose.value,

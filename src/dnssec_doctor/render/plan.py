@@ -16,6 +16,7 @@ from dnssec_doctor.model.diagnosis import (
     StepKind,
     Task,
 )
+from dnssec_doctor.model.time_text import exact_duration
 
 NEVER_DISABLE = (
     "Never turn DNSSEC signing off while a DS for the zone remains at the parent: "
@@ -42,17 +43,6 @@ _SIGNER_FIXES = {
 }
 
 
-def wait_text(seconds: int | None) -> str:
-    """A wait as an operator reads it: "7 min", "1 h 5 min", "45 s"."""
-    if not seconds:
-        return "0 s"
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    parts.append(f"{secs} s" if secs or not (hours or minutes) else "")
-    return " ".join(p for p in parts if p)
-
-
 def path_title(path: RecoveryPath, *, alone: bool = False) -> str:
     """ "Fastest, ETA 7 min after lab. publishes the change (...)"."""
     role = "The fix" if alone and path.role is PathRole.FASTEST else _ROLE_TITLE[path.role]
@@ -64,12 +54,14 @@ def path_title(path: RecoveryPath, *, alone: bool = False) -> str:
     if opened is None:
         if not path.eta_seconds:
             return role
-        return f"{role}, ETA {wait_text(path.eta_seconds)} after the last action"
+        return f"{role}, ETA {exact_duration(path.eta_seconds)} after the last action"
     parent = opened.params.get("parent", "the parent")
     delay = " (minutes to a day after the registrar's change)" if opened.wait_max_seconds else ""
     if not path.eta_seconds:
         return f"{role}, done once {parent} publishes the change{delay}"
-    return f"{role}, ETA {wait_text(path.eta_seconds)} after {parent} publishes the change{delay}"
+    return (
+        f"{role}, ETA {exact_duration(path.eta_seconds)} after {parent} publishes the change{delay}"
+    )
 
 
 def step_tag(step: RecoveryStep) -> str:
@@ -235,25 +227,25 @@ def _step_sentence(step: RecoveryStep) -> str:
         case Task.WAIT_DS_EXPIRY:
             assumed = " (assumed: no DS TTL was observed)" if p.get("ttl_assumed") else ""
             return (
-                f"Wait {wait_text(step.wait_seconds)}: resolvers keep the old DS until its TTL "
-                f"at {parent} ({p.get('ttl')} s{assumed}) runs out, plus up to "
+                f"Wait {exact_duration(step.wait_seconds)}: resolvers keep the old DS until its "
+                f"TTL at {parent} ({p.get('ttl')} s{assumed}) runs out, plus up to "
                 f"{p.get('failure_cache')} s of cached failure."
             )
         case Task.WAIT_CACHE_EXPIRY if p.get("what") == "negative":
             return (
-                f"Wait {wait_text(step.wait_seconds)}: resolvers keep the failed answer until "
+                f"Wait {exact_duration(step.wait_seconds)}: resolvers keep the failed answer until "
                 f"the negative TTL of {zone} ({p.get('ttl')} s) and their failure cache "
                 f"(up to {p.get('failure_cache')} s) run out."
             )
         case Task.WAIT_CACHE_EXPIRY if p.get("what") == "dnskey":
             return (
-                f"Wait {wait_text(step.wait_seconds)}: resolvers keep the DNSKEY RRset they "
+                f"Wait {exact_duration(step.wait_seconds)}: resolvers keep the DNSKEY RRset they "
                 f"cached ({p.get('ttl')} s) and their failure cache (up to "
                 f"{p.get('failure_cache')} s)."
             )
         case Task.WAIT_CACHE_EXPIRY:
             return (
-                f"Wait {wait_text(step.wait_seconds)}: resolvers that cached the failure "
+                f"Wait {exact_duration(step.wait_seconds)}: resolvers that cached the failure "
                 "retry once their failure cache expires."
             )
         case Task.EXTEND_DEADLINE:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.model.diagnosis import Conclusion, Diagnosis, HeadlineKind, Views
+from dnssec_doctor.model.time_text import iso_utc
 from dnssec_doctor.model.verdict import Verdict
-from dnssec_doctor.render.moment import iso
 
 
 def _sentence(text: str) -> str:
@@ -77,7 +77,7 @@ def headline_text(diagnosis: Diagnosis) -> str:
             "fix that zone. " + _sentence(text)
         )
     if h.forecast_at is not None:
-        text = f"Forecast for {iso(h.forecast_at)}, not the present: " + text
+        text = f"Forecast for {iso_utc(h.forecast_at)}, not the present: " + text
     return _sentence(text)
 
 

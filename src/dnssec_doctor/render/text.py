@@ -10,8 +10,8 @@ from dnssec_doctor.analysis.codes import CODES, Family
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding, Severity
+from dnssec_doctor.model.time_text import iso_utc
 from dnssec_doctor.model.verdict import Verdict
-from dnssec_doctor.render.json import iso
 from dnssec_doctor.render.plan import plan_lines
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 from dnssec_doctor.render.terminal import Painted, terminal_text
@@ -81,7 +81,7 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         banner = f"{diagnosis.name} {diagnosis.rdtype}: DOES NOT EXIST (NXDOMAIN, {verdict.value})"
         banner_colour = _VERDICT_COLOUR[Verdict.UNREACHABLE]
     if diagnosis.headline.forecast_at is not None:
-        banner += f" (forecast for {iso(diagnosis.headline.forecast_at)})"
+        banner += f" (forecast for {iso_utc(diagnosis.headline.forecast_at)})"
     if warnings and verdict in (Verdict.SECURE, Verdict.INSECURE):
         banner += f", {len(warnings)} warning" + ("" if len(warnings) == 1 else "s")
     lines: list[str | Painted] = [
@@ -137,7 +137,7 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
             if not server.answered:
                 lines.append(f"      {server.server:<44} no answer  {server.state.value}")
                 continue
-            expiry = iso(server.earliest_expiration) if server.earliest_expiration else "-"
+            expiry = iso_utc(server.earliest_expiration) if server.earliest_expiration else "-"
             keys = ",".join(str(t) for t in server.dnskey_tags) or "-"
             lines.append(
                 f"      {server.server:<44} serial {server.serial or '-'}  keys {keys}  "
@@ -178,14 +178,14 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
     sent = report.snapshot.exchanges
     hint = "" if log else " The incident log (--log, or --json) has each query and its dig command."
     lines.append(
-        f"{len(sent)} queries, collected {iso(report.snapshot.collected_at)}, judged at "
-        f"{iso(analysis.now)}.{hint}"
+        f"{len(sent)} queries, collected {iso_utc(report.snapshot.collected_at)}, judged at "
+        f"{iso_utc(analysis.now)}.{hint}"
     )
     if log:
         lines += ["", _bold("Incident log")]
         for exchange in sent:
             outcome = exchange.error or ("answered" if exchange.response else "no answer")
-            lines.append(f"  {iso(exchange.sent_at)}  {exchange.dig_command():<70}  {outcome}")
+            lines.append(f"  {iso_utc(exchange.sent_at)}  {exchange.dig_command():<70}  {outcome}")
     return terminal_text(lines, colour=colour).rstrip() + "\n"
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from dnssec_doctor import __version__
 from dnssec_doctor.analysis.codes import lookup
 from dnssec_doctor.model.finding import Severity
-from dnssec_doctor.render.json import finding_json, iso
+from dnssec_doctor.model.time_text import human_duration, iso_utc
+from dnssec_doctor.render.json import finding_json
 from dnssec_doctor.render.terminal import Painted, terminal_text
 from dnssec_doctor.verify.zone import Verification
 
@@ -24,16 +25,6 @@ _SEVERITY_COLOUR = {
     Severity.NOTICE: "36",
     Severity.INFO: "2",
 }
-
-
-def _duration(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86400)
-    hours = rest // 3600
-    if days and hours:
-        return f"{days} d {hours} h"
-    if days:
-        return f"{days} d"
-    return f"{hours} h" if hours else f"{int(seconds)} s"
 
 
 def render_verification_text(result: Verification, *, colour: bool = False) -> str:
@@ -54,7 +45,7 @@ def render_verification_text(result: Verification, *, colour: bool = False) -> s
     lines.append(
         f"  {result.records:,} records, {result.rrsets:,} RRsets, {result.names:,} names; "
         f"{result.signatures:,} signatures checked, {result.valid_signatures:,} valid; "
-        f"denial: {result.denial}; judged at {iso(result.now)}"
+        f"denial: {result.denial}; judged at {iso_utc(result.now)}"
     )
     lines.append("")
     shown: dict[str, int] = {}
@@ -95,14 +86,14 @@ def render_verification_text(result: Verification, *, colour: bool = False) -> s
         lines.append("  no valid signature")
     else:
         lines.append(
-            f"  earliest expiry    {iso(forecast.earliest_expiration)} "
-            f"(in {_duration(forecast.earliest_expiration - result.now)}), "
+            f"  earliest expiry    {iso_utc(forecast.earliest_expiration)} "
+            f"(in {human_duration(forecast.earliest_expiration - result.now)}), "
             f"{forecast.earliest_rrset}"
         )
         for horizon, count in forecast.horizons:
-            lines.append(f"  within {_duration(horizon):<10} {count:,} signatures expire")
+            lines.append(f"  within {human_duration(horizon):<10} {count:,} signatures expire")
         lines.append(
-            f"  before SOA expire ({_duration(forecast.soa_expire)}): "
+            f"  before SOA expire ({human_duration(forecast.soa_expire)}): "
             f"{forecast.before_soa_expire:,} signatures"
         )
     if result.mode:
@@ -123,13 +114,13 @@ def render_verification_json(result: Verification) -> dict[str, Any]:
         "source": result.source,
         "status": result.status,
         "exit_code": result.exit_code,
-        "judged_at": iso(result.now),
+        "judged_at": iso_utc(result.now),
         "counts": dict(sorted(result.counts.items())),
         "findings": [finding_json(f) for f in result.findings],
         "ds_to_publish": list(result.ds_to_publish),
         "ds_source": result.ds_source,
         "forecast": {
-            "earliest_expiration": iso(forecast.earliest_expiration)
+            "earliest_expiration": iso_utc(forecast.earliest_expiration)
             if forecast.earliest_expiration is not None
             else None,
             "earliest_rrset": forecast.earliest_rrset,

@@ -106,12 +106,12 @@ def replay_json(
 
 def replay_text(scenario: Scenario, results: list[StepResult], accepted: frozenset[int]) -> str:
     from dnssec_doctor.analysis.signatures import algorithm_name
-    from dnssec_doctor.render.json import iso
+    from dnssec_doctor.model.time_text import iso_utc
 
     lines = [f"Scenario: {_printable(scenario.title) or '(untitled)'} ({scenario.path})"]
     anchors = "; ".join(scenario.trust_anchors) or "none"
     lines.append(f"  trust anchors: {anchors}")
-    when = iso(scenario.override_date) if scenario.override_date is not None else "now"
+    when = iso_utc(scenario.override_date) if scenario.override_date is not None else "now"
     lines.append(f"  judged at:     {when}")
     profile = ", ".join(f"{algorithm_name(a)} ({a})" for a in sorted(accepted)) or "none"
     lines.append(f"  profile:       accepts retired algorithms: {profile}")

@@ -54,9 +54,7 @@ from dnssec_doctor.analysis.keys import (
 from dnssec_doctor.analysis.signatures import (
     SignatureStatus,
     healthy_signature_findings,
-    human_duration,
     is_algorithm_supported,
-    iso_utc,
     most_telling,
     rrset_label,
     rrset_records,
@@ -66,6 +64,7 @@ from dnssec_doctor.analysis.signatures import (
 )
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
+from dnssec_doctor.model.time_text import human_duration, iso_utc
 from dnssec_doctor.verify.crypto import nsec3_hash
 from dnssec_doctor.verify.scan import (
     CNAME_AND_OTHER_DATA,

@@ -15,10 +15,10 @@ import dns.name
 
 from dnssec_doctor.analysis.chain import ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES, Link
-from dnssec_doctor.analysis.signatures import human_duration
 from dnssec_doctor.change.state import read_state
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.options import DAY
+from dnssec_doctor.model.time_text import human_duration
 from dnssec_doctor.pipeline import exit_code
 
 UNCHECKED = "unchecked"  # the verdict of a zone that could not be checked

@@ -7,7 +7,6 @@ backbone, so the page and the API cannot say different things.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,8 @@ from dnssec_doctor.analysis.keys import ds_digest
 from dnssec_doctor.analysis.resolvers import ede_name
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.records import parse_record
-from dnssec_doctor.render.json import iso, render_json
+from dnssec_doctor.model.time_text import human_duration, iso_utc
+from dnssec_doctor.render.json import render_json
 from dnssec_doctor.render.svg import render_svg
 
 VERDICT_WORDS = {
@@ -34,16 +34,6 @@ VERDICT_WORDS = {
     "unreachable": "Unreachable: broken, but not by DNSSEC",
     "indeterminate": "Indeterminate: the evidence does not allow a verdict",
 }
-
-
-def _span(seconds: float) -> str:
-    days = abs(seconds) / 86400
-    if days >= 2:
-        return f"{days:.0f} days"
-    hours = abs(seconds) / 3600
-    if hours >= 2:
-        return f"{hours:.0f} hours"
-    return f"{abs(seconds) / 60:.0f} minutes"
 
 
 @dataclass(frozen=True)
@@ -165,17 +155,17 @@ def window_rows(report: Report) -> list[WindowRow]:
             inception = server.newest_inception or 0
             expiration = server.earliest_expiration
             if expiration < now:
-                status, ok = f"expired {_span(now - expiration)} ago", False
+                status, ok = f"expired {human_duration(now - expiration)} ago", False
             elif inception > now:
-                status, ok = f"not valid for another {_span(inception - now)}", False
+                status, ok = f"not valid for another {human_duration(inception - now)}", False
             else:
-                status, ok = f"valid, {_span(expiration - now)} left", True
+                status, ok = f"valid, {human_duration(expiration - now)} left", True
             rows.append(
                 WindowRow(
                     zone.zone,
                     server.server,
-                    iso(inception) if inception else "-",
-                    iso(expiration),
+                    iso_utc(inception) if inception else "-",
+                    iso_utc(expiration),
                     status,
                     ok,
                 )
@@ -225,5 +215,4 @@ def page_context(report: Report) -> dict[str, Any]:
 
 
 def age_text(created: float, now: float) -> str:
-    moment = datetime.datetime.fromtimestamp(created, datetime.UTC)
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({_span(now - created)} ago)"
+    return f"{iso_utc(created)} ({human_duration(now - created)} ago)"
