@@ -18,9 +18,11 @@ from dnssec_doctor.model.snapshot import DENIAL_PROBE_PREFIX, load_snapshot
 from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.probe.collect import collect
+from dnssec_doctor.render.json import render_json
 from dnssec_doctor.render.sentences import ede_text, headline_text
 from dnssec_doctor.render.text import render_text
 from plan_support import assert_diagnosis_plan
+from report_support import assert_markdown_report, assert_valid_report
 
 pytestmark = pytest.mark.lab
 
@@ -110,6 +112,15 @@ def test_headline_leads_with_a_cause_the_user_can_act_on(
     if diagnosis.ede is not None and diagnosis.verdict is not Verdict.SECURE:
         returned = diagnosis.ede in diagnosis.views.ede_returned
         assert ("returned it" in ede_text(diagnosis)) is returned, ede_text(diagnosis)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_json_and_markdown_reports_of_every_scenario(lab: LabProfile, scenario: Scenario) -> None:
+    """The real report of every scenario follows docs/check-json.schema.json, and its
+    Markdown form carries the verdict, the exact records of the plan and the causes."""
+    report = diagnose_scenario(lab, scenario)
+    assert_valid_report(json.loads(json.dumps(render_json(report))))
+    assert_markdown_report(report)
 
 
 def test_every_signature_expired_leads_with_the_dnskey_rrset(lab: LabProfile) -> None:

@@ -143,6 +143,26 @@ def test_json_dig_commands_are_shell_safe(hostile_snapshot: Path, tmp_path: Path
     assert_safe(rerun[0], ["check", HOSTILE_NAME, "A"], tmp_path)
 
 
+def test_markdown_report_keeps_hostile_names_inert(hostile_snapshot: Path) -> None:
+    """Pasted into a ticket, a hostile name renders as text: escaped in running text,
+    verbatim only inside fenced blocks, never a control character."""
+    from dnssec_doctor.render.markdown import text
+
+    result = doctor("analyze", hostile_snapshot, "--format", "markdown", *AT)
+    assert result.returncode == 2, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(line.isprintable() for line in lines)
+    fenced, outside = False, []
+    for line in lines:
+        if line.strip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            outside.append(line)
+    assert not fenced
+    prose = "\n".join(outside)
+    assert HOSTILE_NAME not in prose and text(HOSTILE_NAME) in prose
+
+
 def test_json_keeps_network_strings_exact(hostile_snapshot: Path) -> None:
     report = json.loads(doctor("analyze", hostile_snapshot, "--json", *AT).stdout)
     texts = [text for r in report["resolvers"] for _, text in _ede_pairs(r)]

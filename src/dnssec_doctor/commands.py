@@ -123,7 +123,13 @@ def _probe_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _output_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="the JSON report")
+    parser.add_argument("--json", action="store_true", help="the JSON report (--format json)")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        help="text (default), json (docs/check-json.schema.json), or markdown: a report "
+        "to paste into a registrar's or DNS provider's ticket",
+    )
     parser.add_argument(
         "--at",
         metavar="TIME",
@@ -206,12 +212,28 @@ def _colour(args: argparse.Namespace) -> bool:
     return sys.stdout.isatty()
 
 
+def _output_format(args: argparse.Namespace) -> str:
+    """text, json or markdown; --json is --format json, and says so when they differ."""
+    chosen = getattr(args, "format", None)
+    if args.json and chosen not in (None, "json"):
+        raise UsageError(f"--json and --format {chosen} ask for two reports: give one")
+    if args.json or chosen == "json":
+        args.json = True  # what check's progress line and --planned-ds read
+        return "json"
+    return chosen or "text"
+
+
 def _emit(report: Report, args: argparse.Namespace) -> int:
     from dnssec_doctor.render.json import render_json
     from dnssec_doctor.render.text import render_text
 
-    if args.json:
+    form = _output_format(args)
+    if form == "json":
         print(json.dumps(render_json(report), indent=2))
+    elif form == "markdown":
+        from dnssec_doctor.render.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(report))
     else:
         sys.stdout.write(render_text(report, colour=_colour(args), log=args.log))
     return int(pipeline.exit_code(report.diagnosis))
@@ -226,6 +248,7 @@ def run_check(args: argparse.Namespace) -> int:
     if getattr(args, "nagios", False):
         return run_check_nagios(args)
     at = args.at
+    form = _output_format(args)  # a conflict is a usage error before any query is sent
     parse_at(at, 0.0)  # a bad --at or --profile is a usage error before any query is sent
     read_severity_profile(args.profile)
     planned = None
@@ -233,7 +256,7 @@ def run_check(args: argparse.Namespace) -> int:
         from dnssec_doctor.change.planned import parse_planned_ds
 
         planned = parse_planned_ds(args.planned_ds)
-    snapshot = _snapshot_of(args, quiet=args.json, then_analyze=True)
+    snapshot = _snapshot_of(args, quiet=form != "text", then_analyze=True)
     if args.snapshot:
         _write(args.snapshot, snapshot.dumps())
     options = analysis_options(args, snapshot)
@@ -321,6 +344,7 @@ def read_analysis_input(args: argparse.Namespace) -> Snapshot:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    _output_format(args)  # a conflict is a usage error before the snapshot is read
     snapshot = read_analysis_input(args)
     report = pipeline.analyze(snapshot, analysis_options(args, snapshot))
     return _emit(report, args)

@@ -1,0 +1,76 @@
+"""The JSON Schema of ``check --json`` (docs/check-json.schema.json) holds for real
+reports, and ``--format markdown`` is a report to paste into a ticket: the committed lab
+snapshots here (the lab's live scenarios in tests/test_check_scenarios.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from dnssec_doctor.cli import main
+from report_support import SCHEMA, assert_valid_report
+
+SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
+CASES = sorted(path.stem for path in SNAPSHOTS.glob("*.json"))
+
+
+def test_the_schema_is_a_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("slug", CASES)
+def test_committed_reports_follow_the_schema(slug: str, capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = SNAPSHOTS / f"{slug}.json"
+    finished_at = json.loads(snapshot.read_text())["finished_at"]
+    main(["analyze", str(snapshot), "--at", f"@{finished_at!r}", "--json"])
+    assert_valid_report(json.loads(capsys.readouterr().out))
+
+
+def test_the_schema_refuses_a_plan_that_mixes_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    """The schema can fail: a wait step with an actor, a step without its kind."""
+    snapshot = SNAPSHOTS / "ds-bad-digest.json"
+    finished_at = json.loads(snapshot.read_text())["finished_at"]
+    main(["analyze", str(snapshot), "--at", f"@{finished_at!r}", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    wait = next(s for p in document["recovery"]["paths"] for s in p["steps"] if s["kind"] == "wait")
+    wait["actor"] = "registrar"
+    with pytest.raises(jsonschema.ValidationError):
+        assert_valid_report(document)
+    wait["actor"] = "nobody"
+    del wait["kind"]
+    with pytest.raises(jsonschema.ValidationError):
+        assert_valid_report(document)
+
+
+@pytest.mark.parametrize("slug", CASES)
+def test_markdown_report_of_every_committed_snapshot(
+    slug: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snapshot = SNAPSHOTS / f"{slug}.json"
+    finished_at = json.loads(snapshot.read_text())["finished_at"]
+    code = main(["analyze", str(snapshot), "--at", f"@{finished_at!r}", "--format", "markdown"])
+    markdown = capsys.readouterr().out
+    assert code in (0, 1, 2, 3)
+    assert markdown.startswith("# DNSSEC report: ")
+    assert "## Four views" in markdown
+
+
+def test_markdown_escapes_what_a_ticket_system_would_act_on() -> None:
+    from dnssec_doctor.render.markdown import block, text
+
+    assert text("*bold* [link](x) <script>|") == r"\*bold\* \[link\](x) \<script\>\|"
+    assert text("\x1b[2J") == r"\\x1b\[2J"
+    fenced = block(["a ``` b", "c"])
+    assert fenced[0] == fenced[-1] == "````"
+    assert re.fullmatch(r"`{3,}", block(["plain"])[0])
+
+
+def test_json_and_markdown_together_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = SNAPSHOTS / "ds-bad-digest.json"
+    code = main(["analyze", str(snapshot), "--json", "--format", "markdown"])
+    assert code == 4
+    assert capsys.readouterr().err.count("\n") == 1
