@@ -74,3 +74,21 @@ def test_json_and_markdown_together_are_refused(capsys: pytest.CaptureFixture[st
     code = main(["analyze", str(snapshot), "--json", "--format", "markdown"])
     assert code == 4
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_nagios_long_output_carries_the_same_plan() -> None:
+    """The monitoring long output lists the same paths and steps as the text report."""
+    from dnssec_doctor.model.options import AnalysisOptions
+    from dnssec_doctor.pipeline import analyze, read_snapshot
+    from dnssec_doctor.render.nagios import render_nagios
+    from dnssec_doctor.render.plan import plan_lines
+
+    snapshot = read_snapshot(SNAPSHOTS / "rrsig-expired.json")
+    report = analyze(snapshot, AnalysisOptions(now=snapshot.finished_at))
+    output, state = render_nagios(report, warning_seconds=3 * 86400)
+    assert state == 2
+    lines = output.splitlines()
+    start = lines.index("What to do:")
+    assert lines[start + 1 :] == plan_lines(report.diagnosis.recovery)
+    assert any(line.startswith("  Fastest, ETA ") for line in lines)
+    assert any(line.startswith("  Emergency only") for line in lines)

@@ -106,8 +106,9 @@ def _table(*codes: Code) -> dict[str, Code]:
 
 _NO_RISK = "None: the change only adds correct data."
 _PUBLISH_DS_RISK = (
-    "Resolvers that cached the wrong DS keep failing until its TTL at the parent expires; "
-    "nothing on your side speeds that up."
+    "Resolvers that cached the wrong DS keep failing until its TTL at the parent expires, "
+    "unless their operators flush it (unbound-control flush_zone, rndc flushtree, the "
+    "public resolvers' cache-flush pages: the recovery plan prints the commands)."
 )
 
 CODES: Mapping[str, Code] = _table(
