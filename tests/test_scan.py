@@ -156,7 +156,7 @@ def test_timeouts_are_not_kept_but_refusals_are() -> None:
         for name in ("silent.", "refused."):
             query = dns.message.make_query(name, "A")
             asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=False, timeout=2.0))
-    assert calls == {"silent.": 3, "refused.": 1}
+    assert calls == {"silent.": 3 * 2, "refused.": 1}  # each timeout asked twice, none kept
 
 
 # --- results and resuming ---------------------------------------------------------------------
@@ -393,3 +393,54 @@ def test_a_malformed_dask_option_is_a_usage_error(spec: str, tmp_path: Path) -> 
     result = _run("-", "--no-resolvers", "--dask", spec, stdin="")
     assert result.returncode == 4
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- delegations of a zone file -------------------------------------------------------------
+
+
+@pytest.mark.lab
+def test_the_delegations_of_a_tld_zone_file_are_the_bulk_zones(lab: LabProfile) -> None:
+    from dnssec_doctor.scan.names import read_delegations
+
+    manifest = list(bulk.read_manifest(lab.directory))
+    zone_file = lab.directory / "zones" / "bulk.zone"
+    every = [q.name for q in read_delegations(zone_file)]
+    zones = [dns.name.from_text(e.name).parent().to_text() for e in manifest]
+    assert sorted(every) == sorted(zones)
+    assert all(q.rdtype == "SOA" for q in read_delegations(zone_file))
+    # The unsigned ones have no DS at the parent; every other kind has one.
+    signed = {q.name for q in read_delegations(zone_file, with_ds=True)}
+    unsigned = {
+        dns.name.from_text(e.name).parent().to_text() for e in manifest if e.kind == "unsigned"
+    }
+    assert signed == set(zones) - unsigned
+
+
+def test_a_file_that_is_not_a_zone_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    text = tmp_path / "names.txt"
+    text.write_text("example.com\nexample.org\n")
+    result = _run("--zone-file", str(text), "--no-resolvers")
+    assert result.returncode == 4
+    [line] = result.stderr.strip().splitlines()
+    assert str(text) in line and "Traceback" not in line
+    both = _run(str(text), "--zone-file", str(text), "--no-resolvers")
+    assert both.returncode == 4 and "not both" in both.stderr
+
+
+def test_a_timeout_is_asked_once_more_before_it_counts() -> None:
+    calls = collections.Counter[str]()
+
+    def handler(query: dns.message.Message, server: Server, tcp: bool) -> Any:
+        name = query.question[0].name.to_text()
+        calls[name] += 1
+        if name == "dead." or calls[name] == 1:
+            return None  # the first try of every question is lost; dead. never answers
+        return _answer(query)
+
+    cache = CachingTransport(ScriptedTransport(handler), per_server_qps=1000)
+    _exchange(cache, "lossy.")  # answered by the second try
+    query = dns.message.make_query("dead.", "A")
+    reply = asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=False, timeout=2.0))
+    assert reply.error == "timeout"
+    assert calls == {"lossy.": 2, "dead.": 2}
+    assert cache.stats.retried == 2

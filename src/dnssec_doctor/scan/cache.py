@@ -20,6 +20,10 @@ Bounds: at most ``max_entries`` answers and as many referrals (least recently us
 first), no entry kept longer than ``max_ttl``. Truncated answers are not kept (the
 collector asks again over TCP, which is kept).
 
+Retries: a question that times out is asked once more (after the back-off) before the
+timeout is the answer; ``check`` asks once, but a scan's busy machine and many queries
+lose a datagram now and then, and the answer is the same evidence whichever try got it.
+
 Politeness: each server address is asked at most ``per_server_qps`` queries a second and
 the network at most ``total_qps``; a server that times out or answers REFUSED is asked at
 half its rate for ``BACKOFF_SECONDS``, as RRL-limited servers expect.
@@ -60,6 +64,7 @@ class CacheStats:
     answered: int = 0  # answered from a kept answer (or one in flight)
     referred: int = 0  # answered from a kept referral, question rewritten
     failed: int = 0  # answered from a kept failure
+    retried: int = 0  # sent again after a timeout
 
     def to_json(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -115,6 +120,7 @@ class CachingTransport:
         max_ttl: float = 3600.0,
         failure_ttl: float = 30.0,
         timeout: float = 2.0,
+        retries: int = 1,
         per_server_qps: float = 50.0,
         total_qps: float = 5000.0,
         clock: Callable[[], float] = time.monotonic,
@@ -123,7 +129,8 @@ class CachingTransport:
         self.max_entries = max_entries
         self.max_ttl = max_ttl
         self.failure_ttl = failure_ttl
-        self.timeout = timeout  # the collector's per-query timeout: a shorter wait was cut
+        self.timeout = timeout  # the collector's per-query timeout
+        self.retries = retries  # a timeout is asked again this many times before it counts
         self.clock = clock
         self.limit = _RateLimit(per_server_qps, total_qps, clock)
         self.answers: collections.OrderedDict[tuple[str, bool, bytes], _Kept] = (
@@ -172,6 +179,17 @@ class CachingTransport:
             await self.limit.wait(address)
             self.stats.sent += 1
             reply = await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
+            for _ in range(self.retries):
+                # A busy scan loses datagrams and runs late: a timeout is asked again
+                # (after the back-off) before it counts. Not a wait the collector cut
+                # short for its deadline, which also cancels this call when it comes.
+                if reply.error != "timeout" or timeout < self.timeout:
+                    break
+                self.limit.back_off(address)
+                await self.limit.wait(address)
+                self.stats.sent += 1
+                self.stats.retried += 1
+                reply = await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
             self._keep(key, query, reply, address, tcp, wire, timeout)
             future.set_result(reply)
             return reply

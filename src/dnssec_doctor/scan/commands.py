@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +32,19 @@ def add_scan_commands(commands: Any) -> None:
         "as their TTLs allow. Writes one JSON object per name (JSON Lines) and a summary.",
     )
     scan.add_argument("names_file", nargs="?", default="-", help="names, one per line (- stdin)")
+    scan.add_argument(
+        "--zone-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="check every delegation of this zone file (e.g. a TLD zone), at its apex SOA",
+    )
+    scan.add_argument(
+        "--with-ds", action="store_true", help="with --zone-file: only delegations with a DS"
+    )
+    scan.add_argument(
+        "--origin", default=None, help="with --zone-file: the zone (default: the SOA's owner)"
+    )
     scan.add_argument(
         "-o", "--output", type=Path, default=None, help="JSON Lines file (default: stdout)"
     )
@@ -146,8 +160,20 @@ def run_scan(args: argparse.Namespace) -> int:
     summary = Summary()
     if args.resume and output is not None:
         done, summary = read_done(output)
-    stream, label = _open_names(args.names_file)
-    from dnssec_doctor.scan.names import read_questions
+    from dnssec_doctor.scan.names import read_delegations, read_questions
+
+    if args.zone_file is not None:
+        if args.names_file != "-":
+            raise UsageError("give a names file or --zone-file, not both")
+        stream: IO[bytes] = io.BytesIO()
+        label = str(args.zone_file)
+        delegations = list(
+            read_delegations(args.zone_file, with_ds=args.with_ds, origin=args.origin)
+        )
+    elif args.with_ds or args.origin is not None:
+        raise UsageError("--with-ds and --origin go with --zone-file")
+    else:
+        stream, label = _open_names(args.names_file)
 
     out = open_output(output, append=args.resume)
     writer = ResultWriter(out)
@@ -162,7 +188,9 @@ def run_scan(args: argparse.Namespace) -> int:
             show(result)
 
         with stream:
-            questions = read_questions(stream, label)
+            questions = (
+                iter(delegations) if args.zone_file is not None else read_questions(stream, label)
+            )
             if dask is None:
                 stats = scan(questions, settings, options, emit, skip=done)
             else:
