@@ -774,6 +774,39 @@ def test_records_in_any_order_are_read(denial: Denial, tmp_path: Path) -> None:
         assert result.mode.startswith("sorted in memory"), name
 
 
+def test_a_shuffled_zone_scanned_in_parallel_gives_the_same_result(tmp_path: Path) -> None:
+    """The in-memory path scans its sorted records in slices on every job: the same
+    counts, examples and forecast as one process."""
+    from dnssec_doctor.verify import engine
+
+    names = "".join(f"h{index} 300 IN A 192.0.2.{index % 250}\n" for index in range(300))
+    zone, _ = signed_zone(extra=names)  # enough names to cut into slices (threshold lowered)
+    path = write(zone, tmp_path / "signed.zone")
+    lines = path.read_text().splitlines(keepends=True)
+    shuffled = tmp_path / "shuffled.zone"
+    shuffled.write_text("".join(random.Random(11).sample(lines, len(lines))))
+    results = []
+    for jobs in (1, 2):
+        engine._MIN_PARALLEL_RECORDS, saved = 10, engine._MIN_PARALLEL_RECORDS
+        try:
+            found = verify_zone(
+                shuffled,
+                str(shuffled),
+                origin=None,
+                options=AnalysisOptions(now=NOW),
+                ds=[],
+                jobs=jobs,
+            )
+        finally:
+            engine._MIN_PARALLEL_RECORDS = saved
+        results.append(found)
+    one, two = results
+    assert one.mode.startswith("sorted in memory, 1 slice")
+    assert two.mode.startswith("sorted in memory") and "1 slice" not in two.mode
+    assert (one.counts, one.records, one.exit_code) == (two.counts, two.records, two.exit_code)
+    assert [f.summary for f in one.findings] == [f.summary for f in two.findings]
+
+
 def test_without_origin_a_zone_needs_exactly_one_soa_owner(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

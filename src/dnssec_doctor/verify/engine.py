@@ -398,7 +398,7 @@ def _sorted_scan(
     if not any(r[2] == SOA for r in apex):
         raise ZoneFileError(source, apex[0][4], "the zone apex has no SOA record")
     context = _context(source, origin, apex, settings)
-    result = Scanner(context).scan(ordered)
+    result, parts = _scan_sorted(ordered, context, settings)
     by_owner: dict[bytes, list[Record]] = {}
     for record in ordered:
         by_owner.setdefault(record[0], []).append(record)
@@ -406,7 +406,49 @@ def _sorted_scan(
     def load(owner: bytes, offset: int) -> list[Record]:
         return by_owner.get(owner, [])
 
-    return ZoneScan(origin, apex, result, load, "sorted in memory", 1)
+    return ZoneScan(origin, apex, result, load, "sorted in memory", parts)
+
+
+# The sorted records, inherited by the workers through fork rather than pickled.
+_sorted_context: tuple[ScanContext, list[Record]] | None = None
+_MIN_PARALLEL_RECORDS = 20_000  # below this, forking costs more than it saves
+
+
+def _scan_sorted(
+    ordered: list[Record], context: ScanContext, settings: ScanSettings
+) -> tuple[ScanResult, int]:
+    """Scan records sorted by owner, in slices cut at owner boundaries on every job (as
+    the fast path scans a file's slices), and merge the slices' results in order; also
+    the number of slices."""
+    count = settings.jobs * _SLICES_PER_JOB
+    if settings.jobs < 2 or len(ordered) < _MIN_PARALLEL_RECORDS:
+        return Scanner(context).scan(ordered), 1
+    cuts = [0]
+    for index in range(1, count):
+        cut = max(cuts[-1], index * len(ordered) // count)
+        while 0 < cut < len(ordered) and ordered[cut][0] == ordered[cut - 1][0]:
+            cut += 1  # an owner's records stay in one slice
+        if cuts[-1] < cut < len(ordered):
+            cuts.append(cut)
+    cuts.append(len(ordered))
+    global _sorted_context
+    _sorted_context = (context, ordered)
+    try:
+        pool = multiprocessing.get_context("fork").Pool(min(settings.jobs, len(cuts) - 1))
+        with pool:
+            parts = list(pool.imap(_scan_sorted_slice, itertools.pairwise(cuts)))
+    finally:
+        _sorted_context = None
+    result = parts[0]
+    for part in parts[1:]:
+        result.merge(part, settings.max_examples)
+    return result, len(parts)
+
+
+def _scan_sorted_slice(bounds: tuple[int, int]) -> ScanResult:
+    assert _sorted_context is not None
+    context, ordered = _sorted_context
+    return Scanner(context).scan(ordered[bounds[0] : bounds[1]])
 
 
 def _soa_owner(records: list[Record], source: str) -> bytes:
