@@ -264,6 +264,17 @@ class _Collector:
     async def _walk_targets(
         self, targets: list[tuple[dns.name.Name, dns.rdatatype.RdataType]]
     ) -> None:
+        # This walk's own line of work: what another probe in the same context (a scan
+        # probes many names in one) waited for is not this one's.
+        token = _WAITED_ON.set(None)
+        try:
+            await self._walk_chain(targets)
+        finally:
+            _WAITED_ON.reset(token)
+
+    async def _walk_chain(
+        self, targets: list[tuple[dns.name.Name, dns.rdatatype.RdataType]]
+    ) -> None:
         qname, qtype = targets[0]
         seen = {qname}
         # The names to walk next, at once: an answer names the rest of a chain inside its
@@ -271,15 +282,18 @@ class _Collector:
         frontier = [qname]
         ended = False  # a loop or the redirect bound: walk what is listed, then stop
         while frontier:
-            walked = await asyncio.gather(
-                *(self._walk(name, qtype) for name in frontier), return_exceptions=True
-            )
+            tasks = self._start([self._walk(name, qtype) for name in frontier])
+            walked = await asyncio.gather(*tasks, return_exceptions=True)
             for name, result in zip(frontier, walked, strict=True):
                 if isinstance(result, BaseException):  # a probe bug must not lose the rest
                     self.notes.append(f"probe error while walking to {name}: {_describe(result)}")
                     return
-            last = walked[-1]
-            assert not isinstance(last, BaseException)
+                # The next names' walks wait for the answers these walks waited for (the
+                # answers in a row count them: probe.rounds).
+                self._waited_for(result[1])
+            final = walked[-1]
+            assert not isinstance(final, BaseException)
+            last = final[0]
             frontier = []
             for following in [] if ended else last:
                 if following in seen:
