@@ -892,3 +892,38 @@ def test_denies_existence_reads_nxdomain_and_compact_denial_but_not_nodata() -> 
         dns.rrset.from_text(name("gone"), 300, IN, T.NSEC, f"\\000.gone.{ORIGIN} A RRSIG NSEC")
     )
     assert not denies_existence(plain_nodata, name("gone"), T.A, ORIGIN)
+
+
+# --- online signers: compact denial (RFC 9824) and white lies -----------------------------
+
+
+def test_compact_denial_is_a_valid_nodata() -> None:
+    """Knot's onlinesign (and large providers) answer a name that does not exist NOERROR
+    with one NSEC at the name whose bitmap holds only RRSIG and NSEC (and NXNAME)."""
+    for bitmap in ("RRSIG NSEC", "RRSIG NSEC TYPE128", "AAAA RRSIG NSEC"):
+        message = message_from(
+            "NOERROR",
+            "nope.example.",
+            "A",
+            f"nope.example. 60 IN NSEC \\000.nope.example. {bitmap}",
+        )
+        result = check_denial(message, name("nope"), T.A, ORIGIN, OPTIONS)
+        assert (result.kind, result.status) == (ResponseKind.NODATA, ProofStatus.PROVEN), bitmap
+        assert not [f for f in result.findings if f.severity >= Severity.WARNING]
+
+
+def test_a_broken_online_signer_is_still_broken() -> None:
+    # The made-up NSEC is for another name: it neither matches nor covers the question.
+    elsewhere = message_from(
+        "NOERROR", "nope.example.", "A", "other.example. 60 IN NSEC \\000.other.example. RRSIG NSEC"
+    )
+    result = check_denial(elsewhere, name("nope"), T.A, ORIGIN, OPTIONS)
+    assert result.status is not ProofStatus.PROVEN
+    assert codes(result) & {"NODATA_PROOF_INVALID", "DENIAL_PROOF_MISSING"}
+    # The made-up NSEC claims the very type asked for.
+    claims = message_from(
+        "NOERROR", "nope.example.", "A", "nope.example. 60 IN NSEC \\000.nope.example. A RRSIG NSEC"
+    )
+    result = check_denial(claims, name("nope"), T.A, ORIGIN, OPTIONS)
+    assert result.status is ProofStatus.INVALID
+    assert codes(result) == {"NODATA_PROOF_INVALID"}

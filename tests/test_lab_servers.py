@@ -2,7 +2,8 @@
 
 These tests start no server and send no packet: they write configurations into a
 temporary directory and run nsd-checkconf, knotc conf-check, named-checkconf,
-unbound-checkconf, and kresd on a wrapper that executes its Lua configuration.
+unbound-checkconf, and kresd on a wrapper that executes its Lua configuration (PowerDNS,
+which has no checker, lists its zones with pdnsutil). Online signers get their keys here.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from dns.dnssectypes import Algorithm
 
 from dnssec_doctor.errors import LabError
+from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.servers import (
     BINARY_PACKAGES,
+    ONLINE_DENIAL,
     AuthoritativeInstance,
     Launch,
+    OnlineSigning,
     ResolverInstance,
     Software,
     ZoneFile,
@@ -82,7 +87,7 @@ def resolver(software: Software, *, validating: bool = True) -> ResolverInstance
     )
 
 
-@pytest.mark.parametrize("software", [Software.NSD, Software.KNOT, Software.BIND])
+@pytest.mark.parametrize("software", [Software.NSD, Software.KNOT, Software.BIND, Software.PDNS])
 def test_authoritative_config_passes_its_checker(
     software: Software, zones: tuple[ZoneFile, ...], tmp_path: Path
 ) -> None:
@@ -257,3 +262,42 @@ def test_every_required_binary_names_its_package(software: Software) -> None:
 def test_unknown_binary_has_no_package() -> None:
     with pytest.raises(LabError):
         debian_package("no-such-server")
+
+
+@pytest.mark.parametrize("software", [Software.KNOT, Software.PDNS])
+def test_online_signers_import_their_key_before_they_start(
+    software: Software, zones: tuple[ZoneFile, ...], tmp_path: Path
+) -> None:
+    """Knot's key database and PowerDNS's DNSSEC database hold the zone's key once the
+    instance is prepared: the server signs with it from its first answer."""
+    key = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
+    pem, private = tmp_path / "tld.pem", tmp_path / "tld.private"
+    pem.write_bytes(key.private.to_pem())
+    private.write_text(signing.bind_private_key(key), encoding="utf-8")
+    online = OnlineSigning(pem, private, int(key.algorithm), ONLINE_DENIAL[software])
+    root, tld = zones
+    instance = authoritative(software, (root, ZoneFile(tld.origin, tld.path, online)))
+    launch = prepare_authoritative(instance, tmp_path / "auth")
+    if software is Software.KNOT:
+        argv = ["keymgr", "-c", str(config_path(software, launch.workdir)), "tld.", "list"]
+    else:
+        argv = ["pdnsutil", f"--config-dir={launch.workdir}", "show-zone", "tld."]
+    listed = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True).stdout
+    assert str(key.key_tag) in listed, listed
+    if software is Software.PDNS:
+        assert "NARROW" in listed, listed
+
+
+def test_a_server_cannot_sign_online_in_another_style(
+    zones: tuple[ZoneFile, ...], tmp_path: Path
+) -> None:
+    online = OnlineSigning(
+        tmp_path / "k.pem", tmp_path / "k.private", 13, ONLINE_DENIAL[Software.PDNS]
+    )
+    root, tld = zones
+    instance = authoritative(Software.KNOT, (root, ZoneFile(tld.origin, tld.path, online)))
+    with pytest.raises(LabError, match=r"cannot sign tld\. online"):
+        prepare_authoritative(instance, tmp_path / "auth")
+    nsd = authoritative(Software.NSD, (root, ZoneFile(tld.origin, tld.path, online)))
+    with pytest.raises(LabError, match=r"cannot sign tld\. online"):
+        prepare_authoritative(nsd, tmp_path / "nsd")

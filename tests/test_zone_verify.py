@@ -115,6 +115,8 @@ def test_scenario_zone_passes_or_fails_as_declared(scenario: Scenario, tmp_path:
     ctx = BuildContext(now=NOW, index=0, parent=origin.parent())
     results: dict[str, Verification] = {}
     for number, built in enumerate(scenario.build(ctx, origin)):
+        if built.online_key is not None:
+            continue  # the file is unsigned: its server signs at query time
         copies = [("main", built.zone), ("second", built.second_copy)]
         for kind, zone in copies:
             if zone is None:

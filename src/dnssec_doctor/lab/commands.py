@@ -25,7 +25,7 @@ def add_lab_commands(commands: Any) -> None:
         "lab",
         help="the private signed DNS hierarchy on loopback, with every failure on purpose",
         description="Run the lab: a private root, TLDs and one zone per failure scenario, "
-        "served by NSD, Knot DNS and BIND on 127.53.0.0/16, with Unbound, BIND and Knot "
+        "served by NSD, Knot DNS, BIND and PowerDNS on 127.53.0.0/16, with Unbound, BIND and Knot "
         "Resolver as resolvers that know only the lab's root.",
     )
     lab.add_argument(

@@ -12,6 +12,7 @@ addresses, so resolvers follow referrals as they do on the internet:
                         that refuses (Knot DNS)
     127.53.4.N          NS addresses where nothing listens
     127.53.5.N          extra zones of a scenario (a CNAME target)
+    127.53.8.N          scenario zones PowerDNS signs at query time
     127.53.53.1-4       resolvers: Unbound, BIND, Knot Resolver (validating), Unbound (not)
 """
 
@@ -39,7 +40,9 @@ from dnssec_doctor.lab.scenarios import (
     sign,
 )
 from dnssec_doctor.lab.servers import (
+    ONLINE_DENIAL,
     AuthoritativeInstance,
+    OnlineSigning,
     ResolverInstance,
     Software,
     ZoneFile,
@@ -166,6 +169,7 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0) -> Hierarchy:
     child_builds = [b for origin, builds in children.items() if origin != BULK_TLD for b in builds]
     on_nsd = [b for b in child_builds if served_by[b.origin] is Software.NSD]
     on_knot = [b for b in child_builds if served_by[b.origin] is Software.KNOT]
+    on_pdns = [b for b in child_builds if served_by[b.origin] is Software.PDNS]
     authoritatives = (
         AuthoritativeInstance(
             "root", Software.BIND, (ROOT_SERVER.address,), (write_zone(directory, root),)
@@ -187,12 +191,18 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0) -> Hierarchy:
             Software.KNOT,
             _addresses(on_knot, HostRole.PRIMARY)
             + _addresses(child_builds, HostRole.STALE, HostRole.SECOND_SIGNER, HostRole.REFUSING),
-            tuple(write_zone(directory, b.zone) for b in on_knot if b.zone is not None)
+            tuple(_served(directory, b, Software.KNOT) for b in on_knot if b.zone is not None)
             + tuple(
                 write_zone(directory, b.second_copy, suffix=".second")
                 for b in child_builds
                 if b.second_copy is not None
             ),
+        ),
+        AuthoritativeInstance(
+            "child-pdns",
+            Software.PDNS,
+            _addresses(on_pdns, HostRole.PRIMARY),
+            tuple(_served(directory, b, Software.PDNS) for b in on_pdns if b.zone is not None),
         ),
         *bulk_instances,
     )
@@ -245,6 +255,23 @@ def write_zone(directory: Path, zone: dns.zone.Zone | None, *, suffix: str = "")
     path = directory / f"{label}{suffix}.zone"
     zone.to_file(str(path), relativize=False, want_origin=True)
     return ZoneFile(zone.origin.to_text(), path)
+
+
+def _served(directory: Path, built: ZoneBuild, software: Software) -> ZoneFile:
+    """The zone file of ``built``, and for a zone signed online its key in the forms the
+    server imports."""
+    served = write_zone(directory, built.zone)
+    if built.online_key is None:
+        return served
+    stem = served.path.with_suffix("")
+    pem = stem.with_suffix(".pem")
+    pem.write_bytes(built.online_key.private.to_pem())
+    bind_private = stem.with_suffix(".private")
+    bind_private.write_text(signing.bind_private_key(built.online_key), encoding="utf-8")
+    online = OnlineSigning(
+        pem, bind_private, int(built.online_key.algorithm), ONLINE_DENIAL[software]
+    )
+    return ZoneFile(served.origin, served.path, online)
 
 
 def _addresses(builds: list[ZoneBuild], *roles: HostRole) -> tuple[str, ...]:

@@ -73,6 +73,9 @@ class ZoneBuild:
     second_copy: dns.zone.Zone | None = None
     # A fault in the parent zone about this child, applied after the parent is signed.
     parent_change: Callable[[dns.zone.Zone], None] | None = None
+    # The server signs ``zone`` (unsigned in the file) at query time with this key, a CSK:
+    # Knot DNS with compact denial, PowerDNS with NSEC3 narrow mode.
+    online_key: KeyPair | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +121,12 @@ class BuildContext:
 
     def address(self, block: int) -> str:
         """Block 2: NSD primaries; 3: Knot (primaries, stale copies, refusals);
-        4: dead addresses; 5: extra zones."""
+        4: dead addresses; 5: extra zones; 8: PowerDNS primaries."""
         return f"127.53.{block}.{self.index + 1}"
 
     @property
     def primary_address(self) -> str:
-        return self.address(3 if self.software is Software.KNOT else 2)
+        return self.address({Software.KNOT: 3, Software.PDNS: 8}.get(self.software, 2))
 
 
 Builder = Callable[[BuildContext, dns.name.Name], list[ZoneBuild]]
@@ -443,6 +446,15 @@ def build_multi_signer(complete: bool) -> Builder:
         return [ZoneBuild(origin, hosts, copy_a, [a.ds(origin), b.ds(origin)], second_copy=copy_b)]
 
     return build
+
+
+def build_online_signed(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    """An unsigned zone file that the server (Knot DNS or PowerDNS) signs at query time
+    with one key whose DS the parent has: denial is made up for each question."""
+    hosts = primary_hosts(ctx, origin)
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    csk = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
+    return [ZoneBuild(origin, hosts, zone, [csk.ds(origin)], online_key=csk)]
 
 
 def build_redirects(records: str) -> Builder:
@@ -1252,6 +1264,30 @@ SCENARIOS: tuple[Scenario, ...] = (
             Verdict.PARTIAL, 9, "multi-signer-zsk-missing.lab.", cause="MULTI_SIGNER_KEY_MISSING"
         ),
         build_multi_signer(complete=False),
+    ),
+    Scenario(
+        "online-compact-denial",
+        "lab.",
+        "nothing: Knot DNS signs at query time (onlinesign) and answers a name that does not "
+        "exist NOERROR with one NSEC made up for it (compact denial, RFC 9824 black lies)",
+        "nonexistent",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        build_online_signed,
+        software=Software.KNOT,
+    ),
+    Scenario(
+        "online-nsec3-narrow",
+        "lab.",
+        "nothing: PowerDNS signs at query time in NSEC3 narrow mode: each NXDOMAIN's NSEC3 "
+        "records cover just the hashes asked about (white lies, RFC 7129)",
+        "nonexistent",
+        "A",
+        outcome("NXDOMAIN", True),
+        diagnosis(Verdict.SECURE),
+        build_online_signed,
+        software=Software.PDNS,
     ),
 )
 

@@ -5,10 +5,13 @@ so that its PID is the one we started. This module only writes configuration fil
 returns how to launch, check and flush each instance; starting and stopping processes,
 loopback addresses and lab state belong to ``dnssec_doctor.lab.runtime``.
 
-Authoritative servers (NSD, Knot DNS, BIND) serve the lab's zone files exactly as
-written: signed, or broken on purpose. Every feature that could re-sign, validate,
+Authoritative servers (NSD, Knot DNS, BIND, PowerDNS) serve the lab's zone files exactly
+as written: signed, or broken on purpose. Every feature that could re-sign, validate,
 repair or refuse such a zone is switched off and no NOTIFY is sent; AXFR is allowed
-from loopback only, so that what is being served can be compared with the file.
+from loopback only, so that what is being served can be compared with the file. The
+exception is a zone signed online (``ZoneFile.online``): Knot DNS (onlinesign module,
+compact denial) or PowerDNS (NSEC3 narrow mode) signs it at query time with the key the
+lab generated, imported before the server starts.
 
 Resolvers (Unbound, BIND, Knot Resolver) know only the lab's root: its hints and its DS
 as a static trust anchor. They send every query from their own lab address, so the
@@ -49,14 +52,39 @@ class Software(enum.StrEnum):
     BIND = "bind"
     UNBOUND = "unbound"
     KRESD = "kresd"
+    PDNS = "pdns"  # PowerDNS Authoritative Server (bind backend)
+
+
+class OnlineDenial(enum.StrEnum):
+    """How an online signer denies a name: Knot's onlinesign module answers NOERROR with
+    one NSEC made up for the name (compact denial, RFC 9824); PowerDNS in NSEC3 narrow
+    mode answers NXDOMAIN with NSEC3 records that cover just the name's hash (white lies,
+    RFC 7129 appendix B)."""
+
+    COMPACT = "compact"
+    NSEC3_NARROW = "nsec3-narrow"
+
+
+@dataclass(frozen=True)
+class OnlineSigning:
+    """The server signs the zone itself at query time, with one key (a CSK) given in the
+    two private-key forms the servers import: PKCS #8 PEM (Knot's keymgr) and BIND's
+    (PowerDNS's pdnsutil)."""
+
+    pem: Path
+    bind_private: Path
+    algorithm: int
+    denial: OnlineDenial
 
 
 @dataclass(frozen=True)
 class ZoneFile:
-    """A zone served as-is from a file (already signed, or broken on purpose)."""
+    """A zone served as-is from a file (already signed, or broken on purpose), or signed
+    by the server at query time (``online``)."""
 
     origin: str  # absolute, with trailing dot; "." for the root
     path: Path
+    online: OnlineSigning | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +118,13 @@ class Launch:
     ready_query: tuple[str, str, str]
 
 
-AUTHORITATIVE_SOFTWARE: Final = frozenset({Software.NSD, Software.KNOT, Software.BIND})
+AUTHORITATIVE_SOFTWARE: Final = frozenset(
+    {Software.NSD, Software.KNOT, Software.BIND, Software.PDNS}
+)
+# Which online signer each server is: the denial it can give.
+ONLINE_DENIAL: Final[Mapping[Software, OnlineDenial]] = MappingProxyType(
+    {Software.KNOT: OnlineDenial.COMPACT, Software.PDNS: OnlineDenial.NSEC3_NARROW}
+)
 RESOLVER_SOFTWARE: Final = frozenset({Software.UNBOUND, Software.BIND, Software.KRESD})
 
 # Every address a lab server may listen on or send from.
@@ -104,6 +138,9 @@ BINARY_PACKAGES: Final[Mapping[str, str]] = MappingProxyType(
         "nsd-checkconf": "nsd",
         "knotd": "knot",
         "knotc": "knot",
+        "keymgr": "knot",
+        "pdns_server": "pdns-server",
+        "pdnsutil": "pdns-server",
         "named": "bind9",
         "rndc": "bind9-utils",
         "named-checkconf": "bind9-utils",
@@ -122,6 +159,7 @@ _REQUIRED_BINARIES: Final[Mapping[Software, tuple[str, ...]]] = MappingProxyType
         Software.BIND: ("named", "rndc"),
         Software.UNBOUND: ("unbound", "unbound-control"),
         Software.KRESD: ("kresd",),
+        Software.PDNS: ("pdns_server", "pdnsutil"),
     }
 )
 
@@ -133,6 +171,7 @@ _CONFIG_NAMES: Final[Mapping[Software, str]] = MappingProxyType(
         Software.BIND: "named.conf",
         Software.UNBOUND: "unbound.conf",
         Software.KRESD: "kresd.conf",
+        Software.PDNS: "pdns.conf",
     }
 )
 _RNDC_CONF: Final = "rndc.conf"
@@ -186,6 +225,10 @@ def checkconf_argv(software: Software, workdir: Path) -> tuple[str, ...]:
             return ("nsd-checkconf", conf)
         case Software.KNOT:
             return ("knotc", "-c", conf, "conf-check")
+        case Software.PDNS:
+            # PowerDNS has no configuration checker; listing the zones loads the
+            # configuration and the bind backend's zone list and fails on either.
+            return ("pdnsutil", f"--config-dir={workdir.resolve()}", "list-all-zones")
         case Software.BIND:
             return ("named-checkconf", conf)
         case Software.UNBOUND:
@@ -224,6 +267,13 @@ def prepare_authoritative(instance: AuthoritativeInstance, workdir: Path) -> Lau
         _quote(zone.path.resolve())
         if not zone.path.is_file():
             raise LabError(f"{instance.name}: zone file {zone.path} does not exist")
+        if zone.online is not None and zone.online.denial is not ONLINE_DENIAL.get(
+            instance.software
+        ):
+            raise LabError(
+                f"{instance.name}: {instance.software} cannot sign {zone.origin} online with "
+                f"{zone.online.denial} denial"
+            )
     workdir = _make_workdir(workdir)
     match instance.software:
         case Software.NSD:
@@ -235,14 +285,25 @@ def prepare_authoritative(instance: AuthoritativeInstance, workdir: Path) -> Lau
             text = _knot_conf(instance, workdir)
             argv_tail = ()
             binary = "knotd"
+        case Software.PDNS:
+            text = _pdns_conf(instance, workdir)
+            argv_tail = ()
+            binary = "pdns_server"
         case _:
             text = _named_authoritative_conf(instance, workdir)
             argv_tail = ("-g", "-4", "-n", "1")
             binary = "named"
     conf = config_path(instance.software, workdir)
     conf.write_text(text, encoding="utf-8")
+    if instance.software is Software.KNOT:
+        _import_knot_keys(instance, conf)
+    if instance.software is Software.PDNS:
+        _set_up_pdns_zones(instance, workdir)
+        argv: tuple[str, ...] = (binary, f"--config-dir={workdir}")
+    else:
+        argv = (binary, "-c", str(conf), *argv_tail)
     return Launch(
-        argv=(binary, "-c", str(conf), *argv_tail),
+        argv=argv,
         workdir=workdir,
         log=workdir / f"{instance.name}.log",
         ready_query=(instance.addresses[0], origins[0], "SOA"),
@@ -411,14 +472,119 @@ def _knot_conf(instance: AuthoritativeInstance, workdir: Path) -> str:
         "    journal-content: none",
         "    zonefile-sync: -1",
         "",
-        "zone:",
     ]
-    for zone in instance.zones:
+    online = [(n, z.online) for n, z in enumerate(instance.zones) if z.online is not None]
+    if online:
+        # Online signing with the key keymgr imports (manual: never generate or roll one),
+        # one signing policy per zone for its key's algorithm.
+        lines.append("policy:")
+        for n, signing in online:
+            lines += [
+                f"  - id: online{n}",
+                "    manual: on",
+                "    single-type-signing: on",
+                f"    algorithm: {_KNOT_ALGORITHMS[signing.algorithm]}",
+                "    rrsig-lifetime: 14d",
+                "    rrsig-refresh: 7d",
+            ]
+        lines += ["", "mod-onlinesign:"]
+        for n, _ in online:
+            lines += [f"  - id: online{n}", f"    policy: online{n}"]
+        lines.append("")
+    lines.append("zone:")
+    for n, zone in enumerate(instance.zones):
         lines += [
             f"  - domain: {_quote_text(zone.origin)}",
             f"    file: {_quote(zone.path.resolve())}",
         ]
+        if zone.online is not None:
+            lines.append(f"    module: mod-onlinesign/online{n}")
     return "\n".join(lines) + "\n"
+
+
+# Knot's names for the algorithms a lab key may have.
+_KNOT_ALGORITHMS: Final[Mapping[int, str]] = MappingProxyType(
+    {8: "rsasha256", 13: "ecdsap256sha256", 14: "ecdsap384sha384", 15: "ed25519"}
+)
+
+
+def _import_knot_keys(instance: AuthoritativeInstance, conf: Path) -> None:
+    """Put each online-signed zone's key in Knot's key database, before knotd starts."""
+    for zone in instance.zones:
+        if zone.online is None:
+            continue
+        if zone.online.algorithm not in _KNOT_ALGORITHMS:
+            raise LabError(f"{instance.name}: no Knot algorithm {zone.online.algorithm}")
+        _run_control(
+            instance.name,
+            (
+                "keymgr",
+                "-c",
+                str(conf),
+                zone.origin,
+                "import-pem",
+                str(zone.online.pem.resolve()),
+                f"algorithm={zone.online.algorithm}",
+                "ksk=yes",
+                "zsk=yes",
+            ),
+        )
+
+
+def _pdns_conf(instance: AuthoritativeInstance, workdir: Path) -> str:
+    named = workdir / "named.conf"
+    named.write_text(
+        "".join(
+            f"zone {_quote_text(z.origin)} {{ type master; file {_quote(z.path.resolve())}; }};\n"
+            for z in instance.zones
+        ),
+        encoding="utf-8",
+    )
+    lines = [
+        "# Generated by dnssec-doctor: the bind backend serves the zone files; a zone",
+        "# with a key in the DNSSEC database is signed at query time, the others as-is.",
+        "launch=bind",
+        f"bind-config={named}",
+        f"bind-dnssec-db={workdir / 'dnssec.db'}",
+        f"local-address={', '.join(instance.addresses)}",
+        "local-port=53",
+        "reuseport=no",
+        f"socket-dir={workdir}",
+        "daemon=no",
+        "guardian=no",
+        "write-pid=no",
+        "disable-syslog=yes",
+        "log-timestamp=yes",
+        "loglevel=4",
+        "setuid=",
+        "setgid=",
+        "primary=no",
+        "secondary=no",
+        "disable-axfr=no",
+        # AXFR from loopback shows exactly what is being served.
+        "allow-axfr-ips=127.0.0.0/8",
+        "distributor-threads=1",
+        "receiver-threads=1",
+        "signing-threads=1",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _set_up_pdns_zones(instance: AuthoritativeInstance, workdir: Path) -> None:
+    """Create the bind backend's DNSSEC database and give each zone its keys and mode,
+    before pdns_server starts."""
+    pdnsutil = ("pdnsutil", f"--config-dir={workdir}")
+    _run_control(instance.name, (*pdnsutil, "create-bind-db", str(workdir / "dnssec.db")))
+    for zone in instance.zones:
+        if zone.online is None:
+            _run_control(instance.name, (*pdnsutil, "set-presigned", zone.origin))
+            continue
+        key = str(zone.online.bind_private.resolve())
+        _run_control(
+            instance.name, (*pdnsutil, "import-zone-key", zone.origin, key, "ksk", "active")
+        )
+        # NSEC3, no salt, 0 iterations (RFC 9276), narrow: hashes made up per answer.
+        _run_control(instance.name, (*pdnsutil, "set-nsec3", zone.origin, "1 0 0 -", "narrow"))
 
 
 def _named_common_options(workdir: Path, listen: tuple[str, ...]) -> list[str]:

@@ -30,6 +30,7 @@ import dns.rdtypes.ANY.NSEC3PARAM
 import dns.rdtypes.ANY.RRSIG
 import dns.rrset
 import dns.zone
+from cryptography.hazmat.primitives.asymmetric import ec
 from dns.dnssecalgs import get_algorithm_cls
 from dns.dnssecalgs.base import GenericPrivateKey
 from dns.dnssectypes import Algorithm, DSDigest
@@ -64,6 +65,20 @@ class KeyPair:
     def ds(self, owner: dns.name.Name, digest: DSDigest = DSDigest.SHA256) -> dns.rdtypes.ANY.DS.DS:
         """The DS record a parent publishes for this key."""
         return dns.dnssec.make_ds(owner, self.dnskey, digest, policy=_PERMISSIVE)
+
+
+def bind_private_key(key: KeyPair) -> str:
+    """An ECDSA key in BIND's private-key format (v1.2), as PowerDNS's pdnsutil imports it."""
+    private = getattr(key.private, "key", None)
+    if not isinstance(private, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"only ECDSA keys are written in BIND's form, not {key.algorithm.name}")
+    size = (private.curve.key_size + 7) // 8
+    scalar = private.private_numbers().private_value.to_bytes(size, "big")
+    return (
+        "Private-key-format: v1.2\n"
+        f"Algorithm: {int(key.algorithm)} ({key.algorithm.name})\n"
+        f"PrivateKey: {base64.b64encode(scalar).decode()}\n"
+    )
 
 
 def generate_key(algorithm: Algorithm, *, ksk: bool) -> KeyPair:
