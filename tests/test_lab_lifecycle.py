@@ -53,7 +53,13 @@ def test_profile_names_hints_anchor_and_resolvers(lab: LabProfile, lab_dir: Path
     assert ksk.flags == 257
     assert dns.dnssec.make_ds(".", ksk, ds.digest_type) == ds  # the two anchors agree
     softwares = {(r.software, r.validating) for r in profile.resolvers}
-    assert softwares == {("unbound", True), ("bind", True), ("kresd", True), ("unbound", False)}
+    assert softwares == {
+        ("unbound", True),
+        ("bind", True),
+        ("kresd", True),
+        ("pdns-recursor", True),
+        ("unbound", False),
+    }
     assert all(r.address.startswith("127.53.") for r in profile.resolvers)
 
 

@@ -15,7 +15,7 @@ from dnssec_doctor.lab.verify import ask_resolver
 
 pytestmark = pytest.mark.lab
 
-VALIDATORS = ("unbound", "bind", "kresd")
+VALIDATORS = ("unbound", "bind", "kresd", "pdns-recursor")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -38,6 +38,11 @@ def test_validating_resolver_answers_as_declared(
     assert resolver.validating
     answer = ask_resolver(resolver.address, scenario.query_name, scenario.qtype)
     expected = scenario.resolver
+    other = expected.sometimes.get(resolver.software)
+    if other is not None and (answer.rcode, answer.ad) == other[:2]:
+        # The other answer this implementation gives on some runs, with its own EDE.
+        assert other[2] in answer.ede_codes, answer
+        return
     assert (answer.rcode, answer.ad) == expected.answer_of(resolver.software), answer
     declared_ede = expected.ede[resolver.software]
     if declared_ede is None:
@@ -84,6 +89,10 @@ def test_broken_denial_fails_nodata_too(lab: LabProfile, slug: str, validator: s
     [scenario] = [s for s in SCENARIOS if s.slug == slug]
     resolver = _resolver(lab, validator)
     answer = ask_resolver(resolver.address, f"www.{scenario.zone}", "AAAA")
-    assert answer.rcode == "SERVFAIL", answer
+    if (validator, slug) == ("pdns-recursor", "nsec3-broken"):
+        # Measured: PowerDNS Recursor 4.8 calls this NSEC3 NODATA insecure (no AD).
+        assert (answer.rcode, answer.ad) == ("NOERROR", False), answer
+    else:
+        assert answer.rcode == "SERVFAIL", answer
     existing = ask_resolver(resolver.address, f"www.{scenario.zone}", "A")
     assert (existing.rcode, existing.ad) == ("NOERROR", True), existing  # existing names work

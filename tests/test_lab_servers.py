@@ -96,7 +96,9 @@ def test_authoritative_config_passes_its_checker(
 
 
 @pytest.mark.parametrize("validating", [True, False])
-@pytest.mark.parametrize("software", [Software.UNBOUND, Software.BIND, Software.KRESD])
+@pytest.mark.parametrize(
+    "software", [Software.UNBOUND, Software.BIND, Software.KRESD, Software.PDNS_RECURSOR]
+)
 def test_resolver_config_passes_its_checker(
     software: Software, validating: bool, lab_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -240,7 +242,7 @@ def test_trust_anchor_must_hold_root_ds(lab_files: tuple[Path, Path], tmp_path: 
         )
 
 
-@pytest.mark.parametrize("software", [Software.UNBOUND, Software.KRESD])
+@pytest.mark.parametrize("software", [Software.UNBOUND, Software.KRESD, Software.PDNS_RECURSOR])
 def test_flushing_a_resolver_that_is_not_running_raises(
     software: Software, lab_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -301,3 +303,22 @@ def test_a_server_cannot_sign_online_in_another_style(
     nsd = authoritative(Software.NSD, (root, ZoneFile(tld.origin, tld.path, online)))
     with pytest.raises(LabError, match=r"cannot sign tld\. online"):
         prepare_authoritative(nsd, tmp_path / "nsd")
+
+
+def test_pdns_recursor_knows_only_the_lab_root(
+    lab_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Its built-in root anchors are cleared, the lab's DS added; it may query the lab's
+    addresses (its default never-query list holds 127.0.0.0/8) and nothing else."""
+    hints, anchor = lab_files
+    launch = prepare_resolver(
+        resolver(Software.PDNS_RECURSOR), tmp_path / "res", root_hints=hints, trust_anchor=anchor
+    )
+    lua = (launch.workdir / "recursor.lua").read_text()
+    assert lua.splitlines()[0] == "clearTA()"
+    assert "addTA('.', \"64090 13 2 f9322f79" in lua
+    conf = config_path(Software.PDNS_RECURSOR, launch.workdir).read_text()
+    [dont_query] = [line for line in conf.splitlines() if line.startswith("dont-query=")]
+    assert "127.0.0.0/8" not in dont_query and "::/0" in dont_query
+    assert "128.0.0.0/1" in dont_query  # outside the lab
+    assert "extended-resolution-errors=yes" in conf

@@ -216,7 +216,9 @@ def four_views(analysis: Analysis, verdict: Verdict) -> Views:
         conclusion = Conclusion.NOT_DNSSEC
     elif verdict in (Verdict.BOGUS, Verdict.PARTIAL):
         failing_layer = True
-        if cd_ok:
+        if verdict is Verdict.PARTIAL and failing and len(failing) < len(validators):
+            conclusion = Conclusion.SOME_RESOLVERS_FAIL
+        elif cd_ok:
             conclusion = Conclusion.CD_ANSWERS
         elif verdict is Verdict.PARTIAL and not failing:
             conclusion = Conclusion.HIDDEN_BY_RETRY

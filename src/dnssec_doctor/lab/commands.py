@@ -25,8 +25,8 @@ def add_lab_commands(commands: Any) -> None:
         "lab",
         help="the private signed DNS hierarchy on loopback, with every failure on purpose",
         description="Run the lab: a private root, TLDs and one zone per failure scenario, "
-        "served by NSD, Knot DNS, BIND and PowerDNS on 127.53.0.0/16, with Unbound, BIND and Knot "
-        "Resolver as resolvers that know only the lab's root.",
+        "served by NSD, Knot DNS, BIND and PowerDNS on 127.53.0.0/16, with Unbound, BIND, Knot "
+        "Resolver and PowerDNS Recursor as resolvers that know only the lab's root.",
     )
     lab.add_argument(
         "--dir",
@@ -190,6 +190,10 @@ def scenario_json(scenario: Scenario) -> dict[str, object]:
                 software: {"rcode": rcode, "ad": ad}
                 for software, (rcode, ad) in scenario.resolver.differs.items()
             },
+            "sometimes": {
+                software: {"rcode": rcode, "ad": ad, "ede": ede}
+                for software, (rcode, ad, ede) in scenario.resolver.sometimes.items()
+            },
         },
         "diagnosis": {
             "verdict": scenario.diagnosis.verdict.value,
@@ -218,6 +222,11 @@ def render_catalogue(scenarios: Sequence[Scenario]) -> str:
             + "".join(
                 f"; {software}: {rcode}{' AD' if ad else ''}"
                 for software, (rcode, ad) in outcome.differs.items()
+            )
+            + "".join(
+                f"; {software} on some runs: {rcode}{' AD' if ad else ''}"
+                + (f" (EDE {code})" if code is not None else "")
+                for software, (rcode, ad, code) in outcome.sometimes.items()
             ),
             f"    diagnosis: {expected.verdict.value}"
             + (f", EDE {expected.ede}" if expected.ede is not None else "")

@@ -13,7 +13,8 @@ addresses, so resolvers follow referrals as they do on the internet:
     127.53.4.N          NS addresses where nothing listens
     127.53.5.N          extra zones of a scenario (a CNAME target)
     127.53.8.N          scenario zones PowerDNS signs at query time
-    127.53.53.1-4       resolvers: Unbound, BIND, Knot Resolver (validating), Unbound (not)
+    127.53.53.1-5       resolvers: Unbound, BIND, Knot Resolver (validating), Unbound (not),
+                        PowerDNS Recursor (validating)
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ RESOLVERS = (
     ResolverInstance("bind", Software.BIND, "127.53.53.2", validating=True),
     ResolverInstance("kresd", Software.KRESD, "127.53.53.3", validating=True),
     ResolverInstance("unbound-nonvalidating", Software.UNBOUND, "127.53.53.4", validating=False),
+    ResolverInstance("pdns-recursor", Software.PDNS_RECURSOR, "127.53.53.5", validating=True),
 )
 
 ROOT_HINTS_TTL = 3600000

@@ -13,10 +13,11 @@ exception is a zone signed online (``ZoneFile.online``): Knot DNS (onlinesign mo
 compact denial) or PowerDNS (NSEC3 narrow mode) signs it at query time with the key the
 lab generated, imported before the server starts.
 
-Resolvers (Unbound, BIND, Knot Resolver) know only the lab's root: its hints and its DS
-as a static trust anchor. They send every query from their own lab address, so the
-kernel cannot route a single packet off the loopback interface, and they never update
-anchors (no RFC 5011), forward, or fall back on the built-in root hints and keys.
+Resolvers (Unbound, BIND, Knot Resolver, PowerDNS Recursor) know only the lab's root:
+its hints and its DS as a static trust anchor. They send every query from their own lab
+address, so the kernel cannot route a single packet off the loopback interface, and they
+never update anchors (no RFC 5011), forward, or fall back on the built-in root hints and
+keys.
 
 Every server logs to stderr; the caller sends stdout and stderr to ``Launch.log``.
 """
@@ -37,6 +38,7 @@ from typing import Final
 
 import dns.exception
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
@@ -53,6 +55,7 @@ class Software(enum.StrEnum):
     UNBOUND = "unbound"
     KRESD = "kresd"
     PDNS = "pdns"  # PowerDNS Authoritative Server (bind backend)
+    PDNS_RECURSOR = "pdns-recursor"
 
 
 class OnlineDenial(enum.StrEnum):
@@ -125,7 +128,9 @@ AUTHORITATIVE_SOFTWARE: Final = frozenset(
 ONLINE_DENIAL: Final[Mapping[Software, OnlineDenial]] = MappingProxyType(
     {Software.KNOT: OnlineDenial.COMPACT, Software.PDNS: OnlineDenial.NSEC3_NARROW}
 )
-RESOLVER_SOFTWARE: Final = frozenset({Software.UNBOUND, Software.BIND, Software.KRESD})
+RESOLVER_SOFTWARE: Final = frozenset(
+    {Software.UNBOUND, Software.BIND, Software.KRESD, Software.PDNS_RECURSOR}
+)
 
 # Every address a lab server may listen on or send from.
 LAB_NETWORK: Final = ipaddress.IPv4Network("127.53.0.0/16")
@@ -141,6 +146,8 @@ BINARY_PACKAGES: Final[Mapping[str, str]] = MappingProxyType(
         "keymgr": "knot",
         "pdns_server": "pdns-server",
         "pdnsutil": "pdns-server",
+        "pdns_recursor": "pdns-recursor",
+        "rec_control": "pdns-recursor",
         "named": "bind9",
         "rndc": "bind9-utils",
         "named-checkconf": "bind9-utils",
@@ -160,6 +167,7 @@ _REQUIRED_BINARIES: Final[Mapping[Software, tuple[str, ...]]] = MappingProxyType
         Software.UNBOUND: ("unbound", "unbound-control"),
         Software.KRESD: ("kresd",),
         Software.PDNS: ("pdns_server", "pdnsutil"),
+        Software.PDNS_RECURSOR: ("pdns_recursor", "rec_control"),
     }
 )
 
@@ -172,6 +180,7 @@ _CONFIG_NAMES: Final[Mapping[Software, str]] = MappingProxyType(
         Software.UNBOUND: "unbound.conf",
         Software.KRESD: "kresd.conf",
         Software.PDNS: "pdns.conf",
+        Software.PDNS_RECURSOR: "recursor.conf",
     }
 )
 _RNDC_CONF: Final = "rndc.conf"
@@ -179,6 +188,8 @@ _RNDC_KEY: Final = "rndc.key"
 _UNBOUND_CONTROL_SOCKET: Final = "unbound.ctl"
 _KRESD_CONTROL_SOCKET: Final = "kresd.ctl"
 _KNOT_CONTROL_SOCKET: Final = "knot.sock"
+_PDNS_RECURSOR_CONTROL_SOCKET: Final = "pdns_recursor.controlsocket"
+_PDNS_RECURSOR_LUA: Final = "recursor.lua"
 _KRESD_PROMPT: Final = b"> "
 _KRESD_CHECK: Final = "kresd-check.lua"
 _RNDC_PORT: Final = 953
@@ -225,6 +236,8 @@ def checkconf_argv(software: Software, workdir: Path) -> tuple[str, ...]:
             return ("nsd-checkconf", conf)
         case Software.KNOT:
             return ("knotc", "-c", conf, "conf-check")
+        case Software.PDNS_RECURSOR:
+            return ("pdns_recursor", f"--config-dir={workdir.resolve()}", "--config=check")
         case Software.PDNS:
             # PowerDNS has no configuration checker; listing the zones loads the
             # configuration and the bind backend's zone list and fails on either.
@@ -346,6 +359,13 @@ def prepare_resolver(
                 _named_resolver_conf(instance, workdir, hints, anchors, key), encoding="utf-8"
             )
             argv = ("named", "-c", str(conf), "-g", "-4", "-n", "1")
+        case Software.PDNS_RECURSOR:
+            _check_socket_path(instance.name, workdir / _PDNS_RECURSOR_CONTROL_SOCKET)
+            (workdir / _PDNS_RECURSOR_LUA).write_text(
+                _pdns_recursor_lua(instance, anchor), encoding="utf-8"
+            )
+            conf.write_text(_pdns_recursor_conf(instance, workdir, hints), encoding="utf-8")
+            argv = ("pdns_recursor", f"--config-dir={workdir}")
         case _:
             _check_socket_path(instance.name, workdir / _KRESD_CONTROL_SOCKET)
             if instance.validating:
@@ -379,6 +399,12 @@ def flush_resolver(instance: ResolverInstance, workdir: Path) -> None:
             rndc_conf = str(workdir / _RNDC_CONF)
             # flush covers the cache, the address database and the SERVFAIL cache.
             _run_control(instance.name, ("rndc", "-c", rndc_conf, "flush"))
+        case Software.PDNS_RECURSOR:
+            # ".$" wipes the record, negative and packet caches for the root and below.
+            _run_control(
+                instance.name,
+                ("rec_control", f"--socket-dir={workdir}", "wipe-cache", ".$"),
+            )
         case Software.KRESD:
             reply = _kresd_command(instance.name, workdir / _KRESD_CONTROL_SOCKET, "cache.clear()")
             # cache.clear() answers with a table holding the number of records removed;
@@ -700,6 +726,50 @@ def _unbound_conf(instance: ResolverInstance, workdir: Path, hints: Path, anchor
     return "\n".join(lines) + "\n"
 
 
+def _pdns_recursor_conf(instance: ResolverInstance, workdir: Path, hints: Path) -> str:
+    lines = [
+        "# Generated by dnssec-doctor: a resolver that knows only the lab's root.",
+        f"local-address={instance.address}",
+        "local-port=53",
+        f"query-local-address={instance.address}",
+        "reuseport=no",
+        f"socket-dir={workdir}",
+        "daemon=no",
+        "write-pid=no",
+        "disable-syslog=yes",
+        "log-timestamp=yes",
+        "loglevel=4",
+        "setuid=",
+        "setgid=",
+        "threads=1",
+        "pdns-distributes-queries=no",
+        "allow-from=127.0.0.0/8",
+        f"hint-file={hints}",
+        f"lua-config-file={workdir / _PDNS_RECURSOR_LUA}",
+        # The default never-query list holds 127.0.0.0/8; here it is everything but the lab.
+        f"dont-query={', '.join((*_OUTSIDE_LAB, '::/0'))}",
+        f"dnssec={'validate' if instance.validating else 'off'}",
+        "dnssec-log-bogus=yes",
+        # PowerDNS Recursor 4 sends Extended DNS Errors only when asked to (5 does by default).
+        "extended-resolution-errors=yes",
+        # No query for the secpoll TXT record outside the lab.
+        "security-poll-suffix=",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _pdns_recursor_lua(instance: ResolverInstance, anchor: Path) -> str:
+    """The root's DS as ``addTA`` calls (PowerDNS Recursor 4 takes no DNSKEY anchor),
+    after ``clearTA`` drops the built-in root anchors."""
+    lines = ["clearTA()"]
+    if instance.validating:
+        for rdata in _anchor_records(instance.name, anchor):
+            if not isinstance(rdata, dns.rdtypes.ANY.DS.DS):
+                raise LabError(f"{instance.name}: PowerDNS Recursor takes only DS trust anchors")
+            lines.append(f"addTA('.', \"{rdata.to_text()}\")")
+    return "\n".join(lines) + "\n"
+
+
 def _rndc_key(workdir: Path) -> str:
     """Return the instance's rndc key clause, created once and then reused.
 
@@ -807,6 +877,23 @@ def _kresd_check(conf: Path) -> str:
 
 def _read_trust_anchor(instance_name: str, path: Path) -> tuple[str, ...]:
     """Return the root's DS (or DNSKEY) records as BIND ``trust-anchors`` entries."""
+    anchors: list[str] = []
+    for rdata in _anchor_records(instance_name, path):
+        if isinstance(rdata, dns.rdtypes.ANY.DS.DS):
+            anchors.append(
+                f". static-ds {rdata.key_tag} {int(rdata.algorithm)} {int(rdata.digest_type)} "
+                f'"{rdata.digest.hex().upper()}"'
+            )
+        elif isinstance(rdata, dns.rdtypes.ANY.DNSKEY.DNSKEY):
+            key = base64.b64encode(rdata.key).decode("ascii")
+            anchors.append(
+                f'. static-key {rdata.flags} {rdata.protocol} {int(rdata.algorithm)} "{key}"'
+            )
+    return tuple(anchors)
+
+
+def _anchor_records(instance_name: str, path: Path) -> list[dns.rdata.Rdata]:
+    """The root's DS or DNSKEY records in a zone-file-form trust anchor file."""
     try:
         rrsets = dns.zonefile.read_rrsets(
             path.read_text(encoding="utf-8"),
@@ -816,29 +903,20 @@ def _read_trust_anchor(instance_name: str, path: Path) -> tuple[str, ...]:
         )
     except (OSError, dns.exception.DNSException) as error:
         raise LabError(f"{instance_name}: cannot read trust anchor {path}: {error}") from error
-    anchors: list[str] = []
+    anchors: list[dns.rdata.Rdata] = []
     for rrset in rrsets:
         if rrset.name != dns.name.root or rrset.rdclass != dns.rdataclass.IN:
             raise LabError(f"{instance_name}: {path} holds {rrset.name}, not the root's anchor")
         for rdata in rrset:
-            if isinstance(rdata, dns.rdtypes.ANY.DS.DS):
-                anchors.append(
-                    f". static-ds {rdata.key_tag} {int(rdata.algorithm)} {int(rdata.digest_type)} "
-                    f'"{rdata.digest.hex().upper()}"'
-                )
-            elif isinstance(rdata, dns.rdtypes.ANY.DNSKEY.DNSKEY):
-                key = base64.b64encode(rdata.key).decode("ascii")
-                anchors.append(
-                    f'. static-key {rdata.flags} {rdata.protocol} {int(rdata.algorithm)} "{key}"'
-                )
-            else:
+            if not isinstance(rdata, dns.rdtypes.ANY.DS.DS | dns.rdtypes.ANY.DNSKEY.DNSKEY):
                 raise LabError(
                     f"{instance_name}: {path} holds a {dns.rdatatype.to_text(rrset.rdtype)} "
                     "record; a trust anchor is DS or DNSKEY"
                 )
+            anchors.append(rdata)
     if not anchors:
         raise LabError(f"{instance_name}: {path} holds no DS record")
-    return tuple(anchors)
+    return anchors
 
 
 # --- control channels -------------------------------------------------------------------

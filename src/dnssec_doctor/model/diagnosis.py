@@ -147,6 +147,8 @@ class Conclusion(enum.StrEnum):
     NOT_DNSSEC = "not-dnssec"  # the authoritative servers do not answer
     CD_ANSWERS = "cd-answers"  # resolvers answer with checking disabled, SERVFAIL without
     HIDDEN_BY_RETRY = "hidden-by-retry"  # some servers fail; resolvers retried another
+    # Some servers fail; some resolvers asked them and fail, the others retried another.
+    SOME_RESOLVERS_FAIL = "some-resolvers-fail"
     DATA_FAILS = "data-fails"  # the servers answer, the data does not validate
     UNDECIDED = "undecided"  # the views do not tell
     VALIDATES = "validates"  # validators accept the answer

@@ -120,6 +120,12 @@ _CONCLUSIONS = {
 
 
 def conclusion_text(views: Views) -> str:
+    if views.conclusion is Conclusion.SOME_RESOLVERS_FAIL:
+        return (
+            f"DNSSEC is the failing layer on some servers: {views.resolvers_failing} of "
+            f"{views.resolvers_answering} validating resolvers answer SERVFAIL, the others "
+            "retried another server; they fail too once the good servers go."
+        )
     return _CONCLUSIONS[views.conclusion]
 
 
