@@ -358,3 +358,22 @@ def test_a_ds_naming_a_key_without_the_zone_key_flag(ksk: KeyPair, zsk: KeyPair)
     link = check_zone_link(ZONE, ds_rrset(ds), keyset, sigs, OPTIONS, zone_has_signatures=True)
     assert link.state is LinkState.BOGUS
     assert (link.findings[0].code, link.findings[0].ede) == ("DS_KEY_NOT_ZONE_KEY", 11)
+
+
+def test_a_check_that_crashes_becomes_a_finding_and_the_rest_still_run() -> None:
+    """zonemaster's habit: one crashing check is a CHECK_CRASHED finding naming the check
+    and the error, never an exception that takes the whole diagnosis down."""
+    from dnssec_doctor.analysis.chain import guarded
+    from dnssec_doctor.model.finding import Finding
+
+    findings: list[Finding] = []
+
+    def broken(value: int) -> int:
+        return value // 0
+
+    assert guarded("denial", "www.example./A", findings, broken, 1) is None
+    assert guarded("servers", "example.", findings, lambda: 42) == 42
+    [crash] = findings
+    assert crash.code == "CHECK_CRASHED"
+    assert crash.params["check"] == "denial"
+    assert "ZeroDivisionError" in str(crash.params["error"])
