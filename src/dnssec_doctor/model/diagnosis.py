@@ -213,6 +213,32 @@ class Headline:
 
 
 @dataclass(frozen=True)
+class ValidatorRelease:
+    """A validating resolver and the release an expectation was measured on."""
+
+    key: str  # "unbound", "bind", "kresd", "pdns-recursor"
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ValidatorAnswer:
+    """What a validator answers: rcode, AD flag, the Extended DNS Error it attaches."""
+
+    rcode: str
+    ad: bool = False
+    ede: int | None = None
+    # Another answer it gives on some runs: which of the zone's servers it asks first decides.
+    sometimes: ValidatorAnswer | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedAnswer:
+    validator: ValidatorRelease
+    answer: ValidatorAnswer
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     name: str
     rdtype: str
@@ -229,3 +255,6 @@ class Diagnosis:
     exit_warning: bool
     # The name asked does not exist: not the healthy answer whoever checks a name expects.
     name_missing: bool = False
+    # What each validator will answer for the primary cause (measured; see
+    # diagnosis.validators): "works at one resolver, fails at another" explained.
+    validators: tuple[ExpectedAnswer, ...] = ()

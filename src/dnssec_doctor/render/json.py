@@ -21,6 +21,7 @@ from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.time_text import iso_utc
 from dnssec_doctor.render.plan import path_title, plan_cautions, step_sentence
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
+from dnssec_doctor.render.validators import validators_json
 
 if TYPE_CHECKING:  # the zone verifier renders findings without loading the check pipeline
     from dnssec_doctor.diagnosis.report import Report
@@ -110,6 +111,7 @@ def render_json(report: Report) -> dict[str, Any]:
         "causes": [finding_json(f) for f in diagnosis.causes],
         "warnings": [finding_json(f) for f in diagnosis.warnings],
         "recovery": plan_json(diagnosis.recovery),
+        "validators": validators_json(diagnosis.validators),
         "views": {
             **view_texts(diagnosis.views),
             "conclusion": conclusion_text(diagnosis.views),

@@ -15,6 +15,7 @@ from dnssec_doctor.model.verdict import Verdict
 from dnssec_doctor.render.plan import plan_lines
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 from dnssec_doctor.render.terminal import Painted, terminal_text
+from dnssec_doctor.render.validators import validator_lines
 
 _VERDICT_COLOUR = {
     Verdict.SECURE: "32",  # green
@@ -110,6 +111,10 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         lines += plan_lines(diagnosis.recovery)
         lines.append("")
 
+    if diagnosis.validators:
+        lines.append(_bold("What each validator will answer (measured on the lab's releases)"))
+        lines += validator_lines(diagnosis.validators)
+        lines.append("")
     seen = view_texts(views)
     lines += [
         _bold("Four views (is DNSSEC the failing layer?)"),
