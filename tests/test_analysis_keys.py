@@ -511,3 +511,20 @@ def test_a_signature_by_a_key_its_own_server_lacks_is_left_to_the_signature_chec
         {"ns1": (zsk_b,), "ns2": (zsk_b,)},
     )
     assert findings == []
+
+
+def test_a_ds_over_the_revoked_ksk_names_the_revocation(ksk: KeyPair, zsk: KeyPair) -> None:
+    """The DS was computed over the key with the REVOKE flag (RFC 5011): it matches, but a
+    revoked key validates nothing, so the link is bogus with a code that says why."""
+    flagged = cast(DNSKEY, ksk.dnskey.replace(flags=ksk.dnskey.flags | 0x0080))
+    revoked = KeyPair(ksk.private, flagged)
+    keyset = dnskeys(flagged, zsk.dnskey)
+    result = link([revoked.ds(ZONE)], keyset, signed(keyset, revoked))
+    assert result.state is LinkState.BOGUS
+    assert "DS_KEY_REVOKED" in codes(result.findings)
+    assert "DS_NO_MATCHING_KEY" not in codes(result.findings)
+    # The DS over the key as it was before revocation matches no published key.
+    before = link([ksk.ds(ZONE)], keyset, signed(keyset, revoked))
+    assert before.state is LinkState.BOGUS
+    assert "DS_NO_MATCHING_KEY" in codes(before.findings)
+    assert "DS_KEY_REVOKED" not in codes(before.findings)

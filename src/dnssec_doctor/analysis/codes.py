@@ -437,6 +437,26 @@ CODES: Mapping[str, Code] = _table(
         actor=Actor.DNS_OPERATOR,
     ),
     Code(
+        "DS_KEY_REVOKED",
+        Family.DS,
+        Severity.ERROR,
+        "the DS {key_tag}/{algorithm}/{digest_type} of {zone} names a key with the REVOKE "
+        "flag set ({detail})",
+        "The DS matches a published DNSKEY (its digest was computed over the key with the "
+        "REVOKE flag, RFC 5011), and no other DS leads to a key that is not revoked.",
+        "A revoked key may not validate anything, so the chain of trust stops at that DS and "
+        "the zone is bogus. Measured in the lab: BIND 9.18, Knot Resolver 5.6 (EDE 6) and "
+        "PowerDNS Recursor 4.8 (EDE 9) fail; Unbound 1.17 validates the zone.",
+        "Publish a new KSK without the REVOKE flag, sign the DNSKEY RRset with it, then "
+        "replace the DS at the registrar with the new key's DS.",
+        _PUBLISH_DS_RISK,
+        ede=9,
+        references=("RFC 5011 §2.1", "RFC 4035 §5.2"),
+        link=Link.DS,
+        rank=84,
+        actor=Actor.DNS_OPERATOR,
+    ),
+    Code(
         "DS_STALE",
         Family.DS,
         Severity.WARNING,

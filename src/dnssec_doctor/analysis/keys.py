@@ -573,6 +573,8 @@ def _ds_failure_finding(
         return _ds_finding("DS_DIGEST_MISMATCH", zone, check, ds_ttl, servers)
     if check.status is DsStatus.NOT_ZONE_KEY:
         return _ds_finding("DS_KEY_NOT_ZONE_KEY", zone, check, ds_ttl, servers)
+    if check.status is DsStatus.MATCH and check.key is not None and check.key.flags & Flag.REVOKE:
+        return _ds_finding("DS_KEY_REVOKED", zone, check, ds_ttl, servers)
     if check.status is DsStatus.ALGORITHM_MISMATCH:
         return _ds_finding(
             "DS_ALGORITHM_MISMATCH",
@@ -1003,6 +1005,7 @@ EMITS: tuple[str, ...] = (
             "CDS_CDNSKEY_DISAGREE",
             "CDS_CDNSKEY_UNPAIRED",
             "DS_KEY_NOT_ZONE_KEY",
+            "DS_KEY_REVOKED",
             "DS_SHA1_ONLY",
             "DS_DIGEST_DEPRECATED",
             "DNSKEY_NOT_SIGNED_BY_DS_KEY",

@@ -380,6 +380,41 @@ def _set_zone_key_flag(situation: Situation) -> Planned:
     )
 
 
+@plans("DS_KEY_REVOKED")
+def _replace_revoked_ksk(situation: Situation) -> Planned:
+    """A revoked key cannot be trusted again: a new KSK and its DS, or the rollback."""
+    zone = situation.zone
+    return Planned(
+        (
+            RecoveryPath(
+                PathRole.FASTEST,
+                (
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPLACE_REVOKED_KSK,
+                        Actor.DNS_OPERATOR,
+                        zone.zone,
+                        records=situation.causes[0].records,
+                        params={"key_tags": _key_tags(zone.ds_records)},
+                    ),
+                    RecoveryStep(
+                        StepKind.DO,
+                        Task.REPLACE_DS,
+                        _ds_actor(zone),
+                        zone.zone,
+                        records=(),
+                        remove=zone.ds_records,
+                        params={"parent": zone.parent or ".", "new_ksk": True},
+                    ),
+                    *_after_parent_change(situation.analysis, zone),
+                ),
+            ),
+            _remove_ds_path(situation.analysis, zone, PathRole.EMERGENCY),
+        ),
+        never_disable_signing=True,
+    )
+
+
 @plans("DS_FOR_UNSIGNED_ZONE")
 def _resume_signing(situation: Situation) -> Planned:
     """Signing was switched off with the DS left: signing again with the key the DS

@@ -51,8 +51,7 @@ EXPECTED: Final[Mapping[str, Mapping[str, ValidatorAnswer]]] = MappingProxyType(
             "pdns-recursor": Answer("SERVFAIL", ede=9),
         },
         "DS_NO_MATCHING_KEY": {
-            # Unbound: SERVFAIL, EDE 9, except for a DS over a key with the REVOKE flag, which it
-            # validates (ksk-revoked-new-ds).
+            "unbound": Answer("SERVFAIL", ede=9),
             "bind": Answer("SERVFAIL"),
             "kresd": Answer("SERVFAIL", ede=6),
             "pdns-recursor": Answer("SERVFAIL", ede=9),
@@ -189,6 +188,12 @@ EXPECTED: Final[Mapping[str, Mapping[str, ValidatorAnswer]]] = MappingProxyType(
         "DS_KEY_NOT_ZONE_KEY": {
             "unbound": Answer("SERVFAIL", ede=11),
             "bind": Answer("NOERROR", ad=True),
+            "kresd": Answer("SERVFAIL", ede=6),
+            "pdns-recursor": Answer("SERVFAIL", ede=9),
+        },
+        "DS_KEY_REVOKED": {
+            "unbound": Answer("NOERROR", ad=True),
+            "bind": Answer("SERVFAIL"),
             "kresd": Answer("SERVFAIL", ede=6),
             "pdns-recursor": Answer("SERVFAIL", ede=9),
         },

@@ -1216,7 +1216,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "www",
         "A",
         outcome("SERVFAIL", False, kresd=6, differs={UNBOUND: ("NOERROR", True)}, pdns=9),
-        diagnosis(Verdict.BOGUS, 9, "ksk-revoked-new-ds.lab.", cause="DS_NO_MATCHING_KEY"),
+        diagnosis(Verdict.BOGUS, 9, "ksk-revoked-new-ds.lab.", cause="DS_KEY_REVOKED"),
         build_ksk_revoked(ds_over_revoked=True),
     ),
     Scenario(

@@ -54,6 +54,7 @@ class Task(enum.StrEnum):
     REMOVE_STALE_DS = "remove-stale-ds"
     REPUBLISH_RETIRED_KEY = "republish-retired-key"
     SET_ZONE_KEY_FLAG = "set-zone-key-flag"
+    REPLACE_REVOKED_KSK = "replace-revoked-ksk"
     RESUME_SIGNING = "resume-signing"
     REPUBLISH_DNSKEY = "republish-dnskey"
     RESIGN = "resign"

@@ -90,6 +90,8 @@ def _step_sentence(step: RecoveryStep) -> str:
         else f"in the parent zone {parent}"
     )
     match step.task:
+        case Task.REPLACE_DS if p.get("new_ksk"):
+            return f"Then, {at_parent}: replace the DS with the DS of the new KSK, in one change."
         case Task.REPLACE_DS if p.get("same_key_new_flags"):
             return (
                 f"Then, {at_parent}: replace the DS with the DS of that key as now "
@@ -130,6 +132,11 @@ def _step_sentence(step: RecoveryStep) -> str:
                 f"Publish the retired KSK (key {p.get('key_tags')}, the key the DS names) "
                 f"again in the DNSKEY RRset of {zone} and sign the DNSKEY RRset with it, so "
                 "that the existing DS matches."
+            )
+        case Task.REPLACE_REVOKED_KSK:
+            return (
+                f"Publish a new KSK in {zone} without the REVOKE flag (the DS names revoked "
+                f"key {p.get('key_tags')}) and sign the DNSKEY RRset with it."
             )
         case Task.SET_ZONE_KEY_FLAG:
             return (
