@@ -165,7 +165,13 @@ def test_the_cause_ranking_follows_the_table() -> None:
     unsigned = make_finding("ZONE_UNSIGNED", zone="example.", subject="example.")
     assert rank_key(ds, insecure=False) < rank_key(unsigned, insecure=False)
     assert rank_key(unsigned, insecure=True) < rank_key(ds, insecure=True)
-    notice = make_finding("IPV6_SKIPPED", zone=None, subject="IPv6", count=1)
+    notice = make_finding(
+        "IPV6_SKIPPED",
+        zone=None,
+        subject="IPv6",
+        count=1,
+        servers_text="ns.example. (2001:db8::53)",
+    )
     assert rank_key(notice, insecure=False) is None
 
 

@@ -413,6 +413,9 @@ def test_ipv6_servers_without_an_ipv6_route_are_counted_not_asked(hostile: Hosti
     report = analyze(snap, AnalysisOptions(now=snap.finished_at))
     [skipped] = [f for f in report.analysis.findings if f.code == "IPV6_SKIPPED"]
     assert skipped.params["count"] == 1
+    # Which servers were not asked, and why.
+    assert skipped.servers == ("ns.test. (::1)",)
+    assert skipped.summary.endswith("this host has no IPv6 route (ns.test. (::1))")
     # From here the zone cannot be reached: not a DNSSEC fault; the finding says why.
     assert report.diagnosis.verdict is Verdict.UNREACHABLE
 

@@ -236,10 +236,20 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _note_findings(notes: Sequence[str]) -> list[Finding]:
-    skipped = [n for n in notes if n.lower().startswith("ipv6 skipped")]
+    prefix = "ipv6 skipped: no route to "
+    skipped = [n[len(prefix) :] for n in notes if n.lower().startswith(prefix)]
     if not skipped:
         return []
-    return [make_finding("IPV6_SKIPPED", zone=None, subject="IPv6", count=len(skipped))]
+    return [
+        make_finding(
+            "IPV6_SKIPPED",
+            zone=None,
+            subject="IPv6",
+            servers=tuple(skipped),
+            count=len(skipped),
+            servers_text=", ".join(skipped),
+        )
+    ]
 
 
 # --- one zone ---------------------------------------------------------------------------

@@ -348,7 +348,7 @@ CODES: Mapping[str, Code] = _table(
         "IPV6_SKIPPED",
         Family.SERVERS,
         Severity.INFO,
-        "{count} IPv6 addresses were not asked: this host has no IPv6 route",
+        "{count} IPv6 addresses were not asked: this host has no IPv6 route ({servers_text})",
         "Some name servers have IPv6 addresses that this machine cannot reach.",
         "Nothing is known about those addresses; resolvers with IPv6 may see them differ.",
         "Run the check from a host with IPv6 to cover them.",
