@@ -983,8 +983,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         "ns2 serves a three-week-old copy whose signatures have expired; ns1 is fine",
         "www",
         "A",
-        # Unbound, BIND and Knot Resolver retry ns1; PowerDNS Recursor 4.8 asks ns2 and fails.
-        outcome("NOERROR", True, pdns=7, differs={PDNS_RECURSOR: ("SERVFAIL", False)}),
+        # Unbound, BIND and Knot Resolver retry ns1; PowerDNS Recursor 4.8 fails when it
+        # asks ns2 first (most runs on a fresh lab, not all).
+        outcome("NOERROR", True, sometimes={PDNS_RECURSOR: ("SERVFAIL", False, 7)}),
         diagnosis(Verdict.PARTIAL, 7, "stale-secondary.lab.", cause="SERVER_STALE_COPY"),
         build_stale_secondary,
     ),
