@@ -253,3 +253,19 @@ def test_excessive_nsec3_iterations_unprotect_only_denial() -> None:
     assert diagnosis.headline.kind is HeadlineKind.DENIAL_UNPROTECTED
     assert diagnosis.views.conclusion is Conclusion.INSECURE
     assert "names that exist still validate" in headline_text(diagnosis)
+
+
+def test_the_flush_step_has_a_command_for_each_lab_validator() -> None:
+    """Resolver operators running any of the four validators the lab measures get the
+    command that empties that zone from their cache."""
+    from dnssec_doctor.diagnosis.recovery import _flush
+
+    commands = _flush("example.com.").commands
+    assert [c.split()[0] for c in commands] == [
+        "unbound-control",
+        "unbound-control",
+        "rndc",
+        "kresctl",
+        "rec_control",
+    ]
+    assert commands[-1] == "rec_control wipe-cache 'example.com.$'"

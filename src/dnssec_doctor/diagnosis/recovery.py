@@ -190,6 +190,8 @@ def _flush(zone: str, *, dnssec: bool = True) -> RecoveryStep:
         shell_command("unbound-control", "flush_zone", zone),
         shell_command("rndc", "flushtree", zone),
         shell_command("kresctl", "cache", "clear", zone),
+        # PowerDNS Recursor: the "$" wipes the zone and every name below it.
+        shell_command("rec_control", "wipe-cache", f"{zone}$"),
     ]
     return RecoveryStep(
         StepKind.DO,
