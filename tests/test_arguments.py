@@ -26,6 +26,10 @@ REFERENCE = 1_800_000_000.0
         ("+3d", 259200),
         ("2w", 1209600),
         (" 3 d ", 259200),
+        ("3days", 259200),  # watch --threshold 3days: the words people type
+        ("72 hours", 259200),
+        ("1week", 604800),
+        ("90min", 5400),
     ],
 )
 def test_a_duration_is_read_the_same_by_every_option(text: str, seconds: float) -> None:
@@ -34,7 +38,9 @@ def test_a_duration_is_read_the_same_by_every_option(text: str, seconds: float) 
     assert parse_at("+" + text.strip().lstrip("+"), REFERENCE) == REFERENCE + seconds
 
 
-@pytest.mark.parametrize("text", ["", "3x", "d", "-3d", "3d4h", "three days", "1e3"])
+@pytest.mark.parametrize(
+    "text", ["", "3x", "d", "-3d", "3d4h", "three days", "1e3", "3dayz", "3 d h"]
+)
 def test_a_bad_duration_is_one_line_naming_the_option(text: str) -> None:
     with pytest.raises(UsageError) as raised:
         parse_duration(text, "--threshold")

@@ -546,3 +546,112 @@ def test_zones_a_concurrent_check_never_returned_are_recorded(history_location: 
     assert checked == []
     assert history.count_checks() == 3
     history.close()
+
+
+# --- one alert per event, already-broken zones, mistyped zones, durations ------------------
+
+
+def test_a_zone_failing_from_its_first_check_alerts_once() -> None:
+    failing = _result("a.", conditions={Condition.FAILING: "a. is bogus: ..."})
+    failing = ZoneResult("a.", 1000.0, "bogus", 2, conditions=dict(failing.conditions))
+    raised = alerts_between(None, failing)
+    assert [(a.kind, a.state) for a in raised] == [("failing", AlertState.RAISED)]
+    # Turning bogus later is one event: the failing alert, not also "verdict changed".
+    healthy = _result("a.")
+    assert [(a.kind, a.state) for a in alerts_between(healthy, failing)] == [
+        ("failing", AlertState.RAISED)
+    ]
+    assert [(a.kind, a.state) for a in alerts_between(failing, healthy)] == [
+        ("failing", AlertState.RESOLVED)
+    ]
+    # From one failure to another, the verdict change still alerts.
+    unreachable = ZoneResult("a.", 3000.0, "unreachable", 3, conditions=dict(failing.conditions))
+    assert [a.kind for a in alerts_between(failing, unreachable)] == ["verdict-changed"]
+
+
+def test_a_bounded_run_starts_at_once_and_a_schedule_is_never_waited_in_silence(
+    tmp_path: Path,
+) -> None:
+    history = open_history(str(tmp_path / "watch.sqlite"))
+    now = [10_000.0]
+    slept: list[float] = []
+    told: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    def watcher() -> Watcher:
+        return Watcher(
+            ["a."],
+            history,
+            lambda zone: _result(zone),
+            notifier=Notifier(stream=io.StringIO()),
+            clock=lambda: now[0],
+            sleep=sleep,
+            interval=300,
+            on_wait=told.append,
+        )
+
+    watcher().run(1)
+    now[0] += 10
+    watcher().run(1)  # a second --runs 1: at once, not 290 s later
+    assert slept == [] and told == []
+    assert history.count_checks() == 2
+    now[0] += 10
+    schedule = watcher()
+    schedule.run(2)  # the first at once; the second on schedule
+    assert slept == [300.0] and told == []
+    history.close()
+
+
+@pytest.mark.lab
+def test_watch_alerts_at_once_on_broken_and_mistyped_zones_each_alert_printed_once(
+    lab: LabProfile, tmp_path: Path
+) -> None:
+    db = tmp_path / "watch.sqlite"
+    command = [
+        sys.executable,
+        "-m",
+        "dnssec_doctor",
+        "watch",
+        "--lab",
+        "--lab-dir",
+        str(lab.directory),
+        "--no-resolvers",
+        "--db",
+        str(db),
+        "--interval",
+        "300",
+        "--threshold",
+        "3days",
+        "--runs",
+        "1",
+        "ds-bad-digest.lab.",
+        "nonexistent-zone.lab",
+        "www.secure-nsec.lab",
+        HEALTHY,
+    ]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert len(lines) == len(set(lines)), first.stdout
+    assert "ALERT" not in first.stderr  # printed once: stdout, not also the log
+    assert any(line.startswith("ALERT RAISED ds-bad-digest.lab. failing: ") for line in lines)
+    assert any(
+        line.startswith("ALERT RAISED nonexistent-zone.lab. not-a-zone: ")
+        and "does not exist" in line
+        for line in lines
+    ), first.stdout
+    assert any(
+        line.startswith("ALERT RAISED www.secure-nsec.lab. not-a-zone: ")
+        and "is not a zone" in line
+        for line in lines
+    ), first.stdout
+    assert not any(line.startswith(f"ALERT RAISED {HEALTHY} ") for line in lines)
+    # A second bounded run starts at once (well inside the 300 s interval) and raises
+    # nothing new: the conditions still hold.
+    started = time.monotonic()
+    second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0 and time.monotonic() - started < 60
+    assert second.stdout == "", second.stdout

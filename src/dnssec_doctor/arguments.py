@@ -76,15 +76,39 @@ def add_source_arguments(
 
 # Durations, in every option that takes one (--at's shifts, --threshold, --expire-warning):
 # seconds, or a number with a unit.
-_DURATION = re.compile(r"^\+?(\d+(?:\.\d+)?)\s*([smhdw]?)$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-DURATION_HINT = "use 3d, 36h, 90m or seconds"
+# seconds, or a number with a unit: a letter (3d, 36h) or a word (3days, 36 hours).
+_DURATION = re.compile(r"^\+?(\d+(?:\.\d+)?)\s*([a-z]*)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_UNIT_WORDS = {
+    "": "s",
+    "sec": "s",
+    "secs": "s",
+    "second": "s",
+    "seconds": "s",
+    "min": "m",
+    "mins": "m",
+    "minute": "m",
+    "minutes": "m",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "day": "d",
+    "days": "d",
+    "week": "w",
+    "weeks": "w",
+}
+DURATION_HINT = "use 3d, 36h, 90m, +3d, 3days or seconds"
 
 
 def duration_seconds(text: str) -> float | None:
-    """The seconds ``text`` names (3d, 36h, 90m, 7200s or 7200), None if it names none."""
-    match = _DURATION.match(text.strip())
-    return float(match.group(1)) * _UNITS[match.group(2)] if match else None
+    """The seconds ``text`` names (3d, 72h, 90m, 7200s, 7200, +3d, 3days, 36 hours), None
+    if it names none."""
+    match = _DURATION.match(text.strip().lower())
+    if match is None:
+        return None
+    unit = _UNIT_WORDS.get(match.group(2), match.group(2))
+    return float(match.group(1)) * _UNIT_SECONDS[unit] if unit in _UNIT_SECONDS else None
 
 
 def parse_duration(text: str, option: str, *, positive: bool = False) -> float:

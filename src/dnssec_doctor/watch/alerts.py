@@ -1,8 +1,10 @@
 """Alerts: what changed between a zone's previous check and this one.
 
 A condition (``result.Condition``) raises an alert when it starts holding and a
-``resolved`` alert when it stops; a verdict change always alerts. A first check raises
-every condition that holds. Pure.
+``resolved`` alert when it stops; a verdict change alerts too, unless it is the zone
+starting or stopping to fail (the ``failing`` alert says that). A first check raises
+every condition that holds, so a zone already broken when the watch starts alerts at
+once. Pure.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from dnssec_doctor.watch.result import ZoneResult
+from dnssec_doctor.watch.result import Condition, ZoneResult
 
 VERDICT_CHANGED = "verdict-changed"
 
@@ -44,7 +46,11 @@ class Alert:
 def alerts_between(previous: ZoneResult | None, current: ZoneResult) -> list[Alert]:
     alerts: list[Alert] = []
     at = current.checked_at
-    if previous is not None and previous.verdict != current.verdict:
+    before = previous.conditions if previous is not None else {}
+    # A zone that starts or stops failing is one event: the failing alert (raised or
+    # resolved) says it, with the verdict; a second "verdict changed" would repeat it.
+    failing_toggled = (Condition.FAILING in before) != (Condition.FAILING in current.conditions)
+    if previous is not None and previous.verdict != current.verdict and not failing_toggled:
         alerts.append(
             Alert(
                 current.zone,
@@ -54,7 +60,6 @@ def alerts_between(previous: ZoneResult | None, current: ZoneResult) -> list[Ale
                 at,
             )
         )
-    before = previous.conditions if previous is not None else {}
     for condition, why in current.conditions.items():
         if condition not in before:
             alerts.append(Alert(current.zone, condition.value, AlertState.RAISED, why, at))

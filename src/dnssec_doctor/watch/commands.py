@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -205,12 +206,25 @@ def run_watch(args: argparse.Namespace) -> int:
         interval=args.interval,
         keep_seconds=args.keep_days * 86400 if args.keep_days else None,
         check_many=zones_checker(settings, threshold, concurrency=args.concurrency),
+        on_wait=_announce_wait,
     )
     try:
         watcher.run(args.runs)
     finally:
         history.close()
     return int(ExitCode.OK)
+
+
+def _announce_wait(seconds: float) -> None:
+    from dnssec_doctor.analysis.signatures import human_duration
+
+    due = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds))
+    print(
+        f"dnssec-doctor: the last run began less than --interval ago: the next is due at {due} "
+        f"(in {human_duration(seconds)}); --runs N starts at once",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 WATCH_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"watch": run_watch}

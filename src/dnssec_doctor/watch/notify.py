@@ -129,13 +129,14 @@ class Notifier:
         line = printable(alert.line())  # names and messages come from DNS
         self.stream.write(line + "\n")
         self.stream.flush()
-        log.warning("%s", line)
+        # Already on standard output: the log has it only when asked for (once on a terminal).
+        log.info("%s", line)
 
     def report(self, outcome: Outcome) -> None:
         line = printable(f"webhook: alert {outcome.alert.line()} parked: {outcome.reason}")
         self.stream.write(line + "\n")
         self.stream.flush()
-        log.error("%s", line)
+        log.info("%s", line)
 
     def send(self, pending: list[tuple[int, Alert]]) -> None:
         """Queue alerts for delivery, in order; those already queued are skipped."""

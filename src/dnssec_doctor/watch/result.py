@@ -31,6 +31,12 @@ class Condition(enum.StrEnum):
     EXPIRES_BEFORE_SOA_EXPIRE = "expires-before-soa-expire"  # a secondary would serve them dead
     SERVERS_DISAGREE = "servers-disagree"  # serials or per-server states differ
     DS_MISMATCH = "ds-mismatch"  # a DS at the parent matches no served key
+    FAILING = "failing"  # the verdict is a failure (bogus, partial, unreachable, ...)
+    NOT_A_ZONE = "not-a-zone"  # the name watched does not exist or is no zone apex
+
+
+# Verdicts that are failures: a zone watched in this state alerts, from its first check.
+FAILING_VERDICTS = frozenset({"bogus", "partial", "unreachable", "indeterminate"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ def zone_result(
     assessment = _assessment(zone, analysis.zones)
     if assessment is None:
         return unchecked_result(zone, now, "the probe reached no zone")
+    apex = dns.name.from_text(assessment.zone) == dns.name.from_text(zone)
     state = read_state(report).zone(assessment.zone)
     servers = tuple(
         ServerResult(v.server, v.serial, v.earliest_expiration, v.state.value)
@@ -97,7 +104,7 @@ def zone_result(
         ds_match = not mismatches
     soa_expire = state.soa_expire if state is not None else None
     result = ZoneResult(
-        zone=assessment.zone,
+        zone=assessment.zone if apex else zone,
         checked_at=now,
         verdict=report.diagnosis.verdict.value,
         exit_code=int(exit_code(report.diagnosis)),
@@ -107,6 +114,16 @@ def zone_result(
         report=report_json,
     )
     conditions = judge_conditions(result, threshold)
+    verdict = report.diagnosis.verdict.value
+    if verdict in FAILING_VERDICTS:
+        conditions[Condition.FAILING] = f"{zone} is {verdict}: {report.diagnosis.headline}"
+    if not apex:
+        # A mistyped zone must not be watched in silence (nor its parent in its place).
+        conditions[Condition.NOT_A_ZONE] = (
+            f"{zone} does not exist (NXDOMAIN in {assessment.zone}): a mistyped zone?"
+            if analysis.outcome == "nxdomain"
+            else f"{zone} is not a zone: it is a name in {assessment.zone} (watch the zone)"
+        )
     if ds_match is False:
         conditions[Condition.DS_MISMATCH] = (
             f"the DS of {assessment.zone} at the parent does not match its keys "

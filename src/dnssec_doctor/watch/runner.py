@@ -39,6 +39,7 @@ class Watcher:
         interval: float,
         keep_seconds: float | None = None,
         check_many: CheckZones | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> None:
         self.zones = tuple(zones)
         self.history = history
@@ -50,6 +51,7 @@ class Watcher:
         self.interval = interval
         self.keep_seconds = keep_seconds  # None: keep the whole history
         self.check_many = check_many  # zones checked concurrently (the scan engine)
+        self.on_wait = on_wait  # told how long the first run waits for its schedule
 
     def next_due(self) -> float:
         last = self.history.last_run()
@@ -58,10 +60,14 @@ class Watcher:
         return last.started_at + self.interval
 
     def run(self, runs: int | None = None) -> None:
+        """Run on schedule; ``runs`` set (a bounded invocation, as from cron): the first
+        run starts at once, whatever the schedule says."""
         done = 0
         while runs is None or done < runs:
-            wait = self.next_due() - self.clock()
+            wait = 0.0 if runs is not None and done == 0 else self.next_due() - self.clock()
             if wait > 0:
+                if done == 0 and self.on_wait is not None:
+                    self.on_wait(wait)  # resuming a schedule: say so, never wait in silence
                 self.sleep(wait)
             self.run_once()
             done += 1
