@@ -87,3 +87,20 @@ def test_a_zone_name_keeps_its_case_in_the_headline(
     )
     assert code == 0
     assert out.splitlines()[1].startswith("unsigned.lab. is not signed"), out
+
+
+def test_a_crashing_check_becomes_a_finding_and_the_rest_still_run() -> None:
+    # Deterministic: the whole-suite gate wants CHECK_CRASHED emitted by some test, and the
+    # fuzz test's incidental crashes do not come on every run.
+    from dnssec_doctor.analysis.chain import guarded
+    from dnssec_doctor.model.finding import Finding
+
+    findings: list[Finding] = []
+
+    def broken(value: int) -> int:
+        raise ValueError(f"cannot read {value}")
+
+    assert guarded("example", "zone.", findings, broken, 7) is None
+    assert [f.code for f in findings] == ["CHECK_CRASHED"]
+    assert "ValueError: cannot read 7" in findings[0].summary
+    assert guarded("example", "zone.", findings, lambda: 3) == 3
