@@ -122,14 +122,14 @@ def test_not_root_gets_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not (tmp_path / "x").exists()
 
 
-def test_no_lab_profile_is_a_usage_error(tmp_path: Path) -> None:
+def test_no_lab_profile_is_an_environment_problem(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "dnssec_doctor", "lab", "--dir", str(tmp_path), "verify"],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 4
+    assert result.returncode == 5  # the lab not up: exit 5 from every command
     assert "the lab is not up" in result.stderr
     assert f"dnssec-doctor lab --dir {tmp_path} up" in result.stderr  # the command that fixes it
 

@@ -4,8 +4,10 @@ DNSSEC, no false alarm over a zone that was never signed."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,3 +106,170 @@ def test_a_crashing_check_becomes_a_finding_and_the_rest_still_run() -> None:
     assert [f.code for f in findings] == ["CHECK_CRASHED"]
     assert "ValueError: cannot read 7" in findings[0].summary
     assert guarded("example", "zone.", findings, lambda: 3) == 3
+
+
+# --- one convention everywhere: options, exit codes, help ----------------------------------
+
+
+def test_nagios_without_a_name_is_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--nagios"]) == 3
+    assert capsys.readouterr().out.startswith("DNSSEC UNKNOWN - ")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"), [(["--json"], "--json"), (["--log"], "--log"), (["--brief"], "--brief")]
+)
+def test_nagios_refuses_a_conflicting_output_in_one_line(
+    extra: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--nagios", *extra, "example.com"]) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("DNSSEC UNKNOWN - --nagios and ") and named in out
+    assert len(out.splitlines()) == 1
+
+
+def test_conflicting_or_orphan_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    cases = [
+        (["check", "--brief", "--json", "example.com"], "--brief and --json"),
+        (["check", "-w", "3d", "example.com"], "apply with --nagios"),
+        (["check", "--lab-dir", "/nonexistent", "example.com"], "--lab-dir applies with --lab"),
+        (["probe", "--lab-dir", "/nonexistent", "example.com", "-o", "x"], "--lab-dir"),
+    ]
+    for arguments, fragment in cases:
+        assert main(arguments) == 4, arguments
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and fragment in err, (arguments, err)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (["check", "@127.53.53.1", "example.com"], "--resolver 127.53.53.1"),
+        (["check", "-t", "AAAA", "example.com"], "example.com AAAA"),
+        (["check", "example.com", "+short"], "--brief"),
+        (["probe", "example.com", "+dnssec", "-o", "x"], "dig option"),
+    ],
+)
+def test_dig_habits_get_a_one_line_hint(
+    arguments: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(arguments) == 4
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and fragment in err, err
+
+
+def test_values_that_look_like_dig_options_are_not_taken_for_them() -> None:
+    from dnssec_doctor.cli import dig_habit
+
+    assert dig_habit(["check", "example.com", "--at", "+3d"]) is None
+    assert dig_habit(["check", "example.com", "--at", "@1795000000"]) is None
+    assert dig_habit(["check", "--nagios", "-w", "+3d", "example.com"]) is None
+
+
+def test_one_name_for_the_snapshot_file_and_for_the_lab_directory(tmp_path: Path) -> None:
+    from dnssec_doctor.cli import build_parser
+
+    for command, dest in (("check", "snapshot"), ("probe", "output")):
+        parser, _ = build_parser(command)
+        for spelling in ("-o", "--snapshot", "--output"):
+            args = parser.parse_args([command, "example.com", spelling, "f.json"])
+            assert getattr(args, dest) == Path("f.json")
+    parser, _ = build_parser("lab")
+    for arguments in (
+        ["lab", "--dir", str(tmp_path), "status"],
+        ["lab", "status", "--dir", str(tmp_path)],  # after the action, too
+        ["lab", "up", "--lab-dir", str(tmp_path)],  # check's spelling
+        ["lab", "--lab-dir", str(tmp_path), "list"],
+    ):
+        assert parser.parse_args(arguments).dir == tmp_path, arguments
+    assert parser.parse_args(["lab", "status"]).dir is None
+
+
+def test_a_lab_that_is_not_up_is_exit_5_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for arguments in (
+        ["check", "www.secure-nsec.lab", "--lab", "--lab-dir", str(tmp_path)],
+        ["lab", "--dir", str(tmp_path), "verify"],
+        ["lab", "status", "--dir", str(tmp_path)],
+    ):
+        assert main(arguments) == 5, arguments
+        captured = capsys.readouterr()
+        assert "not up" in captured.err + captured.out
+
+
+def test_the_readme_exit_code_table_is_the_code_s() -> None:
+    from dnssec_doctor.errors import EXIT_CODE_MEANINGS, ExitCode, exit_code_table
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert exit_code_table() in readme
+    assert set(EXIT_CODE_MEANINGS) == set(ExitCode)
+
+
+def test_every_command_has_a_description_and_lists_its_exit_codes() -> None:
+    from dnssec_doctor.cli import build_parser
+
+    parser, _ = build_parser(None)
+    commands = next(a for a in parser._actions if a.dest == "command")
+    choices: dict[str, Any] = commands.choices  # type: ignore[assignment]
+    assert {"check", "probe", "analyze", "diff", "go-insecure", "watch", "lab"} <= set(choices)
+
+    def documented(name: str, subparser: Any) -> None:
+        assert subparser.description, name
+        own = f"{subparser.description} {subparser.epilog}".replace("\n", " ")
+        assert "exit codes: 0 " in own or "Exit 0 " in own, name
+        for action in subparser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child, grandchild in action.choices.items():
+                    documented(f"{name} {child}", grandchild)
+
+    for name, subparser in choices.items():
+        documented(name, subparser)
+
+
+def test_explain_takes_an_ede_number(capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_doctor.analysis.codes import CODES
+
+    assert main(["explain", "9"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("EDE 9: DNSKEY Missing")
+    expected = {c.code for c in CODES.values() if c.ede == 9}
+    assert expected and all(code in out for code in expected)
+    assert "RRSIG_EXPIRED" not in out  # EDE 7
+    assert main(["explain", "99"]) == 4
+
+
+@pytest.mark.lab
+def test_brief_is_one_line_with_the_same_exit_code(
+    lab_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, code in (("www.rrsig-expired.lab", 2), ("www.secure-nsec.lab", 0)):
+        assert main(["check", name, *lab_args, "--brief", "--color", "never"]) == code
+        out = capsys.readouterr().out
+        assert len(out.splitlines()) == 1, out
+        assert out.startswith(f"{name}. A: ")
+
+
+@pytest.mark.lab
+def test_nagios_warning_and_critical_take_durations(
+    lab_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The lab signs for about two weeks: 30 days is too soon for -c, 1 hour is fine.
+    base = ["check", "--nagios", "www.secure-nsec.lab", *lab_args, "--no-resolvers"]
+    assert main([*base, "-w", "40d", "-c", "30d"]) == 2
+    assert capsys.readouterr().out.startswith("DNSSEC CRITICAL - ")
+    assert main([*base, "-w", "40days", "-c", "1h"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("DNSSEC WARNING - ") and ";3456000:;3600:;;" in out
+    assert main([*base, "-w", "1h"]) == 0
+
+
+@pytest.mark.lab
+def test_insecure_though_signed_exits_like_a_missing_ds(
+    lab_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    codes = {}
+    for name in ("www.no-ds.lab", "www.unsupported-algorithm.lab", "www.ds-unsupported-digest.lab"):
+        codes[name] = main(["check", name, *lab_args, "--no-resolvers", "--json"])
+        assert json.loads(capsys.readouterr().out)["verdict"] == "insecure"
+    assert set(codes.values()) == {1}, codes

@@ -19,6 +19,10 @@ def source_options(args: argparse.Namespace) -> Sources:
     """The probe options parsed by ``add_source_arguments``."""
     from dnssec_doctor.pipeline import Sources
 
+    if args.lab_dir is not None and not args.lab:
+        # Ignoring it would send the check to the real root instead of the lab.
+        raise UsageError("--lab-dir applies with --lab", hint="add --lab, or leave --lab-dir out")
+
     return Sources(
         lab=args.lab,
         lab_dir=args.lab_dir,

@@ -96,9 +96,7 @@ def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, d
     parser = _Parser(
         prog="dnssec-doctor",
         description="Find the broken link in a DNSSEC chain of trust and how to recover.",
-        epilog="exit codes: 0 healthy, 1 healthy with warnings, 2 DNSSEC failure, "
-        "3 broken for another reason, 4 usage or input error, 5 environment problem, "
-        "70 internal error (a bug)",
+        epilog=_exit_epilog(tuple(_SHORT_MEANINGS)),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(
@@ -109,13 +107,114 @@ def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, d
         add_commands, group_runners = load()
         add_commands(commands)
         runners.update(group_runners)
+    for name, subparser in commands.choices.items():
+        _document(name, subparser)
     return parser, runners
+
+
+# The exit codes each command can give, when they are the shared ones (commands whose codes
+# mean something of their own, diff, go-insecure, replay, zone verify, write their epilog).
+COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
+    "check": (0, 1, 2, 3, 4, 5, 70),
+    "analyze": (0, 1, 2, 3, 4, 70),
+    "probe": (0, 4, 5, 70),
+    "serve": (0, 4, 5, 70),
+    "codes": (0, 70),
+    "explain": (0, 4, 70),
+    "watch": (0, 4, 5, 70),
+    "lab": (0, 2, 4, 5, 70),
+    "zone": (0, 1, 2, 4, 70),
+}
+_SHORT_MEANINGS = {
+    0: "healthy / done",
+    1: "healthy with warnings",
+    2: "DNSSEC failure",
+    3: "broken for another reason (unreachable, indeterminate, the name does not exist)",
+    4: "usage or input error",
+    5: "environment problem (not root, a package missing, the lab not up)",
+    70: "internal error (a bug)",
+}
+
+
+def _exit_epilog(codes: Sequence[int]) -> str:
+    return "exit codes: " + ", ".join(f"{code} {_SHORT_MEANINGS[code]}" for code in codes)
+
+
+# Commands whose exit codes mean something of their own.
+_OWN_EPILOGS = {
+    "replay": "exit codes: 0 every compared step agrees, 2 a step differs, 4 a file that "
+    "cannot be read, 70 internal error (a bug)",
+    "zone verify": "exit codes: 0 valid, 1 valid with warnings, 2 invalid, 4 usage or input "
+    "error (a file that cannot be read), 70 internal error (a bug)",
+}
+
+
+def _document(name: str, parser: argparse.ArgumentParser, parent: str | None = None) -> None:
+    """Every command (and action: lab up, zone verify) has a description and lists its
+    exit codes in --help."""
+    if parser.description is None:
+        parser.description = _HELPS.get(name) or _action_help(parser)
+    own = f"{parser.description} {parser.epilog}"
+    if "exit codes:" not in own and "Exit 0 " not in own:  # its own list of codes stays
+        codes = COMMAND_EXIT_CODES.get(name) or COMMAND_EXIT_CODES.get(parent or "")
+        parser.epilog = _OWN_EPILOGS.get(name) or _exit_epilog(codes or tuple(_SHORT_MEANINGS))
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child, subparser in action.choices.items():
+                _document(f"{name} {child}", subparser, parent=name)
+
+
+def _action_help(parser: argparse.ArgumentParser) -> str | None:
+    """An action's description from the help line its parent lists it with."""
+    return _ACTION_HELPS.get(parser.prog.removeprefix("dnssec-doctor "))
+
+
+_ACTION_HELPS = {
+    "lab up": "Build, sign and start the lab (idempotent): the root, the TLDs and one zone per "
+    "failure scenario on 127.53.0.0/16, and the resolvers that know only the lab's root.",
+    "lab down": "Stop exactly what lab up started and remove what it added.",
+    "lab status": "Which lab processes run (exit 5 when the lab is not up or a process stopped).",
+    "lab verify": "Ask every validating resolver each scenario's question and compare the "
+    "answers (rcode, AD, EDE) with the catalogue (exit 2 on a difference).",
+    "lab diagnose": "Run dnssec-doctor check on every scenario and compare the diagnosis with "
+    "the catalogue (exit 2 on a difference).",
+    "lab list": "The catalogue of failure scenarios: what is broken, the question to ask, what "
+    "resolvers answer and the diagnosis to reach.",
+}
+
+
+_HELPS = {
+    "zone": "Zone files: verify a signed zone before it goes live (zone verify FILE), with the "
+    "same finding codes as check.",
+    "codes": "List every finding code of the code table: family, severity and the EDE a "
+    "validator gives (--json: every fact of the table).",
+    "probe": "Collect only: ask the chain of trust from the root to NAME and the resolvers, "
+    "and write every response as the bytes received to a versioned JSON snapshot, for "
+    "analyze (offline, later, elsewhere).",
+    "analyze": "Diagnose a snapshot offline: ours (probe, check -o) or the JSON of dnsviz "
+    "probe, with the same result as check at the snapshot's time.",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _join_negative_at(sys.argv[1:] if argv is None else argv)
+    habit = dig_habit(arguments)
+    nagios = bool(arguments) and arguments[0] == "check" and "--nagios" in arguments
+    if habit is not None:
+        if nagios:
+            print(f"DNSSEC UNKNOWN - {printable(habit)}")
+            return 3
+        print(f"dnssec-doctor: {printable(habit)}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     parser, runners = build_parser(arguments[0] if arguments else None)
-    args = parser.parse_args(arguments)
+    try:
+        args = parser.parse_args(arguments)
+    except SystemExit as leaving:
+        if nagios and leaving.code == int(ExitCode.USAGE):
+            # The monitoring core reads stdout and the exit code: a usage error is UNKNOWN.
+            print("DNSSEC UNKNOWN - usage error (see standard error)")
+            return 3
+        raise
     try:
         if args.command in runners:
             return runners[args.command](args)
@@ -142,6 +241,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.INTERNAL)
     parser.error(f"unknown command {args.command}")
     return int(ExitCode.USAGE)  # pragma: no cover - parser.error exits
+
+
+# Options that take a value which may start with "@" or "+" (--at @EPOCH, --at +3d).
+_VALUE_OPTIONS = frozenset({"--at", "-w", "--warning", "-c", "--critical", "--threshold"})
+
+
+def dig_habit(arguments: Sequence[str]) -> str | None:
+    """A one-line hint when the command line is written the way dig's is (@server,
+    -t TYPE, +short): argparse's own messages for those are confusing. None otherwise."""
+    if not arguments or arguments[0] not in ("check", "probe"):
+        return None
+    command = arguments[0]
+    for index, token in enumerate(arguments[1:], start=1):
+        if arguments[index - 1] in _VALUE_OPTIONS or token == "--":
+            continue
+        if token.startswith("@") and len(token) > 1:
+            return (
+                f"{token!r} is dig's way to name a server: {command} asks the zone's own "
+                f"servers itself; to choose a resolver use --resolver {token[1:]}"
+            )
+        if token in ("-t", "-q") or (token.startswith("-t") and token[2:].isalpha()):
+            return (
+                f"{token!r}: dnssec-doctor has no -t; give the type after the name "
+                f"(dnssec-doctor {command} example.com AAAA)"
+            )
+        if token.startswith("+") and token[1:2].isalpha():
+            return (
+                f"{token!r} is a dig option; dnssec-doctor has none of those "
+                "(one line per name: check --brief; DNSSEC records are always asked)"
+            )
+    return None
 
 
 def _cut(text: str, limit: int = 1000) -> str:

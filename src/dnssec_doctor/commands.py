@@ -32,6 +32,7 @@ from dnssec_doctor.pipeline import (
     read_severity_profile,
     read_snapshot,
 )
+from dnssec_doctor.render.terminal import terminal_text
 from dnssec_doctor.web.serve import add_serve_arguments, run_serve
 
 if TYPE_CHECKING:
@@ -53,7 +54,13 @@ def add_check_commands(commands: Any) -> None:
     _probe_arguments(check)
     _output_arguments(check)
     check.add_argument(
-        "-o", "--snapshot", type=Path, help="also write the probe's snapshot to this file"
+        "-o",
+        "--snapshot",
+        "--output",
+        dest="snapshot",
+        type=Path,
+        metavar="FILE",
+        help="also write the probe's snapshot to this file (as probe -o does)",
     )
     check.add_argument(
         "--graph", type=Path, metavar="FILE.svg", help="also draw the chain of trust as SVG"
@@ -68,12 +75,34 @@ def add_check_commands(commands: Any) -> None:
         action="store_true",
         help="monitoring-plugins output and exit codes (OK/WARNING/CRITICAL/UNKNOWN)",
     )
+    check.add_argument(
+        "-w",
+        "--warning",
+        metavar="DURATION",
+        help="--nagios: WARNING when a signature expires sooner than this (default 3d)",
+    )
+    check.add_argument(
+        "-c",
+        "--critical",
+        metavar="DURATION",
+        help="--nagios: CRITICAL when a signature expires sooner than this (default 0: "
+        "only once expired, when validation fails)",
+    )
 
     probe = commands.add_parser(
         "probe", help="collect only: write the snapshot of NAME for later analysis"
     )
     _probe_arguments(probe)
-    probe.add_argument("-o", "--output", type=Path, required=True, help="snapshot file (JSON)")
+    probe.add_argument(
+        "-o",
+        "--snapshot",
+        "--output",
+        dest="output",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the snapshot file to write (JSON)",
+    )
 
     analyze = commands.add_parser(
         "analyze", help="diagnose a snapshot offline (ours, or a DNSViz probe's JSON)"
@@ -107,8 +136,14 @@ def add_check_commands(commands: Any) -> None:
     codes = commands.add_parser("codes", help="list every finding code")
     codes.add_argument("--json", action="store_true")
 
-    explain = commands.add_parser("explain", help="explain one finding code")
-    explain.add_argument("code")
+    explain = commands.add_parser(
+        "explain",
+        help="explain one finding code, or list the causes behind an EDE number",
+        description="Explain a finding code (what it means, why validation breaks, how to fix "
+        "it, the recovery risk), or, given an Extended DNS Error number (RFC 8914), list the "
+        "causes for which a validator gives that code.",
+    )
+    explain.add_argument("code", help="a finding code (DS_DIGEST_MISMATCH) or an EDE number (9)")
 
 
 def _probe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +164,11 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("text", "json", "markdown"),
         help="text (default), json (docs/check-json.schema.json), or markdown: a report "
         "to paste into a registrar's or DNS provider's ticket",
+    )
+    parser.add_argument(
+        "--brief",
+        action="store_true",
+        help="one line: name, type, verdict (and EDE), the headline; the same exit code",
     )
     parser.add_argument(
         "--at",
@@ -225,10 +265,12 @@ def _output_format(args: argparse.Namespace) -> str:
 
 def _emit(report: Report, args: argparse.Namespace) -> int:
     from dnssec_doctor.render.json import render_json
-    from dnssec_doctor.render.text import render_text
+    from dnssec_doctor.render.text import render_brief, render_text
 
     form = _output_format(args)
-    if form == "json":
+    if args.brief:
+        sys.stdout.write(render_brief(report, colour=_colour(args)))
+    elif form == "json":
         print(json.dumps(render_json(report), indent=2))
     elif form == "markdown":
         from dnssec_doctor.render.markdown import render_markdown
@@ -247,6 +289,10 @@ def run_check(args: argparse.Namespace) -> int:
     # only --planned-ds or --graph need, after (start-up is what a check waits for first).
     if getattr(args, "nagios", False):
         return run_check_nagios(args)
+    if args.warning is not None or args.critical is not None:
+        raise UsageError("-w/--warning and -c/--critical apply with --nagios", hint="add --nagios")
+    refuse_conflicts(args, "--brief", ("--json", "json"), ("--format", "format"), ("--log", "log"))
+    refuse_conflicts(args, "--brief", ("--planned-ds", "planned_ds"))
     at = args.at
     form = _output_format(args)  # a conflict is a usage error before any query is sent
     parse_at(at, 0.0)  # a bad --at or --profile is a usage error before any query is sent
@@ -285,22 +331,58 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_check_nagios(args: argparse.Namespace) -> int:
     """check --nagios: every failure, even a usage error, is UNKNOWN (exit 3)."""
+    from dnssec_doctor.arguments import parse_duration
     from dnssec_doctor.render.nagios import render_nagios
     from dnssec_doctor.render.nagios import unknown as nagios_unknown
 
     try:
+        refuse_conflicts(
+            args,
+            "--nagios",
+            ("--json", "json"),
+            ("--format", "format"),
+            ("--log", "log"),
+            ("--brief", "brief"),
+        )
+        refuse_conflicts(args, "--nagios", ("--graph", "graph"), ("--planned-ds", "planned_ds"))
+        warning = parse_duration(args.warning or "3d", "-w/--warning")
+        critical = parse_duration(args.critical or "0", "-c/--critical")
+        if critical > warning:
+            raise UsageError("-c/--critical must not be longer than -w/--warning")
         at = args.at
         parse_at(at, 0.0)
         read_severity_profile(args.profile)
         snapshot = _snapshot_of(args, quiet=True, then_analyze=True)
-        options = analysis_options(args, snapshot)
+        options = pipeline.analysis_options(
+            snapshot,
+            at=parse_at(args.at, snapshot.finished_at),
+            accepted_algorithms=parse_profile(args.accept_algorithm),
+            severities=read_severity_profile(args.profile),
+            expire_warning=warning,
+        )
         text, code = render_nagios(
-            pipeline.analyze(snapshot, options), warning_seconds=options.expire_warning
+            pipeline.analyze(snapshot, options),
+            warning_seconds=warning,
+            critical_seconds=critical,
         )
     except DoctorError as error:
         text, code = nagios_unknown(str(error))
     sys.stdout.write(text)
     return code
+
+
+def refuse_conflicts(args: argparse.Namespace, option: str, *others: tuple[str, str]) -> None:
+    """Options that cannot go together are refused with one line, never one silently
+    ignored (``option``: "--brief", its dest "brief"; ``others``: (the option as typed, its
+    argparse dest))."""
+    if not getattr(args, option.lstrip("-").replace("-", "_"), None):
+        return
+    given = [shown for shown, dest in others if getattr(args, dest, None)]
+    if given:
+        raise UsageError(
+            f"{option} and {given[0]} cannot be used together",
+            hint=f"choose one: {option} or {given[0]}",
+        )
 
 
 def run_probe(args: argparse.Namespace) -> int:
@@ -344,6 +426,7 @@ def read_analysis_input(args: argparse.Namespace) -> Snapshot:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    refuse_conflicts(args, "--brief", ("--json", "json"), ("--format", "format"), ("--log", "log"))
     _output_format(args)  # a conflict is a usage error before the snapshot is read
     snapshot = read_analysis_input(args)
     report = pipeline.analyze(snapshot, analysis_options(args, snapshot))
@@ -396,6 +479,8 @@ def run_codes(args: argparse.Namespace) -> int:
 def run_explain(args: argparse.Namespace) -> int:
     from dnssec_doctor.analysis.codes import UnknownCode, lookup
 
+    if args.code.strip().isdigit():
+        return _explain_ede(int(args.code))
     try:
         code = lookup(args.code.upper())
     except UnknownCode:
@@ -424,6 +509,32 @@ def run_explain(args: argparse.Namespace) -> int:
     if code.references:
         sections += ["References", "  " + ", ".join(code.references)]
     print("\n".join(sections))
+    return int(ExitCode.OK)
+
+
+def _explain_ede(number: int) -> int:
+    """explain 9: the causes a validator answers with that Extended DNS Error."""
+    from dnssec_doctor.analysis.codes import CODES
+    from dnssec_doctor.analysis.resolvers import EDE_NAMES, ede_name
+
+    if number not in EDE_NAMES:
+        raise UsageError(
+            f"EDE {number} is not an Extended DNS Error code this tool knows (0-30)",
+            hint="RFC 8914 and the IANA registry list them",
+        )
+    causes = [c for c in CODES.values() if c.ede == number]
+    lines = [f"EDE {number}: {ede_name(number)}"]
+    if causes:
+        lines.append(
+            "The causes for which a validator gives it (the same fault may get another code "
+            "from another validator, and BIND 9.18 sends none):"
+        )
+        width = max(len(c.code) for c in causes)
+        lines += [f"  {c.code:<{width}}  {c.summary}" for c in causes]
+        lines.append("dnssec-doctor explain CODE explains one.")
+    else:
+        lines.append("No finding of this tool maps to it: it is not about a DNSSEC cause.")
+    print(terminal_text(lines, colour=False))
     return int(ExitCode.OK)
 
 

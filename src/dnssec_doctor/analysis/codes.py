@@ -506,6 +506,8 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 8624 §3.3", "RFC 4035 §5.2"),
         rank=250,
         ends_chain=True,
+        # Insecure though signed, like DS_MISSING_FOR_SIGNED_ZONE: the same exit code (1).
+        exit_warning=True,
         actor=Actor.REGISTRAR,
     ),
     Code(
@@ -727,6 +729,8 @@ CODES: Mapping[str, Code] = _table(
         references=("RFC 8624 §3.1", "RFC 4035 §5.2"),
         rank=240,
         ends_chain=True,
+        # Insecure though signed, like DS_MISSING_FOR_SIGNED_ZONE: the same exit code (1).
+        exit_warning=True,
         actor=Actor.DNS_OPERATOR,
     ),
     Code(
@@ -1413,6 +1417,8 @@ CODES: Mapping[str, Code] = _table(
         link=Link.DENIAL,
         rank=260,
         ends_chain=True,
+        # Insecure though signed, like DS_MISSING_FOR_SIGNED_ZONE: the same exit code (1).
+        exit_warning=True,
         actor=Actor.DNS_OPERATOR,
     ),
     Code(

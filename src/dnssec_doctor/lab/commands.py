@@ -28,16 +28,14 @@ def add_lab_commands(commands: Any) -> None:
         "served by NSD, Knot DNS, BIND and PowerDNS on 127.53.0.0/16, with Unbound, BIND, Knot "
         "Resolver and PowerDNS Recursor as resolvers that know only the lab's root.",
     )
-    lab.add_argument(
-        "--dir",
-        type=Path,
-        default=None,
-        help=f"lab directory (default: $DNSSEC_DOCTOR_LAB_DIR or {lab_directory(None)})",
-    )
+    directory_help = f"lab directory (default: $DNSSEC_DOCTOR_LAB_DIR or {lab_directory(None)})"
+    lab.add_argument("--dir", "--lab-dir", dest="dir", type=Path, default=None, help=directory_help)
     lab_commands = lab.add_subparsers(
         dest="lab_command", metavar="ACTION", required=True, parser_class=type(lab)
     )
+    actions: list[argparse.ArgumentParser] = []
     up = lab_commands.add_parser("up", help="build, sign and start the lab (idempotent)")
+    actions.append(up)
     up.add_argument(
         "--bulk",
         type=int,
@@ -46,16 +44,34 @@ def add_lab_commands(commands: Any) -> None:
         help="also a TLD bulk. with N signed zones, a known share broken in known ways, "
         "and their manifest (for scan)",
     )
-    lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
-    lab_commands.add_parser("status", help="which lab processes run")
-    lab_commands.add_parser(
-        "verify", help="ask every validating resolver each scenario's question and compare"
+    actions.append(
+        lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
     )
-    lab_commands.add_parser(
-        "diagnose", help="run dnssec-doctor check on every scenario and compare with the catalogue"
+    actions.append(lab_commands.add_parser("status", help="which lab processes run"))
+    actions.append(
+        lab_commands.add_parser(
+            "verify", help="ask every validating resolver each scenario's question and compare"
+        )
+    )
+    actions.append(
+        lab_commands.add_parser(
+            "diagnose",
+            help="run dnssec-doctor check on every scenario and compare with the catalogue",
+        )
     )
     listing = lab_commands.add_parser("list", help="the catalogue of failure scenarios")
     listing.add_argument("--json", action="store_true", help="machine-readable catalogue")
+    actions.append(listing)
+    for action in actions:
+        # lab up --dir X works as lab --dir X up does (SUPPRESS: absent, the lab's own stays).
+        action.add_argument(
+            "--dir",
+            "--lab-dir",
+            dest="dir",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help=directory_help,
+        )
 
 
 def run_lab(args: argparse.Namespace) -> int:
@@ -95,11 +111,11 @@ def run_lab(args: argparse.Namespace) -> int:
         statuses = runtime.status(directory)
         if not statuses:
             print("lab is not up")
-            return int(ExitCode.NOT_DNSSEC)
+            return int(ExitCode.ENVIRONMENT)  # as every command that needs the lab
         for entry in statuses:
             state = "running" if entry.running else "STOPPED"
             print(f"{entry.name:<24} pid {entry.pid:<8} {entry.address:<15} {state}")
-        return int(ExitCode.OK if all(s.running for s in statuses) else ExitCode.NOT_DNSSEC)
+        return int(ExitCode.OK if all(s.running for s in statuses) else ExitCode.ENVIRONMENT)
     if args.lab_command == "verify":
         return verify_lab(directory)
     if args.lab_command == "diagnose":

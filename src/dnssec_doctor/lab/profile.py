@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnssec_doctor.errors import UsageError
+from dnssec_doctor.errors import LabNotUp, UsageError
 
 DEFAULT_DIRECTORY = Path("/run/dnssec-doctor/lab")
 PROFILE_FILE = "profile.json"
@@ -94,7 +94,7 @@ def load_profile(directory: Path | None = None) -> LabProfile:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         where = "" if directory == DEFAULT_DIRECTORY else f" --dir {directory}"
-        raise UsageError(
+        raise LabNotUp(
             f"no lab profile at {path}: the lab is not up", hint=f"dnssec-doctor lab{where} up"
         ) from None
     except (OSError, ValueError) as error:

@@ -26,9 +26,16 @@ class PluginState(enum.IntEnum):
     UNKNOWN = 3
 
 
-def plugin_state(report: Report) -> PluginState:
+def plugin_state(report: Report, critical_seconds: float = 0.0) -> PluginState:
     verdict = report.diagnosis.verdict
     if verdict in (Verdict.BOGUS, Verdict.PARTIAL, Verdict.UNREACHABLE):
+        return PluginState.CRITICAL
+    earliest = _earliest_expiry(report)
+    if (
+        critical_seconds > 0
+        and earliest is not None
+        and earliest - report.analysis.now < (critical_seconds)
+    ):
         return PluginState.CRITICAL
     if report.analysis.outcome == "nxdomain":  # the monitored name is gone
         return PluginState.CRITICAL
@@ -37,9 +44,24 @@ def plugin_state(report: Report) -> PluginState:
     return PluginState.WARNING if report.diagnosis.exit_warning else PluginState.OK
 
 
-def render_nagios(report: Report, *, warning_seconds: float) -> tuple[str, int]:
-    """The plugin output and its exit code."""
-    state = plugin_state(report)
+def _earliest_expiry(report: Report) -> int | None:
+    return min(
+        (
+            s.earliest_expiration
+            for z in report.analysis.zones
+            for s in z.servers
+            if s.earliest_expiration is not None
+        ),
+        default=None,
+    )
+
+
+def render_nagios(
+    report: Report, *, warning_seconds: float, critical_seconds: float = 0.0
+) -> tuple[str, int]:
+    """The plugin output and its exit code (``warning_seconds`` and ``critical_seconds``:
+    -w and -c, how soon a signature may expire before WARNING and CRITICAL)."""
+    state = plugin_state(report, critical_seconds)
     diagnosis = report.diagnosis
     analysis = report.analysis
     now = analysis.now
@@ -57,10 +79,10 @@ def render_nagios(report: Report, *, warning_seconds: float) -> tuple[str, int]:
     }
     known = [e for e in expiries.values() if e is not None]
     if known:
-        perf.append(_perf("expiry", min(known) - now, warning_seconds))
+        perf.append(_perf("expiry", min(known) - now, warning_seconds, critical_seconds))
     for zone, expiry in expiries.items():
         if expiry is not None:
-            perf.append(_perf(f"expiry {zone}", expiry - now, warning_seconds))
+            perf.append(_perf(f"expiry {zone}", expiry - now, warning_seconds, critical_seconds))
     views = [s for z in analysis.zones for s in z.servers]
     perf.append(f"servers={len(views)};;;0;")
     perf.append(f"servers_answering={sum(1 for s in views if s.answered)};;;0;")
@@ -85,9 +107,9 @@ def unknown(message: str) -> tuple[str, int]:
     return f"DNSSEC UNKNOWN - {printable(message.replace('|', '/'))}\n", int(PluginState.UNKNOWN)
 
 
-def _perf(label: str, seconds: float, warning: float) -> str:
+def _perf(label: str, seconds: float, warning: float, critical: float = 0.0) -> str:
     # The plugin guidelines: a label with a space, "=" or "'" is quoted, and a "'" in it
     # doubled; "|" would start the performance data of a long-output line.
     label = label.replace("|", "/")
     quoted = "'" + label.replace("'", "''") + "'" if any(c in label for c in " ='") else label
-    return f"{quoted}={int(seconds)}s;{int(warning)}:;0:;;"
+    return f"{quoted}={int(seconds)}s;{int(warning)}:;{int(critical)}:;;"

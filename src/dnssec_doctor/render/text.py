@@ -69,24 +69,42 @@ def _finding_lines(finding: Finding, *, evidence: bool) -> list[str | Painted]:
     return lines
 
 
+def banner(report: Report) -> tuple[str, str]:
+    """The report's first line and its colour: name, type, verdict (never a healthy word
+    over a name that does not exist), and whether it is a forecast (--at)."""
+    diagnosis = report.diagnosis
+    verdict = diagnosis.verdict
+    text = f"{diagnosis.name} {diagnosis.rdtype}: {verdict.value.upper()}"
+    colour = _VERDICT_COLOUR[verdict]
+    if diagnosis.name_missing and verdict in (Verdict.SECURE, Verdict.INSECURE):
+        # Never a green "SECURE" over a name that does not exist.
+        text = f"{diagnosis.name} {diagnosis.rdtype}: DOES NOT EXIST (NXDOMAIN, {verdict.value})"
+        colour = _VERDICT_COLOUR[Verdict.UNREACHABLE]
+    if diagnosis.headline.forecast_at is not None:
+        text += f" (forecast for {iso_utc(diagnosis.headline.forecast_at)})"
+    return text, colour
+
+
+def render_brief(report: Report, *, colour: bool = False) -> str:
+    """check --brief: one line, the banner, the headline and the EDE."""
+    text, paint = banner(report)
+    parts = [text, headline_text(report.diagnosis)]
+    if ede_text(report.diagnosis):
+        parts.append(ede_text(report.diagnosis))
+    return terminal_text([Painted(" - ".join(parts), f"1;{paint}")], colour=colour) + "\n"
+
+
 def render_text(report: Report, *, colour: bool = False, log: bool = False) -> str:
     diagnosis = report.diagnosis
     analysis = report.analysis
     verdict = diagnosis.verdict
     views = diagnosis.views
     warnings = [f for f in diagnosis.warnings if not _is_resolver_finding(f)]
-    banner = f"{diagnosis.name} {diagnosis.rdtype}: {verdict.value.upper()}"
-    banner_colour = _VERDICT_COLOUR[verdict]
-    if diagnosis.name_missing and verdict in (Verdict.SECURE, Verdict.INSECURE):
-        # Never a green "SECURE" over a name that does not exist.
-        banner = f"{diagnosis.name} {diagnosis.rdtype}: DOES NOT EXIST (NXDOMAIN, {verdict.value})"
-        banner_colour = _VERDICT_COLOUR[Verdict.UNREACHABLE]
-    if diagnosis.headline.forecast_at is not None:
-        banner += f" (forecast for {iso_utc(diagnosis.headline.forecast_at)})"
+    first, first_colour = banner(report)
     if warnings and verdict in (Verdict.SECURE, Verdict.INSECURE):
-        banner += f", {len(warnings)} warning" + ("" if len(warnings) == 1 else "s")
+        first += f", {len(warnings)} warning" + ("" if len(warnings) == 1 else "s")
     lines: list[str | Painted] = [
-        Painted(banner, f"1;{banner_colour}"),
+        Painted(first, f"1;{first_colour}"),
         headline_text(diagnosis),
     ]
     if ede_text(diagnosis):  # the cause leads; the EDE that goes with it comes second
