@@ -216,7 +216,7 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def _announce_wait(seconds: float) -> None:
-    from dnssec_doctor.analysis.signatures import human_duration
+    from dnssec_doctor.model.time_text import human_duration
 
     due = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds))
     print(
