@@ -273,3 +273,26 @@ def test_insecure_though_signed_exits_like_a_missing_ds(
         codes[name] = main(["check", name, *lab_args, "--no-resolvers", "--json"])
         assert json.loads(capsys.readouterr().out)["verdict"] == "insecure"
     assert set(codes.values()) == {1}, codes
+
+
+def test_the_report_is_folded_to_the_terminal_width_never_cut() -> None:
+    from dnssec_doctor import pipeline
+    from dnssec_doctor.render.terminal import fold
+    from dnssec_doctor.render.text import render_text
+
+    snapshot = pipeline.read_snapshot(Path(__file__).parent / "data/snapshots/ds-bad-digest.json")
+    report = pipeline.analyze(snapshot, pipeline.analysis_options(snapshot))
+    whole = render_text(report)
+    folded = render_text(report, width=60)
+    assert max(len(line) for line in whole.splitlines()) > 60
+    assert all(len(line) <= 60 for line in folded.splitlines())
+
+    def squashed(text: str) -> str:
+        return "".join(text.split())
+
+    assert squashed(folded) == squashed(whole)  # every character kept, in order
+    digest = "ab" * 40
+    lines = fold(f"      parent DS     12345 13 2 {digest}", 40)
+    assert all(len(line) <= 40 for line in lines) and len(lines) > 2
+    assert squashed("".join(lines)).endswith(digest)
+    assert all(line.startswith("          ") for line in lines[1:])  # hanging indent

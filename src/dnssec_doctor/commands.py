@@ -263,6 +263,16 @@ def _output_format(args: argparse.Namespace) -> str:
     return chosen or "text"
 
 
+def _terminal_width() -> int | None:
+    """The terminal's width when the report goes to one (long lines are folded to it); a
+    pipe or a file gets whole lines, for grep."""
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
 def _emit(report: Report, args: argparse.Namespace) -> int:
     from dnssec_doctor.render.json import render_json
     from dnssec_doctor.render.text import render_brief, render_text
@@ -277,7 +287,9 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
 
         sys.stdout.write(render_markdown(report))
     else:
-        sys.stdout.write(render_text(report, colour=_colour(args), log=args.log))
+        sys.stdout.write(
+            render_text(report, colour=_colour(args), log=args.log, width=_terminal_width())
+        )
     return int(pipeline.exit_code(report.diagnosis))
 
 

@@ -45,19 +45,48 @@ class Painted:
     end: int | None = None
 
 
-def terminal_text(lines: Iterable[str | Painted], *, colour: bool) -> str:
-    """Join report lines for a terminal: each made printable, then painted."""
+def terminal_text(lines: Iterable[str | Painted], *, colour: bool, width: int | None = None) -> str:
+    """Join report lines for a terminal: each made printable, folded to ``width`` (None:
+    never folded), then painted."""
     out: list[str] = []
     for line in lines:
         if isinstance(line, str):
-            out.append(printable(line))
+            out += fold(printable(line), width)
             continue
-        text = printable(line.text)
+        parts = fold(printable(line.text), width)
         if not colour:
-            out.append(text)
+            out += parts
             continue
-        end = len(text) if line.end is None else line.end
-        out.append(
-            f"{text[: line.start]}\033[{line.code}m{text[line.start : end]}\033[0m{text[end:]}"
-        )
+        whole = line.start == 0 and line.end is None
+        for index, text in enumerate(parts):
+            if whole:
+                out.append(f"\033[{line.code}m{text}\033[0m")
+            elif index == 0:
+                end = len(text) if line.end is None else min(line.end, len(text))
+                start = min(line.start, end)
+                out.append(f"{text[:start]}\033[{line.code}m{text[start:end]}\033[0m{text[end:]}")
+            else:
+                out.append(text)
     return "\n".join(out)
+
+
+def fold(text: str, width: int | None) -> list[str]:
+    """``text`` as lines of at most ``width`` characters: broken at spaces where it can,
+    inside a word (a long key or digest) where it cannot — folded, never cut. Continuation
+    lines hang four columns deeper than the line's own indentation."""
+    if width is None or width < 20 or len(text) <= width:
+        return [text]
+    indent = len(text) - len(text.lstrip(" "))
+    hang = " " * min(indent + 4, width // 2)
+    lines: list[str] = []
+    rest = text
+    floor = indent + 1  # never break inside the indentation
+    while len(rest) > width:
+        cut = rest.rfind(" ", floor, width + 1)
+        if cut <= floor:
+            cut = width  # no space to break at: fold inside the word
+        lines.append(rest[:cut].rstrip(" "))
+        rest = hang + rest[cut:].lstrip(" ")
+        floor = len(hang) + 1
+    lines.append(rest)
+    return lines

@@ -94,7 +94,10 @@ def render_brief(report: Report, *, colour: bool = False) -> str:
     return terminal_text([Painted(" - ".join(parts), f"1;{paint}")], colour=colour) + "\n"
 
 
-def render_text(report: Report, *, colour: bool = False, log: bool = False) -> str:
+def render_text(
+    report: Report, *, colour: bool = False, log: bool = False, width: int | None = None
+) -> str:
+    """The report; ``width``: fold longer lines to it (a terminal's width), None: never."""
     diagnosis = report.diagnosis
     analysis = report.analysis
     verdict = diagnosis.verdict
@@ -209,7 +212,7 @@ def render_text(report: Report, *, colour: bool = False, log: bool = False) -> s
         for exchange in sent:
             outcome = exchange.error or ("answered" if exchange.response else "no answer")
             lines.append(f"  {iso_utc(exchange.sent_at)}  {exchange.dig_command():<70}  {outcome}")
-    return terminal_text(lines, colour=colour).rstrip() + "\n"
+    return terminal_text(lines, colour=colour, width=width).rstrip() + "\n"
 
 
 def _ds_rdata(record: str) -> str:
