@@ -296,3 +296,76 @@ def test_the_report_is_folded_to_the_terminal_width_never_cut() -> None:
     assert all(len(line) <= 40 for line in lines) and len(lines) > 2
     assert squashed("".join(lines)).endswith(digest)
     assert all(line.startswith("          ") for line in lines[1:])  # hanging indent
+
+
+@pytest.mark.lab
+def test_the_incident_log_says_what_came_back(
+    lab_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    code, out = _run(
+        capsys, "check", "www.rrsig-expired.lab", *lab_args, "--log", "--color", "never"
+    )
+    log = out.split("Incident log", 1)[1]
+    assert code == 2 and "answered" not in log
+    # Unbound's EDE: 7 (Signature Expired) fresh, 6 (DNSSEC Bogus) from its cache.
+    assert re.search(r"@127\.53\.53\.1 \+dnssec \+rec .*SERVFAIL qr rd ra .*EDE [67] ", log), log
+    assert re.search(r"\+norec .*NOERROR qr aa .*answer: www\.rrsig-expired\.lab\. A ", log), log
+    code, out = _run(capsys, "check", "www.rrsig-expired.lab", *lab_args, "--json")
+    queries = json.loads(out)["queries"]
+    assert all({"rcode", "flags", "ede", "answer", "counts"} <= set(q) for q in queries)
+    servfail = [
+        q
+        for q in queries
+        if q["rcode"] == "SERVFAIL"
+        and q["server"].startswith("127.53.53.1")
+        and q["purpose"] == "resolver-do"
+    ]
+    assert servfail and any(e["code"] in (6, 7) for e in servfail[0]["ede"])
+    assert "ra" in servfail[0]["flags"] and servfail[0]["answer"] == []
+    answers = [
+        q
+        for q in queries
+        if q["qname"] == "www.rrsig-expired.lab." and q["qtype"] == "A" and "aa" in q["flags"]
+    ]
+    assert answers and answers[0]["answer"][0].startswith("www.rrsig-expired.lab. A ")
+    assert answers[0]["counts"]["answer"] >= 2  # the A and its RRSIG
+
+
+@pytest.mark.lab
+def test_a_non_validating_resolver_never_counts_as_validating(
+    lab_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 127.53.53.4 is the lab's Unbound with validation off; .1 validates.
+    code, out = _run(
+        capsys,
+        "check",
+        "www.rrsig-expired.lab",
+        *lab_args,
+        "--resolver",
+        "127.53.53.4",
+        "--resolver",
+        "127.53.53.1",
+        "--json",
+    )
+    document = json.loads(out)
+    by_address = {r["address"]: r for r in document["resolvers"]}
+    assert by_address["127.53.53.4"]["validates"] is False
+    assert by_address["127.53.53.1"]["validates"] is True
+    assert code == 2
+    # Alone, it is no witness: the validating view says so instead of "answer at 1/1".
+    code, out = _run(
+        capsys,
+        "check",
+        "www.secure-nsec.lab",
+        *lab_args,
+        "--resolver",
+        "127.53.53.4",
+        "--color",
+        "never",
+    )
+    validating = next(line for line in out.splitlines() if line.strip().startswith("validating"))
+    assert "no validating resolver answered" in validating and "1/1" not in validating
+    assert "127.53.53.4 does not validate" in validating
+    assert "not validating" in out.split("Resolvers", 1)[1]

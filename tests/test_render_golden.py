@@ -49,7 +49,9 @@ def test_the_snapshots_are_there() -> None:
         CASES
     )
     size = sum(p.stat().st_size for d in (SNAPSHOTS, GOLDEN) if d.exists() for p in d.iterdir())
-    assert size < 500_000, "keep the golden data small"
+    # 600 KB since queries[] carries what came back (flags, EDE, the answer's first records):
+    # about 280 KB of golden JSON beside 220 KB of snapshots.
+    assert size < 600_000, "keep the golden data small"
 
 
 @pytest.mark.parametrize("form", FORMATS)

@@ -1551,6 +1551,24 @@ CODES: Mapping[str, Code] = _table(
         actor=Actor.NOBODY,
     ),
     Code(
+        "RESOLVER_NOT_VALIDATING",
+        Family.RESOLVERS,
+        Severity.NOTICE,
+        "resolver {resolver} does not validate: it answers {anchor} SOA, signed at the trust "
+        "anchor, without AD",
+        "A validating resolver sets AD on every answer it validated, and the trust anchor's "
+        "own zone always validates. This resolver never does: it passes on what the servers "
+        "send, checked or not.",
+        "Nothing breaks at it: it answers even when DNSSEC fails, so it is no witness of "
+        "validation (its answer beside validators' SERVFAIL is the fingerprint of a DNSSEC "
+        "failure). It is left out of the validating view.",
+        "Nothing to fix for the zone. To judge validation, ask validating resolvers "
+        "(--resolver); to protect its clients, turn validation on where it is run.",
+        _NO_RISK,
+        references=("RFC 4035 §3.2.3", "RFC 6840 §5.8"),
+        actor=Actor.RESOLVER_OPERATOR,
+    ),
+    Code(
         "RESOLVER_CD_ANSWERS",
         Family.RESOLVERS,
         Severity.ERROR,

@@ -20,6 +20,7 @@ EMITS = emits(
     "RESOLVER_SERVFAIL",
     "RESOLVER_CD_ANSWERS",
     "RESOLVERS_DISAGREE",
+    "RESOLVER_NOT_VALIDATING",
 )
 
 EDE_NAMES = {
@@ -73,6 +74,9 @@ class ResolverView:
     error: str | None
     findings: tuple[Finding, ...]
     dig: str
+    # Whether it validates: True when it set AD or failed what it answers with CD; False
+    # when it answered the trust anchor's own SOA without AD; None when nothing tells.
+    validates: bool | None = None
 
     @property
     def failed(self) -> bool:
@@ -89,12 +93,24 @@ def _rcode(observation: Observation | None) -> str | None:
     return dns.rcode.to_text(observation.message.rcode())
 
 
+def _validates(
+    ad: bool, rcode: str | None, cd_rcode: str | None, anchor: Observation | None
+) -> bool | None:
+    if ad or (rcode == "SERVFAIL" and cd_rcode in ("NOERROR", "NXDOMAIN")):
+        return True
+    message = anchor.message if anchor is not None else None
+    if message is None or message.rcode() != dns.rcode.NOERROR:
+        return None
+    return bool(message.flags & dns.flags.AD)
+
+
 def assess_resolvers(evidence: Evidence) -> Iterator[ResolverView]:
     views = []
     for address in evidence.snapshot.resolvers:
         with_do = _first(evidence.resolver(address, Purpose.RESOLVER_DO))
         with_cd = _first(evidence.resolver(address, Purpose.RESOLVER_CD))
         plain = _first(evidence.resolver(address, Purpose.RESOLVER_PLAIN))
+        anchor = _first(evidence.resolver(address, Purpose.RESOLVER_ANCHOR))
         findings: list[Finding] = []
         message = with_do.message if with_do else None
         ede: tuple[tuple[int, str], ...] = ()
@@ -145,21 +161,37 @@ def assess_resolvers(evidence: Evidence) -> Iterator[ResolverView]:
                         cd_rcode=cd_rcode,
                     )
                 )
+        ad = bool(message is not None and message.flags & dns.flags.AD)
+        validates = _validates(ad, rcode, cd_rcode, anchor)
+        if validates is False and anchor is not None:
+            findings.append(
+                make_finding(
+                    "RESOLVER_NOT_VALIDATING",
+                    zone=None,
+                    subject=address,
+                    servers=(address,),
+                    resolver=address,
+                    anchor=anchor.exchange.qname,
+                )
+            )
         views.append(
             ResolverView(
                 address=address,
                 answered=message is not None,
                 rcode=rcode,
-                ad=bool(message is not None and message.flags & dns.flags.AD),
+                ad=ad,
                 ede=ede,
                 cd_rcode=cd_rcode,
                 plain_rcode=_rcode(plain),
                 error=error,
                 findings=tuple(findings),
                 dig=with_do.exchange.dig_command() if with_do else "",
+                validates=validates,
             )
         )
-    answered = [v for v in views if v.answered]
+    # A resolver that does not validate answers what the zone serves: its disagreeing with
+    # the validators is the fingerprint of a DNSSEC failure, not a disagreement among them.
+    answered = [v for v in views if v.answered and v.validates is not False]
     outcomes = {(v.rcode, v.ad) for v in answered}
     if len(outcomes) > 1:
         text = "; ".join(f"{v.address} {v.rcode}{' AD' if v.ad else ''}" for v in answered)

@@ -23,6 +23,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import dns.dnssec
 import dns.name
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
@@ -87,6 +88,7 @@ class Kind(enum.StrEnum):
     DNSKEY_ADDED = "dnskey-added"
     DNSKEY_REMOVED = "dnskey-removed"
     DNSKEY_REVOKED = "dnskey-revoked"
+    KEYS_REPLACED = "keys-replaced"  # every key swapped in one window
     SIGNERS_CHANGED = "signers-changed"
     SIGNATURES = "signatures"
     SERIAL = "serial"
@@ -273,6 +275,21 @@ def _key_changes(
     changes: list[Change] = []
     zone = new.zone
     old_keys, new_keys = old.dnskeys, new.dnskeys
+    kept = [k for k in new_keys if any(same_key(k, o) for o in old_keys)]
+    if old_keys and new_keys and not kept and (old.ds or old.anchors):
+        changes.append(
+            Change(
+                Kind.KEYS_REPLACED,
+                zone,
+                zone,
+                Impact.BREAKING,
+                f"every key of {zone} was replaced in one window: resolvers holding the old "
+                f"DNSKEY RRset{_ttl_text(old.dnskey_ttl)} or the old "
+                + ("trust anchor" if old.anchors else f"DS{_ttl_text(old.ds_ttl)}")
+                + " cannot validate the new signatures. A rollover publishes the new keys "
+                "first and retires the old ones after the TTLs (RFC 6781 §4.1)",
+            )
+        )
     for key in new_keys:
         if any(k == key for k in old_keys):
             continue
@@ -284,7 +301,22 @@ def _key_changes(
         serving = [s.server for s in new.servers if key in s.dnskeys]
         lacking = [s.server for s in new.servers if s.dnskeys and key not in s.dnskeys]
         has_ds = any(_matches(ds, origin, key) for ds in new.ds)
-        if lacking:
+        signing = [
+            s.server
+            for s in new.servers
+            if (dns.dnssec.key_id(key), int(key.algorithm)) in s.data_signers
+        ]
+        if not key.flags & Flag.SEP and signing and old_keys:
+            # RFC 6781 §4.1.1.1: a new ZSK is published a DNSKEY TTL before it signs.
+            impact = Impact.RISKY
+            detail = (
+                f"a new ZSK already signing on {', '.join(signing)} in the window it was "
+                "published: resolvers holding the old DNSKEY RRset"
+                f"{_ttl_text(old.dnskey_ttl)} cannot validate its signatures until that "
+                "expires. Pre-publish a ZSK for the DNSKEY TTL before it signs (RFC 6781 "
+                "§4.1.1.1)"
+            )
+        elif lacking:
             impact = Impact.RISKY
             detail = f"published on {', '.join(serving)} but not yet on {', '.join(lacking)}"
         elif key.flags & Flag.SEP and not has_ds:
@@ -319,6 +351,17 @@ def _removed(
 ) -> Change:
     zone = new.zone
     label = key_label(key)
+    anchored = [a for a in old.anchors if _anchors_key(a, origin, key)]
+    if anchored:
+        return Change(
+            Kind.DNSKEY_REMOVED,
+            zone,
+            label,
+            Impact.BREAKING,
+            f"a configured trust anchor of {zone}: validators that hold it fail every name "
+            f"under {zone} until they trust the new key (RFC 5011 rolls an anchor over 30 "
+            "days and more; remove it only once the new key has been trusted)",
+        )
     still = [ds for ds in new.ds if _matches(ds, origin, key)]
     if still:
         if _validates_everywhere(new.ds, origin, new):
@@ -354,6 +397,16 @@ def _removed(
                 "fail until it expires. Wait the DS TTL between the two steps",
             )
     return Change(Kind.DNSKEY_REMOVED, zone, label, Impact.EXPECTED, "no DS references it")
+
+
+def _anchors_key(anchor: DS | DNSKEY, origin: dns.name.Name, key: DNSKEY) -> bool:
+    if isinstance(anchor, DS):
+        return match_ds(anchor, origin, [key]).status is DsStatus.MATCH
+    return same_key(anchor, key)
+
+
+def _ttl_text(ttl: int | None) -> str:
+    return f" (TTL {human_duration(ttl)})" if ttl else ""
 
 
 # --- servers -------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dns.dnssec
+import dns.exception
 import dns.name
 import dns.rdatatype
+import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 from dns.rdtypes.ANY.RRSIG import RRSIG
@@ -18,6 +20,7 @@ from dns.rdtypes.dnskeybase import Flag
 
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.diagnosis.report import Report
+from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.model.snapshot import Purpose
 
 
@@ -33,6 +36,8 @@ class ServerState:
     earliest_expiration: int | None
     newest_inception: int | None
     state: str
+    # (key tag, algorithm) of the RRSIGs over the zone's data (its SOA): the ZSKs at work.
+    data_signers: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class ZoneState:
     negative_ttl: int | None
     servers: tuple[ServerState, ...]
     soa_expire: int | None
+    dnskey_ttl: int | None = None
+    # The configured trust anchors for this zone itself (the root's, or an island's apex).
+    anchors: tuple[DS | DNSKEY, ...] = ()
 
     @property
     def dnskeys(self) -> tuple[DNSKEY, ...]:
@@ -86,6 +94,7 @@ def read_state(report: Report) -> SnapshotState:
             )
         keys: dict[str, tuple[DNSKEY, ...]] = {}
         signers: dict[str, tuple[tuple[int, int], ...]] = {}
+        data_signers: dict[str, tuple[tuple[int, int], ...]] = {}
         soa_expire: int | None = None
         for observation in evidence.authoritative(assessment.zone, Purpose.DNSKEY, Purpose.SOA):
             if not observation.authoritative:
@@ -94,15 +103,13 @@ def read_state(report: Report) -> SnapshotState:
                 soa = observation.rrset(origin, dns.rdatatype.SOA)
                 if soa is not None and soa_expire is None:
                     soa_expire = int(soa[0].expire)
+                soa_sigs = observation.signatures(origin, dns.rdatatype.SOA)
+                data_signers[observation.server] = _signers(soa_sigs)
                 continue
             rrset = observation.rrset(origin, dns.rdatatype.DNSKEY)
             keys[observation.server] = tuple(rd for rd in (rrset or ()) if isinstance(rd, DNSKEY))
             sigs = observation.signatures(origin, dns.rdatatype.DNSKEY)
-            signers[observation.server] = tuple(
-                sorted(
-                    {(int(s.key_tag), int(s.algorithm)) for s in sigs or () if isinstance(s, RRSIG)}
-                )
-            )
+            signers[observation.server] = _signers(sigs)
         servers = tuple(
             ServerState(
                 server=view.server,
@@ -113,6 +120,7 @@ def read_state(report: Report) -> SnapshotState:
                 earliest_expiration=view.earliest_expiration,
                 newest_inception=view.newest_inception,
                 state=view.state.value,
+                data_signers=data_signers.get(view.server, ()),
             )
             for view in assessment.servers
         )
@@ -127,6 +135,8 @@ def read_state(report: Report) -> SnapshotState:
                 negative_ttl=assessment.negative_ttl,
                 servers=servers,
                 soa_expire=soa_expire,
+                dnskey_ttl=assessment.dnskey_ttl,
+                anchors=_anchors_of(report.snapshot.trust_anchors, origin),
             )
         )
     return SnapshotState(
@@ -136,6 +146,26 @@ def read_state(report: Report) -> SnapshotState:
         collected_at=report.snapshot.collected_at,
         zones=tuple(zones),
     )
+
+
+def _signers(sigs: dns.rrset.RRset | None) -> tuple[tuple[int, int], ...]:
+    return tuple(
+        sorted({(int(s.key_tag), int(s.algorithm)) for s in sigs or () if isinstance(s, RRSIG)})
+    )
+
+
+def _anchors_of(lines: tuple[str, ...], origin: dns.name.Name) -> tuple[DS | DNSKEY, ...]:
+    """The trust anchors (zone-file lines) whose owner is ``origin``."""
+    found: list[DS | DNSKEY] = []
+    for line in lines:
+        try:
+            owner = dns.name.from_text(line.split(None, 1)[0])
+        except (dns.exception.DNSException, IndexError):
+            continue
+        rdata = parse_record(line, "DS", "DNSKEY")
+        if owner == origin and isinstance(rdata, DS | DNSKEY):
+            found.append(rdata)
+    return tuple(found)
 
 
 def key_label(key: DNSKEY) -> str:

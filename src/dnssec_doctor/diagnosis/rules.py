@@ -211,7 +211,10 @@ def headline(
 def four_views(analysis: Analysis, verdict: Verdict) -> Views:
     path = answer_path(analysis)
     leaf = path[-1] if path else None
-    validators = [r for r in analysis.resolvers if r.answered]
+    validators = [r for r in analysis.resolvers if r.answered and r.validates is not False]
+    not_validating = tuple(
+        r.address for r in analysis.resolvers if r.answered and r.validates is False
+    )
     failing = [r for r in validators if r.failed]
     cd_ok = [r for r in failing if r.cd_rcode in ("NOERROR", "NXDOMAIN")]
     broken = next((z for z in path if z.state is not ChainState.SECURE), leaf)
@@ -250,4 +253,5 @@ def four_views(analysis: Analysis, verdict: Verdict) -> Views:
         ds_count=len(broken.ds_records) if broken is not None else 0,
         dnssec_failing=failing_layer,
         conclusion=conclusion,
+        not_validating=not_validating,
     )

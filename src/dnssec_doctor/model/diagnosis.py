@@ -177,6 +177,8 @@ class Views:
     ds_count: int
     dnssec_failing: bool | None  # None when the views cannot tell
     conclusion: Conclusion
+    # Resolvers that answered but do not validate: never counted as validating.
+    not_validating: tuple[str, ...] = ()
 
 
 class HeadlineKind(enum.StrEnum):

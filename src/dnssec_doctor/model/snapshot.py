@@ -66,6 +66,9 @@ class Purpose(enum.StrEnum):
     RESOLVER_PLAIN = "resolver-plain"  # RD, no DO: what a stub sees
     RESOLVER_DO = "resolver-do"  # RD + DO: rcode, AD, EDE of a validator
     RESOLVER_CD = "resolver-cd"  # RD + DO + CD: the data with validation off
+    # RD + DO, the trust anchor's own SOA: a validating resolver sets AD on it, whatever
+    # the question's zone; one that never does is not validating.
+    RESOLVER_ANCHOR = "resolver-anchor"
 
 
 class Transport(enum.StrEnum):

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -607,6 +608,15 @@ class _Collector:
 
     # --- asking ----------------------------------------------------------------------
 
+    def _anchor_zone(self) -> dns.name.Name | None:
+        """The zone of the first configured trust anchor (the root's, or an island's)."""
+        for line in self.settings.trust_anchors:
+            try:
+                return dns.name.from_text(line.split(None, 1)[0])
+            except (dns.exception.DNSException, IndexError):
+                continue
+        return None
+
     async def _ask_resolver(
         self, server: Server, qname: dns.name.Name, qtype: dns.rdatatype.RdataType
     ) -> None:
@@ -617,7 +627,7 @@ class _Collector:
         await self._gather(
             [
                 self._ask(question, server, None, role=Role.RESOLVER)
-                for question in plan.resolver_questions(qname, qtype)
+                for question in plan.resolver_questions(qname, qtype, self._anchor_zone())
             ]
         )
 

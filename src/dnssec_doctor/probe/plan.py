@@ -170,14 +170,23 @@ def ds_question(child: dns.name.Name) -> Question:
 
 
 def resolver_questions(
-    qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
+    qname: dns.name.Name,
+    rdtype: dns.rdatatype.RdataType,
+    anchor: dns.name.Name | None = None,
 ) -> tuple[Question, ...]:
     """The three views of a resolver: what a stub sees, what a validator says (rcode, AD,
-    EDE), and the data with validation off."""
-    return (
+    EDE), and the data with validation off; with ``anchor`` (the trust anchor's zone) a
+    fourth: its SOA with DO, which a validating resolver always answers with AD."""
+    questions = (
         Question(Purpose.RESOLVER_PLAIN, qname, rdtype, rd=True, do=False),
         Question(Purpose.RESOLVER_DO, qname, rdtype, rd=True, do=True),
         Question(Purpose.RESOLVER_CD, qname, rdtype, rd=True, do=True, cd=True),
+    )
+    if anchor is None:
+        return questions
+    return (
+        *questions,
+        Question(Purpose.RESOLVER_ANCHOR, anchor, dns.rdatatype.SOA, rd=True, do=True),
     )
 
 

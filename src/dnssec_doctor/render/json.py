@@ -19,6 +19,7 @@ from dnssec_doctor.analysis.context import parse
 from dnssec_doctor.model.diagnosis import RecoveryPlan
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.time_text import iso_utc
+from dnssec_doctor.render.exchange import exchange_outcome, outcome_json
 from dnssec_doctor.render.plan import path_title, plan_cautions, step_sentence
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 from dnssec_doctor.render.validators import validators_json
@@ -139,6 +140,7 @@ def render_json(report: Report) -> dict[str, Any]:
                 "ad": r.ad,
                 "ede": [{"code": code, "text": text} for code, text in r.ede],
                 "cd_rcode": r.cd_rcode,
+                "validates": r.validates,
                 "plain_rcode": r.plain_rcode,
                 "error": r.error,
                 "dig": r.dig,
@@ -199,4 +201,6 @@ def _query_json(exchange: Any) -> dict[str, Any]:
         if exchange.duration is not None
         else None,
         "dig": exchange.dig_command(),
+        # What came back, as dig would show it: flags, EDE, the answer's first records.
+        **outcome_json(exchange_outcome(exchange)),
     }

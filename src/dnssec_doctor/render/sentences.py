@@ -154,9 +154,15 @@ def view_texts(views: Views) -> dict[str, str]:
             checking_disabled = "not needed"
     else:
         validating = (
-            "not asked (--no-resolvers)" if not views.resolvers_asked else "no resolver answered"
+            "not asked (--no-resolvers)"
+            if not views.resolvers_asked
+            else "no validating resolver answered"
+            if views.not_validating
+            else "no resolver answered"
         )
         checking_disabled = "not asked"
+    if views.not_validating:
+        validating += f" ({', '.join(views.not_validating)} does not validate: left out)"
     if views.ds_zone is None:
         parent_ds = "no zone found"
     elif views.ds_count:

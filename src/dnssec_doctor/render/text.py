@@ -12,6 +12,7 @@ from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.time_text import iso_utc
 from dnssec_doctor.model.verdict import Verdict
+from dnssec_doctor.render.exchange import exchange_outcome, outcome_text
 from dnssec_doctor.render.plan import plan_lines
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 from dnssec_doctor.render.terminal import Painted, terminal_text
@@ -184,6 +185,8 @@ def render_text(
                 f"  {resolver.address:<16} {resolver.rcode:<9} {'AD' if resolver.ad else '--'}  "
                 f"+cd {resolver.cd_rcode or '-':<9} {ede}"
             )
+            if resolver.validates is False:
+                line = line.rstrip() + "  (not validating: no AD even at the trust anchor)"
             lines.append(line.rstrip())
         lines.append("")
     others = [
@@ -210,7 +213,7 @@ def render_text(
     if log:
         lines += ["", _bold("Incident log")]
         for exchange in sent:
-            outcome = exchange.error or ("answered" if exchange.response else "no answer")
+            outcome = outcome_text(exchange_outcome(exchange))
             lines.append(f"  {iso_utc(exchange.sent_at)}  {exchange.dig_command():<70}  {outcome}")
     return terminal_text(lines, colour=colour, width=width).rstrip() + "\n"
 
