@@ -8,6 +8,7 @@ import itertools
 import dns.flags
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
@@ -140,3 +141,32 @@ def test_one_answer_shows_the_rest_of_a_chain_inside_its_zone() -> None:
         dns.name.from_text("b.example."),
         dns.name.from_text("a.example."),
     ]
+
+
+def yxdomain(qname: str, owner: str, target: str) -> bytes:
+    """A server's answer when the DNAME at ``owner`` would make ``qname`` too long."""
+    query = dns.message.make_query(qname, "A")
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AA
+    response.set_rcode(dns.rcode.YXDOMAIN)
+    response.answer.append(dns.rrset.from_text(owner, 300, "IN", "DNAME", target))
+    return response.to_wire()
+
+
+LONG_TARGET = ".".join(c * 63 for c in "xyz") + ".example."  # 201 octets
+
+
+def test_a_dname_that_would_make_the_name_too_long_breaks_it() -> None:
+    """RFC 6672 §2.2: the server answers YXDOMAIN; nobody can resolve the name, validating
+    or not (not DNSSEC: the DNAME itself may validate)."""
+    qname = "a" * 63 + ".sub.example."
+    answers = {qname: yxdomain(qname, "sub.example.", LONG_TARGET)}
+    [(code, summary)] = codes([qname], answers)
+    assert code == "REDIRECT_NAME_TOO_LONG"
+    assert "the DNAME at sub.example." in summary and "255 octets" in summary
+
+
+def test_a_yxdomain_whose_dname_does_not_overflow_is_not_called_one() -> None:
+    qname = "short.sub.example."
+    answers = {qname: yxdomain(qname, "sub.example.", "target.example.")}
+    assert codes([qname], answers) == []

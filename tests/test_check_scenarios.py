@@ -66,7 +66,8 @@ def test_verdict_agrees_with_the_validators(lab: LabProfile, scenario: Scenario)
     report = diagnose_scenario(lab, scenario)
     resolvers = [r for r in report.analysis.resolvers if r.answered]
     assert resolvers, "the lab's validating resolvers must answer"
-    failed = {r.rcode == "SERVFAIL" for r in resolvers}
+    # An answer that is not data or a denial (SERVFAIL; YXDOMAIN for an overlong DNAME)
+    failed = {r.rcode not in ("NOERROR", "NXDOMAIN") for r in resolvers}
     verdict = report.diagnosis.verdict
     if len(failed) > 1:
         declared = scenario.resolver.differs or scenario.resolver.sometimes
@@ -195,22 +196,27 @@ def delv_verdict(profile: LabProfile, scenario: Scenario) -> str:
     """delv's own validation, through the lab's non-validating resolver: secure,
     insecure, or failed."""
     [plain] = [r for r in profile.resolvers if not r.validating]
-    result = subprocess.run(
-        [
-            "delv",
-            f"@{plain.address}",
-            "-a",
-            str(profile.trust_anchor_conf),
-            "+root=.",
-            "+nomtrace",
-            scenario.query_name,
-            scenario.qtype,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [
+                "delv",
+                f"@{plain.address}",
+                "-a",
+                str(profile.trust_anchor_conf),
+                "+root=.",
+                "+nomtrace",
+                scenario.query_name,
+                scenario.qtype,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        # delv 9.18 keeps asking after a YXDOMAIN (an overlong DNAME, dname-too-long):
+        # no validation result at all.
+        return "failed"
     output = result.stdout + result.stderr
     if "; fully validated" in output or "; negative response, fully validated" in output:
         return "secure"

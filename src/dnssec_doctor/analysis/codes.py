@@ -268,6 +268,23 @@ CODES: Mapping[str, Code] = _table(
         actor=Actor.DNS_OPERATOR,
     ),
     Code(
+        "REDIRECT_NAME_TOO_LONG",
+        Family.DELEGATION,
+        Severity.ERROR,
+        "{start} never resolves: the DNAME at {owner} (to {target}) would make {name} a name "
+        "longer than 255 octets; its servers answer YXDOMAIN",
+        "A DNAME replaces the part of a name it owns with its target; when the result would "
+        "exceed the 255 octets a domain name may have, no name is synthesised and the server "
+        "answers YXDOMAIN (RFC 6672 §2.2).",
+        "Not DNSSEC: the name cannot be resolved by anyone, validating or not. Validators "
+        "pass the YXDOMAIN on (the DNAME itself may validate); nothing answers the question.",
+        "Shorten the DNAME's target, or do not use names this long below the DNAME's owner.",
+        "Resolvers cache the YXDOMAIN for the negative TTL; the fix shows once it expires.",
+        references=("RFC 6672 §2.2", "RFC 1035 §2.3.4"),
+        rank=16,
+        actor=Actor.DNS_OPERATOR,
+    ),
+    Code(
         "DELEGATION_NS_MISMATCH",
         Family.DELEGATION,
         Severity.WARNING,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rdatatype
 
 from dnssec_doctor.analysis.codes import emits, make_finding
@@ -24,7 +25,7 @@ from dnssec_doctor.model.redirect import read_redirect
 from dnssec_doctor.model.snapshot import Purpose, Role
 
 # The codes this module can emit.
-EMITS = emits("REDIRECT_CHAIN_TOO_LONG", "REDIRECT_LOOP")
+EMITS = emits("REDIRECT_CHAIN_TOO_LONG", "REDIRECT_LOOP", "REDIRECT_NAME_TOO_LONG")
 
 # The fewest redirections a major validator follows (Unbound 1.17, BIND 9.18: measured).
 RESOLVER_REDIRECT_LIMIT = 11
@@ -33,16 +34,32 @@ RESOLVER_REDIRECT_LIMIT = 11
 def check_redirects(
     evidence: Evidence, zone_of: Callable[[dns.name.Name], str | None]
 ) -> list[Finding]:
-    """REDIRECT_LOOP or REDIRECT_CHAIN_TOO_LONG for the snapshot's question, if either."""
-    targets = evidence.snapshot.targets
-    if len(targets) < 2:
-        return []
+    """REDIRECT_LOOP, REDIRECT_CHAIN_TOO_LONG or REDIRECT_NAME_TOO_LONG for the snapshot's
+    question, if any."""
+    targets = evidence.snapshot.targets or ((evidence.snapshot.name, evidence.snapshot.rdtype),)
     chain = [dns.name.from_text(name) for name, _ in targets]
     qtype = dns.rdatatype.from_text(targets[0][1])
     last = chain[-1]
-    following = _next_name(evidence, last, qtype)
     zone = zone_of(last)
     start = f"{chain[0]} {targets[0][1]}"
+    overflow = _dname_overflow(evidence, last)
+    if overflow is not None:
+        owner, target = overflow
+        return [
+            make_finding(
+                "REDIRECT_NAME_TOO_LONG",
+                zone=zone,
+                subject=start,
+                records=_chain_records(evidence, chain, qtype),
+                start=start,
+                owner=str(owner),
+                target=str(target),
+                name=str(last),
+            )
+        ]
+    if len(targets) < 2:
+        return []
+    following = _next_name(evidence, last, qtype)
     if following is not None and following in chain:
         loop = [*chain[chain.index(following) :], following]
         return [
@@ -73,7 +90,11 @@ def check_redirects(
     ]
 
 
-def _answers(evidence: Evidence, qname: dns.name.Name) -> list[dns.message.Message]:
+def _answers(
+    evidence: Evidence,
+    qname: dns.name.Name,
+    rcodes: tuple[dns.rcode.Rcode, ...] | None = None,
+) -> list[dns.message.Message]:
     return [
         o.message
         for o in evidence.observations
@@ -81,8 +102,28 @@ def _answers(evidence: Evidence, qname: dns.name.Name) -> list[dns.message.Messa
         and o.exchange.purpose is Purpose.ANSWER
         and o.message is not None
         and o.authoritative
+        and (rcodes is None or o.message.rcode() in rcodes)
         and dns.name.from_text(o.exchange.qname) == qname
     ]
+
+
+def _dname_overflow(
+    evidence: Evidence, qname: dns.name.Name
+) -> tuple[dns.name.Name, dns.name.Name] | None:
+    """The DNAME (owner, target) whose substitution would make ``qname`` longer than a
+    name may be, where a server of its zone answered YXDOMAIN (RFC 6672 §2.2)."""
+    for message in _answers(evidence, qname, rcodes=(dns.rcode.YXDOMAIN,)):
+        for rrset in message.answer:
+            if rrset.rdtype != dns.rdatatype.DNAME or len(rrset) != 1:
+                continue
+            if qname == rrset.name or not qname.is_subdomain(rrset.name):
+                continue
+            target = rrset[0].target
+            try:
+                qname.relativize(rrset.name).derelativize(target)
+            except dns.name.NameTooLong:
+                return rrset.name, target
+    return None
 
 
 def _next_name(

@@ -551,7 +551,7 @@ def _update_trust_anchor(situation: Situation) -> Planned:
     )
 
 
-@plans("REDIRECT_LOOP", "REDIRECT_CHAIN_TOO_LONG")
+@plans("REDIRECT_LOOP", "REDIRECT_CHAIN_TOO_LONG", "REDIRECT_NAME_TOO_LONG")
 def _repair_redirects(situation: Situation) -> Planned:
     zone = situation.zone.zone
     return Planned(
@@ -565,7 +565,10 @@ def _repair_redirects(situation: Situation) -> Planned:
                         Actor.DNS_OPERATOR,
                         zone,
                         records=situation.causes[0].records,
-                        params={"loop": situation.code == "REDIRECT_LOOP"},
+                        params={
+                            "loop": situation.code == "REDIRECT_LOOP",
+                            "overflow": situation.code == "REDIRECT_NAME_TOO_LONG",
+                        },
                     ),
                     *_after_zone_change(zone, dnssec=False),
                 ),

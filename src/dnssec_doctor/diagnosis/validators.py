@@ -179,6 +179,12 @@ EXPECTED: Final[Mapping[str, Mapping[str, ValidatorAnswer]]] = MappingProxyType(
             "kresd": Answer("NOERROR", ad=True),
             "pdns-recursor": Answer("NOERROR", ad=True),
         },
+        "REDIRECT_NAME_TOO_LONG": {
+            "unbound": Answer("YXDOMAIN"),
+            "bind": Answer("YXDOMAIN", ad=True),
+            "kresd": Answer("YXDOMAIN", ad=True),
+            "pdns-recursor": Answer("SERVFAIL", ad=True),
+        },
         "RRSIG_WINDOW_INVERTED": {
             "unbound": Answer("SERVFAIL", ede=8),
             "bind": Answer("SERVFAIL"),

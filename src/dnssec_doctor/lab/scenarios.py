@@ -672,6 +672,8 @@ def build_healthy_under_broken_tld(ctx: BuildContext, origin: dns.name.Name) -> 
     return signed_scenario()(ctx, origin)
 
 
+# A DNAME target of 201 octets: below it a 63-octet label makes a 265-octet name.
+LONG_DNAME_TARGET = ".".join(c * 63 for c in "xyz") + ".example."
 HOSTILE_LABEL = "<script>alert(1)</script>"
 HOSTILE_TXT = (
     b"<img src=x onerror=alert(1)>",
@@ -1318,6 +1320,27 @@ SCENARIOS: tuple[Scenario, ...] = (
         diagnosis(Verdict.SECURE),
         build_online_signed,
         software=Software.PDNS,
+    ),
+    Scenario(
+        "dname-too-long",
+        "lab.",
+        "sub is a DNAME to a 201-octet name: a 63-octet label below sub would become a name "
+        "longer than 255 octets, so the server answers YXDOMAIN (RFC 6672 §2.2)",
+        f"{'a' * 63}.sub",
+        "A",
+        # Measured: Unbound, BIND and Knot Resolver pass the YXDOMAIN on, BIND and Knot
+        # Resolver with AD (the DNAME validates); PowerDNS Recursor answers SERVFAIL (AD set).
+        outcome(
+            "YXDOMAIN",
+            False,
+            differs={
+                BIND: ("YXDOMAIN", True),
+                KRESD: ("YXDOMAIN", True),
+                PDNS_RECURSOR: ("SERVFAIL", True),
+            },
+        ),
+        diagnosis(Verdict.UNREACHABLE, None, "dname-too-long.lab.", cause="REDIRECT_NAME_TOO_LONG"),
+        build_redirects(f"sub DNAME {LONG_DNAME_TARGET}"),
     ),
 )
 

@@ -193,6 +193,11 @@ def _step_sentence(step: RecoveryStep) -> str:
             return (
                 f"In {zone}: break the loop: point one of its names at a name that holds the data."
             )
+        case Task.REPAIR_REDIRECT if p.get("overflow"):
+            return (
+                f"In {zone}: shorten the DNAME's target, so that the names below its owner "
+                "stay within 255 octets once redirected."
+            )
         case Task.REPAIR_REDIRECT:
             return f"In {zone}: shorten the chain: point the name straight at the final target."
         case Task.REPOINT_ALIAS:
