@@ -14,7 +14,7 @@ is heading there. The plan is values; the renderers write the sentences.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import dns.exception
@@ -32,7 +32,7 @@ from dnssec_doctor.model.diagnosis import (
     StepKind,
     Task,
 )
-from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.model.finding import Finding, Param
 from dnssec_doctor.model.shell import shell_command
 from dnssec_doctor.model.verdict import Verdict
 
@@ -349,33 +349,43 @@ def _replace_ds(situation: Situation) -> Planned:
     return Planned(tuple(paths), never_disable_signing=True)
 
 
+def _change_key_then_replace_ds(
+    situation: Situation, task: Task, ds_params: Mapping[str, Param]
+) -> RecoveryPath:
+    """The key the DS names cannot be trusted as it is: the DNS operator changes the key
+    (``task``), then the DS is replaced to name the changed key."""
+    zone = situation.zone
+    return RecoveryPath(
+        PathRole.FASTEST,
+        (
+            RecoveryStep(
+                StepKind.DO,
+                task,
+                Actor.DNS_OPERATOR,
+                zone.zone,
+                records=situation.causes[0].records,
+                params={"key_tags": _key_tags(zone.ds_records)},
+            ),
+            RecoveryStep(
+                StepKind.DO,
+                Task.REPLACE_DS,
+                _ds_actor(zone),
+                zone.zone,
+                records=(),
+                remove=zone.ds_records,
+                params={"parent": zone.parent or ".", **ds_params},
+            ),
+            *_after_parent_change(situation.analysis, zone),
+        ),
+    )
+
+
 @plans("DS_KEY_NOT_ZONE_KEY")
 def _set_zone_key_flag(situation: Situation) -> Planned:
-    zone = situation.zone
     return Planned(
         (
-            RecoveryPath(
-                PathRole.FASTEST,
-                (
-                    RecoveryStep(
-                        StepKind.DO,
-                        Task.SET_ZONE_KEY_FLAG,
-                        Actor.DNS_OPERATOR,
-                        zone.zone,
-                        records=situation.causes[0].records,
-                        params={"key_tags": _key_tags(zone.ds_records)},
-                    ),
-                    RecoveryStep(
-                        StepKind.DO,
-                        Task.REPLACE_DS,
-                        _ds_actor(zone),
-                        zone.zone,
-                        records=(),
-                        remove=zone.ds_records,
-                        params={"parent": zone.parent or ".", "same_key_new_flags": True},
-                    ),
-                    *_after_parent_change(situation.analysis, zone),
-                ),
+            _change_key_then_replace_ds(
+                situation, Task.SET_ZONE_KEY_FLAG, {"same_key_new_flags": True}
             ),
         ),
         never_disable_signing=True,
@@ -385,33 +395,10 @@ def _set_zone_key_flag(situation: Situation) -> Planned:
 @plans("DS_KEY_REVOKED")
 def _replace_revoked_ksk(situation: Situation) -> Planned:
     """A revoked key cannot be trusted again: a new KSK and its DS, or the rollback."""
-    zone = situation.zone
     return Planned(
         (
-            RecoveryPath(
-                PathRole.FASTEST,
-                (
-                    RecoveryStep(
-                        StepKind.DO,
-                        Task.REPLACE_REVOKED_KSK,
-                        Actor.DNS_OPERATOR,
-                        zone.zone,
-                        records=situation.causes[0].records,
-                        params={"key_tags": _key_tags(zone.ds_records)},
-                    ),
-                    RecoveryStep(
-                        StepKind.DO,
-                        Task.REPLACE_DS,
-                        _ds_actor(zone),
-                        zone.zone,
-                        records=(),
-                        remove=zone.ds_records,
-                        params={"parent": zone.parent or ".", "new_ksk": True},
-                    ),
-                    *_after_parent_change(situation.analysis, zone),
-                ),
-            ),
-            _remove_ds_path(situation.analysis, zone, PathRole.EMERGENCY),
+            _change_key_then_replace_ds(situation, Task.REPLACE_REVOKED_KSK, {"new_ksk": True}),
+            _remove_ds_path(situation.analysis, situation.zone, PathRole.EMERGENCY),
         ),
         never_disable_signing=True,
     )
