@@ -19,6 +19,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from dnssec_doctor.analysis import resolvers
 from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.lab import bulk
@@ -208,13 +209,13 @@ def _scan(
     return results
 
 
-def _essence(result: dict[str, Any]) -> tuple[object, ...]:
+def _essence(result: dict[str, Any], *, resolver_warnings: bool = True) -> tuple[object, ...]:
     return (
         result["verdict"],
         result["ede"],
         result["zone"],
         tuple(c["code"] for c in result["causes"]),
-        tuple(result["warnings"]),
+        tuple(w for w in result["warnings"] if resolver_warnings or w not in resolvers.EMITS),
         tuple(result["actors"]),
     )
 
@@ -232,8 +233,13 @@ def test_sharing_never_changes_a_verdict_on_any_lab_scenario(lab: LabProfile) ->
         snapshot = collect(scenario.query_name, scenario.qtype, settings)
         alone = result_of(build_report(snapshot, AnalysisOptions(now=snapshot.finished_at)))
         together = scanned[(dns.name.from_text(scenario.query_name).to_text(), scenario.qtype)]
-        if _essence(together) != _essence(alone):
-            differences.append((scenario.slug, _essence(together), _essence(alone)))
+        # The resolvers are asked anew by each name (nothing of theirs is shared), at two
+        # different moments here: whether they agree with each other may change between
+        # the two (a lame zone's SERVFAIL against a timeout on a loaded machine).
+        together_essence = _essence(together, resolver_warnings=False)
+        alone_essence = _essence(alone, resolver_warnings=False)
+        if together_essence != alone_essence:
+            differences.append((scenario.slug, together_essence, alone_essence))
     assert differences == []
 
 
