@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES
 from dnssec_doctor.diagnosis.profile import Profile, is_warning, sets_exit_warning
+from dnssec_doctor.diagnosis.public_resolvers import documented_answers
 from dnssec_doctor.diagnosis.recovery import alias_zone, plan_recovery
 from dnssec_doctor.diagnosis.validators import expected_answers
 from dnssec_doctor.model.diagnosis import Conclusion, Diagnosis, Headline, HeadlineKind, Views
@@ -56,6 +57,9 @@ def diagnose(analysis: Analysis, profile: Profile | None = None) -> Diagnosis:
         exit_warning=any(sets_exit_warning(f.code, profile) for f in analysis.findings),
         name_missing=_missing(analysis),
         validators=expected_answers(causes[0].code)
+        if causes and verdict is not Verdict.SECURE
+        else (),
+        public_resolvers=documented_answers(causes[0].code)
         if causes and verdict is not Verdict.SECURE
         else (),
     )

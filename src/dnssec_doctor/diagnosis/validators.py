@@ -5,8 +5,8 @@ Every entry was measured on the lab's real validators (the Debian 12 packages be
 the catalogue's scenarios with that cause, and the tests hold the table to the catalogue,
 whose answers ``lab verify`` and the tests check against the running validators. A
 validator is left out of a row when its answer depends on the case (the comment says
-how). Public resolvers are not in the table: none of their operators' published lists of
-EDE codes says which code goes with which of these causes.
+how). Public resolvers cannot be measured from the lab: what their operators document is
+a table of its own, marked as such (``diagnosis.public_resolvers``).
 
 Pure data: the diagnosis reads it, the renderers show it.
 """

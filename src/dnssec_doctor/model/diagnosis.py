@@ -242,6 +242,45 @@ class ExpectedAnswer:
 
 
 @dataclass(frozen=True)
+class PublicResolver:
+    """A large public resolver, known here only from what its operator documents: it
+    cannot be asked from this machine, so nothing about it is measured."""
+
+    key: str  # "cloudflare", "google", "quad9"
+    name: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Documentation:
+    """A page a resolver's operator published, and the day it was read for the table."""
+
+    title: str
+    url: str
+    read: str  # ISO date
+
+
+@dataclass(frozen=True)
+class DocumentedAnswer:
+    """What a public resolver's operator documents for a cause: documented, not measured.
+
+    ``rcode`` only where the page names one; ``ede`` the codes whose documented meaning
+    fits the cause (more than one where the page's descriptions fit several, none where
+    it documents none); ``says`` what the page says, in a few words. An answer with
+    neither rcode nor EDE is "not documented": the pages read say nothing on the cause."""
+
+    resolver: PublicResolver
+    sources: tuple[Documentation, ...]
+    says: str
+    rcode: str | None = None
+    ede: tuple[int, ...] = ()
+
+    @property
+    def documented(self) -> bool:
+        return self.rcode is not None or bool(self.ede)
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     name: str
     rdtype: str
@@ -261,3 +300,6 @@ class Diagnosis:
     # What each validator will answer for the primary cause (measured; see
     # diagnosis.validators): "works at one resolver, fails at another" explained.
     validators: tuple[ExpectedAnswer, ...] = ()
+    # What the large public resolvers' operators document for the primary cause
+    # (documented, not measured; see diagnosis.public_resolvers).
+    public_resolvers: tuple[DocumentedAnswer, ...] = ()

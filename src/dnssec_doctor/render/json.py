@@ -22,7 +22,7 @@ from dnssec_doctor.model.time_text import iso_utc
 from dnssec_doctor.render.exchange import exchange_outcome, outcome_json
 from dnssec_doctor.render.plan import path_title, plan_cautions, step_sentence
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
-from dnssec_doctor.render.validators import validators_json
+from dnssec_doctor.render.validators import public_resolvers_json, validators_json
 
 if TYPE_CHECKING:  # the zone verifier renders findings without loading the check pipeline
     from dnssec_doctor.diagnosis.report import Report
@@ -113,6 +113,7 @@ def render_json(report: Report) -> dict[str, Any]:
         "warnings": [finding_json(f) for f in diagnosis.warnings],
         "recovery": plan_json(diagnosis.recovery),
         "validators": validators_json(diagnosis.validators),
+        "public_resolvers": public_resolvers_json(diagnosis.public_resolvers),
         "views": {
             **view_texts(diagnosis.views),
             "conclusion": conclusion_text(diagnosis.views),

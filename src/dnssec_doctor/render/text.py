@@ -16,7 +16,7 @@ from dnssec_doctor.render.exchange import exchange_outcome, outcome_text
 from dnssec_doctor.render.plan import plan_lines
 from dnssec_doctor.render.sentences import conclusion_text, ede_text, headline_text, view_texts
 from dnssec_doctor.render.terminal import Painted, terminal_text
-from dnssec_doctor.render.validators import validator_lines
+from dnssec_doctor.render.validators import public_resolver_lines, validator_lines
 
 _VERDICT_COLOUR = {
     Verdict.SECURE: "32",  # green
@@ -136,6 +136,12 @@ def render_text(
     if diagnosis.validators:
         lines.append(_bold("What each validator will answer (measured on the lab's releases)"))
         lines += validator_lines(diagnosis.validators)
+        lines.append("")
+    if any(a.documented for a in diagnosis.public_resolvers):
+        lines.append(
+            _bold("What the public resolvers document (their operators' pages, not measured)")
+        )
+        lines += public_resolver_lines(diagnosis.public_resolvers)
         lines.append("")
     seen = view_texts(views)
     lines += [
