@@ -1,5 +1,6 @@
 """Shared fixtures. The lab fixture brings the real lab up once per test session, in a
-directory of its own, and down at the end: everything it runs listens on 127.53.0.0/16."""
+directory of its own, and down at the end: everything it runs listens on 127.53.0.0/16 and
+(inside the tests' private network namespace) fd53::/64."""
 
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ BULK_TEST_ZONES = 300
 
 @pytest.fixture(scope="session")
 def lab(lab_dir: Path) -> Iterator[LabProfile]:
-    """The running lab (real NSD, Knot, BIND, Unbound, Knot Resolver) with a bulk TLD of
-    ``BULK_TEST_ZONES`` zones, caches empty."""
-    profile = runtime.up(lab_dir, bulk=BULK_TEST_ZONES)
+    """The running lab (real NSD, Knot, BIND, PowerDNS, Unbound, Knot Resolver, PowerDNS
+    Recursor) with a bulk TLD of ``BULK_TEST_ZONES`` zones and its IPv6 scenarios, caches
+    empty. IPv6 needs a private network namespace: the tests run in one (scripts/test
+    makes it), and the lab refuses with one line elsewhere."""
+    profile = runtime.up(lab_dir, bulk=BULK_TEST_ZONES, ipv6=True)
     runtime.flush_resolvers(lab_dir)
     yield profile
     runtime.down(lab_dir)

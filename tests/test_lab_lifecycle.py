@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import subprocess
@@ -16,17 +17,19 @@ from dnssec_doctor.cli import main
 from dnssec_doctor.errors import LabError
 from dnssec_doctor.lab import runtime
 from dnssec_doctor.lab.profile import LabProfile, load_profile
+from dnssec_doctor.lab.servers import LAB_NETWORK
+from dnssec_doctor.probe.settings import LAB_IPV6_NETWORK
 
 pytestmark = pytest.mark.lab
 
 
 def _listening_lab_sockets() -> list[str]:
     result = subprocess.run(["ss", "-Hlnut"], capture_output=True, text=True, check=True)
-    return [line for line in result.stdout.splitlines() if " 127.53." in line]
+    return [line for line in result.stdout.splitlines() if " 127.53." in line or " [fd53:" in line]
 
 
 def _lab_addresses_on_lo() -> list[str]:
-    return [a for a in runtime._loopback_addresses() if a.startswith("127.53.")]
+    return [a for a in runtime._loopback_addresses() if a.startswith(("127.53.", "fd53:"))]
 
 
 def test_up_is_idempotent(lab: LabProfile, lab_dir: Path) -> None:
@@ -87,7 +90,7 @@ def test_down_removes_everything_and_up_starts_again(lab: LabProfile, lab_dir: P
     assert _lab_addresses_on_lo() == []
     assert not lab_dir.exists()
     assert runtime.down(lab_dir) is False  # a second down has nothing to do
-    runtime.up(lab_dir, bulk=lab.bulk)  # later tests get the same running lab again
+    runtime.up(lab_dir, bulk=lab.bulk, ipv6=lab.ipv6)  # later tests get the same lab again
     runtime.flush_resolvers(lab_dir)
     assert all(s.running for s in runtime.status(lab_dir))
 
@@ -135,7 +138,26 @@ def test_no_lab_profile_is_an_environment_problem(tmp_path: Path) -> None:
 
 
 def test_nothing_of_the_lab_listens_outside_its_range(lab: LabProfile) -> None:
-    for line in _listening_lab_sockets():
-        local = line.split()[4]
-        assert local.startswith("127.53."), line
+    listening = _listening_lab_sockets()
+    assert lab.ipv6 and any(" [fd53:" in line for line in listening)  # the IPv6 scenarios
+    for line in listening:
+        local = line.split()[4].rsplit(":", 1)[0].strip("[]")
+        address = ipaddress.ip_address(local)
+        assert address in LAB_NETWORK or address in LAB_IPV6_NETWORK, line
+    # The lab's IPv6 addresses are on lo, never on another interface.
+    assert all(
+        ipaddress.ip_address(a) in LAB_IPV6_NETWORK
+        for a in runtime._loopback_addresses()
+        if a.startswith("fd53:")
+    )
     _ = socket  # addresses are checked through ss; no packet is sent here
+
+
+def test_ipv6_only_in_a_network_namespace_whose_only_interface_is_lo() -> None:
+    assert runtime.ipv6_unavailable() is None  # the tests' own namespace
+    host = (
+        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\n"
+        "4: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 qdisc pfifo_fast\n"
+    )
+    assert runtime.other_interfaces(host) == ["eth0"]
+    assert runtime.other_interfaces(host.splitlines()[0]) == []

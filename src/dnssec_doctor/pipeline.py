@@ -66,7 +66,8 @@ def parse_type(text: str) -> str:
 class Sources:
     """The probe options every command shares (check, probe, serve, watch, go-insecure)."""
 
-    lab: bool = False  # the running lab's root, anchor and resolvers; loopback only
+    # The running lab's root, anchor and resolvers; loopback and the lab's IPv6 prefix only.
+    lab: bool = False
     lab_dir: Path | None = None
     root_hints: Path | None = None
     trust_anchor: Path | None = None
@@ -93,7 +94,8 @@ def data_file(name: str) -> Path:
 
 def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
     """Probe settings for the running lab: its root, its anchor, its validating resolvers,
-    and loopback only, so nothing can leave 127.0.0.0/8."""
+    and the lab policy, so nothing can leave 127.0.0.0/8 and the lab's IPv6 prefix (which
+    exists only inside a private network namespace)."""
     from dnssec_doctor.probe.settings import (
         AddressPolicy,
         ProbeSettings,
@@ -105,7 +107,7 @@ def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
         root_hints=read_root_hints(profile.root_hints),
         trust_anchors=read_trust_anchors(profile.trust_anchor_ds),
         resolvers=tuple(r.address for r in profile.validating_resolvers),
-        address_policy=AddressPolicy.LOOPBACK_ONLY,
+        address_policy=AddressPolicy.LAB,
     )
     return dataclasses.replace(settings, **overrides)
 
@@ -127,7 +129,7 @@ def probe_settings(sources: Sources) -> ProbeSettings:
         root_hints = sources.root_hints or profile.root_hints
         anchor = sources.trust_anchor or profile.trust_anchor_ds
         resolvers = sources.resolvers or [r.address for r in profile.validating_resolvers]
-        policy = AddressPolicy.LOOPBACK_ONLY
+        policy = AddressPolicy.LAB
     else:
         root_hints = sources.root_hints or data_file("named.root")
         anchor = sources.trust_anchor or data_file("root-anchors.ds")

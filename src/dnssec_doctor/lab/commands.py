@@ -44,6 +44,13 @@ def add_lab_commands(commands: Any) -> None:
         help="also a TLD bulk. with N signed zones, a known share broken in known ways, "
         "and their manifest (for scan)",
     )
+    up.add_argument(
+        "--ipv6",
+        action="store_true",
+        help="demand the IPv6 scenarios (servers on fd53::/64): refused outside a private "
+        "network namespace (unshare -n); without it, they are served there and left out "
+        "elsewhere",
+    )
     actions.append(
         lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
     )
@@ -85,12 +92,21 @@ def run_lab(args: argparse.Namespace) -> int:
         already = runtime.is_up(directory)
         if already and args.bulk is not None and load_profile(directory).bulk != args.bulk:
             already = False  # rebuilt with another bulk TLD
-        profile = runtime.up(directory, bulk=args.bulk)
+        profile = runtime.up(directory, bulk=args.bulk, ipv6=True if args.ipv6 else None)
         took = time.monotonic() - started
+        served = [s for s in SCENARIOS if profile.ipv6 or not s.ipv6]
         print(
             f"lab {'already ' if already else ''}up in {directory} ({took:.1f} s); "
-            f"{len(SCENARIOS)} scenarios"
+            f"{len(served)} scenarios"
         )
+        if profile.ipv6:
+            print("  IPv6:          fd53::/64 on lo of this private network namespace")
+        else:
+            left_out = len(SCENARIOS) - len(served)
+            print(
+                f"  IPv6:          off ({runtime.ipv6_unavailable() or 'not asked for'}); "
+                f"{left_out} IPv6 scenarios left out (run the lab in unshare -n to have them)"
+            )
         if profile.bulk:
             print(f"  bulk TLD:      bulk. with {profile.bulk} zones")
             print(f"  manifest:      {profile.bulk_manifest}")
@@ -138,6 +154,9 @@ def verify_lab(directory: Path) -> int:
     runtime.flush_resolvers(directory)
     failures = 0
     for scenario in SCENARIOS:
+        if scenario.ipv6 and not profile.ipv6:
+            print(f"skip {scenario.query_name:<40} not served: the lab has no IPv6")
+            continue
         for comparison in verify_scenario(profile, scenario):
             answer = comparison.answer
             ede = ",".join(str(c) for c in answer.ede_codes) or "-"
@@ -163,6 +182,9 @@ def diagnose_lab(directory: Path) -> int:
     differences = 0
     print(f"{'scenario':<26} {'verdict':<12} {'EDE':<4} {'breaks at':<30} {'cause':<30} took")
     for scenario in lab_catalogue():
+        if scenario.ipv6 and not profile.ipv6:
+            print(f"{scenario.slug:<26} not served: the lab has no IPv6")
+            continue
         started = time.monotonic()
         snapshot = probe(scenario.query_name, scenario.qtype, settings)
         report = analyze(snapshot, analysis_options(snapshot))
@@ -198,6 +220,7 @@ def scenario_json(scenario: Scenario) -> dict[str, object]:
         "zone": scenario.zone,
         "broken": scenario.broken,
         "query": {"name": scenario.query_name, "type": scenario.qtype},
+        "ipv6": scenario.ipv6,
         "resolver": {
             "rcode": scenario.resolver.rcode,
             "ad": scenario.resolver.ad,
@@ -232,6 +255,11 @@ def render_catalogue(scenarios: Sequence[Scenario]) -> str:
         lines += [
             f"{scenario.zone}",
             f"    broken:    {scenario.broken}",
+            *(
+                ["    needs:     the lab's IPv6 (a private network namespace)"]
+                if scenario.ipv6
+                else []
+            ),
             f"    ask:       {scenario.query_name} {scenario.qtype}",
             f"    resolvers: {outcome.rcode}{' AD' if outcome.ad else ''}"
             + (f" (EDE {ede})" if ede else "")

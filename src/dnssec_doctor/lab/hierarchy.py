@@ -15,10 +15,16 @@ addresses, so resolvers follow referrals as they do on the internet:
     127.53.8.N          scenario zones PowerDNS signs at query time
     127.53.53.1-5       resolvers: Unbound, BIND, Knot Resolver (validating), Unbound (not),
                         PowerDNS Recursor (validating)
+
+With IPv6 (``ipv6``: only inside a private network namespace), the scenarios marked
+``ipv6`` are built too, their servers listen on fd53::BLOCK:N as well (the same blocks),
+and the resolvers (Knot Resolver excepted, see ``resolvers``) send IPv6 queries from
+fd53::53:N.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +88,24 @@ RESOLVERS = (
     ResolverInstance("pdns-recursor", Software.PDNS_RECURSOR, "127.53.53.5", validating=True),
 )
 
+
+def resolvers(*, ipv6: bool) -> tuple[ResolverInstance, ...]:
+    """The lab's resolvers; with ``ipv6``, each but Knot Resolver also asks over IPv6
+    (from fd53::53:N). Measured: Knot Resolver 5.6 with IPv6 on, after a bogus answer
+    from a zone whose servers have only IPv4 addresses, looks up their AAAA records and
+    answers SERVFAIL without the EDE it sends otherwise (rrsig-corrupt, wildcard-no-proof,
+    unproven-insecure, rrsig-window-inverted): its answers to the IPv4 scenarios would
+    depend on whether the lab has IPv6."""
+    if not ipv6:
+        return RESOLVERS
+    return tuple(
+        r
+        if r.software is Software.KRESD
+        else dataclasses.replace(r, address6=f"fd53::53:{r.address.rsplit('.', 1)[1]}")
+        for r in RESOLVERS
+    )
+
+
 ROOT_HINTS_TTL = 3600000
 ANCHOR_TTL = 86400
 
@@ -101,21 +125,24 @@ class Hierarchy:
 
     @property
     def addresses(self) -> tuple[str, ...]:
-        """Every address some process listens on (dead NS addresses excluded)."""
+        """Every address some process listens on or sends from (dead NS addresses
+        excluded)."""
         found = [a for i in self.authoritatives for a in i.addresses]
-        found += [r.address for r in self.resolvers]
+        found += [a for r in self.resolvers for a in (r.address, r.address6) if a is not None]
         return tuple(dict.fromkeys(found))
 
 
-def build_hierarchy(now: int, directory: Path, *, bulk: int = 0) -> Hierarchy:
+def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = False) -> Hierarchy:
     """Build, sign and write every zone of the lab into ``directory`` (with ``bulk``, the
-    bulk TLD's ``bulk`` zones too)."""
+    bulk TLD's ``bulk`` zones too; with ``ipv6``, the scenarios served over IPv6)."""
     directory.mkdir(parents=True, exist_ok=True)
     window = Window(now - catalogue.DAY, now + 14 * catalogue.DAY)
     tlds = TLDS + ((Tld(BULK_TLD, (BULK_TLD_ADDRESS,), Algorithm.ECDSAP256SHA256),) if bulk else ())
     children: dict[dns.name.Name, list[ZoneBuild]] = {tld.origin: [] for tld in tlds}
     served_by: dict[dns.name.Name, Software] = {}
     for index, scenario in enumerate(catalogue.SCENARIOS):
+        if scenario.ipv6 and not ipv6:
+            continue
         for built in build_scenario(scenario, index, now):
             children[built.origin.parent()].append(built)
             served_by[built.origin] = scenario.software
@@ -211,7 +238,7 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0) -> Hierarchy:
     ksk = root_keys.ksk
     return Hierarchy(
         authoritatives=authoritatives,
-        resolvers=RESOLVERS,
+        resolvers=resolvers(ipv6=ipv6),
         root_ksk=ksk,
         root_hints=(
             f".  {ROOT_HINTS_TTL}  IN  NS  {ROOT_SERVER.name}\n"
@@ -246,7 +273,7 @@ def delegate(parent: dns.zone.Zone, children: list[ZoneBuild]) -> None:
             for host in child.hosts:
                 txn.add(child.origin, catalogue.TTL, _rdata("NS", str(host.name)))
                 if host.name.is_subdomain(child.origin):
-                    txn.add(host.name, catalogue.TTL, _rdata("A", host.address))
+                    txn.add(host.name, catalogue.TTL, _rdata(host.address_type, host.address))
             for ds in child.parent_ds:
                 txn.add(child.origin, catalogue.DS_TTL, ds)
 

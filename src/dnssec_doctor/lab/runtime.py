@@ -3,12 +3,19 @@
 ``up`` records in ``state.json`` every process it started (PID and kernel start time)
 and every address it added; ``down`` stops exactly those processes and removes exactly
 those addresses and the lab directory, so nothing else on the machine is touched.
+
+IPv6: the lab adds IPv6 addresses (fd53::/64, unique local) only inside a private network
+namespace, one whose only interface is ``lo`` (what ``unshare -n`` makes, and what the
+tests run in): there they are the namespace's own and no packet can leave it. On a
+machine's own network namespace the lab stays on IPv4 loopback and never touches its
+interfaces' IPv6 addresses or routes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import json
 import os
 import shutil
@@ -53,7 +60,7 @@ class ProcessRecord:
 class LabState:
     created: int
     processes: tuple[ProcessRecord, ...]
-    added_addresses: tuple[str, ...]
+    added_addresses: tuple[str, ...]  # IPv4 (/32) and IPv6 (/128) on lo
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -129,31 +136,44 @@ def is_up(directory: Path | None = None) -> bool:
 
 
 def up(
-    directory: Path | None = None, *, now: int | None = None, bulk: int | None = None
+    directory: Path | None = None,
+    *,
+    now: int | None = None,
+    bulk: int | None = None,
+    ipv6: bool | None = None,
 ) -> LabProfile:
     """Build and start the lab; if it is already fully up (with ``bulk`` zones in the bulk
-    TLD, when given), leave it as it is."""
+    TLD, when given), leave it as it is. ``ipv6``: None serves the IPv6 scenarios when the
+    lab runs in a private network namespace, True demands it (``LabError`` elsewhere),
+    False keeps the lab on IPv4."""
     directory = lab_directory(directory)
     check_environment()
     if bulk is not None and not 0 <= bulk <= MAX_BULK_ZONES:
         raise UsageError(f"--bulk takes 0 to {MAX_BULK_ZONES} zones, not {bulk}")
+    if ipv6 is None:
+        ipv6 = ipv6_unavailable() is None
+    elif ipv6 and (reason := ipv6_unavailable()) is not None:
+        raise LabError(
+            f"the lab serves IPv6 only inside a private network namespace: {reason}",
+            hint="unshare -n sh -c 'ip link set lo up && dnssec-doctor lab up --ipv6'",
+        )
     if is_up(directory):
         profile = load_profile(directory)
-        if bulk is None or profile.bulk == bulk:
+        if (bulk is None or profile.bulk == bulk) and profile.ipv6 == ipv6:
             return profile
     if read_state(directory) is not None:
         down(directory)  # half up (a server died): start over
     claim_directory(directory)
     now = int(time.time()) if now is None else now
     try:
-        hierarchy = build_hierarchy(now, directory / "zones", bulk=bulk or 0)
+        hierarchy = build_hierarchy(now, directory / "zones", bulk=bulk or 0, ipv6=ipv6)
         check_ports(hierarchy.addresses)
         added = add_addresses(hierarchy.addresses)
         state = LabState(created=now, processes=(), added_addresses=tuple(added))
         write_state(directory, state)
         if hierarchy.bulk_manifest:
             write_manifest(directory, list(hierarchy.bulk_manifest))
-        profile = write_profile(directory, hierarchy, now)
+        profile = write_profile(directory, hierarchy, now, ipv6=ipv6)
         planned = _prepare(directory, hierarchy, profile)
         records = []
         for plan in planned:
@@ -256,11 +276,38 @@ def missing_packages(find: Callable[[str], str | None]) -> list[str]:
     return list(missing)
 
 
+def ipv6_unavailable() -> str | None:
+    """Why the lab may not add IPv6 addresses here (None: it may). It may only in a
+    private network namespace: one whose only interface is lo, with IPv6 enabled."""
+    result = subprocess.run(
+        ["ip", "-o", "link", "show"], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0 or not result.stdout.strip():
+        return "ip cannot list the network interfaces"
+    others = other_interfaces(result.stdout)
+    if others:
+        return f"this network namespace has other interfaces than lo ({', '.join(others[:3])})"
+    try:
+        disabled = Path("/proc/sys/net/ipv6/conf/lo/disable_ipv6").read_text().strip()
+    except OSError:
+        return "the kernel has no IPv6"
+    if disabled != "0":
+        return "IPv6 is disabled on lo"
+    return None
+
+
+def other_interfaces(ip_link: str) -> list[str]:
+    """The interfaces other than lo in ``ip -o link show`` output."""
+    names = [line.split(":")[1].strip().split("@")[0] for line in ip_link.splitlines() if line]
+    return [name for name in names if name != "lo"]
+
+
 def check_ports(addresses: tuple[str, ...]) -> None:
     """Fail early, naming the address, if anything already holds port 53 there."""
     for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
         for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            with socket.socket(socket.AF_INET, kind) as probe:
+            with socket.socket(family, kind) as probe:
                 if kind == socket.SOCK_STREAM:
                     # Connections of the previous lab linger in TIME_WAIT; servers bind
                     # with SO_REUSEADDR too, and it still refuses a live listener.
@@ -279,27 +326,38 @@ def check_ports(addresses: tuple[str, ...]) -> None:
 
 
 def add_addresses(addresses: tuple[str, ...]) -> list[str]:
-    """Add /32 aliases to ``lo`` (BIND listens only on interface addresses); return
-    those that were not there before, which are the ones ``down`` removes."""
+    """Add /32 and /128 aliases to ``lo`` (BIND listens only on interface addresses);
+    return those that were not there before, which are the ones ``down`` removes. IPv6
+    addresses skip duplicate address detection: on lo no one else can hold them, and a
+    tentative address cannot be bound."""
     present = set(_loopback_addresses())
     added = [a for a in addresses if a not in present]
-    _ip_batch(f"address add {a}/32 dev lo" for a in added)
+    _ip_batch(f"address add {_prefix(a)} dev lo{' nodad' if ':' in a else ''}" for a in added)
     return added
 
 
 def remove_addresses(addresses: tuple[str, ...]) -> None:
     present = set(_loopback_addresses())
-    _ip_batch(f"address del {a}/32 dev lo" for a in addresses if a in present)
+    _ip_batch(f"address del {_prefix(a)} dev lo" for a in addresses if a in present)
+
+
+def _prefix(address: str) -> str:
+    return f"{address}/128" if ":" in address else f"{address}/32"
 
 
 def _loopback_addresses() -> list[str]:
+    """The addresses on lo, IPv4 and IPv6, in the form ``ipaddress`` writes them."""
     result = subprocess.run(
-        ["ip", "-o", "-4", "address", "show", "dev", "lo"],
+        ["ip", "-o", "address", "show", "dev", "lo"],
         capture_output=True,
         text=True,
         check=False,
     )
-    return [line.split()[3].split("/")[0] for line in result.stdout.splitlines() if "inet" in line]
+    return [
+        str(ipaddress.ip_address(line.split()[3].split("/")[0]))
+        for line in result.stdout.splitlines()
+        if line.split()[2:3] in (["inet"], ["inet6"])
+    ]
 
 
 def _ip_batch(commands: Iterable[str]) -> None:
@@ -316,7 +374,7 @@ def _ip_batch(commands: Iterable[str]) -> None:
 # --- processes ---------------------------------------------------------------------------
 
 
-def write_profile(directory: Path, hierarchy: Hierarchy, now: int) -> LabProfile:
+def write_profile(directory: Path, hierarchy: Hierarchy, now: int, *, ipv6: bool) -> LabProfile:
     hints = directory / "root.hints"
     hints.write_text(hierarchy.root_hints)
     anchor_ds = directory / "root-anchor.ds"
@@ -338,6 +396,7 @@ def write_profile(directory: Path, hierarchy: Hierarchy, now: int) -> LabProfile
             for r in hierarchy.resolvers
         ),
         bulk=len(hierarchy.bulk_manifest),
+        ipv6=ipv6,
     )
     profile.write()
     return profile

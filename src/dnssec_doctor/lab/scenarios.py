@@ -55,9 +55,16 @@ class HostRole(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Host:
+    """One address of a name server: a server with an IPv4 and an IPv6 address is two
+    hosts of the same name."""
+
     name: dns.name.Name
-    address: str
+    address: str  # IPv4, or IPv6 (only in a lab with IPv6)
     role: HostRole
+
+    @property
+    def address_type(self) -> str:
+        return "AAAA" if ":" in self.address else "A"
 
 
 @dataclass
@@ -127,6 +134,10 @@ class BuildContext:
         4: dead addresses; 5: extra zones; 8: PowerDNS primaries."""
         return f"127.53.{block}.{self.index + 1}"
 
+    def address6(self, block: int) -> str:
+        """The IPv6 address of the same block (a lab with IPv6 only): fd53::BLOCK:N."""
+        return f"fd53::{block}:{self.index + 1}"
+
     @property
     def primary_address(self) -> str:
         return self.address({Software.KNOT: 3, Software.PDNS: 8}.get(self.software, 2))
@@ -148,6 +159,9 @@ class Scenario:
     # NSD (and BIND) stop sending RRSIG and NSEC for a zone whose DNSKEY RRset is unsigned
     # or absent; Knot serves the file as it is.
     software: Software = Software.NSD
+    # Served over IPv6 too: the lab builds it only when it has IPv6 (in a private network
+    # namespace, ``lab up`` says so).
+    ipv6: bool = False
 
     @property
     def zone(self) -> str:
@@ -174,7 +188,7 @@ def make_zone(
     for host in hosts:
         lines.append(f"@ NS {host.name}")
         if host.name.is_subdomain(origin):
-            lines.append(f"{host.name} A {host.address}")
+            lines.append(f"{host.name} {host.address_type} {host.address}")
     if data:
         lines += [
             f"www A {DATA_ADDRESS}",
@@ -592,6 +606,37 @@ def build_stale_secondary(ctx: BuildContext, origin: dns.name.Name) -> list[Zone
     zone = make_zone(origin, hosts, serial=ctx.now)
     sign(zone, keys, ctx.valid)
     # The copy ns2 kept from three weeks ago: older serial, signatures long expired.
+    stale = make_zone(origin, hosts, serial=ctx.now - 21 * DAY)
+    sign(stale, keys, ctx.window(-35, -7))
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)], second_copy=stale)]
+
+
+def build_dual_stack(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    """A healthy signed zone whose one server has an IPv4 and an IPv6 address: glue of
+    both families at the parent."""
+    name = dns.name.from_text("ns1", origin)
+    hosts = [
+        Host(name, ctx.primary_address, HostRole.PRIMARY),
+        Host(name, ctx.address6(2), HostRole.PRIMARY),
+    ]
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    keys = Keys.generate()
+    sign(zone, keys, ctx.valid)
+    return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)])]
+
+
+def build_stale_secondary_ipv6(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+    """ns1 (IPv4 and IPv6) serves the zone correctly; ns2, reachable over IPv6 only, serves
+    a three-week-old copy whose signatures have expired."""
+    ns1 = dns.name.from_text("ns1", origin)
+    hosts = [
+        Host(ns1, ctx.primary_address, HostRole.PRIMARY),
+        Host(ns1, ctx.address6(2), HostRole.PRIMARY),
+        Host(dns.name.from_text("ns2", origin), ctx.address6(3), HostRole.STALE),
+    ]
+    keys = Keys.generate()
+    zone = make_zone(origin, hosts, serial=ctx.now)
+    sign(zone, keys, ctx.valid)
     stale = make_zone(origin, hosts, serial=ctx.now - 21 * DAY)
     sign(stale, keys, ctx.window(-35, -7))
     return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)], second_copy=stale)]
@@ -1341,6 +1386,32 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         diagnosis(Verdict.UNREACHABLE, None, "dname-too-long.lab.", cause="REDIRECT_NAME_TOO_LONG"),
         build_redirects(f"sub DNAME {LONG_DNAME_TARGET}"),
+    ),
+    Scenario(
+        "dual-stack",
+        "lab.",
+        "nothing: ns1 has an IPv4 and an IPv6 address, with glue of both families",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE),
+        build_dual_stack,
+        ipv6=True,
+    ),
+    Scenario(
+        "stale-secondary-ipv6",
+        "lab.",
+        "ns2, reachable over IPv6 only, serves a three-week-old copy whose signatures have "
+        "expired; ns1 (IPv4 and IPv6) is fine",
+        "www",
+        "A",
+        # Measured as for stale-secondary: Unbound and BIND (which ask over IPv6 too) and
+        # Knot Resolver (IPv4 only in the lab) answer from ns1; PowerDNS Recursor fails when
+        # it asks ns2 first (some runs).
+        outcome("NOERROR", True, sometimes={PDNS_RECURSOR: ("SERVFAIL", False, 7)}),
+        diagnosis(Verdict.PARTIAL, 7, "stale-secondary-ipv6.lab.", cause="SERVER_STALE_COPY"),
+        build_stale_secondary_ipv6,
+        ipv6=True,
     ),
 )
 

@@ -46,6 +46,7 @@ import dns.rdtypes.ANY.DS
 import dns.zonefile
 
 from dnssec_doctor.errors import LabError
+from dnssec_doctor.probe.settings import LAB_IPV6_NETWORK
 
 
 class Software(enum.StrEnum):
@@ -108,6 +109,9 @@ class ResolverInstance:
     software: Software  # UNBOUND, BIND or KRESD
     address: str
     validating: bool
+    # The address it sends IPv6 queries from (None: it asks over IPv4 only). Clients ask
+    # it over IPv4 either way.
+    address6: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,8 @@ RESOLVER_SOFTWARE: Final = frozenset(
     {Software.UNBOUND, Software.BIND, Software.KRESD, Software.PDNS_RECURSOR}
 )
 
-# Every address a lab server may listen on or send from.
+# Every address a lab server may listen on or send from: IPv4 on loopback, and IPv6
+# (only inside a private network namespace) in the lab's unique local prefix.
 LAB_NETWORK: Final = ipaddress.IPv4Network("127.53.0.0/16")
 
 # The Debian package that ships each binary this module runs (servers, control tools and
@@ -202,6 +207,10 @@ _FLUSH_TIMEOUT: Final = 5.0
 # space is listed as never-query (127.0.0.0/8 is only dropped by do-not-query-localhost).
 _OUTSIDE_LAB: Final = tuple(
     str(net) for net in ipaddress.IPv4Network("0.0.0.0/0").address_exclude(LAB_NETWORK)
+)
+# The same for IPv6, when the lab has it: everything but its prefix.
+_OUTSIDE_LAB6: Final = tuple(
+    str(net) for net in ipaddress.IPv6Network("::/0").address_exclude(LAB_IPV6_NETWORK)
 )
 
 
@@ -304,7 +313,7 @@ def prepare_authoritative(instance: AuthoritativeInstance, workdir: Path) -> Lau
             binary = "pdns_server"
         case _:
             text = _named_authoritative_conf(instance, workdir)
-            argv_tail = ("-g", "-4", "-n", "1")
+            argv_tail = ("-g", *_named_families(instance.addresses), "-n", "1")
             binary = "named"
     conf = config_path(instance.software, workdir)
     conf.write_text(text, encoding="utf-8")
@@ -338,6 +347,8 @@ def prepare_resolver(
     if instance.software not in RESOLVER_SOFTWARE:
         raise LabError(f"{instance.name}: {instance.software} is not a resolver")
     _check_lab_address(instance.name, instance.address)
+    if instance.address6 is not None:
+        _check_lab_address(instance.name, instance.address6)
     workdir = _make_workdir(workdir)
     hints = root_hints.resolve()
     anchor = trust_anchor.resolve()
@@ -358,7 +369,8 @@ def prepare_resolver(
             conf.write_text(
                 _named_resolver_conf(instance, workdir, hints, anchors, key), encoding="utf-8"
             )
-            argv = ("named", "-c", str(conf), "-g", "-4", "-n", "1")
+            families = _named_families(_sources(instance))
+            argv = ("named", "-c", str(conf), "-g", *families, "-n", "1")
         case Software.PDNS_RECURSOR:
             _check_socket_path(instance.name, workdir / _PDNS_RECURSOR_CONTROL_SOCKET)
             (workdir / _PDNS_RECURSOR_LUA).write_text(
@@ -425,7 +437,7 @@ def _nsd_conf(instance: AuthoritativeInstance, workdir: Path) -> str:
         *(f"    ip-address: {address}@53" for address in instance.addresses),
         "    port: 53",
         "    do-ip4: yes",
-        "    do-ip6: no",
+        f"    do-ip6: {'yes' if _has_ipv6(instance.addresses) else 'no'}",
         "    reuseport: no",
         '    username: ""',
         '    chroot: ""',
@@ -614,7 +626,8 @@ def _set_up_pdns_zones(instance: AuthoritativeInstance, workdir: Path) -> None:
 
 
 def _named_common_options(workdir: Path, listen: tuple[str, ...]) -> list[str]:
-    addresses = " ".join(f"{address};" for address in listen)
+    addresses = " ".join(f"{address};" for address in listen if ":" not in address)
+    addresses6 = " ".join(f"{address};" for address in listen if ":" in address) or "none;"
     (workdir / "keys").mkdir(exist_ok=True)
     (workdir / "bind.keys").write_text("", encoding="utf-8")
     return [
@@ -629,7 +642,7 @@ def _named_common_options(workdir: Path, listen: tuple[str, ...]) -> list[str]:
         f"    dump-file {_quote(workdir / 'named_dump.db')};",
         f"    statistics-file {_quote(workdir / 'named.stats')};",
         f"    listen-on port 53 {{ {addresses} }};",
-        "    listen-on-v6 { none; };",
+        f"    listen-on-v6 port 53 {{ {addresses6} }};",
         "    notify no;",
         "    empty-zones-enable no;",
         "    allow-query { any; };",
@@ -691,13 +704,15 @@ def _unbound_conf(instance: ResolverInstance, workdir: Path, hints: Path, anchor
         "    interface-automatic: no",
         "    so-reuseport: no",
         f"    outgoing-interface: {instance.address}",
+        *([f"    outgoing-interface: {instance.address6}"] if instance.address6 else []),
         "    do-ip4: yes",
-        "    do-ip6: no",
+        f"    do-ip6: {'yes' if instance.address6 else 'no'}",
         "    do-udp: yes",
         "    do-tcp: yes",
         "    access-control: 127.0.0.0/8 allow",
         "    do-not-query-localhost: no",
         *(f"    do-not-query-address: {net}" for net in _OUTSIDE_LAB),
+        *(f"    do-not-query-address: {net}" for net in _OUTSIDE_LAB6 if instance.address6),
         f"    root-hints: {_quote(hints)}",
         f'    module-config: "{modules}"',
         "    ede: yes",
@@ -731,7 +746,7 @@ def _pdns_recursor_conf(instance: ResolverInstance, workdir: Path, hints: Path) 
         "# Generated by dnssec-doctor: a resolver that knows only the lab's root.",
         f"local-address={instance.address}",
         "local-port=53",
-        f"query-local-address={instance.address}",
+        f"query-local-address={', '.join(_sources(instance))}",
         "reuseport=no",
         f"socket-dir={workdir}",
         "daemon=no",
@@ -747,7 +762,7 @@ def _pdns_recursor_conf(instance: ResolverInstance, workdir: Path, hints: Path) 
         f"hint-file={hints}",
         f"lua-config-file={workdir / _PDNS_RECURSOR_LUA}",
         # The default never-query list holds 127.0.0.0/8; here it is everything but the lab.
-        f"dont-query={', '.join((*_OUTSIDE_LAB, '::/0'))}",
+        f"dont-query={', '.join((*_OUTSIDE_LAB, *_outside_lab6(instance)))}",
         f"dnssec={'validate' if instance.validating else 'off'}",
         "dnssec-log-bogus=yes",
         # PowerDNS Recursor 4 sends Extended DNS Errors only when asked to (5 does by default).
@@ -808,6 +823,7 @@ def _named_resolver_conf(
         "options {",
         *_named_common_options(workdir, (instance.address,)),
         f"    query-source address {instance.address};",
+        *([f"    query-source-v6 address {instance.address6};"] if instance.address6 else []),
         "    recursion yes;",
         "    allow-recursion { 127.0.0.0/8; };",
         f"    dnssec-validation {'yes' if instance.validating else 'no'};",
@@ -834,12 +850,13 @@ def _named_resolver_conf(
 def _kresd_conf(instance: ResolverInstance, workdir: Path, hints: Path, anchor: Path) -> str:
     lines = [
         "-- Generated by dnssec-doctor: a resolver that knows only the lab's root.",
-        "net.ipv6 = false",
+        f"net.ipv6 = {'true' if instance.address6 else 'false'}",
         # kresd ignores glue and NS addresses on loopback unless told otherwise.
         "option('ALLOW_LOCAL', true)",
         f"net.listen({_lua(instance.address)}, 53, {{ kind = 'dns' }})",
         f"net.listen({_lua(str(workdir / _KRESD_CONTROL_SOCKET))}, nil, {{ kind = 'control' }})",
         f"net.outgoing_v4({_lua(instance.address)})",
+        *([f"net.outgoing_v6({_lua(instance.address6)})"] if instance.address6 else []),
         f"cache.open(16 * MB, {_lua('lmdb://' + str(workdir / 'cache'))})",
         # The cache is a file that outlives the process: start every run empty.
         "cache.clear()",
@@ -865,6 +882,7 @@ def _kresd_check(conf: Path) -> str:
                 "-- Generated by dnssec-doctor: checks kresd.conf, then exits.",
                 "net.listen = function() return true end",
                 "net.outgoing_v4 = function() return true end",
+                "net.outgoing_v6 = function() return true end",
                 "cache.open = function() return true end",
                 "cache.clear = function() return {} end",
                 f"dofile({_lua(str(conf))})",
@@ -981,11 +999,30 @@ def _make_workdir(workdir: Path) -> Path:
 
 def _check_lab_address(instance_name: str, address: str) -> None:
     try:
-        parsed = ipaddress.IPv4Address(address)
+        parsed = ipaddress.ip_address(address)
     except ValueError:
-        raise LabError(f"{instance_name}: {address!r} is not an IPv4 address") from None
-    if parsed not in LAB_NETWORK:
-        raise LabError(f"{instance_name}: {address} is outside the lab network {LAB_NETWORK}")
+        raise LabError(f"{instance_name}: {address!r} is not an IP address") from None
+    network = LAB_NETWORK if parsed.version == 4 else LAB_IPV6_NETWORK
+    if parsed not in network:
+        raise LabError(f"{instance_name}: {address} is outside the lab network {network}")
+
+
+def _has_ipv6(addresses: tuple[str, ...]) -> bool:
+    return any(":" in address for address in addresses)
+
+
+def _named_families(addresses: tuple[str, ...]) -> tuple[str, ...]:
+    """named's -4 (IPv4 only) unless the instance has an IPv6 address."""
+    return () if _has_ipv6(addresses) else ("-4",)
+
+
+def _outside_lab6(instance: ResolverInstance) -> tuple[str, ...]:
+    """The IPv6 networks a resolver must never query: all of them without IPv6."""
+    return _OUTSIDE_LAB6 if instance.address6 else ("::/0",)
+
+
+def _sources(instance: ResolverInstance) -> tuple[str, ...]:
+    return (instance.address,) + ((instance.address6,) if instance.address6 else ())
 
 
 def _absolute_origin(instance_name: str, origin: str) -> str:

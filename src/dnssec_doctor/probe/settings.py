@@ -35,13 +35,18 @@ DEFAULT_DEADLINE = 20.0
 DEFAULT_MAX_QUERIES = 500
 DEFAULT_CONCURRENCY = 32
 
+# The lab's IPv6 addresses (a unique local prefix, RFC 4193): the lab adds them only inside
+# a private network namespace, so they reach nothing outside it.
+LAB_IPV6_NETWORK = ipaddress.IPv6Network("fd53::/64")
+
 
 class AddressPolicy(enum.StrEnum):
     """Which addresses the probe may send to."""
 
     ANY = "any"  # every unicast address
     PUBLIC_ONLY = "public-only"  # globally routable only: what a web service must use
-    LOOPBACK_ONLY = "loopback-only"  # 127.0.0.0/8 and ::1: the lab, tests
+    LOOPBACK_ONLY = "loopback-only"  # 127.0.0.0/8 and ::1: tests
+    LAB = "lab"  # loopback and the lab's IPv6 prefix (LAB_IPV6_NETWORK): --lab
 
     def allows(self, address: str) -> bool:
         try:
@@ -57,6 +62,8 @@ class AddressPolicy(enum.StrEnum):
             return is_public(ip)
         if self is AddressPolicy.LOOPBACK_ONLY:
             return ip.is_loopback
+        if self is AddressPolicy.LAB:
+            return ip.is_loopback or ip in LAB_IPV6_NETWORK
         return True
 
 

@@ -59,7 +59,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="which addresses checks may query: public (default) or any, for private and "
         "internal hierarchies; RISK: an instance with 'any' can be pointed at internal "
-        "servers by whoever reaches it (--lab: loopback only)",
+        "servers by whoever reaches it (--lab: the lab's addresses only)",
     )
     add_source_arguments(
         parser,
@@ -159,7 +159,7 @@ def serve_settings(args: argparse.Namespace) -> ProbeSettings:
     from dnssec_doctor.pipeline import probe_settings
 
     if args.lab and args.address_policy is not None:
-        raise UsageError("--lab queries loopback only: --address-policy does not apply")
+        raise UsageError("--lab queries the lab only: --address-policy does not apply")
     sources = source_options(args)
     if not sources.lab and not sources.resolvers:
         sources = dataclasses.replace(sources, resolvers=WEB_RESOLVERS)
@@ -167,7 +167,7 @@ def serve_settings(args: argparse.Namespace) -> ProbeSettings:
     if args.max_queries < 1:
         raise UsageError("--max-queries must be at least 1")
     if args.lab:
-        policy = AddressPolicy.LOOPBACK_ONLY
+        policy = AddressPolicy.LAB
     elif args.address_policy == "any":
         policy = AddressPolicy.ANY
     else:
