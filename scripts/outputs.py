@@ -94,8 +94,8 @@ def render(snapshot_dir: Path, out: Path) -> None:
 
 def _render_corpus(out: Path) -> None:
     import dns.name
-    from damaged_zones import FIXED_KEYS, NOW, ORIGIN, damaged_signed_zones
 
+    from damaged_zones import FIXED_KEYS, NOW, ORIGIN, damaged_signed_zones
     from dnssec_doctor.model.options import AnalysisOptions
     from dnssec_doctor.render.verification import render_verification_json
     from dnssec_doctor.verify.command import verify_zone

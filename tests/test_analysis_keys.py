@@ -443,24 +443,42 @@ def test_cds_delete_request(ksk: KeyPair) -> None:
 
 
 @pytest.mark.parametrize("digest", [DSDigest.SHA1, DSDigest.SHA256, DSDigest.SHA384])
-def test_the_web_view_matches_a_ds_as_the_diagnosis_does(ksk: KeyPair, digest: DSDigest) -> None:
-    """A SHA-1 DS too: validators use it, and dnspython's default policy (which the web
-    view and the SVG used to compute with) refuses to make one."""
-    from dnssec_doctor.analysis.keys import ds_matches_key
+def test_the_web_view_words_the_match_the_diagnosis_found(ksk: KeyPair, digest: DSDigest) -> None:
+    """A SHA-1 DS too: validators use it, and dnspython's default policy refuses to make
+    one. The key table words ``match_ds``'s result; it matches nothing itself."""
+    from dnssec_doctor.analysis.results import key_results
     from dnssec_doctor.web.view import _ds_outcome
 
+    keys = key_results(dnskeys(ksk.dnskey))
     ds = dns.dnssec.make_ds(ZONE, ksk.dnskey, digest, policy=dns.dnssec.allow_all_policy)
     tag = dns.dnssec.key_id(ksk.dnskey)
-    assert match_ds(ds, ZONE, [ksk.dnskey]).status is DsStatus.MATCH
-    assert ds_matches_key(ZONE, ds, ksk.dnskey)
-    assert _ds_outcome(ZONE, ds, [ksk.dnskey]) == (f"matches KSK {tag}", True)
+    check = match_ds(ds, ZONE, [ksk.dnskey])
+    assert check.status is DsStatus.MATCH
+    assert check.digest_keys == (ksk.dnskey,)
+    assert _ds_outcome(check, keys) == (f"matches KSK {tag}", True)
     wrong = dns.rdata.from_text(
         "IN", "DS", f"{tag} {int(ds.algorithm)} {int(digest)} {'00' * len(ds.digest)}"
     )
     assert isinstance(wrong, DS)
-    assert match_ds(wrong, ZONE, [ksk.dnskey]).status is DsStatus.DIGEST_MISMATCH
-    assert not ds_matches_key(ZONE, wrong, ksk.dnskey)
-    assert _ds_outcome(ZONE, wrong, [ksk.dnskey]) == (f"digest differs from KSK {tag}", False)
+    check = match_ds(wrong, ZONE, [ksk.dnskey])
+    assert check.status is DsStatus.DIGEST_MISMATCH
+    assert (check.digest_keys, check.named_keys) == ((), (ksk.dnskey,))
+    assert _ds_outcome(check, keys) == (f"digest differs from KSK {tag}", False)
+
+
+def test_the_key_table_does_not_call_a_ds_of_a_non_zone_key_a_match(ksk: KeyPair) -> None:
+    """The digest matches, but the key lacks the Zone Key flag: validators refuse it
+    (DS_KEY_NOT_ZONE_KEY), and the table said "matches" in green before it read the
+    diagnosis's match."""
+    from dnssec_doctor.analysis.results import key_results
+    from dnssec_doctor.web.view import _ds_outcome
+
+    key = DNSKEY(ksk.dnskey.rdclass, ksk.dnskey.rdtype, 1, 3, ksk.dnskey.algorithm, ksk.dnskey.key)
+    ds = dns.dnssec.make_ds(ZONE, key, DSDigest.SHA256, policy=dns.dnssec.allow_all_policy)
+    check = match_ds(ds, ZONE, [key])
+    assert check.status is DsStatus.NOT_ZONE_KEY and check.digest_keys == (key,)
+    outcome, ok = _ds_outcome(check, key_results(dnskeys(key)))
+    assert not ok and "not a zone key" in outcome
 
 
 # --- multi-signer (RFC 8901): every server publishes every key any server signs with -------

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import dns.name
+import dns.rdata
+
 from dnssec_doctor.analysis.chain import Analysis, ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import make_finding
+from dnssec_doctor.analysis.keys import match_ds
+from dnssec_doctor.analysis.results import DsResult
 from dnssec_doctor.change.insecure import DEFAULT_ASSUMED_DS_TTL
 from dnssec_doctor.diagnosis.rules import FORECAST_AFTER, diagnose
 from dnssec_doctor.model.diagnosis import (
@@ -27,6 +32,10 @@ from plan_support import assert_diagnosis_plan
 NOW = 1_800_000_000.0
 DS = "example.lab. 120 IN DS 111 13 2 " + "aa" * 32
 LIVE = "example.lab. IN DS 222 13 2 " + "bb" * 32
+# The DS against a zone that serves no key (the analyses below are built by hand).
+DS_RESULT = DsResult(
+    DS, match_ds(dns.rdata.from_text("IN", "DS", DS.split(" DS ")[1]), dns.name.root, [])
+)
 
 
 def _zone(
@@ -38,8 +47,8 @@ def _zone(
         via="www.example.lab.",
         state=state,
         servers=(),
-        ds_records=(DS,) if zone == "example.lab." else (),
-        dnskey_records=(),
+        ds=(DS_RESULT,) if zone == "example.lab." else (),
+        keys=(),
         ds_to_publish=(LIVE,) if zone == "example.lab." else (),
         findings=findings,
         ds_ttl=120,

@@ -71,3 +71,22 @@ def test_every_text_is_escaped() -> None:
     root = ET.fromstring(svg)
     assert hostile in "".join(root.itertext())
     assert not list(root.iter(f"{SVG}script"))
+
+
+@pytest.mark.parametrize("slug", ["ds-bad-digest", "rrsig-expired", "secure-nsec", "lame"])
+def test_the_picture_is_drawn_from_the_analysis_not_the_snapshot(slug: str) -> None:
+    """The zone assessments carry the DS, keys, signatures and answers as values: with the
+    snapshot's responses taken away after the analysis, the picture and the key table
+    are the same."""
+    from dnssec_doctor.web.view import zone_rows
+
+    report = _report(slug)
+    bare = dataclasses.replace(report, snapshot=dataclasses.replace(report.snapshot, exchanges=()))
+    assert render_svg(bare) == render_svg(report)
+    assert zone_rows(bare) == zone_rows(report)
+    drawn = "".join(ET.fromstring(render_svg(report)).itertext())
+    for zone in report.analysis.zones:
+        for key in zone.keys:
+            assert f"{key.role} {key.tag}" in drawn
+        for ds in zone.ds:
+            assert ds.ds is not None and f"DS {ds.ds.key_tag}" in drawn

@@ -30,6 +30,15 @@ from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.analysis.redirects import check_redirects
 from dnssec_doctor.analysis.resolvers import ResolverView, assess_resolvers
+from dnssec_doctor.analysis.results import (
+    DsResult,
+    KeyResult,
+    SignatureResult,
+    answer_rcodes,
+    ds_results,
+    key_results,
+    signature_results,
+)
 from dnssec_doctor.analysis.servers import check_servers
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import AnalysisOptions
@@ -76,13 +85,16 @@ class ServerView:
 
 @dataclass(frozen=True)
 class ZoneAssessment:
+    """One zone of the path: its state, its servers, and what the parent and the zone
+    served (DS, keys, signatures) as values the renderers draw from."""
+
     zone: str
     parent: str | None
     via: str
     state: ChainState
     servers: tuple[ServerView, ...]
-    ds_records: tuple[str, ...]
-    dnskey_records: tuple[str, ...]
+    ds: tuple[DsResult, ...]  # the DS RRset the parent sent, each matched to ``keys``
+    keys: tuple[KeyResult, ...]  # the zone's DNSKEY RRset (the first one served)
     ds_to_publish: tuple[str, ...]
     findings: tuple[Finding, ...]
     ds_ttl: int | None = None  # the DS TTL at the parent (or its negative TTL if none)
@@ -90,6 +102,24 @@ class ZoneAssessment:
     negative_ttl: int | None = None
     # No configured trust anchor is at or above the zone: insecure whatever it serves.
     outside_anchors: bool = False
+    # The RRSIGs the servers sent over the zone's DNSKEY RRset, over its DS RRset (from
+    # the parent's servers) and over the answers from the zone, each judged.
+    signatures: tuple[SignatureResult, ...] = ()
+    # The first rcode the zone's servers gave to each name asked of them.
+    answer_rcodes: tuple[tuple[dns.name.Name, str], ...] = ()
+
+    @property
+    def ds_records(self) -> tuple[str, ...]:
+        """The DS records as the parent sent them (unreadable ones included)."""
+        return tuple(d.record for d in self.ds)
+
+    @property
+    def dnskey_records(self) -> tuple[str, ...]:
+        return tuple(k.record for k in self.keys)
+
+    def signers(self, purpose: Purpose, *covers: str) -> set[int]:
+        """The key tags of the RRSIGs sent with one kind of question over the given types."""
+        return {s.key_tag for s in self.signatures if s.purpose is purpose and s.covers in covers}
 
 
 @dataclass(frozen=True)
@@ -104,6 +134,8 @@ class Analysis:
     findings: tuple[Finding, ...]
     answer_findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
+    # The key tags the configured trust anchors name (DS and DNSKEY anchors alike).
+    anchor_tags: tuple[int, ...] = ()
     # What the zone's servers answered about the final name of the question (after any
     # CNAME): "nxdomain" when every authoritative answer says the name does not exist,
     # None when they give data, disagree or do not answer. Judged apart from validation:
@@ -192,6 +224,7 @@ def analyze_evidence(evidence: Evidence, options: AnalysisOptions) -> Analysis:
         findings=tuple(merge_findings(everything)),
         answer_findings=tuple(merge_findings(answer_findings)),
         notes=evidence.snapshot.notes,
+        anchor_tags=_anchor_tags(evidence),
         outcome=guarded(
             "outcome", evidence.snapshot.name, crashes, answer_outcome, evidence, assessments
         ),
@@ -277,7 +310,21 @@ def assess_zone(
     # The DS RRset as the parent sent it: a DS that cannot be read is still a DS (one that
     # matches no key), never a reason to judge the zone insecure.
     ds_sent = next((r for o in ds_obs if (r := _parent_ds(o, origin, sent=True)[0])), None)
-    ds_records = _records(ds_sent)
+    ds_signatures = guarded(
+        "ds-signature-results",
+        zone,
+        findings,
+        signature_results,
+        list(evidence.authoritative(zone, Purpose.DS)),
+        origin,
+        Purpose.DS,
+        {
+            o.server: [k.key for k in parent.keys] if parent is not None else []
+            for o in evidence.authoritative(zone, Purpose.DS)
+        },
+        dns.name.from_text(cut.parent) if cut.parent else origin,
+        options,
+    )
     usable = [o for o in evidence.authoritative(zone) if _usable(o) and o.authoritative]
     if not usable:
         deadline = _cut_by_deadline(evidence, zone)
@@ -296,10 +343,12 @@ def assess_zone(
             cut.via,
             ChainState.UNREACHABLE if deadline is None else ChainState.INDETERMINATE,
             views,
-            ds_records,
+            ds_results(origin, ds_sent, (), options),
             (),
             (),
             tuple(findings),
+            signatures=ds_signatures or (),
+            answer_rcodes=answer_rcodes(evidence, zone),
         )
 
     anchors = _trust_anchors(evidence)
@@ -468,20 +517,40 @@ def assess_zone(
         None,
     )
     publish = next((p for link in links if (p := keys.ds_to_publish(origin, link))), [])
+    zone_keys = key_results(dnskey_rrset)
+    served_keys = {server: list(rrset) for server, rrset, _ in sources if rrset is not None}
+    zone_signatures = [
+        guarded(
+            "signature-results",
+            zone,
+            findings,
+            signature_results,
+            list(evidence.authoritative(zone, purpose)),
+            origin,
+            purpose,
+            served_keys,
+            origin,
+            options,
+        )
+        or ()
+        for purpose in (Purpose.DNSKEY, Purpose.ANSWER)
+    ]
     return ZoneAssessment(
         zone=zone,
         parent=cut.parent,
         via=cut.via,
         state=state,
         servers=views,
-        ds_records=ds_records,
-        dnskey_records=_records(dnskey_rrset),
+        ds=ds_results(origin, ds_sent, zone_keys, options),
+        keys=zone_keys,
         ds_to_publish=tuple(f"{zone} IN DS {ds}" for ds in publish),
         findings=tuple(findings),
         ds_ttl=ds_sent.ttl if ds_sent is not None else _negative_ttl(ds_obs),
         dnskey_ttl=dnskey_rrset.ttl if dnskey_rrset is not None else None,
         negative_ttl=_negative_ttl(list(evidence.authoritative(zone, Purpose.DENIAL))),
         outside_anchors=outside,
+        signatures=(*zone_signatures[0], *(ds_signatures or ()), *zone_signatures[1]),
+        answer_rcodes=answer_rcodes(evidence, zone),
     )
 
 
@@ -907,10 +976,6 @@ def zone_has_signatures(evidence: Evidence, zone: str) -> bool:
     return False
 
 
-def _records(rrset: dns.rrset.RRset | None) -> tuple[str, ...]:
-    return tuple(rrset.to_text().splitlines()) if rrset is not None else ()
-
-
 def _usable(observation: Observation) -> bool:
     message = observation.message
     return message is not None and message.rcode() in (0, 3)  # NOERROR, NXDOMAIN
@@ -929,6 +994,18 @@ def _trust_anchors(evidence: Evidence) -> dict[dns.name.Name, list[DS | DNSKEY]]
         if isinstance(rdata, DS | DNSKEY):
             anchors.setdefault(_anchor_owner(line), []).append(rdata)
     return anchors
+
+
+def _anchor_tags(evidence: Evidence) -> tuple[int, ...]:
+    return tuple(
+        sorted(
+            {
+                anchor.key_tag if isinstance(anchor, DS) else dns.dnssec.key_id(anchor)
+                for anchors in _trust_anchors(evidence).values()
+                for anchor in anchors
+            }
+        )
+    )
 
 
 def _anchor_owner(line: str) -> dns.name.Name:

@@ -96,6 +96,12 @@ class DsCheck:
     status: DsStatus
     key: DNSKEY | None  # the matching key, or for DIGEST_MISMATCH the key with that tag
     detail: str
+    # Whatever validators make of the DS: the keys whose digest it holds, the keys with
+    # its key tag and algorithm, and those with its key tag alone (what the report's key
+    # table and the SVG draw).
+    digest_keys: tuple[DNSKEY, ...] = ()
+    named_keys: tuple[DNSKEY, ...] = ()
+    tag_keys: tuple[DNSKEY, ...] = ()
 
     @property
     def label(self) -> str:
@@ -140,63 +146,64 @@ def match_ds(
     accepted: frozenset[int] = frozenset(),
 ) -> DsCheck:
     """Match one DS against the zone's keys (``accepted``: retired algorithms the
-    validator profile still validates)."""
-    if not is_algorithm_supported(ds.algorithm, accepted):
+    validator profile still validates): the one DS↔DNSKEY matcher (the diagnosis, the
+    report's key table, the SVG and ``change`` all read its result)."""
+    tagged = tuple(k for k in dnskeys if dns.dnssec.key_id(k) == ds.key_tag)
+    named = tuple(k for k in tagged if k.algorithm == ds.algorithm)
+    digests = tuple(k for k in dnskeys if ds_digest(zone, k, ds.digest_type) == ds.digest)
+
+    def check(status: DsStatus, key: DNSKEY | None, detail: str) -> DsCheck:
         return DsCheck(
-            ds,
+            ds, status, key, detail, digest_keys=digests, named_keys=named, tag_keys=tagged
+        )
+
+    if not is_algorithm_supported(ds.algorithm, accepted):
+        return check(
             DsStatus.ALGORITHM_UNSUPPORTED,
             None,
             f"algorithm {ds.algorithm} ({algorithm_name(ds.algorithm)}) is not implemented "
             "by validators",
         )
     if ds.digest_type not in SUPPORTED_DIGESTS:
-        return DsCheck(
-            ds,
+        return check(
             DsStatus.DIGEST_UNSUPPORTED,
             None,
             f"digest type {ds.digest_type} ({DSDigest.to_text(ds.digest_type)}) is not "
             "implemented by validators",
         )
-    named = [
-        k for k in dnskeys if k.algorithm == ds.algorithm and dns.dnssec.key_id(k) == ds.key_tag
-    ]
     for key in named:
-        if ds_digest(zone, key, ds.digest_type) != ds.digest:
+        if key not in digests:
             continue
         if not key.flags & Flag.ZONE or key.protocol != 3:
             # RFC 4034 §5.2: the key a DS names must be a zone key.
-            return DsCheck(
-                ds,
+            return check(
                 DsStatus.NOT_ZONE_KEY,
                 key,
                 f"DNSKEY {ds.key_tag} matches the digest but is not a zone key "
                 f"(flags {key.flags}, protocol {key.protocol})",
             )
-        return DsCheck(ds, DsStatus.MATCH, key, f"matches DNSKEY {ds.key_tag}")
+        return check(DsStatus.MATCH, key, f"matches DNSKEY {ds.key_tag}")
     if named:
-        return DsCheck(
-            ds,
+        return check(
             DsStatus.DIGEST_MISMATCH,
             named[0],
             f"DNSKEY {ds.key_tag}/{ds.algorithm} is published but its digest differs",
         )
     algorithms = {int(k.algorithm) for k in dnskeys}
     if algorithms and ds.algorithm not in algorithms:
-        return DsCheck(
-            ds,
+        return check(
             DsStatus.ALGORITHM_MISMATCH,
             None,
             f"the zone has no key of algorithm {ds.algorithm}; its keys are algorithm "
             f"{_join(sorted(algorithms))}",
         )
-    return DsCheck(
-        ds, DsStatus.NO_MATCHING_KEY, None, f"no DNSKEY {ds.key_tag}/{ds.algorithm} is published"
+    return check(
+        DsStatus.NO_MATCHING_KEY, None, f"no DNSKEY {ds.key_tag}/{ds.algorithm} is published"
     )
 
 
 def ds_digest(zone: dns.name.Name, key: DNSKEY | CDNSKEY, digest_type: int) -> bytes | None:
-    """The digest of ``key`` under ``digest_type``, or None if it cannot be computed: the
-    one DS↔DNSKEY matcher (the diagnosis, the web view and the SVG all compare with it)."""
+    """The digest of ``key`` under ``digest_type``, or None if it cannot be computed."""
     try:
         ds = dns.dnssec.make_ds(
             zone, key, DSDigest(digest_type), policy=dns.dnssec.allow_all_policy
@@ -1021,8 +1028,3 @@ EMITS: tuple[str, ...] = (
     ),
     *SIGNATURE_CODES,
 )
-
-
-def ds_matches_key(zone: dns.name.Name, ds: DS, key: DNSKEY) -> bool:
-    """Whether ``ds`` is the digest of ``key`` (whatever validators make of either)."""
-    return ds_digest(zone, key, ds.digest_type) == ds.digest

@@ -291,6 +291,11 @@ def _key_tags(records: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(tags))
 
 
+def _ds_key_tags(zone: ZoneAssessment) -> str:
+    """The key tags the zone's DS records name ("12345, 23456"); unreadable ones name none."""
+    return ", ".join(dict.fromkeys(str(d.ds.key_tag) for d in zone.ds if d.ds is not None))
+
+
 def _matches_any(record: str, publish: Sequence[str]) -> bool:
     fields = record.split()[-4:]
     return any(p.split()[-4:] == fields for p in publish)
@@ -336,7 +341,7 @@ def _replace_ds(situation: Situation) -> Planned:
                         Actor.DNS_OPERATOR,
                         zone.zone,
                         records=zone.ds_records,
-                        params={"key_tags": _key_tags(zone.ds_records)},
+                        params={"key_tags": _ds_key_tags(zone)},
                     ),
                     *_after_zone_change(zone.zone),
                 ),
@@ -364,7 +369,7 @@ def _change_key_then_replace_ds(
                 Actor.DNS_OPERATOR,
                 zone.zone,
                 records=situation.causes[0].records,
-                params={"key_tags": _key_tags(zone.ds_records)},
+                params={"key_tags": _ds_key_tags(zone)},
             ),
             RecoveryStep(
                 StepKind.DO,
@@ -421,7 +426,7 @@ def _resume_signing(situation: Situation) -> Planned:
                         Actor.DNS_OPERATOR,
                         zone.zone,
                         records=zone.ds_records,
-                        params={"key_tags": _key_tags(zone.ds_records)},
+                        params={"key_tags": _ds_key_tags(zone)},
                     ),
                     *_after_zone_change(zone.zone),
                 ),
@@ -446,7 +451,7 @@ def _publish_dnskey(situation: Situation) -> Planned:
                         Actor.DNS_OPERATOR,
                         zone.zone,
                         records=zone.ds_records,
-                        params={"key_tags": _key_tags(zone.ds_records)},
+                        params={"key_tags": _ds_key_tags(zone)},
                     ),
                     *_after_zone_change(zone.zone),
                 ),

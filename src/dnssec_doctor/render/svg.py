@@ -20,20 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import dns.dnssec
-import dns.exception
 import dns.name
-import dns.rdata
-import dns.rdatatype
-from dns.rdtypes.ANY.DNSKEY import DNSKEY
-from dns.rdtypes.ANY.DS import DS
 
 from dnssec_doctor.analysis.chain import ChainState, ZoneAssessment
 from dnssec_doctor.analysis.codes import CODES, Link
-from dnssec_doctor.analysis.context import Evidence
-from dnssec_doctor.analysis.keys import ds_matches_key
 from dnssec_doctor.diagnosis.report import Report
 from dnssec_doctor.model.finding import Finding
-from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.model.snapshot import Purpose
 from dnssec_doctor.render.sentences import headline_text
 
@@ -125,37 +117,6 @@ class _Box:
         return max(self.width, below)
 
 
-def _keys(zone: ZoneAssessment) -> list[DNSKEY]:
-    found = [parse_record(r, "DNSKEY") for r in zone.dnskey_records]
-    return [k for k in found if isinstance(k, DNSKEY)]
-
-
-def _ds_set(records: Iterable[str]) -> list[DS]:
-    found = [parse_record(r, "DS") for r in records]
-    return [d for d in found if isinstance(d, DS)]
-
-
-def _signers(evidence: Evidence, zone: str, purpose: Purpose, covered: str) -> set[int]:
-    """The key tags of the RRSIGs the zone's servers served over one RRset."""
-    origin = dns.name.from_text(zone)
-    tags: set[int] = set()
-    for observation in evidence.authoritative(zone, purpose):
-        if observation.message is None:
-            continue
-        name = (
-            dns.name.from_text(observation.exchange.qname) if purpose is Purpose.ANSWER else origin
-        )
-        for section in ("answer", "authority"):
-            for rrset in getattr(observation.message, section):
-                if rrset.rdtype != dns.rdatatype.RRSIG or not rrset.name.is_subdomain(origin):
-                    continue
-                if purpose is not Purpose.ANSWER and rrset.name != name:
-                    continue
-                if dns.rdatatype.to_text(rrset.covers) in covered.split("|"):
-                    tags |= {sig.key_tag for sig in rrset}
-    return tags
-
-
 def _algorithm(number: int) -> str:
     try:
         return f"{dns.dnssec.algorithm_to_text(number)} ({number})"
@@ -182,7 +143,6 @@ def _broken_link(report: Report) -> tuple[str | None, str, Finding | None]:
 def render_svg(report: Report) -> str:
     """The chain of trust of the report's question as a standalone SVG document."""
     analysis = report.analysis
-    evidence = Evidence.of(report.snapshot)
     broken_zone, broken_part, cause = _broken_link(report)
     code = cause.code if cause else ""
     nodes: dict[str, _Node] = {}
@@ -190,10 +150,7 @@ def render_svg(report: Report) -> str:
     boxes: dict[str, _Box] = {}
     targets = report.snapshot.targets or ((report.snapshot.name, report.snapshot.rdtype),)
 
-    anchor_tags = sorted(
-        {d.key_tag for d in _ds_set(report.snapshot.trust_anchors)}
-        | {dns.dnssec.key_id(k) for k in _anchor_keys(report.snapshot.trust_anchors)}
-    )
+    anchor_tags = list(analysis.anchor_tags)
     anchor = _Node(
         "anchor",
         "trust anchor",
@@ -205,18 +162,18 @@ def render_svg(report: Report) -> str:
     nodes["anchor"] = anchor
 
     for zone in analysis.zones:
-        origin = dns.name.from_text(zone.zone)
         colour = COLOURS.get(zone.state, EDGE)
         box = _Box(zone)
         boxes[zone.zone] = box
-        keys = _keys(zone)
-        ds_set = _ds_set(zone.ds_records)
+        keys = zone.keys
+        ds_set = [d.check for d in zone.ds if d.check is not None]
         is_broken = zone.zone == broken_zone
         box.broken = is_broken and broken_part == "zone"
         # The DS row (the parent's records) and each DS's link to the child's keys.
         ds_row: list[_Node] = []
         missing: list[_Node] = []
-        for ds in ds_set:
+        for check in ds_set:
+            ds = check.ds
             node_key = f"{zone.zone}/ds/{ds.key_tag}/{ds.algorithm}/{ds.digest_type}"
             ds_row.append(
                 _Node(
@@ -228,20 +185,15 @@ def render_svg(report: Report) -> str:
                     f"{zone.zone} DS {ds.to_text()}",
                 )
             )
-            matched = [k for k in keys if ds_matches_key(origin, ds, k)]
             # A DS whose digest is wrong still names a key by tag and algorithm.
-            named = matched or [
-                k
-                for k in keys
-                if dns.dnssec.key_id(k) == ds.key_tag and k.algorithm == ds.algorithm
-            ]
+            named = check.digest_keys or check.named_keys
             ds_broken = is_broken and broken_part == "ds"
-            for key in named:
-                bad = ds_broken or not matched
+            for tag in (dns.dnssec.key_id(k) for k in named):
+                bad = ds_broken or not check.digest_keys
                 edges.append(
                     _Edge(
                         node_key,
-                        f"{zone.zone}/key/{dns.dnssec.key_id(key)}",
+                        f"{zone.zone}/key/{tag}",
                         (code or "digest differs") if bad else "names",
                         broken=bad,
                         title=cause.summary if ds_broken and cause else "DS matches this key",
@@ -271,23 +223,22 @@ def render_svg(report: Report) -> str:
         if ds_row:
             box.rows.append(ds_row)
         # The keys: KSKs (SEP flag) above ZSKs.
-        dnskey_signers = _signers(evidence, zone.zone, Purpose.DNSKEY, "DNSKEY")
+        dnskey_signers = zone.signers(Purpose.DNSKEY, "DNSKEY")
         ksk_row: list[_Node] = []
         zsk_row: list[_Node] = []
         for key in keys:
-            tag = dns.dnssec.key_id(key)
-            role = "KSK" if key.flags & 0x0001 else "ZSK"
-            revoked = " revoked" if key.flags & 0x0080 else ""
+            tag = key.tag
+            revoked = " revoked" if key.revoked else ""
             node = _Node(
                 f"{zone.zone}/key/{tag}",
-                f"{role} {tag}{revoked}",
-                _algorithm(int(key.algorithm)),
-                role.lower(),
+                f"{key.role} {tag}{revoked}",
+                _algorithm(key.algorithm),
+                key.role.lower(),
                 colour,
-                f"{zone.zone} DNSKEY {key.flags} {key.protocol} {int(key.algorithm)} "
+                f"{zone.zone} DNSKEY {key.flags} {key.key.protocol} {key.algorithm} "
                 f"(key tag {tag})",
             )
-            (ksk_row if role == "KSK" else zsk_row).append(node)
+            (ksk_row if key.role == "KSK" else zsk_row).append(node)
         if not ksk_row and zsk_row:  # no SEP flag anywhere: the signers are the KSKs
             ksk_row = [n for n in zsk_row if _tag(n) in dnskey_signers]
             zsk_row = [n for n in zsk_row if n not in ksk_row]
@@ -330,7 +281,7 @@ def render_svg(report: Report) -> str:
             if _zone_of(qname, analysis.zones) != zone.zone:
                 continue
             shown_type = "CNAME" if index + 1 < len(targets) else qtype
-            rcode = _answer_rcode(evidence, zone.zone, qname)
+            rcode = _answer_rcode(zone, qname)
             node_key = f"answer/{index}"
             answer_row.append(
                 _Node(
@@ -342,7 +293,7 @@ def render_svg(report: Report) -> str:
                     f"{qname} {shown_type}",
                 )
             )
-            signers = _signers(evidence, zone.zone, Purpose.ANSWER, f"{shown_type}|NSEC|NSEC3")
+            signers = zone.signers(Purpose.ANSWER, shown_type, "NSEC", "NSEC3")
             broken_answer = is_broken and broken_part == "answer"
             for signer in sorted(signers):
                 source = key_nodes.get(signer)
@@ -402,7 +353,7 @@ def render_svg(report: Report) -> str:
                     edges.append(_Edge("anchor", node.key, code if broken else "trusts", broken))
             continue
         parent.children.append(box)
-        ds_signers = _signers(evidence, name, Purpose.DS, "DS")
+        ds_signers = zone.signers(Purpose.DS, "DS")
         parent_keys = {_tag(n): n for row in parent.rows for n in row if n.kind in ("ksk", "zsk")}
         ds_nodes = [n for n in box.rows[0] if n.kind == "ds"] if box.rows else []
         linked = False
@@ -469,11 +420,6 @@ def render_svg(report: Report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _anchor_keys(anchors: Iterable[str]) -> list[DNSKEY]:
-    found = [parse_record(r, "DNSKEY") for r in anchors]
-    return [k for k in found if isinstance(k, DNSKEY)]
-
-
 def _tag(node: _Node) -> int:
     try:
         return int(node.key.rsplit("/", 1)[1])
@@ -487,11 +433,9 @@ def _zone_of(qname: str, zones: Iterable[ZoneAssessment]) -> str | None:
     return max(holders, key=lambda z: len(dns.name.from_text(z)), default=None)
 
 
-def _answer_rcode(evidence: Evidence, zone: str, qname: str) -> str | None:
-    for observation in evidence.authoritative(zone, Purpose.ANSWER, qname=qname):
-        if observation.message is not None:
-            return observation.rcode_text
-    return None
+def _answer_rcode(zone: ZoneAssessment, qname: str) -> str | None:
+    name = dns.name.from_text(qname)
+    return next((rcode for asked, rcode in zone.answer_rcodes if asked == name), None)
 
 
 def _place(box: _Box, left: float, top: float) -> None:

@@ -11,17 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import dns.dnssec
-import dns.exception
-import dns.name
-import dns.rdata
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
-from dns.rdtypes.ANY.DS import DS
 
 from dnssec_doctor.analysis.codes import CODES, Family
-from dnssec_doctor.analysis.keys import ds_digest
+from dnssec_doctor.analysis.keys import DsCheck, DsStatus
 from dnssec_doctor.analysis.resolvers import ede_name
+from dnssec_doctor.analysis.results import KeyResult, key_role
 from dnssec_doctor.diagnosis.report import Report
-from dnssec_doctor.model.records import parse_record
 from dnssec_doctor.model.time_text import human_duration, iso_utc
 from dnssec_doctor.render.json import render_json
 from dnssec_doctor.render.svg import render_svg
@@ -50,7 +46,7 @@ class DsRow:
     tag: int
     algorithm: str
     digest_type: int
-    outcome: str  # "matches KSK 12345", "digest differs from KSK 12345", "no key with tag ..."
+    outcome: str  # "matches KSK 12345", "digest differs from KSK 12345", "no DNSKEY with ..."
     ok: bool
 
 
@@ -82,31 +78,19 @@ def _algorithm(number: int) -> str:
 
 
 def zone_rows(report: Report) -> list[ZoneRow]:
-    """DS against DNSKEY, zone by zone."""
+    """DS against DNSKEY, zone by zone, as the analysis matched them."""
     rows = []
     for zone in report.analysis.zones:
-        origin = dns.name.from_text(zone.zone)
-        keys = [
-            k for r in zone.dnskey_records if isinstance(k := parse_record(r, "DNSKEY"), DNSKEY)
-        ]
-        key_rows = tuple(
-            KeyRow(
-                dns.dnssec.key_id(k),
-                "KSK" if k.flags & 1 else "ZSK",
-                _algorithm(int(k.algorithm)),
-                int(k.flags),
-            )
-            for k in keys
-        )
+        key_rows = tuple(KeyRow(k.tag, k.role, _algorithm(k.algorithm), k.flags) for k in zone.keys)
         ds_rows = []
-        for record in zone.ds_records:
-            ds = parse_record(record, "DS")
-            if not isinstance(ds, DS):
-                continue
-            outcome, ok = _ds_outcome(origin, ds, keys)
+        for result in zone.ds:
+            if result.check is None:
+                continue  # unreadable: the findings say so (DS_MALFORMED)
+            ds = result.check.ds
+            outcome, ok = _ds_outcome(result.check, zone.keys)
             ds_rows.append(
                 DsRow(
-                    record,
+                    result.record,
                     ds.key_tag,
                     _algorithm(int(ds.algorithm)),
                     int(ds.digest_type),
@@ -127,21 +111,40 @@ def zone_rows(report: Report) -> list[ZoneRow]:
     return rows
 
 
-def _ds_outcome(origin: dns.name.Name, ds: DS, keys: list[DNSKEY]) -> tuple[str, bool]:
-    same_tag = [k for k in keys if dns.dnssec.key_id(k) == ds.key_tag]
-    for key in same_tag:
-        role = "KSK" if key.flags & 1 else "ZSK"
-        if key.algorithm != ds.algorithm:
-            return f"algorithm differs from {role} {ds.key_tag}", False
-        digest = ds_digest(origin, key, ds.digest_type)
-        if digest is None:
-            return f"digest type {int(ds.digest_type)} not supported", False
-        if digest == ds.digest:
-            return f"matches {role} {ds.key_tag}", True
-        return f"digest differs from {role} {ds.key_tag}", False
+def _ds_outcome(check: DsCheck, keys: tuple[KeyResult, ...]) -> tuple[str, bool]:
+    """The match ``keys.match_ds`` found, in the words of the key table."""
+    ds = check.ds
+    tag = ds.key_tag
+    match check.status:
+        case DsStatus.MATCH:
+            return f"matches {_role(check.key)} {tag}", True
+        case DsStatus.DIGEST_MISMATCH:
+            return f"digest differs from {_role(check.key)} {tag}", False
+        case DsStatus.NOT_ZONE_KEY:
+            return f"names {_role(check.key)} {tag}, which is not a zone key", False
+        case DsStatus.ALGORITHM_UNSUPPORTED | DsStatus.DIGEST_UNSUPPORTED:
+            # Validators ignore it (RFC 4035 §5.2), whatever it matches.
+            what = (
+                f"algorithm {int(ds.algorithm)}"
+                if check.status is DsStatus.ALGORITHM_UNSUPPORTED
+                else f"digest type {int(ds.digest_type)}"
+            )
+            if check.digest_keys:
+                return (
+                    f"matches {_role(check.digest_keys[0])} {tag}, but validators do not "
+                    f"implement {what}",
+                    False,
+                )
+            return f"{what} not supported", False
+    if check.tag_keys:
+        return f"algorithm differs from {_role(check.tag_keys[0])} {tag}", False
     if not keys:
         return "the zone serves no DNSKEY", False
-    return f"no DNSKEY with key tag {ds.key_tag}", False
+    return f"no DNSKEY with key tag {tag}", False
+
+
+def _role(key: DNSKEY | None) -> str:
+    return key_role(key) if key is not None else "key"
 
 
 def window_rows(report: Report) -> list[WindowRow]:
