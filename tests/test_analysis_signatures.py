@@ -15,6 +15,7 @@ from dns.dnssectypes import Algorithm
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.RRSIG import RRSIG
 
+from dnssec_doctor.analysis import signatures
 from dnssec_doctor.analysis.signatures import (
     SignatureStatus,
     check_rrset_signatures,
@@ -443,3 +444,49 @@ def test_human_duration_and_iso_time() -> None:
     assert human_duration(-36 * 3600) == "36 hours"
     assert human_duration(86400 * 14) == "14 days"
     assert iso_utc(NOW) == "2026-11-20T12:00:00Z"
+
+
+# --- the verdicts remembered (a scan verifies each shared signature once) ----------------
+
+
+def test_a_signature_verified_once_is_not_verified_again(
+    zsk: KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rrset = a_rrset(dns.name.from_text("once.example.com."))
+    rrsig = sign(rrset, zsk)
+    verified: list[RRSIG] = []
+    real = signatures._verify
+
+    def counted(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> bool:
+        verified.append(rrsig)
+        return real(rrset, rrsig, key)
+
+    monkeypatch.setattr(signatures, "_verify", counted)
+    for now in (NOW, NOW + 20 * DAY):  # the window is judged apart, each time
+        assert classify_signature(rrset, rrsig, ZONE, [zsk.dnskey], NOW).is_valid
+        expired = classify_signature(rrset, rrsig, ZONE, [zsk.dnskey], now)
+        assert expired.status is (SignatureStatus.VALID if now == NOW else SignatureStatus.EXPIRED)
+    assert len(verified) == 1
+
+
+def test_a_remembered_verdict_never_answers_a_different_record(
+    zsk: KeyPair, other_zsk: KeyPair
+) -> None:
+    """Whatever differs — a record, a byte of the signature, the key — is judged anew:
+    the memo is keyed by the exact bytes."""
+    owner = dns.name.from_text("memo.example.com.")
+    rrset = a_rrset(owner)
+    rrsig = sign(rrset, zsk)
+    assert classify_signature(rrset, rrsig, ZONE, [zsk.dnskey], NOW).is_valid
+    edited = dns.rrset.from_text(owner, 300, "IN", "A", "192.0.2.1", "192.0.2.99")
+    assert classify_signature(edited, rrsig, ZONE, [zsk.dnskey], NOW).status is (
+        SignatureStatus.BAD_SIGNATURE
+    )
+    corrupted = signing.corrupt_signature(rrsig)
+    assert classify_signature(rrset, corrupted, ZONE, [zsk.dnskey], NOW).status is (
+        SignatureStatus.BAD_SIGNATURE
+    )
+    # A key with the same tag and algorithm (a collision) is tried with its own bytes.
+    assert not signatures._verifies(rrset, rrsig, _colliding(zsk.dnskey))
+    assert not signatures._verifies(rrset, rrsig, other_zsk.dnskey)
+    assert signatures._verifies(rrset, rrsig, zsk.dnskey)

@@ -211,6 +211,25 @@ def test_the_analysis_reads_the_message_the_probe_parsed() -> None:
     assert plan.read_response(wire, question) is not None
 
 
+def test_the_same_answer_to_another_query_is_parsed_once() -> None:
+    """A scan hands one server's answer to every name asking the same question, each
+    with its own ID: the records are parsed once, each message keeps its own ID."""
+    question = plan.target_question(N("shared.example."), dns.rdatatype.A)
+    response = response_to(question)
+    add(response.answer, "shared.example.", "A", "192.0.2.7")
+    response.id = 1
+    first = parse_message(response.to_wire()).message
+    response.id = 2
+    second = parse_message(response.to_wire()).message
+    assert first is not None and second is not None
+    assert (first.id, second.id) == (1, 2)
+    assert second.answer is first.answer  # the same parse, not a second one
+    response.answer[0].ttl = 301  # one byte more differs: parsed anew
+    third = parse_message(response.to_wire()).message
+    assert third is not None and third.answer is not first.answer
+    assert third.answer[0].ttl == 301
+
+
 def test_addresses_through_an_inner_cname() -> None:
     question = plan.Question(Purpose.ADDRESS, N("ns.example."), dns.rdatatype.A)
     response = response_to(question)

@@ -20,8 +20,10 @@ Pure: no clock (``now`` is an argument), no I/O.
 
 from __future__ import annotations
 
+import collections
 import enum
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -326,10 +328,51 @@ def owner_label_count(name: dns.name.Name) -> int:
     return count - 1 if name.is_wild() else count
 
 
+# The cryptography's verdicts, by the exact bytes judged: the RRset (owner, class, type,
+# TTL, every record), the RRSIG and the key. The verdict does not depend on the time (the
+# window is judged apart), so a signature that many names share (a scan: the root's and a
+# TLD's, the same RRset from each of a zone's servers) is verified once per process. A
+# different record, signature or key is a different key here and can never hit. Bounded,
+# least recently used first out.
+_VERIFIED_CAPACITY = 4096
+_verified: collections.OrderedDict[tuple[object, ...], bool] = collections.OrderedDict()
+_verified_lock = threading.Lock()  # a scan's analysis thread beside its probe
+
+
 def _verifies(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> bool:
     """Only the cryptography: one key, no policy, ``now`` inside the window."""
     if rrsig.inception > rrsig.expiration:
         return False  # no moment lies inside an inverted window
+    try:
+        judged: tuple[object, ...] | None = (
+            rrset.name.to_wire(),
+            rrset.rdclass,
+            rrset.rdtype,
+            rrset.covers,
+            rrset.ttl,
+            tuple(sorted(rdata.to_wire() for rdata in rrset)),
+            rrsig.to_wire(),
+            key.to_wire(),
+        )
+    except (dns.exception.DNSException, ValueError, TypeError):
+        judged = None  # cannot be written down exactly: verified each time
+    if judged is not None:
+        with _verified_lock:
+            known = _verified.get(judged)
+            if known is not None:
+                _verified.move_to_end(judged)
+                return known
+    verdict = _verify(rrset, rrsig, key)
+    if judged is not None:
+        with _verified_lock:
+            _verified[judged] = verdict
+            if len(_verified) > _VERIFIED_CAPACITY:
+                _verified.popitem(last=False)
+    return verdict
+
+
+def _verify(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> bool:
+    """``_verifies`` without the memo."""
     keyset = dns.rdataset.Rdataset(dns.rdataclass.IN, dns.rdatatype.DNSKEY)
     keyset.add(key)
     keys: dict[dns.name.Name, dns.rdataset.Rdataset] = {rrsig.signer: keyset}

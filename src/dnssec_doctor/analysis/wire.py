@@ -14,8 +14,11 @@ unparsed.
 
 from __future__ import annotations
 
-import functools
+import collections
+import copy
+import dataclasses
 import struct
+import threading
 from dataclasses import dataclass
 
 import dns.exception
@@ -79,14 +82,43 @@ class ParsedMessage:
 
 
 # Parsed messages by their bytes: ``check`` parses each response once, in the probe while
-# it waits for the next answers, and the analysis finds it here. Bounded; a parsed message
-# is never modified by its readers.
-_PARSED_CAPACITY = 512
+# it waits for the next answers, and the analysis finds it here. Keyed by the bytes after
+# the message ID: the same answer given to another query (a scan's shared cache hands one
+# server's answer to every name that asks the same question, each with its own ID) is the
+# same message, parsed once. Bounded (least recently used first out); a parsed message is
+# never modified by its readers.
+_PARSED_CAPACITY = 1024
+_parsed: collections.OrderedDict[bytes, ParsedMessage] = collections.OrderedDict()
+_parsed_lock = threading.Lock()  # a scan's probe and its analysis thread both read it
 
 
-@functools.lru_cache(maxsize=_PARSED_CAPACITY)
 def parse_message(wire: bytes) -> ParsedMessage:
     """The message in ``wire``, with the records dnspython cannot read set aside."""
+    if len(wire) < _HEADER.size:
+        return _parse(wire)  # no header, no message: nothing worth keeping
+    key = wire[2:]
+    with _parsed_lock:
+        parsed = _parsed.get(key)
+        if parsed is not None:
+            _parsed.move_to_end(key)
+    ident = int.from_bytes(wire[:2], "big")
+    if parsed is not None and parsed.message is not None and parsed.message.id != ident:
+        # Kept from the same answer to another query: this one's ID, the records shared.
+        message = copy.copy(parsed.message)
+        message.id = ident
+        parsed = dataclasses.replace(parsed, message=message)
+    elif parsed is not None:
+        return parsed
+    else:
+        parsed = _parse(wire)
+    with _parsed_lock:  # the latest ID kept: the same bytes again find the same message
+        _parsed[key] = parsed
+        if len(_parsed) > _PARSED_CAPACITY:
+            _parsed.popitem(last=False)
+    return parsed
+
+
+def _parse(wire: bytes) -> ParsedMessage:
     try:
         return ParsedMessage(dns.message.from_wire(wire, ignore_trailing=True), (), None)
     except PARSE_ERRORS as error:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -202,7 +203,14 @@ class _Answer:
 
     server: Server
     records: tuple[_Record, ...]
-    message: dns.message.Message | None
+    question: Question
+    response: bytes | None  # the final response's bytes
+
+    @functools.cached_property
+    def message(self) -> dns.message.Message | None:
+        # Parsed when the walk reads it, not before: most answers (the apex questions, the
+        # DS, the resolvers') are only recorded, and the analysis parses them once.
+        return plan.read_response(self.response, self.question)
 
 
 class _Collector:
@@ -653,9 +661,11 @@ class _Collector:
                 records.append(retried)
                 if retried.response is not None:
                     final = retried
-        message = plan.read_response(final.response, question)
         _WAITED_ON.set(final.id)
-        return _Answer(server, tuple(records), message)
+        answer = _Answer(server, tuple(records), question, final.response)
+        if self.settings.read_ahead:
+            answer.message  # noqa: B018  # parsed now, while the other answers are awaited
+        return answer
 
     async def _send(
         self,

@@ -144,6 +144,10 @@ class ProbeSettings:
     max_address_depth: int = 3  # nested lookups of NS names without glue
     # Whether the host can reach an IPv6 address: a route lookup that sends nothing.
     ipv6_route: Callable[[str], bool] = _has_route
+    # Parse every response as it comes, while the probe waits for the next ones, so that
+    # an analysis in this process finds it parsed (check). A scan whose analysis runs in
+    # other processes turns it off: only the responses the walk follows are parsed here.
+    read_ahead: bool = True
 
     def __post_init__(self) -> None:
         for field_name in ("timeout", "resolver_timeout", "deadline"):

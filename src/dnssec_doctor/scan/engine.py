@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -72,6 +73,9 @@ async def scan_questions(
     """Check every question not in ``skip``; ``emit`` each result as it is made. An
     error in the input (a malformed line) stops the reading: the names already taken
     are finished and emitted, then the error is raised."""
+    # Analysed in other processes: the probe parses only what its walk follows (each
+    # process would parse every response again).
+    settings = dataclasses.replace(settings, read_ahead=options.jobs == 0)
     cache = CachingTransport(
         transport or NetworkTransport(),
         max_entries=options.cache_entries,
