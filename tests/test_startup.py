@@ -150,3 +150,53 @@ def test_version_loads_no_command() -> None:
     assert "dnssec_doctor.commands" not in loaded
     assert "dnssec_doctor.probe.collect" not in loaded
     assert not other_commands(loaded)
+
+
+def test_a_one_shot_command_flushes_all_its_output_before_its_process_ends() -> None:
+    """check, probe, analyze, codes and explain end their process without the
+    interpreter's teardown (cli.run): what they printed must still arrive whole, here
+    32 KB of JSON through a pipe, with the command's exit code."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dnssec_doctor", "codes", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    codes = json.loads(result.stdout)
+    assert len(result.stdout) > 16384  # more than one buffer's worth
+    assert "DS_DIGEST_MISMATCH" in json.dumps(codes)
+    explained = subprocess.run(
+        [sys.executable, "-m", "dnssec_doctor", "explain", "NO_SUCH_CODE"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert explained.returncode == 4
+    assert explained.stderr.startswith("dnssec-doctor: ") and explained.stderr.count("\n") == 1
+
+
+def test_a_one_shot_command_runs_without_the_cyclic_collector_and_others_with_it() -> None:
+    """The collector is off in a one-shot command's process only: serve, watch and the
+    lab run for long and keep it."""
+    script = (
+        "import gc, sys\n"
+        "from dnssec_doctor import cli\n"
+        "cli.main = lambda arguments: print(gc.isenabled()) or 0\n"
+        "sys.argv = ['dnssec-doctor', sys.argv[1]]\n"
+        "cli.run()\n"
+    )
+    seen = {}
+    for command in ("check", "watch"):
+        result = subprocess.run(
+            [sys.executable, "-c", script, command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        seen[command] = result.stdout.strip()
+    assert seen == {"check": "False", "watch": "True"}

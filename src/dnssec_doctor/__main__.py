@@ -1,5 +1,5 @@
 """Allow ``python -m dnssec_doctor``."""
 
-from dnssec_doctor.cli import main
+from dnssec_doctor.cli import run
 
-raise SystemExit(main())
+run()
