@@ -210,3 +210,17 @@ def test_unbounded_timeouts_are_refused(arguments: list[str], fragment: str) -> 
 @pytest.mark.parametrize("rdtype", ["RRSIG", "SIG", "TYPE0"])
 def test_types_that_are_not_checked_on_their_own(rdtype: str) -> None:
     assert_one_line(doctor("probe", "example.", rdtype, "-o", "/dev/null"), rdtype)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["watch", "example.", "--db", "/nonexistent/watch.sqlite", "--runs", "1", "--interval"],
+        ["go-insecure", "example.", "--once", "--interval"],
+        ["go-insecure", "example.", "--once", "--give-up-after"],
+    ],
+)
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0x10"])
+def test_poll_intervals_are_durations(command: list[str], value: str) -> None:
+    """Read by the one duration parser (5m, 1h, 300): nan would reach sleep() and crash."""
+    assert_one_line(doctor(*command, value), "invalid duration")

@@ -78,9 +78,11 @@ def add_source_arguments(
     )
 
 
-# Durations, in every option that takes one (--at's shifts, --threshold, --expire-warning):
-# seconds, or a number with a unit.
-# seconds, or a number with a unit: a letter (3d, 36h) or a word (3days, 36 hours).
+# Durations, in every option that takes one (--at's shifts, --threshold, --expire-warning,
+# check --nagios's -w/-c, the --interval of watch and go-insecure, --give-up-after):
+# seconds, or a number with a unit: a letter (3d, 36h) or a word (3days, 36 hours). The
+# one parser of durations is ``duration_seconds``. (--timeout and --deadline stay plain
+# seconds: fractions of a second, bounded by pipeline.MAX_SECONDS.)
 _DURATION = re.compile(r"^\+?(\d+(?:\.\d+)?)\s*([a-z]*)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _UNIT_WORDS = {

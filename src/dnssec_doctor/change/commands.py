@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dnssec_doctor.arguments import add_source_arguments, source_options
+from dnssec_doctor.arguments import add_source_arguments, parse_duration, source_options
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.pipeline import parse_name, probe_settings, read_snapshot
 from dnssec_doctor.render.terminal import printable
@@ -48,11 +48,11 @@ def add_change_commands(commands: Any) -> None:
     insecure.add_argument("name", help="the zone going insecure")
     add_source_arguments(insecure, resolvers=None)  # the parents are asked, no resolver
     insecure.add_argument(
-        "--interval", type=float, default=60.0, metavar="SECONDS", help="between polls (60)"
+        "--interval", default="60", metavar="DURATION", help="between polls (60 s; or 5m)"
     )
     insecure.add_argument("--once", action="store_true", help="poll once and report")
     insecure.add_argument(
-        "--give-up-after", type=float, default=None, metavar="SECONDS", help="stop polling"
+        "--give-up-after", default=None, metavar="DURATION", help="stop polling (e.g. 2d)"
     )
     insecure.add_argument(
         "--ds-ttl",
@@ -103,8 +103,12 @@ def run_go_insecure_command(
         raise UsageError("the root has no parent: it cannot go insecure this way")
     settings = probe_settings(source_options(args))  # the parents are asked, no resolver
     ds_ttl = DEFAULT_ASSUMED_DS_TTL if args.ds_ttl is None else args.ds_ttl
-    if args.interval <= 0 or ds_ttl < 0:
-        raise UsageError("--interval must be positive and --ds-ttl not negative")
+    interval = parse_duration(args.interval, "--interval", positive=True)
+    give_up_after = None
+    if args.give_up_after is not None:
+        give_up_after = parse_duration(args.give_up_after, "--give-up-after")
+    if ds_ttl < 0:
+        raise UsageError("--ds-ttl must not be negative")
 
     def poll() -> ParentView:
         snapshot = probe(zone, "SOA", settings)
@@ -120,10 +124,10 @@ def run_go_insecure_command(
         poll,
         clock=clock,
         sleep=sleep,
-        interval=args.interval,
+        interval=interval,
         emit=emit,
         once=args.once,
-        give_up_after=args.give_up_after,
+        give_up_after=give_up_after,
         assumed_ds_ttl=ds_ttl,
     )
     return int(status.phase.exit_code)

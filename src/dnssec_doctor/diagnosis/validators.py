@@ -8,6 +8,16 @@ validator is left out of a row when its answer depends on the case (the comment 
 how). Public resolvers cannot be measured from the lab: what their operators document is
 a table of its own, marked as such (``diagnosis.public_resolvers``).
 
+Why this is not a field of the code table (``analysis.codes``), decided for issue #11:
+an entry of the code table states what a finding code means, and holds whatever validator
+runs (severity, the link it breaks, its rank as a cause, the EDE RFC 8914 gives it, who
+acts, its planner). This table holds measurements of four named releases: it changes when
+a validator is upgraded, not when a code is, and its rows are checked against the lab's
+catalogue by ``tests/test_validator_expectations.py``, not by the registry tests. So it
+stays versioned data beside the table, keyed by its codes: a row names a code that the
+table ranks as a cause (the tests fail otherwise), and a new code never needs an entry
+here to be complete.
+
 Pure data: the diagnosis reads it, the renderers show it.
 """
 

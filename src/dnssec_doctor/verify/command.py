@@ -266,10 +266,12 @@ def run_zone(args: argparse.Namespace) -> int:
         raise UsageError("--jobs, --max-examples and --max-records must be at least 1")
     origin_name = None
     if args.origin:
+        from dnssec_doctor.probe.plan import parse_name  # the one parser of users' names
+
         try:
-            origin_name = dns.name.from_text(args.origin)
-        except dns.exception.DNSException as error:
-            raise UsageError(f"invalid --origin {args.origin!r}: {error}") from None
+            origin_name = parse_name(args.origin)
+        except UsageError as error:
+            raise UsageError(f"--origin: {error.message}", hint=error.hint) from None
     ds = read_ds(args.ds, args.ds_record, origin_name)
     options = AnalysisOptions(now=now, expire_warning=warning)
     with zone_input(args) as (path, source):
@@ -277,7 +279,7 @@ def run_zone(args: argparse.Namespace) -> int:
             result = verify_zone(
                 path,
                 source,
-                origin=args.origin,
+                origin=origin_name.to_text() if origin_name is not None else None,
                 options=options,
                 ds=ds,
                 jobs=args.jobs,

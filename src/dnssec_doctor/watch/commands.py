@@ -38,7 +38,9 @@ def add_watch_commands(commands: Any) -> None:
     )
     watch.add_argument("zones", nargs="*", help="zones to watch")
     watch.add_argument("--zones-file", type=Path, help="a file of zones, one per line (# comments)")
-    watch.add_argument("--interval", type=float, default=300.0, metavar="SECONDS", help="(300)")
+    watch.add_argument(
+        "--interval", default="300", metavar="DURATION", help="between runs (300 s; or 5m, 1h)"
+    )
     watch.add_argument(
         "--db",
         default=DEFAULT_DB,
@@ -182,8 +184,9 @@ def run_watch(args: argparse.Namespace) -> int:
     threshold = parse_duration(args.threshold, "--threshold", positive=True)
     if not 1 <= args.concurrency <= 10_000:
         raise UsageError("--concurrency must be 1 to 10000")
-    if not 0 < args.interval < 10**8:
-        raise UsageError("--interval must be positive")
+    interval = parse_duration(args.interval, "--interval", positive=True)
+    if interval >= 10**8:
+        raise UsageError("--interval must be under 10^8 seconds (about three years)")
     if not 0 <= args.keep_days < 1e6:
         raise UsageError("--keep-days must be 0 (keep everything) or a number of days")
     if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
@@ -203,7 +206,7 @@ def run_watch(args: argparse.Namespace) -> int:
         metrics=metrics,
         clock=time.time,
         sleep=time.sleep,
-        interval=args.interval,
+        interval=interval,
         keep_seconds=args.keep_days * 86400 if args.keep_days else None,
         check_many=zones_checker(settings, threshold, concurrency=args.concurrency),
         on_wait=_announce_wait,
