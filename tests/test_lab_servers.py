@@ -8,7 +8,10 @@ which has no checker, lists its zones with pdnsutil). Online signers get their k
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -322,3 +325,35 @@ def test_pdns_recursor_knows_only_the_lab_root(
     assert "127.0.0.0/8" not in dont_query and "::/0" in dont_query
     assert "128.0.0.0/1" in dont_query  # outside the lab
     assert "extended-resolution-errors=yes" in conf
+
+
+def test_a_signer_with_a_wrong_clock_sees_its_clock_off(
+    zones: tuple[ZoneFile, ...], tmp_path: Path
+) -> None:
+    """The environment a wrong-clock server starts in moves a real program's clock by the
+    offset (libfaketime preloaded); a server with the right clock starts in the usual one."""
+    key = signing.generate_key(Algorithm.ECDSAP256SHA256, ksk=True)
+    pem, private = tmp_path / "tld.pem", tmp_path / "tld.private"
+    pem.write_bytes(key.private.to_pem())
+    private.write_text(signing.bind_private_key(key), encoding="utf-8")
+    online = OnlineSigning(pem, private, int(key.algorithm), ONLINE_DENIAL[Software.KNOT])
+    root, tld = zones
+    signed = authoritative(Software.KNOT, (root, ZoneFile(tld.origin, tld.path, online)))
+    offset = 3 * 86400
+    launch = prepare_authoritative(replace(signed, clock_offset=offset), tmp_path / "auth")
+    env = {**os.environ, **dict(launch.env)}
+    seen = subprocess.run(
+        ["date", "+%s"], env=env, capture_output=True, text=True, timeout=10, check=True
+    ).stdout
+    assert abs(int(seen) - (time.time() + offset)) < 60
+    assert prepare_authoritative(signed, tmp_path / "right").env == ()
+
+
+def test_a_wrong_clock_without_online_signing_is_refused(
+    zones: tuple[ZoneFile, ...], tmp_path: Path
+) -> None:
+    """A server that only serves files never reads its clock to sign: an offset there would
+    change nothing, so it is a mistake in the catalogue."""
+    instance = replace(authoritative(Software.KNOT, zones), clock_offset=60)
+    with pytest.raises(LabError, match="wrong clock changes nothing"):
+        prepare_authoritative(instance, tmp_path / "auth")

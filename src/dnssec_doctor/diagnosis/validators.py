@@ -94,7 +94,9 @@ EXPECTED: Final[Mapping[str, Mapping[str, ValidatorAnswer]]] = MappingProxyType(
             "unbound": Answer("SERVFAIL", ede=8),
             "bind": Answer("SERVFAIL"),
             "kresd": Answer("SERVFAIL", ede=8),
-            "pdns-recursor": Answer("SERVFAIL", ede=8),
+            # pdns-recursor: SERVFAIL, EDE 8 for signatures made in advance
+            # (rrsig-not-yet-valid); SERVFAIL without EDE from an online signer whose clock
+            # runs ahead (online-signer-clock-ahead).
         },
         "RRSIG_MISSING": {
             "unbound": Answer("SERVFAIL", ede=10),

@@ -33,6 +33,7 @@ import dns.rdata
 import dns.zone
 from dns.dnssectypes import Algorithm
 
+from dnssec_doctor.errors import LabError
 from dnssec_doctor.lab import scenarios as catalogue
 from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.bulk import BULK_TLD, BULK_TLD_ADDRESS, ManifestEntry, build_bulk
@@ -140,12 +141,16 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = Fa
     tlds = TLDS + ((Tld(BULK_TLD, (BULK_TLD_ADDRESS,), Algorithm.ECDSAP256SHA256),) if bulk else ())
     children: dict[dns.name.Name, list[ZoneBuild]] = {tld.origin: [] for tld in tlds}
     served_by: dict[dns.name.Name, Software] = {}
+    clock_of: dict[dns.name.Name, int] = {}
     for index, scenario in enumerate(catalogue.SCENARIOS):
         if scenario.ipv6 and not ipv6:
             continue
+        if scenario.signer_clock_offset and scenario.software is not Software.KNOT:
+            raise LabError(f"{scenario.slug}: only Knot DNS runs with a wrong clock in the lab")
         for built in build_scenario(scenario, index, now):
             children[built.origin.parent()].append(built)
             served_by[built.origin] = scenario.software
+            clock_of[built.origin] = scenario.signer_clock_offset
     bulk_instances: tuple[AuthoritativeInstance, ...] = ()
     manifest: tuple[ManifestEntry, ...] = ()
     if bulk:
@@ -197,7 +202,11 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = Fa
 
     child_builds = [b for origin, builds in children.items() if origin != BULK_TLD for b in builds]
     on_nsd = [b for b in child_builds if served_by[b.origin] is Software.NSD]
-    on_knot = [b for b in child_builds if served_by[b.origin] is Software.KNOT]
+    on_knot = [
+        b for b in child_builds if served_by[b.origin] is Software.KNOT and not clock_of[b.origin]
+    ]
+    # A signer whose clock is wrong runs on its own: one Knot DNS per offset.
+    wrong_clocks = sorted({clock_of[b.origin] for b in child_builds if clock_of[b.origin]})
     on_pdns = [b for b in child_builds if served_by[b.origin] is Software.PDNS]
     authoritatives = (
         AuthoritativeInstance(
@@ -232,6 +241,17 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = Fa
             Software.PDNS,
             _addresses(on_pdns, HostRole.PRIMARY),
             tuple(_served(directory, b, Software.PDNS) for b in on_pdns if b.zone is not None),
+        ),
+        *(
+            AuthoritativeInstance(
+                f"child-knot-clock{offset:+d}",
+                Software.KNOT,
+                _addresses(skewed, HostRole.PRIMARY),
+                tuple(_served(directory, b, Software.KNOT) for b in skewed if b.zone is not None),
+                clock_offset=offset,
+            )
+            for offset in wrong_clocks
+            for skewed in [[b for b in child_builds if clock_of[b.origin] == offset]]
         ),
         *bulk_instances,
     )

@@ -437,6 +437,7 @@ def _start(name: str, launch: Launch) -> ProcessRecord:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **dict(launch.env)} if launch.env else None,
             )
         except OSError as error:
             raise LabError(f"cannot start {name} ({launch.argv[0]}): {error.strerror}") from None

@@ -162,6 +162,9 @@ class Scenario:
     # Served over IPv6 too: the lab builds it only when it has IPv6 (in a private network
     # namespace, ``lab up`` says so).
     ipv6: bool = False
+    # Seconds the clock of the server that signs the zone online is off (ahead when
+    # positive): the lab runs that server on its own, with the wrong clock.
+    signer_clock_offset: int = 0
 
     @property
     def zone(self) -> str:
@@ -1412,6 +1415,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         diagnosis(Verdict.PARTIAL, 7, "stale-secondary-ipv6.lab.", cause="SERVER_STALE_COPY"),
         build_stale_secondary_ipv6,
         ipv6=True,
+    ),
+    Scenario(
+        "online-signer-clock-ahead",
+        "lab.",
+        "Knot DNS signs at query time (onlinesign) on a host whose clock runs three days "
+        "ahead (a real knotd under libfaketime): every signature it makes, the DNSKEY "
+        "RRset's included, starts in the future",
+        "www",
+        "A",
+        # Measured: all four SERVFAIL; Unbound and Knot Resolver send EDE 8, PowerDNS
+        # Recursor sends none here (it sends 8 for rrsig-not-yet-valid, the same fault in a
+        # zone signed in advance).
+        outcome("SERVFAIL", False, unbound=8, kresd=8),
+        diagnosis(Verdict.BOGUS, 8, "online-signer-clock-ahead.lab.", cause="RRSIG_NOT_YET_VALID"),
+        build_online_signed,
+        software=Software.KNOT,
+        signer_clock_offset=3 * DAY,
     ),
 )
 

@@ -99,6 +99,9 @@ class AuthoritativeInstance:
     software: Software  # NSD, KNOT or BIND
     addresses: tuple[str, ...]
     zones: tuple[ZoneFile, ...]
+    # Seconds the server's clock is off (ahead when positive): a real signer with a wrong
+    # clock, run with libfaketime preloaded. Only an online signer reads its clock to sign.
+    clock_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class Launch:
     log: Path
     # A query that the instance answers once it is ready: (address, qname, qtype).
     ready_query: tuple[str, str, str]
+    # Variables added to the environment it starts in (libfaketime's, for a wrong clock).
+    env: tuple[tuple[str, str], ...] = ()
 
 
 AUTHORITATIVE_SOFTWARE: Final = frozenset(
@@ -162,6 +167,10 @@ BINARY_PACKAGES: Final[Mapping[str, str]] = MappingProxyType(
         "kresd": "knot-resolver",
     }
 )
+
+# libfaketime, preloaded into a server whose clock must be wrong (its multi-threaded
+# build: the servers run threads). Debian installs it under the architecture's libdir.
+FAKETIME_LIBRARY_GLOB: Final = "*/faketime/libfaketimeMT.so.1"  # under /usr/lib
 
 # The binaries needed to run an instance and flush it (checkers are optional).
 _REQUIRED_BINARIES: Final[Mapping[Software, tuple[str, ...]]] = MappingProxyType(
@@ -296,6 +305,9 @@ def prepare_authoritative(instance: AuthoritativeInstance, workdir: Path) -> Lau
                 f"{instance.name}: {instance.software} cannot sign {zone.origin} online with "
                 f"{zone.online.denial} denial"
             )
+    if instance.clock_offset and not any(zone.online for zone in instance.zones):
+        raise LabError(f"{instance.name}: a wrong clock changes nothing without online signing")
+    env = _wrong_clock(instance.name, instance.clock_offset) if instance.clock_offset else ()
     workdir = _make_workdir(workdir)
     match instance.software:
         case Software.NSD:
@@ -329,6 +341,23 @@ def prepare_authoritative(instance: AuthoritativeInstance, workdir: Path) -> Lau
         workdir=workdir,
         log=workdir / f"{instance.name}.log",
         ready_query=(instance.addresses[0], origins[0], "SOA"),
+        env=env,
+    )
+
+
+def _wrong_clock(instance_name: str, offset: int) -> tuple[tuple[str, str], ...]:
+    """The environment that runs a server ``offset`` seconds off: libfaketime preloaded,
+    the monotonic clock left alone (its timers and timeouts stay real)."""
+    libraries = sorted(str(p) for p in Path("/usr/lib").glob(FAKETIME_LIBRARY_GLOB))
+    if not libraries:
+        raise LabError(
+            f"{instance_name}: libfaketime is not installed (it runs a signer with a wrong clock)",
+            hint="apt-get install libfaketime",
+        )
+    return (
+        ("LD_PRELOAD", libraries[0]),
+        ("FAKETIME", f"{offset:+d}"),
+        ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
     )
 
 
