@@ -26,7 +26,7 @@ from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.signing import KeyPair
 from dnssec_doctor.model.finding import Finding, Severity
 from dnssec_doctor.model.options import DAY, AnalysisOptions
-from dnssec_doctor.model.time_text import human_delta, human_duration, iso_utc
+from dnssec_doctor.model.time_text import clock_time, human_delta, human_duration, iso_utc
 
 NOW = 1_795_176_000  # 2026-11-20T12:00:00Z
 ZONE = dns.name.from_text("example.com.")
@@ -444,6 +444,19 @@ def test_human_duration_and_iso_time() -> None:
     assert human_duration(-36 * 3600) == "36 hours"
     assert human_duration(86400 * 14) == "14 days"
     assert iso_utc(NOW) == "2026-11-20T12:00:00Z"
+
+
+def test_progress_lines_stamp_the_local_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """watch and go-insecure stamp their lines with the machine's local time."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        assert clock_time(NOW) == "13:00:00"  # 12:00 UTC, CET in November
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # --- the verdicts remembered (a scan verifies each shared signature once) ----------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from dnssec_doctor.arguments import add_source_arguments, parse_duration, source_options
 from dnssec_doctor.errors import UsageError
+from dnssec_doctor.model.time_text import clock_time
 from dnssec_doctor.pipeline import parse_name, probe_settings, read_snapshot
 from dnssec_doctor.render.terminal import printable
 
@@ -115,7 +116,7 @@ def run_go_insecure_command(
         return read_parent_view(snapshot, zone, clock())
 
     def emit(status: Status) -> None:
-        stamp = time.strftime("%H:%M:%S", time.localtime(clock()))
+        stamp = clock_time(clock())
         line = f"{stamp} {status.phase.value.upper():<11} {status.message}"
         print(printable(line), flush=True)
 

@@ -1,5 +1,6 @@
-"""Moments and lengths of time as the reports write them: the one time formatter and the
-one duration formatter (rounded, for spans; exact, for the waits of a recovery plan)."""
+"""Moments and lengths of time as the reports write them: the one time formatter (UTC in
+reports; the local clock in the lines a polling command prints as it goes) and the one
+duration formatter (rounded, for spans; exact, for the waits of a recovery plan)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def iso_utc(timestamp: float) -> str:
     """``2026-11-20T12:00:00Z``."""
     moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clock_time(timestamp: float) -> str:
+    """``14:05:09`` on the local clock: the stamp of a line that ``watch`` or
+    ``go-insecure`` prints as it goes, read by someone at that machine."""
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")
 
 
 def human_duration(seconds: float) -> str:

@@ -219,9 +219,9 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def _announce_wait(seconds: float) -> None:
-    from dnssec_doctor.model.time_text import human_duration
+    from dnssec_doctor.model.time_text import clock_time, human_duration
 
-    due = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds))
+    due = clock_time(time.time() + seconds)
     print(
         f"dnssec-doctor: the last run began less than --interval ago: the next is due at {due} "
         f"(in {human_duration(seconds)}); --runs N starts at once",
