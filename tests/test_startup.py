@@ -9,6 +9,7 @@ its ``sys.modules``: no timing, so a loaded machine cannot make them fail.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -200,3 +201,31 @@ def test_a_one_shot_command_runs_without_the_cyclic_collector_and_others_with_it
         assert result.returncode == 0, result.stderr
         seen[command] = result.stdout.strip()
     assert seen == {"check": "False", "watch": "True"}
+
+
+def test_dnspython_decides_its_features_as_it_would_without_importlib_metadata() -> None:
+    """cli.run decides dnspython's optional features (cryptography for DNSSEC, idna)
+    from the packages' own versions, so that importing dnspython does not import
+    importlib.metadata (email, zipfile, csv: ~30 ms). The answers must be dnspython's own,
+    and importlib.metadata must still work for whoever asks it afterwards."""
+    script = (
+        "import json, sys\n"
+        "from dnssec_doctor.features import FEATURES, decide_dnspython_features\n"
+        "decide_dnspython_features()\n"
+        "import dns.name, dns.dnssec, dns.message\n"
+        "loaded = sorted(m for m in ('email', 'zipfile', 'csv') if m in sys.modules)\n"
+        "import dns._features as f\n"
+        "decided = {x: f.have(x) for x in FEATURES}\n"
+        "own = {x: all(f._version_check(r) for r in f._requirements[x]) for x in FEATURES}\n"
+        "import importlib.metadata\n"
+        "version = importlib.metadata.version('dnspython')\n"
+        "print(json.dumps([loaded, decided, own, version]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, decided, own, version = json.loads(result.stdout)
+    assert loaded == []  # importlib.metadata was not imported by dnspython
+    assert decided == own == {"dnssec": True, "idna": True}
+    assert version == importlib.metadata.version("dnspython")

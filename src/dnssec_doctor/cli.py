@@ -257,11 +257,16 @@ def run() -> NoReturn:
     A one-shot command runs without the cyclic garbage collector, and its process ends
     as soon as the output is flushed, without the interpreter's teardown (freeing every
     object and module one by one): together about a fifth of a check's CPU on loopback
-    (bench/README.md). Other commands (serve, watch, lab, zone, scan) end as usual."""
+    (bench/README.md). dnspython's optional features are decided without importing
+    importlib.metadata (``features.py``). Other commands (serve, watch, lab, zone, scan)
+    start and end as usual."""
     arguments = sys.argv[1:]
     one_shot = bool(arguments) and arguments[0] in _ONE_SHOT_COMMANDS
     if one_shot:
         gc.disable()
+        from dnssec_doctor.features import decide_dnspython_features
+
+        decide_dnspython_features()
     code = main(arguments)
     if not one_shot:
         sys.exit(code)

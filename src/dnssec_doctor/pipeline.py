@@ -18,7 +18,6 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +88,8 @@ def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> list[str]:
 
 def data_file(name: str) -> Path:
     """A file shipped in the package's data directory."""
+    from importlib import resources  # zipfile, tempfile, ...: not for a --lab check
+
     return Path(str(resources.files("dnssec_doctor") / "data" / name))
 
 

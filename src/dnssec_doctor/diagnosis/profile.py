@@ -19,7 +19,6 @@ The file is TOML, one table ``[severity]`` of ``CODE = "error" | "warning" | "no
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -52,6 +51,8 @@ def sets_exit_warning(code: str, profile: Profile) -> bool:
 
 def parse_severity_profile(text: str, source: str) -> Profile:
     """The profile in ``text`` (read from ``source``, named in errors)."""
+    import tomllib  # only for --profile: a check without one does not load it
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -1,0 +1,77 @@
+"""dnspython's optional features, decided without importing ``importlib.metadata``.
+
+When ``dns.name`` and ``dns.dnssec`` are imported, dnspython asks ``importlib.metadata``
+whether idna and cryptography are installed and recent enough (``dns._features``).
+Importing ``importlib.metadata`` (``email``, ``zipfile``, ``csv``, ...) and reading the two
+packages' metadata is about 30 ms of CPU, a tenth of a whole check (bench/README.md). The
+same answers come from the packages' own ``__version__``, held to dnspython's own
+requirement table with dnspython's own version parser; ``importlib.metadata`` stays
+importable: a stand-in imports it on first use, by whatever else asks it.
+
+``decide_dnspython_features`` runs before anything imports dnspython (``cli.run``, for
+the commands that run once); when anything does not go as expected (dnspython already
+imported, its private feature table changed, a package without ``__version__``), it
+leaves the decision to dnspython, as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+
+# The features a check makes dnspython decide, and the package whose version says.
+FEATURES = ("dnssec", "idna")
+
+
+def decide_dnspython_features() -> None:
+    if "dns" in sys.modules or "dns._features" in sys.modules:
+        return  # too late: dnspython decides as it imports
+    if "importlib.metadata" not in sys.modules:
+        _import_on_first_use("importlib.metadata")
+    try:
+        import dns._features as features
+
+        decided = {feature: _fulfilled(features, feature) for feature in FEATURES}
+    except Exception:  # dnspython changed: it decides itself, with importlib.metadata
+        return
+    for feature, available in decided.items():
+        if available is not None:
+            features.force(feature, available)
+
+
+def _fulfilled(features: ModuleType, feature: str) -> bool | None:
+    """Whether every requirement of ``feature`` holds (None: not known here)."""
+    for requirement in features._requirements[feature]:
+        package, minimum = requirement.split(">=")
+        if importlib.util.find_spec(package) is None:
+            return False
+        version = getattr(importlib.import_module(package), "__version__", None)
+        if not isinstance(version, str):
+            return None
+        if features._tuple_from_text(version) < features._tuple_from_text(minimum):
+            return False
+    return True
+
+
+def _import_on_first_use(name: str) -> None:
+    """Put a stand-in for module ``name`` in ``sys.modules``: an import statement takes it
+    as the module, and its first attribute read (PEP 562's module ``__getattr__``)
+    imports the real module, which replaces it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return
+    stand_in = ModuleType(name)
+    stand_in.__spec__ = spec  # what the import system reads of a module already imported
+
+    def load(attribute: str) -> object:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+
+    stand_in.__getattr__ = load  # type: ignore[method-assign]
+    sys.modules[name] = stand_in
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, stand_in)
