@@ -54,6 +54,22 @@ def test_check_page_renders_verdict_fix_and_graph(client: TestClient) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_check_page_says_what_public_resolvers_document_not_measured(
+    client: TestClient,
+) -> None:
+    page = client.get("/check", params={"name": "www.ds-bad-digest.lab", "type": "A"}).text
+    section = page[page.index('id="public-resolvers"') :]
+    section = section[: section.index("</section>")]
+    assert "not measured" in section
+    assert "Cloudflare" in section and "EDE 9 (DNSKEY Missing)" in section
+    assert (
+        'href="https://developers.cloudflare.com/1.1.1.1/infrastructure/extended-dns-error-codes/"'
+        in section
+    )
+    assert "(read 2026-12-04)" in section
+    assert "Google Public DNS" in section and "not documented" in section
+
+
 def test_result_is_shareable_and_unchanged(client: TestClient) -> None:
     first = client.get("/api/check", params={"name": NAME})
     result_id = first.headers["X-Result-Id"]
