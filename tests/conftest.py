@@ -26,10 +26,10 @@ BULK_TEST_ZONES = 300
 @pytest.fixture(scope="session")
 def lab(lab_dir: Path) -> Iterator[LabProfile]:
     """The running lab (real NSD, Knot, BIND, PowerDNS, Unbound, Knot Resolver, PowerDNS
-    Recursor) with a bulk TLD of ``BULK_TEST_ZONES`` zones and its IPv6 scenarios, caches
-    empty. IPv6 needs a private network namespace: the tests run in one (scripts/test
-    makes it), and the lab refuses with one line elsewhere."""
-    profile = runtime.up(lab_dir, bulk=BULK_TEST_ZONES, ipv6=True)
+    Recursor) with a bulk TLD of ``BULK_TEST_ZONES`` zones and the scenarios that need a
+    private network namespace (IPv6, firewall rules), caches empty: the tests run in one
+    (scripts/test makes it), and the lab refuses with one line elsewhere."""
+    profile = runtime.up(lab_dir, bulk=BULK_TEST_ZONES, private_network=True)
     runtime.flush_resolvers(lab_dir)
     yield profile
     runtime.down(lab_dir)

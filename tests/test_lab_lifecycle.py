@@ -80,17 +80,23 @@ def test_second_lab_on_taken_ports_fails_cleanly(lab: LabProfile, tmp_path: Path
     assert not other.exists()  # nothing left behind by the failed attempt
 
 
+def _nft_tables() -> str:
+    return subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+
+
 def test_down_removes_everything_and_up_starts_again(lab: LabProfile, lab_dir: Path) -> None:
     records = runtime.read_state(lab_dir)
-    assert records is not None
+    assert records is not None and records.firewall
+    assert f"table inet {runtime.FIREWALL_TABLE}" in _nft_tables()
     assert runtime.down(lab_dir) is True
+    assert runtime.FIREWALL_TABLE not in _nft_tables()
     for record in records.processes:
         assert not Path(f"/proc/{record.pid}").exists() or not runtime._alive(record)
     assert _listening_lab_sockets() == []
     assert _lab_addresses_on_lo() == []
     assert not lab_dir.exists()
     assert runtime.down(lab_dir) is False  # a second down has nothing to do
-    runtime.up(lab_dir, bulk=lab.bulk, ipv6=lab.ipv6)  # later tests get the same lab again
+    runtime.up(lab_dir, bulk=lab.bulk, private_network=lab.private_network)  # the same lab
     runtime.flush_resolvers(lab_dir)
     assert all(s.running for s in runtime.status(lab_dir))
 
@@ -139,7 +145,9 @@ def test_no_lab_profile_is_an_environment_problem(tmp_path: Path) -> None:
 
 def test_nothing_of_the_lab_listens_outside_its_range(lab: LabProfile) -> None:
     listening = _listening_lab_sockets()
-    assert lab.ipv6 and any(" [fd53:" in line for line in listening)  # the IPv6 scenarios
+    assert lab.private_network and any(
+        " [fd53:" in line for line in listening
+    )  # the IPv6 scenarios
     for line in listening:
         local = line.split()[4].rsplit(":", 1)[0].strip("[]")
         address = ipaddress.ip_address(local)
@@ -153,8 +161,8 @@ def test_nothing_of_the_lab_listens_outside_its_range(lab: LabProfile) -> None:
     _ = socket  # addresses are checked through ss; no packet is sent here
 
 
-def test_ipv6_only_in_a_network_namespace_whose_only_interface_is_lo() -> None:
-    assert runtime.ipv6_unavailable() is None  # the tests' own namespace
+def test_ipv6_and_firewall_only_in_a_network_namespace_whose_only_interface_is_lo() -> None:
+    assert runtime.private_network_unavailable() is None  # the tests' own namespace
     host = (
         "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\n"
         "4: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 qdisc pfifo_fast\n"

@@ -234,7 +234,7 @@ def _snapshot_of(
 ) -> Snapshot:
     name = parse_name(args.name)
     rdtype = parse_type(args.type)
-    settings = probe_settings(source_options(args))
+    settings = probe_settings(source_options(args), transport_probes=True)
     if quiet or not sys.stderr.isatty():
         return pipeline.probe(name, rdtype, settings, then_analyze=then_analyze)
     line = ProgressLine()

@@ -38,7 +38,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     "insecure to validators because its algorithm or DS digest is unsupported or its NSEC3 "
     "iterations exceed their limit, a record that cannot be read, RSASHA1/RSASHA1-NSEC3-SHA1 "
     "keys, a DS set with only SHA-1 digests, NSEC3 iterations above 0, a TTL that outlives its "
-    "signature, parent and child NS sets that differ)",
+    "signature, parent and child NS sets that differ, a server that answers over only one of "
+    "UDP and TCP, a server that mishandles EDNS)",
     ExitCode.DNSSEC_FAILURE: "DNSSEC failure (bogus or partial; also `lab verify`/`lab "
     "diagnose` when a scenario differs from the catalogue)",
     ExitCode.NOT_DNSSEC: "broken for a reason that is not DNSSEC (unreachable, indeterminate, "

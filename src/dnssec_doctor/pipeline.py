@@ -96,7 +96,7 @@ def data_file(name: str) -> Path:
 def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
     """Probe settings for the running lab: its root, its anchor, its validating resolvers,
     and the lab policy, so nothing can leave 127.0.0.0/8 and the lab's IPv6 prefix (which
-    exists only inside a private network namespace)."""
+    exists only inside a private network namespace); the transport probes as check sends."""
     from dnssec_doctor.probe.settings import (
         AddressPolicy,
         ProbeSettings,
@@ -109,12 +109,14 @@ def lab_settings(profile: LabProfile, **overrides: Any) -> ProbeSettings:
         trust_anchors=read_trust_anchors(profile.trust_anchor_ds),
         resolvers=tuple(r.address for r in profile.validating_resolvers),
         address_policy=AddressPolicy.LAB,
+        transport_probes=True,
     )
     return dataclasses.replace(settings, **overrides)
 
 
-def probe_settings(sources: Sources) -> ProbeSettings:
-    """The probe's inputs (from the lab profile with ``lab``)."""
+def probe_settings(sources: Sources, *, transport_probes: bool = False) -> ProbeSettings:
+    """The probe's inputs (from the lab profile with ``lab``); ``transport_probes`` for
+    check (and probe, serve): not for scan and watch, whose many names would pay for it."""
     from dnssec_doctor.probe.settings import (
         AddressPolicy,
         ProbeSettings,
@@ -152,6 +154,7 @@ def probe_settings(sources: Sources) -> ProbeSettings:
         timeout=sources.timeout,
         deadline=sources.deadline,
         address_policy=policy,
+        transport_probes=transport_probes,
     )
 
 

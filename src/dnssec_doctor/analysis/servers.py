@@ -1,5 +1,5 @@
-"""The health of a zone's authoritative servers: do they answer, authoritatively, and
-do they serve the same version of the zone."""
+"""The health of a zone's authoritative servers: do they answer, authoritatively, over
+UDP and TCP, with EDNS as RFC 6891 says, and do they serve the same version of the zone."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import dns.rdatatype
 from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.model.finding import Finding
-from dnssec_doctor.model.snapshot import CUT_BY_DEADLINE, Purpose
+from dnssec_doctor.model.snapshot import CUT_BY_DEADLINE, Purpose, Transport
 
 # The codes this module can emit.
 EMITS = emits(
@@ -22,7 +22,14 @@ EMITS = emits(
     "SERVER_NOT_AUTHORITATIVE",
     "SERIAL_MISMATCH",
     "DELEGATION_NS_MISMATCH",
+    "SERVER_NO_TCP",
+    "SERVER_NO_UDP",
+    "EDNS_VERSION_MISHANDLED",
+    "EDNS_OPTION_NOT_IGNORED",
 )
+
+# Answers to the query with an unknown EDNS option that show the server did not ignore it.
+_OPTION_REFUSALS = frozenset({dns.rcode.FORMERR, dns.rcode.NOTIMP, dns.rcode.BADVERS})
 
 SKIPPED = "skipped"  # the probe's prefix for questions it did not send to a dead server
 
@@ -40,6 +47,7 @@ def check_servers(evidence: Evidence, zone: str) -> list[Finding]:
         findings += malformed_records(zone, observation)  # the parent's servers, about zone
     findings += _check_serials(evidence, zone)
     findings += _check_ns_sets(evidence, zone)
+    findings += _check_transports(evidence, zone)
     return findings
 
 
@@ -111,6 +119,112 @@ def _check_one_server(zone: str, server: str, observations: list[Observation]) -
             )
             break
     return findings
+
+
+def _sent(observation: Observation) -> bool:
+    """Whether the question reached the server and its wait was its own (not skipped, not
+    cut short by our deadline)."""
+    error = observation.exchange.error or ""
+    return not error.startswith(SKIPPED) and error not in CUT_BY_DEADLINE
+
+
+def _responded(observation: Observation) -> bool:
+    return observation.message is not None or observation.parse_error is not None
+
+
+def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
+    """What the transport probes (check sends them to the zone that holds the name) show
+    of each server: TCP and UDP each answered, EDNS version 1 and an unknown option
+    handled as RFC 6891 says. A snapshot without them (scan, watch) says nothing here."""
+    probes = (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)
+    udp: dict[str, list[Observation]] = {}  # the walk's own questions over UDP
+    soa_ok: dict[str, bool] = {}  # the server answers the zone's SOA NOERROR, authoritatively
+    for observation in evidence.authoritative(zone):
+        exchange = observation.exchange
+        if exchange.purpose is Purpose.ADDRESS or exchange.purpose in probes:
+            continue
+        if exchange.transport is Transport.UDP and _sent(observation):
+            udp.setdefault(observation.server, []).append(observation)
+        if exchange.purpose is Purpose.SOA and observation.authoritative:
+            ok = observation.rcode == dns.rcode.NOERROR
+            soa_ok[observation.server] = soa_ok.get(observation.server, False) or ok
+    findings: list[Finding] = []
+    for probe in evidence.authoritative(zone, Purpose.TCP_PROBE):
+        server = probe.server
+        asked = udp.get(server, [])
+        udp_answered = any(_responded(o) for o in asked)
+        if not _sent(probe):
+            continue
+        if not _responded(probe):
+            if udp_answered:
+                error = probe.exchange.error or "no response"
+                findings.append(
+                    make_finding(
+                        "SERVER_NO_TCP",
+                        zone=zone,
+                        subject=server,
+                        servers=(server,),
+                        server=server,
+                        error=error,
+                    )
+                )
+            continue
+        if asked and not udp_answered:
+            error = asked[0].exchange.error or "no response"
+            findings.append(
+                make_finding(
+                    "SERVER_NO_UDP",
+                    zone=zone,
+                    subject=server,
+                    servers=(server,),
+                    server=server,
+                    error=error,
+                )
+            )
+        if soa_ok.get(server) and probe.rcode in _OPTION_REFUSALS:
+            findings.append(
+                make_finding(
+                    "EDNS_OPTION_NOT_IGNORED",
+                    zone=zone,
+                    subject=server,
+                    servers=(server,),
+                    server=server,
+                    rcode=dns.rcode.to_text(dns.rcode.Rcode(probe.rcode)),
+                )
+            )
+    for probe in evidence.authoritative(zone, Purpose.EDNS_PROBE):
+        server = probe.server
+        if not _sent(probe) or not soa_ok.get(server):
+            continue  # a server that does not serve the zone's SOA: said elsewhere
+        answer = _edns_version_answer(probe)
+        if answer is not None:
+            findings.append(
+                make_finding(
+                    "EDNS_VERSION_MISHANDLED",
+                    zone=zone,
+                    subject=server,
+                    servers=(server,),
+                    server=server,
+                    answer=answer,
+                )
+            )
+    return findings
+
+
+def _edns_version_answer(probe: Observation) -> str | None:
+    """What was wrong with the answer to the EDNS version 1 query (None: BADVERS with an
+    OPT record of version 0, as RFC 6891 §6.1.3 says)."""
+    message = probe.message
+    if message is None:
+        return None if probe.parse_error is not None else "did not answer"
+    rcode = message.rcode()
+    if message.edns < 0:
+        return f"answered {dns.rcode.to_text(rcode)} without an OPT record to"
+    if rcode != dns.rcode.BADVERS:
+        return f"answered {dns.rcode.to_text(rcode)} to"
+    if message.edns != 0:
+        return f"answered BADVERS in an OPT record of version {message.edns} to"
+    return None
 
 
 def malformed_records(zone: str, observation: Observation) -> list[Finding]:

@@ -45,11 +45,11 @@ def add_lab_commands(commands: Any) -> None:
         "and their manifest (for scan)",
     )
     up.add_argument(
-        "--ipv6",
+        "--private-network",
         action="store_true",
-        help="demand the IPv6 scenarios (servers on fd53::/64): refused outside a private "
-        "network namespace (unshare -n); without it, they are served there and left out "
-        "elsewhere",
+        help="demand the scenarios that need a private network namespace (servers on IPv6 "
+        "fd53::/64, firewall rules): refused outside one (unshare -n); without it, they are "
+        "served there and left out elsewhere",
     )
     actions.append(
         lab_commands.add_parser("down", help="stop the lab's processes and remove what it added")
@@ -92,20 +92,23 @@ def run_lab(args: argparse.Namespace) -> int:
         already = runtime.is_up(directory)
         if already and args.bulk is not None and load_profile(directory).bulk != args.bulk:
             already = False  # rebuilt with another bulk TLD
-        profile = runtime.up(directory, bulk=args.bulk, ipv6=True if args.ipv6 else None)
+        profile = runtime.up(
+            directory, bulk=args.bulk, private_network=True if args.private_network else None
+        )
         took = time.monotonic() - started
-        served = [s for s in SCENARIOS if profile.ipv6 or not s.ipv6]
+        served = [s for s in SCENARIOS if profile.private_network or not s.private_network]
         print(
             f"lab {'already ' if already else ''}up in {directory} ({took:.1f} s); "
             f"{len(served)} scenarios"
         )
-        if profile.ipv6:
-            print("  IPv6:          fd53::/64 on lo of this private network namespace")
+        if profile.private_network:
+            print("  namespace:     private: IPv6 on fd53::/64 on lo, the lab's firewall rules")
         else:
             left_out = len(SCENARIOS) - len(served)
+            reason = runtime.private_network_unavailable() or "not asked for"
             print(
-                f"  IPv6:          off ({runtime.ipv6_unavailable() or 'not asked for'}); "
-                f"{left_out} IPv6 scenarios left out (run the lab in unshare -n to have them)"
+                f"  namespace:     not private ({reason}): {left_out} scenarios that need IPv6 or "
+                "firewall rules left out (run the lab in unshare -n to have them)"
             )
         if profile.bulk:
             print(f"  bulk TLD:      bulk. with {profile.bulk} zones")
@@ -154,8 +157,8 @@ def verify_lab(directory: Path) -> int:
     runtime.flush_resolvers(directory)
     failures = 0
     for scenario in SCENARIOS:
-        if scenario.ipv6 and not profile.ipv6:
-            print(f"skip {scenario.query_name:<40} not served: the lab has no IPv6")
+        if scenario.private_network and not profile.private_network:
+            print(f"skip {scenario.query_name:<40} not served: no private network namespace")
             continue
         for comparison in verify_scenario(profile, scenario):
             answer = comparison.answer
@@ -182,8 +185,8 @@ def diagnose_lab(directory: Path) -> int:
     differences = 0
     print(f"{'scenario':<26} {'verdict':<12} {'EDE':<4} {'breaks at':<30} {'cause':<30} took")
     for scenario in lab_catalogue():
-        if scenario.ipv6 and not profile.ipv6:
-            print(f"{scenario.slug:<26} not served: the lab has no IPv6")
+        if scenario.private_network and not profile.private_network:
+            print(f"{scenario.slug:<26} not served: no private network namespace")
             continue
         started = time.monotonic()
         snapshot = probe(scenario.query_name, scenario.qtype, settings)
@@ -220,7 +223,7 @@ def scenario_json(scenario: Scenario) -> dict[str, object]:
         "zone": scenario.zone,
         "broken": scenario.broken,
         "query": {"name": scenario.query_name, "type": scenario.qtype},
-        "ipv6": scenario.ipv6,
+        "private_network": scenario.private_network,
         "resolver": {
             "rcode": scenario.resolver.rcode,
             "ad": scenario.resolver.ad,
@@ -256,8 +259,8 @@ def render_catalogue(scenarios: Sequence[Scenario]) -> str:
             f"{scenario.zone}",
             f"    broken:    {scenario.broken}",
             *(
-                ["    needs:     the lab's IPv6 (a private network namespace)"]
-                if scenario.ipv6
+                ["    needs:     a private network namespace (IPv6, firewall rules)"]
+                if scenario.private_network
                 else []
             ),
             f"    ask:       {scenario.query_name} {scenario.qtype}",

@@ -13,11 +13,13 @@ addresses, so resolvers follow referrals as they do on the internet:
     127.53.4.N          NS addresses where nothing listens
     127.53.5.N          extra zones of a scenario (a CNAME target)
     127.53.8.N          scenario zones PowerDNS signs at query time
+    127.53.9.N          scenario zones' servers behind the lab's firewall (NSD; private
+                        network namespace only)
     127.53.53.1-5       resolvers: Unbound, BIND, Knot Resolver (validating), Unbound (not),
                         PowerDNS Recursor (validating)
 
-With IPv6 (``ipv6``: only inside a private network namespace), the scenarios marked
-``ipv6`` are built too, their servers listen on fd53::BLOCK:N as well (the same blocks),
+In a private network namespace (``private_network``), the scenarios marked so are built
+too, their servers listen on fd53::BLOCK:N as well (the same blocks),
 and the resolvers (Knot Resolver excepted, see ``resolvers``) send IPv6 queries from
 fd53::53:N.
 """
@@ -38,6 +40,7 @@ from dnssec_doctor.lab import scenarios as catalogue
 from dnssec_doctor.lab import signing
 from dnssec_doctor.lab.bulk import BULK_TLD, BULK_TLD_ADDRESS, ManifestEntry, build_bulk
 from dnssec_doctor.lab.scenarios import (
+    Blocked,
     BuildContext,
     Host,
     HostRole,
@@ -123,6 +126,7 @@ class Hierarchy:
     anchor_dnskey: str  # zone-file form
     anchor_conf: str  # a named.conf trust-anchors clause, for delv -a and BIND
     bulk_manifest: tuple[ManifestEntry, ...] = ()  # the bulk TLD's names (lab up --bulk)
+    firewall: tuple[Blocked, ...] = ()  # what the lab's firewall drops (private namespace)
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -133,9 +137,12 @@ class Hierarchy:
         return tuple(dict.fromkeys(found))
 
 
-def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = False) -> Hierarchy:
+def build_hierarchy(
+    now: int, directory: Path, *, bulk: int = 0, private_network: bool = False
+) -> Hierarchy:
     """Build, sign and write every zone of the lab into ``directory`` (with ``bulk``, the
-    bulk TLD's ``bulk`` zones too; with ``ipv6``, the scenarios served over IPv6)."""
+    bulk TLD's ``bulk`` zones too; with ``private_network``, the scenarios that need the
+    lab's private network namespace: IPv6, firewall rules)."""
     directory.mkdir(parents=True, exist_ok=True)
     window = Window(now - catalogue.DAY, now + 14 * catalogue.DAY)
     tlds = TLDS + ((Tld(BULK_TLD, (BULK_TLD_ADDRESS,), Algorithm.ECDSAP256SHA256),) if bulk else ())
@@ -143,7 +150,7 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = Fa
     served_by: dict[dns.name.Name, Software] = {}
     clock_of: dict[dns.name.Name, int] = {}
     for index, scenario in enumerate(catalogue.SCENARIOS):
-        if scenario.ipv6 and not ipv6:
+        if scenario.private_network and not private_network:
             continue
         if scenario.signer_clock_offset and scenario.software is not Software.KNOT:
             raise LabError(f"{scenario.slug}: only Knot DNS runs with a wrong clock in the lab")
@@ -258,7 +265,7 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = Fa
     ksk = root_keys.ksk
     return Hierarchy(
         authoritatives=authoritatives,
-        resolvers=resolvers(ipv6=ipv6),
+        resolvers=resolvers(ipv6=private_network),
         root_ksk=ksk,
         root_hints=(
             f".  {ROOT_HINTS_TTL}  IN  NS  {ROOT_SERVER.name}\n"
@@ -268,6 +275,7 @@ def build_hierarchy(now: int, directory: Path, *, bulk: int = 0, ipv6: bool = Fa
         anchor_dnskey=f".  {ANCHOR_TTL}  IN  DNSKEY  {ksk.dnskey}\n",
         anchor_conf=_trust_anchors_clause(ksk),
         bulk_manifest=manifest,
+        firewall=tuple(blocked for b in child_builds for blocked in b.blocked),
     )
 
 

@@ -47,8 +47,9 @@ class LabProfile:
     root_servers: tuple[str, ...]
     resolvers: tuple[ResolverEntry, ...]
     bulk: int = 0  # zones of the bulk TLD (lab up --bulk N); their manifest beside
-    # Whether the lab serves its IPv6 scenarios (it runs in a private network namespace).
-    ipv6: bool = False
+    # Whether the lab runs in a private network namespace, with the scenarios that need one
+    # (IPv6 addresses, firewall rules).
+    private_network: bool = False
 
     @property
     def bulk_manifest(self) -> Path:
@@ -78,7 +79,7 @@ class LabProfile:
                 for r in self.resolvers
             ],
             "bulk": self.bulk,
-            "ipv6": self.ipv6,
+            "private_network": self.private_network,
         }
 
     def write(self) -> Path:
@@ -116,7 +117,7 @@ def load_profile(directory: Path | None = None) -> LabProfile:
                 for r in data["resolvers"]
             ),
             bulk=int(data.get("bulk", 0)),
-            ipv6=bool(data.get("ipv6", False)),
+            private_network=bool(data.get("private_network", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(

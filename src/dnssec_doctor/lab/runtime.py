@@ -39,6 +39,7 @@ from dnssec_doctor.lab.bulk import MAX_ZONES as MAX_BULK_ZONES
 from dnssec_doctor.lab.bulk import write_manifest
 from dnssec_doctor.lab.hierarchy import RESOLVERS, Hierarchy, build_hierarchy
 from dnssec_doctor.lab.profile import LabProfile, ResolverEntry, lab_directory, load_profile
+from dnssec_doctor.lab.scenarios import Blocked, Drop
 from dnssec_doctor.lab.servers import Launch
 
 STATE_FILE = "state.json"
@@ -61,10 +62,12 @@ class LabState:
     created: int
     processes: tuple[ProcessRecord, ...]
     added_addresses: tuple[str, ...]  # IPv4 (/32) and IPv6 (/128) on lo
+    firewall: bool = False  # the lab's nftables table was added (private namespace only)
 
     def to_json(self) -> dict[str, object]:
         return {
             "created": self.created,
+            "firewall": self.firewall,
             "processes": [
                 {
                     "name": p.name,
@@ -92,6 +95,7 @@ class LabState:
                 for p in processes
             ),
             added_addresses=tuple(str(a) for a in addresses),
+            firewall=bool(data.get("firewall", False)),
         )
 
 
@@ -140,45 +144,52 @@ def up(
     *,
     now: int | None = None,
     bulk: int | None = None,
-    ipv6: bool | None = None,
+    private_network: bool | None = None,
 ) -> LabProfile:
     """Build and start the lab; if it is already fully up (with ``bulk`` zones in the bulk
-    TLD, when given), leave it as it is. ``ipv6``: None serves the IPv6 scenarios when the
-    lab runs in a private network namespace, True demands it (``LabError`` elsewhere),
-    False keeps the lab on IPv4."""
+    TLD, when given), leave it as it is. ``private_network``: None serves the scenarios that
+    need a private network namespace (IPv6, firewall rules) when the lab runs in one, True
+    demands it (``LabError`` elsewhere), False leaves them out."""
     directory = lab_directory(directory)
     check_environment()
     if bulk is not None and not 0 <= bulk <= MAX_BULK_ZONES:
         raise UsageError(f"--bulk takes 0 to {MAX_BULK_ZONES} zones, not {bulk}")
-    if ipv6 is None:
-        ipv6 = ipv6_unavailable() is None
-    elif ipv6 and (reason := ipv6_unavailable()) is not None:
+    if private_network is None:
+        private_network = private_network_unavailable() is None
+    elif private_network and (reason := private_network_unavailable()) is not None:
         raise LabError(
-            f"the lab serves IPv6 only inside a private network namespace: {reason}",
-            hint="unshare -n sh -c 'ip link set lo up && dnssec-doctor lab up --ipv6'",
+            f"the lab adds IPv6 addresses and firewall rules only inside a private network "
+            f"namespace: {reason}",
+            hint="unshare -n sh -c 'ip link set lo up && dnssec-doctor lab up --private-network'",
         )
     if is_up(directory):
         profile = load_profile(directory)
-        if (bulk is None or profile.bulk == bulk) and profile.ipv6 == ipv6:
+        if (bulk is None or profile.bulk == bulk) and profile.private_network == private_network:
             return profile
     if read_state(directory) is not None:
         down(directory)  # half up (a server died): start over
     claim_directory(directory)
     now = int(time.time()) if now is None else now
     try:
-        hierarchy = build_hierarchy(now, directory / "zones", bulk=bulk or 0, ipv6=ipv6)
+        hierarchy = build_hierarchy(
+            now, directory / "zones", bulk=bulk or 0, private_network=private_network
+        )
         check_ports(hierarchy.addresses)
         added = add_addresses(hierarchy.addresses)
         state = LabState(created=now, processes=(), added_addresses=tuple(added))
         write_state(directory, state)
+        if hierarchy.firewall:
+            state = LabState(now, (), tuple(added), firewall=True)
+            write_state(directory, state)  # before the table exists: down removes it
+            add_firewall(hierarchy.firewall)
         if hierarchy.bulk_manifest:
             write_manifest(directory, list(hierarchy.bulk_manifest))
-        profile = write_profile(directory, hierarchy, now, ipv6=ipv6)
+        profile = write_profile(directory, hierarchy, now, private_network=private_network)
         planned = _prepare(directory, hierarchy, profile)
         records = []
         for plan in planned:
             records.append(_start(plan.name, plan.launch))
-            state = LabState(now, tuple(records), tuple(added))
+            state = LabState(now, tuple(records), tuple(added), state.firewall)
             write_state(directory, state)
         _wait_ready(planned, records)
     except BaseException:
@@ -223,6 +234,8 @@ def down(directory: Path | None = None) -> bool:
             _reap(record.pid, block=True)
         _reap(record.pid)
     remove_addresses(state.added_addresses)
+    if state.firewall:
+        remove_firewall()
     _remove_directory(directory)
     return True
 
@@ -276,9 +289,10 @@ def missing_packages(find: Callable[[str], str | None]) -> list[str]:
     return list(missing)
 
 
-def ipv6_unavailable() -> str | None:
-    """Why the lab may not add IPv6 addresses here (None: it may). It may only in a
-    private network namespace: one whose only interface is lo, with IPv6 enabled."""
+def private_network_unavailable() -> str | None:
+    """Why the lab may not add IPv6 addresses and firewall rules here (None: it may). It
+    may only in a private network namespace: one whose only interface is lo, with IPv6
+    enabled."""
     result = subprocess.run(
         ["ip", "-o", "link", "show"], capture_output=True, text=True, check=False
     )
@@ -345,6 +359,63 @@ def _prefix(address: str) -> str:
     return f"{address}/128" if ":" in address else f"{address}/32"
 
 
+# --- the firewall (private network namespace only) ----------------------------------------
+
+FIREWALL_TABLE = "dnssec_doctor_lab"  # an nftables table of the inet family
+
+
+def firewall_rules(blocked: Iterable[Blocked]) -> str:
+    """The nftables table that drops what the scenarios say, as ``nft -f`` reads it.
+
+    EDNS version 1 is matched in the query's bytes (offsets from the UDP header, for a
+    query with one question, the zone's apex, and its OPT record first in the additional
+    section, as the transport probe sends it): the OPT type at 25 + L octets and the
+    version at 30 + L, L the apex's length in wire form."""
+    rules = []
+    for block in blocked:
+        family = "ip6" if ":" in block.address else "ip"
+        match = f"{family} daddr {block.address}"
+        if block.drop is Drop.TCP:
+            rules.append(f"{match} tcp dport 53 drop")
+        elif block.drop is Drop.UDP:
+            rules.append(f"{match} udp dport 53 drop")
+        else:
+            length = len(block.apex.to_wire() or b"")
+            rules.append(
+                f"{match} udp dport 53 @th,{(25 + length) * 8},16 0x0029 "
+                f"@th,{(30 + length) * 8},8 0x01 drop"
+            )
+    body = "\n".join(f"        {rule}" for rule in rules)
+    return (
+        f"table inet {FIREWALL_TABLE} {{\n"
+        "    chain input {\n"
+        "        type filter hook input priority 0; policy accept;\n"
+        f"{body}\n"
+        "    }\n"
+        "}\n"
+    )
+
+
+def add_firewall(blocked: Iterable[Blocked]) -> None:
+    """Add the lab's table (``up`` adds it only in a private network namespace)."""
+    nft = find_program("nft")
+    if nft is None:
+        raise LabError("the lab's firewall rules need nft", hint="apt-get install -y nftables")
+    result = subprocess.run(
+        [nft, "-f", "-"], input=firewall_rules(blocked), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise LabError(f"nft could not add the lab's firewall rules: {result.stderr.strip()}")
+
+
+def remove_firewall() -> None:
+    nft = find_program("nft")
+    if nft is not None:
+        subprocess.run(
+            [nft, "delete", "table", "inet", FIREWALL_TABLE], capture_output=True, check=False
+        )
+
+
 def _loopback_addresses() -> list[str]:
     """The addresses on lo, IPv4 and IPv6, in the form ``ipaddress`` writes them."""
     result = subprocess.run(
@@ -374,7 +445,9 @@ def _ip_batch(commands: Iterable[str]) -> None:
 # --- processes ---------------------------------------------------------------------------
 
 
-def write_profile(directory: Path, hierarchy: Hierarchy, now: int, *, ipv6: bool) -> LabProfile:
+def write_profile(
+    directory: Path, hierarchy: Hierarchy, now: int, *, private_network: bool
+) -> LabProfile:
     hints = directory / "root.hints"
     hints.write_text(hierarchy.root_hints)
     anchor_ds = directory / "root-anchor.ds"
@@ -396,7 +469,7 @@ def write_profile(directory: Path, hierarchy: Hierarchy, now: int, *, ipv6: bool
             for r in hierarchy.resolvers
         ),
         bulk=len(hierarchy.bulk_manifest),
-        ipv6=ipv6,
+        private_network=private_network,
     )
     profile.write()
     return profile

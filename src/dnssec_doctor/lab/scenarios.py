@@ -53,6 +53,25 @@ class HostRole(enum.StrEnum):
     REFUSING = "refusing"  # a server that does not serve the zone: REFUSED
 
 
+class Drop(enum.StrEnum):
+    """What the lab's firewall drops on its way to a server address (nftables rules,
+    added only in the lab's private network namespace): what a misconfigured firewall or
+    middlebox in front of a real server does."""
+
+    TCP = "tcp"  # TCP to port 53
+    UDP = "udp"  # UDP to port 53
+    # UDP queries for the zone's apex that carry EDNS version 1 (a middlebox that drops
+    # EDNS it does not know, as many did before DNS flag day 2019)
+    EDNS_VERSION_1 = "edns-version-1"
+
+
+@dataclass(frozen=True)
+class Blocked:
+    address: str
+    drop: Drop
+    apex: dns.name.Name  # the zone whose server it is (EDNS_VERSION_1 matches its apex)
+
+
 @dataclass(frozen=True)
 class Host:
     """One address of a name server: a server with an IPv4 and an IPv6 address is two
@@ -83,6 +102,8 @@ class ZoneBuild:
     # The server signs ``zone`` (unsigned in the file) at query time with this key, a CSK:
     # Knot DNS with compact denial, PowerDNS with NSEC3 narrow mode.
     online_key: KeyPair | None = None
+    # What the lab's firewall drops on the way to the zone's servers.
+    blocked: list[Blocked] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,7 +152,8 @@ class BuildContext:
 
     def address(self, block: int) -> str:
         """Block 2: NSD primaries; 3: Knot (primaries, stale copies, refusals);
-        4: dead addresses; 5: extra zones; 8: PowerDNS primaries."""
+        4: dead addresses; 5: extra zones; 8: PowerDNS primaries; 9: NSD primaries
+        behind the lab's firewall."""
         return f"127.53.{block}.{self.index + 1}"
 
     def address6(self, block: int) -> str:
@@ -159,9 +181,9 @@ class Scenario:
     # NSD (and BIND) stop sending RRSIG and NSEC for a zone whose DNSKEY RRset is unsigned
     # or absent; Knot serves the file as it is.
     software: Software = Software.NSD
-    # Served over IPv6 too: the lab builds it only when it has IPv6 (in a private network
-    # namespace, ``lab up`` says so).
-    ipv6: bool = False
+    # Needs the lab's private network namespace (servers on IPv6, firewall rules): built
+    # only when the lab runs in one (``lab up`` says so).
+    private_network: bool = False
     # Seconds the clock of the server that signs the zone online is off (ahead when
     # positive): the lab runs that server on its own, with the wrong clock.
     signer_clock_offset: int = 0
@@ -643,6 +665,29 @@ def build_stale_secondary_ipv6(ctx: BuildContext, origin: dns.name.Name) -> list
     stale = make_zone(origin, hosts, serial=ctx.now - 21 * DAY)
     sign(stale, keys, ctx.window(-35, -7))
     return [ZoneBuild(origin, hosts, zone, [keys.ds(origin)], second_copy=stale)]
+
+
+def build_firewalled(drop: Drop, *, second_server: bool = False) -> Builder:
+    """A healthy signed zone served by NSD, whose server at 127.53.9.N sits behind a
+    firewall that drops ``drop``; with ``second_server``, ns1 at the usual address answers
+    normally and the firewalled one is ns2."""
+
+    def build(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
+        firewalled = ctx.address(9)
+        names = ["ns1", "ns2"] if second_server else ["ns1"]
+        addresses = [ctx.primary_address, firewalled] if second_server else [firewalled]
+        hosts = [
+            Host(dns.name.from_text(name, origin), address, HostRole.PRIMARY)
+            for name, address in zip(names, addresses, strict=True)
+        ]
+        zone = make_zone(origin, hosts, serial=ctx.now)
+        keys = Keys.generate()
+        sign(zone, keys, ctx.valid)
+        built = ZoneBuild(origin, hosts, zone, [keys.ds(origin)])
+        built.blocked.append(Blocked(firewalled, drop, origin))
+        return [built]
+
+    return build
 
 
 def build_cname_into_broken(ctx: BuildContext, origin: dns.name.Name) -> list[ZoneBuild]:
@@ -1399,7 +1444,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         SECURE,
         diagnosis(Verdict.SECURE),
         build_dual_stack,
-        ipv6=True,
+        private_network=True,
     ),
     Scenario(
         "stale-secondary-ipv6",
@@ -1414,7 +1459,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         outcome("NOERROR", True, sometimes={PDNS_RECURSOR: ("SERVFAIL", False, 7)}),
         diagnosis(Verdict.PARTIAL, 7, "stale-secondary-ipv6.lab.", cause="SERVER_STALE_COPY"),
         build_stale_secondary_ipv6,
-        ipv6=True,
+        private_network=True,
     ),
     Scenario(
         "online-signer-clock-ahead",
@@ -1432,6 +1477,40 @@ SCENARIOS: tuple[Scenario, ...] = (
         build_online_signed,
         software=Software.KNOT,
         signer_clock_offset=3 * DAY,
+    ),
+    Scenario(
+        "tcp-blocked",
+        "lab.",
+        "a firewall drops TCP to the zone's only server: every answer still fits in UDP",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE, warnings=("SERVER_NO_TCP",)),
+        build_firewalled(Drop.TCP),
+        private_network=True,
+    ),
+    Scenario(
+        "udp-blocked",
+        "lab.",
+        "a firewall drops UDP to ns2, which answers over TCP only; ns1 is fine",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE, warnings=("SERVER_NO_UDP",)),
+        build_firewalled(Drop.UDP, second_server=True),
+        private_network=True,
+    ),
+    Scenario(
+        "edns-version-dropped",
+        "lab.",
+        "a firewall in front of the zone's only server drops queries with EDNS version 1 "
+        "instead of letting the server answer BADVERS (RFC 6891)",
+        "www",
+        "A",
+        SECURE,
+        diagnosis(Verdict.SECURE, warnings=("EDNS_VERSION_MISHANDLED",)),
+        build_firewalled(Drop.EDNS_VERSION_1),
+        private_network=True,
     ),
 )
 

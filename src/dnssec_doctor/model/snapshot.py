@@ -69,6 +69,27 @@ class Purpose(enum.StrEnum):
     # RD + DO, the trust anchor's own SOA: a validating resolver sets AD on it, whatever
     # the question's zone; one that never does is not validating.
     RESOLVER_ANCHOR = "resolver-anchor"
+    # The transport probes (check only), to each server of the zone that holds the name:
+    # the apex SOA over TCP, carrying an EDNS option no server knows (TCP works, unknown
+    # options are ignored), and over UDP with EDNS version 1 (answered BADVERS).
+    TCP_PROBE = "tcp-probe"
+    EDNS_PROBE = "edns-probe"
+
+
+# The EDNS option the TCP probe carries: in the range for local and experimental use
+# (RFC 6891 §9), so no server implements it.
+UNKNOWN_EDNS_OPTION = 65001
+UNKNOWN_EDNS_OPTION_DATA = b"dnssec-doctor"
+
+
+def edns_version(purpose: Purpose) -> int:
+    """The EDNS version a question of ``purpose`` is sent with."""
+    return 1 if purpose is Purpose.EDNS_PROBE else 0
+
+
+def carries_unknown_option(purpose: Purpose) -> bool:
+    """Whether a question of ``purpose`` carries ``UNKNOWN_EDNS_OPTION``."""
+    return purpose is Purpose.TCP_PROBE
 
 
 class Transport(enum.StrEnum):
@@ -117,6 +138,10 @@ class Exchange:
             flags.append("+cd")
         if self.transport is Transport.TCP:
             flags.append("+tcp")
+        if edns_version(self.purpose) != 0:
+            flags += [f"+edns={edns_version(self.purpose)}", "+noednsneg"]
+        if carries_unknown_option(self.purpose):
+            flags.append(f"+ednsopt={UNKNOWN_EDNS_OPTION}:{UNKNOWN_EDNS_OPTION_DATA.hex()}")
         return shell_command("dig", f"@{self.server.address}", *flags, self.qname, self.qtype)
 
 

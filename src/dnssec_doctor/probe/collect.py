@@ -5,7 +5,10 @@ NS name, every address the policy allows) is asked, with DO set and RD clear, th
 itself, the apex DNSKEY, SOA, NS, CDS and CDNSKEY, and a name that cannot exist; the
 parent's servers are asked for the child's DS. CNAME and DNAME targets are walked the
 same way. Every resolver is asked the name three ways (plain, DO, DO+CD) while the walk
-runs. Everything sent is recorded as an ``Exchange`` in the order it was sent.
+runs. With ``transport_probes`` (check), each server of the zone that holds the name is
+also asked its SOA over TCP and with EDNS version 1, once per address (``plan
+.transport_probes``); a server silent over UDP is asked over TCP at once. Everything sent
+is recorded as an ``Exchange`` in the order it was sent.
 
 Bounds, so that no input can hang or flood: every query has a timeout, the collection a
 deadline, the number of queries a budget, zone cuts, redirections and nested address
@@ -238,6 +241,7 @@ class _Collector:
         # address lookup starts.
         self.delegations: dict[dns.name.Name, tuple[Server, ...]] = {}
         self.apex_asked: set[dns.name.Name] = set()
+        self.probed: set[tuple[str, bool]] = set()  # (address, over TCP) sent a probe
         self.ds_asked: set[dns.name.Name] = set()
         self.addresses: dict[dns.name.Name, tuple[str, ...]] = {}
         self.judged: dict[str, bool] = {}  # address -> may be asked
@@ -351,6 +355,9 @@ class _Collector:
                     return []
                 zone, servers = referral.child, child_servers
                 continue
+            # No referral: this zone's servers hold the name (or hide the zone that does,
+            # served by the same servers): probe their transports now, not a round later.
+            self._probe_transports(zone, servers)
             hidden = await self._find_hidden_cut(answers, zone, qname)
             if hidden is not None:
                 apex, hosts = hidden
@@ -444,6 +451,21 @@ class _Collector:
                 and (record.zone, record.qname, record.qtype) == key
             ):
                 record.purpose = Purpose.ANSWER
+
+    def _probe_transports(
+        self, zone: dns.name.Name, servers: tuple[Server, ...], *, only_tcp: bool = False
+    ) -> None:
+        """The transport probes (TCP, EDNS version 1) of each server of ``zone``, in the
+        background, once per address, and only when the settings ask for them."""
+        if not self.settings.transport_probes:
+            return
+        for server in self._askable(servers):
+            for question, tcp in plan.transport_probes(zone):
+                key = (_normal(server.address), tcp)
+                if key in self.probed or (only_tcp and not tcp):
+                    continue
+                self.probed.add(key)
+                self._spawn(self._send(question, server, zone, Role.AUTHORITATIVE, tcp=tcp))
 
     def _ask_ds(self, child: dns.name.Name, parent_servers: tuple[Server, ...]) -> None:
         if child in self.ds_asked:
@@ -729,6 +751,16 @@ class _Collector:
                     self.deadline_hit = True
                 elif gated and record.response is None and not health.answered:
                     health.dead = health.dead or record.error or "no response"
+                    # A DS question's zone is the child, asked of the parent's servers.
+                    if (
+                        prober
+                        and not tcp
+                        and zone is not None
+                        and question.purpose is not Purpose.DS
+                    ):
+                        # Silent over UDP: ask it over TCP at once, whatever its zone (it
+                        # may answer there only), not a timeout later at the walk's end.
+                        self._probe_transports(zone, (server,), only_tcp=True)
                 if record.response is not None:
                     health.answered = True
                 return record

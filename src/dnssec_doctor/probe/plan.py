@@ -15,6 +15,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -27,7 +28,14 @@ import dns.rrset
 from dnssec_doctor.analysis.wire import parse_message
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.redirect import read_redirect as read_redirect  # the one reader
-from dnssec_doctor.model.snapshot import DENIAL_PROBE_PREFIX, Purpose
+from dnssec_doctor.model.snapshot import (
+    DENIAL_PROBE_PREFIX,
+    UNKNOWN_EDNS_OPTION,
+    UNKNOWN_EDNS_OPTION_DATA,
+    Purpose,
+    carries_unknown_option,
+    edns_version,
+)
 
 EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no IP fragmentation
 DENIAL_PREFIX = DENIAL_PROBE_PREFIX
@@ -117,20 +125,39 @@ def parse_rdtype(text: str, *, replay: bool = False) -> dns.rdatatype.RdataType:
 
 
 def make_query(question: Question) -> dns.message.Message:
-    """The query message: EDNS0 with a 1232-byte payload, DO as asked, RD and CD as asked."""
+    """The query message: EDNS0 with a 1232-byte payload, DO as asked, RD and CD as asked
+    (the transport probes: the EDNS version and option their purpose says)."""
+    options: list[dns.edns.Option] = []
+    if carries_unknown_option(question.purpose):
+        option = dns.edns.GenericOption(
+            dns.edns.OptionType(UNKNOWN_EDNS_OPTION), UNKNOWN_EDNS_OPTION_DATA
+        )
+        options.append(option)
     query = dns.message.make_query(
         question.qname,
         question.rdtype,
-        use_edns=0,
+        use_edns=edns_version(question.purpose),
         payload=EDNS_PAYLOAD,
         want_dnssec=question.do,
         flags=0,
+        options=options,
     )
     if question.rd:
         query.flags |= dns.flags.RD
     if question.cd:
         query.flags |= dns.flags.CD
     return query
+
+
+def transport_probes(zone: dns.name.Name) -> tuple[tuple[Question, bool], ...]:
+    """The transport probes of one server of the zone that holds the name, each with
+    whether it goes over TCP: the apex SOA over TCP (with DO and an unknown EDNS option),
+    and over UDP with EDNS version 1 (without DO: no question of the walk has that form,
+    so a recording replays each to its own question)."""
+    return (
+        (Question(Purpose.TCP_PROBE, zone, dns.rdatatype.SOA), True),
+        (Question(Purpose.EDNS_PROBE, zone, dns.rdatatype.SOA, do=False), False),
+    )
 
 
 def target_question(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> Question:

@@ -163,7 +163,7 @@ def serve_settings(args: argparse.Namespace) -> ProbeSettings:
     sources = source_options(args)
     if not sources.lab and not sources.resolvers:
         sources = dataclasses.replace(sources, resolvers=WEB_RESOLVERS)
-    settings = probe_settings(sources)
+    settings = probe_settings(sources, transport_probes=True)
     if args.max_queries < 1:
         raise UsageError("--max-queries must be at least 1")
     if args.lab:

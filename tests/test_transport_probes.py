@@ -1,0 +1,282 @@
+"""The transport probes: each server of the zone that holds the name asked its SOA over TCP
+(with an EDNS option no server knows) and over UDP with EDNS version 1.
+
+Unit tests judge hand-built answers; the lab tests ask real servers behind the lab's
+firewall (nftables rules in the tests' private network namespace) and real servers that
+answer as RFC 6891 says."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from dnssec_doctor.analysis.context import Evidence
+from dnssec_doctor.analysis.servers import check_servers
+from dnssec_doctor.lab.profile import LabProfile
+from dnssec_doctor.lab.runtime import FIREWALL_TABLE, firewall_rules
+from dnssec_doctor.lab.scenarios import SCENARIOS, Blocked, Drop, find_scenario
+from dnssec_doctor.model.snapshot import (
+    UNKNOWN_EDNS_OPTION,
+    Exchange,
+    Purpose,
+    Role,
+    Server,
+    Snapshot,
+    Transport,
+    ZoneCut,
+)
+from dnssec_doctor.pipeline import lab_settings
+from dnssec_doctor.probe import plan
+from dnssec_doctor.probe.collect import collect
+
+ZONE = "example."
+ORIGIN = dns.name.from_text(ZONE)
+NS1 = Server("192.0.2.1", "ns1.example.")
+PARENT = Server("192.0.2.53", "a.root-servers.")
+
+
+def answer(
+    query: dns.message.Message,
+    *,
+    rcode: dns.rcode.Rcode = dns.rcode.NOERROR,
+    edns: int | None = 0,
+    soa: bool = True,
+) -> bytes:
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AA
+    if edns is None:
+        response.use_edns(False)
+    else:
+        response.use_edns(edns, payload=1232)
+    response.set_rcode(rcode)
+    if soa and rcode == dns.rcode.NOERROR:
+        response.answer.append(
+            dns.rrset.from_text(
+                ZONE, 300, "IN", "SOA", "ns1.example. hostmaster.example. 1 3600 600 86400 60"
+            )
+        )
+    return response.to_wire()
+
+
+def exchange(
+    id: int, purpose: Purpose, transport: Transport, response: bytes | None, error: str | None
+) -> Exchange:
+    rdtype = "SOA" if purpose is not Purpose.ANSWER else "A"
+    qname = ZONE if purpose is not Purpose.ANSWER else f"www.{ZONE}"
+    return Exchange(
+        id=id,
+        role=Role.AUTHORITATIVE,
+        purpose=purpose,
+        zone=ZONE,
+        server=NS1,
+        qname=qname,
+        qtype=rdtype,
+        rd=False,
+        cd=False,
+        do=purpose is not Purpose.EDNS_PROBE,
+        transport=transport,
+        sent_at=1_700_000_000.0 + id,
+        duration=None if response is None else 0.01,
+        response=response,
+        error=error,
+    )
+
+
+def query(purpose: Purpose) -> dns.message.Message:
+    return plan.make_query(plan.Question(purpose, ORIGIN, dns.rdatatype.SOA))
+
+
+def snapshot(*, udp: bool = True, tcp: bytes | None = None, edns: bytes | None = None) -> Snapshot:
+    """ns1's SOA over UDP (answered, or a timeout), and the two probes' outcomes."""
+    soa = answer(query(Purpose.SOA)) if udp else None
+    exchanges = [
+        exchange(1, Purpose.SOA, Transport.UDP, soa, None if udp else "timeout"),
+        exchange(2, Purpose.TCP_PROBE, Transport.TCP, tcp, None if tcp else "timeout"),
+        exchange(3, Purpose.EDNS_PROBE, Transport.UDP, edns, None if edns else "timeout"),
+    ]
+    return Snapshot(
+        name=f"www.{ZONE}",
+        rdtype="A",
+        collected_at=1_700_000_000.0,
+        finished_at=1_700_000_010.0,
+        trust_anchors=(),
+        zones=(ZoneCut(".", None, (PARENT,), f"www.{ZONE}"), ZoneCut(ZONE, ".", (NS1,), ZONE)),
+        exchanges=tuple(exchanges),
+        targets=((f"www.{ZONE}", "A"),),
+    )
+
+
+def codes(snap: Snapshot) -> dict[str, str]:
+    return {f.code: f.summary for f in check_servers(Evidence.of(snap), ZONE)}
+
+
+GOOD_TCP = answer(query(Purpose.TCP_PROBE))
+BADVERS = answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.BADVERS)
+
+
+def test_the_probes_ask_what_their_purpose_says() -> None:
+    tcp, udp = plan.transport_probes(ORIGIN)
+    assert tcp[1] and not udp[1]
+    tcp_query = plan.make_query(tcp[0])
+    assert tcp_query.edns == 0 and tcp_query.ednsflags & dns.flags.DO
+    assert [o.otype for o in tcp_query.options] == [UNKNOWN_EDNS_OPTION]
+    edns_query = plan.make_query(udp[0])
+    assert edns_query.edns == 1 and not edns_query.options
+    # The dig commands in the log reproduce them.
+    probe = exchange(2, Purpose.TCP_PROBE, Transport.TCP, None, "timeout")
+    assert "+tcp" in probe.dig_command() and f"+ednsopt={UNKNOWN_EDNS_OPTION}:" in (
+        probe.dig_command()
+    )
+    version = exchange(3, Purpose.EDNS_PROBE, Transport.UDP, None, "timeout")
+    assert "+edns=1 +noednsneg" in version.dig_command()
+
+
+def test_a_server_that_answers_every_probe_as_rfc_6891_says_is_not_reported() -> None:
+    assert codes(snapshot(tcp=GOOD_TCP, edns=BADVERS)) == {}
+
+
+def test_udp_without_tcp() -> None:
+    found = codes(snapshot(tcp=None, edns=BADVERS))
+    assert found == {
+        "SERVER_NO_TCP": "ns1.example. (192.0.2.1) answers over UDP but not over TCP (timeout)"
+    }
+
+
+def test_tcp_without_udp_replaces_unresponsive() -> None:
+    found = codes(snapshot(udp=False, tcp=GOOD_TCP))
+    assert set(found) == {"SERVER_NO_UDP"}  # not SERVER_UNRESPONSIVE: it answers over TCP
+
+
+def test_a_server_silent_everywhere_is_unresponsive_only() -> None:
+    assert set(codes(snapshot(udp=False))) == {"SERVER_UNRESPONSIVE"}
+
+
+@pytest.mark.parametrize(
+    ("edns", "said"),
+    [
+        (None, "did not answer a query"),
+        (answer(query(Purpose.EDNS_PROBE)), "answered NOERROR to a query"),
+        (answer(query(Purpose.EDNS_PROBE), edns=None), "answered NOERROR without an OPT record"),
+        (answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.FORMERR), "answered FORMERR to"),
+        (
+            answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.BADVERS, edns=1),
+            "answered BADVERS in an OPT record of version 1",
+        ),
+    ],
+)
+def test_edns_version_1_mishandled(edns: bytes | None, said: str) -> None:
+    found = codes(snapshot(tcp=GOOD_TCP, edns=edns))
+    assert set(found) == {"EDNS_VERSION_MISHANDLED"}
+    assert said in found["EDNS_VERSION_MISHANDLED"]
+
+
+def test_an_unknown_option_refused() -> None:
+    refused = answer(query(Purpose.TCP_PROBE), rcode=dns.rcode.FORMERR)
+    found = codes(snapshot(tcp=refused, edns=BADVERS))
+    assert found == {
+        "EDNS_OPTION_NOT_IGNORED": "ns1.example. (192.0.2.1) answered FORMERR to a query "
+        "carrying an unknown EDNS option (RFC 6891: unknown options are ignored)"
+    }
+
+
+def test_a_server_that_does_not_serve_the_zone_is_not_judged_on_edns() -> None:
+    refused = snapshot(
+        tcp=GOOD_TCP, edns=answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.REFUSED)
+    )
+    exchanges = list(refused.exchanges)
+    exchanges[0] = dataclasses.replace(
+        exchanges[0], response=answer(query(Purpose.SOA), rcode=dns.rcode.REFUSED)
+    )
+    found = codes(dataclasses.replace(refused, exchanges=tuple(exchanges)))
+    assert "EDNS_VERSION_MISHANDLED" not in found and "SERVER_REFUSED" in found
+
+
+def test_a_snapshot_without_probes_says_nothing_of_transports() -> None:
+    snap = snapshot(tcp=GOOD_TCP, edns=BADVERS)
+    without = dataclasses.replace(snap, exchanges=snap.exchanges[:1])
+    assert codes(without) == {}
+
+
+def test_firewall_rules_match_the_edns_version_in_the_probe_bytes() -> None:
+    apex = dns.name.from_text("edns-version-dropped.lab.")
+    rules = firewall_rules(
+        [
+            Blocked("127.53.9.1", Drop.TCP, apex),
+            Blocked("fd53::9:2", Drop.UDP, apex),
+            Blocked("127.53.9.3", Drop.EDNS_VERSION_1, apex),
+        ]
+    )
+    assert f"table inet {FIREWALL_TABLE}" in rules
+    assert "ip daddr 127.53.9.1 tcp dport 53 drop" in rules
+    assert "ip6 daddr fd53::9:2 udp dport 53 drop" in rules
+    wire = plan.make_query(plan.transport_probes(apex)[1][0]).to_wire()
+    udp = bytes(8) + wire  # the offsets count from the UDP header
+    length = len(apex.to_wire() or b"")
+    assert udp[25 + length : 27 + length] == b"\x00\x29"  # the OPT record's type
+    assert udp[30 + length] == 1  # its EDNS version
+    assert f"@th,{(25 + length) * 8},16 0x0029 @th,{(30 + length) * 8},8 0x01 drop" in rules
+
+
+# --- against the lab's real servers -------------------------------------------------------
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize(
+    ("slug", "code"),
+    [
+        ("tcp-blocked", "SERVER_NO_TCP"),
+        ("udp-blocked", "SERVER_NO_UDP"),
+        ("edns-version-dropped", "EDNS_VERSION_MISHANDLED"),
+    ],
+)
+def test_a_server_behind_the_firewall_is_named(lab: LabProfile, slug: str, code: str) -> None:
+    from dnssec_doctor.diagnosis.report import build_report
+    from dnssec_doctor.model.options import AnalysisOptions
+
+    scenario = find_scenario(slug)
+    snap = collect(scenario.query_name, scenario.qtype, lab_settings(lab, timeout=1.0))
+    report = build_report(snap, AnalysisOptions(now=snap.finished_at))
+    [finding] = [f for f in report.analysis.findings if f.code == code]
+    [server] = finding.servers
+    assert server.endswith(f"(127.53.9.{SCENARIOS.index(scenario) + 1})")
+    assert finding.zone == scenario.zone
+    # Only that server and only that code: the others answer as RFC 6891 says.
+    transports = {"SERVER_NO_TCP", "SERVER_NO_UDP", "EDNS_VERSION_MISHANDLED"}
+    assert {f.code for f in report.analysis.findings} & transports == {code}
+
+
+@pytest.mark.lab
+def test_real_servers_answer_the_probes_and_scan_sends_none(lab: LabProfile) -> None:
+    """NSD, Knot DNS and PowerDNS answer BADVERS to EDNS version 1 and ignore the unknown
+    option over TCP; two probes go to each server of the zone that holds the name, none
+    elsewhere, and none at all without transport_probes (scan, watch)."""
+    for slug in ("secure-nsec", "secure-nsec3", "online-nsec3-narrow", "multi-signer"):
+        scenario = find_scenario(slug)
+        snap = collect(scenario.query_name, scenario.qtype, lab_settings(lab, resolvers=()))
+        probes = [e for e in snap.exchanges if e.purpose in (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)]
+        servers = {s.address for s in snap.zones[-1].servers}
+        assert {e.zone for e in probes} == {scenario.zone}
+        assert sorted(e.server.address for e in probes) == sorted([*servers, *servers])
+        for probe in probes:
+            response = dns.message.from_wire(probe.response or b"")
+            if probe.purpose is Purpose.EDNS_PROBE:
+                assert (response.rcode(), response.edns) == (dns.rcode.BADVERS, 0), slug
+            else:
+                assert response.rcode() == dns.rcode.NOERROR and response.answer, slug
+                assert not any(isinstance(o, dns.edns.GenericOption) for o in response.options)
+        quiet = collect(
+            scenario.query_name,
+            scenario.qtype,
+            lab_settings(lab, resolvers=(), transport_probes=False),
+        )
+        assert not [
+            e for e in quiet.exchanges if e.purpose in (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)
+        ]
