@@ -31,7 +31,7 @@ from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.probe.collect import collect
 from dnssec_doctor.probe.transport import ScriptedTransport
 from dnssec_doctor.scan.cache import CachingTransport
-from dnssec_doctor.scan.engine import ScanOptions, scan_questions
+from dnssec_doctor.scan.engine import ScanOptions, Window, scan_questions
 from dnssec_doctor.scan.names import Question, read_questions
 from dnssec_doctor.scan.results import Summary, read_done, result_of
 
@@ -443,10 +443,65 @@ def test_a_timeout_is_asked_once_more_before_it_counts() -> None:
             return None  # the first try of every question is lost; dead. never answers
         return _answer(query)
 
-    cache = CachingTransport(ScriptedTransport(handler), per_server_qps=1000)
+    overloads: list[str] = []
+    cache = CachingTransport(
+        ScriptedTransport(handler),
+        per_server_qps=1000,
+        on_rescue=lambda: overloads.append("late"),
+        retry_pause=0.0,
+    )
     _exchange(cache, "lossy.")  # answered by the second try
     query = dns.message.make_query("dead.", "A")
     reply = asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=False, timeout=2.0))
     assert reply.error == "timeout"
     assert calls == {"lossy.": 2, "dead.": 2}
     assert cache.stats.retried == 2
+    # The answer the retry got shows answers coming late (an overload); the server that
+    # never answers is dead, not a sign of overload.
+    assert cache.stats.rescued == 1 and overloads == ["late"]
+
+
+def test_the_names_at_once_halve_on_overload_and_grow_back() -> None:
+    now = [0.0]
+    window = Window(200, cooldown=2.0, clock=lambda: now[0])
+
+    async def finish(names: int) -> None:
+        for _ in range(names):
+            async with window.slot():
+                pass
+
+    assert window.size == 8  # a small start
+    asyncio.run(finish(10))
+    assert window.size == 18  # one more a name until the first overload
+    window.congested()
+    window.congested()  # the same overload: halved once
+    assert (window.size, window.halvings) == (9, 1)
+    asyncio.run(finish(9))
+    assert 9.9 < window.size < 10  # then one more a round of names
+    now[0] = 2.5
+    for _ in range(4):
+        window.congested()
+        now[0] += 2.5
+    assert window.size == 4 and window.halvings == 5  # never below MIN_WINDOW
+    small = Window(2, cooldown=2.0)
+    small.congested()
+    assert small.size == 2  # nor above what was asked for
+
+
+def test_only_as_many_names_as_the_window_run_at_once() -> None:
+    window = Window(200, cooldown=2.0)
+    running: list[tuple[int, int]] = []  # names running, the window, as each starts
+
+    async def one() -> None:
+        async with window.slot():
+            running.append((window.active, int(window.size)))
+            await asyncio.sleep(0.01)
+
+    async def many() -> None:
+        await asyncio.gather(*(one() for _ in range(40)))
+
+    asyncio.run(many())
+    assert len(running) == 40
+    assert [active for active, _ in running[:8]] == list(range(1, 9))  # 8 at the start
+    assert all(active <= size for active, size in running)
+    assert max(active for active, _ in running) > 8  # and more as names finish

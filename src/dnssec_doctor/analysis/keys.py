@@ -22,6 +22,7 @@ Pure: time comes from ``AnalysisOptions.now``; no I/O.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -202,6 +203,9 @@ def match_ds(
     )
 
 
+# A pure function of its arguments, asked for the same keys by every name under a zone (a
+# scan: the root's and the TLD's keys for each name): remembered, by the key's bytes.
+@functools.lru_cache(maxsize=4096)
 def ds_digest(zone: dns.name.Name, key: DNSKEY | CDNSKEY, digest_type: int) -> bytes | None:
     """The digest of ``key`` under ``digest_type``, or None if it cannot be computed."""
     try:

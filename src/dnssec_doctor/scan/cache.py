@@ -20,9 +20,12 @@ Bounds: at most ``max_entries`` answers and as many referrals (least recently us
 first), no entry kept longer than ``max_ttl``. Truncated answers are not kept (the
 collector asks again over TCP, which is kept).
 
-Retries: a question that times out is asked once more (after the back-off) before the
-timeout is the answer; ``check`` asks once, but a scan's busy machine and many queries
-lose a datagram now and then, and the answer is the same evidence whichever try got it.
+Retries: a question that times out is asked once more (after ``RETRY_PAUSE`` and the
+back-off) before the timeout is the answer; ``check`` asks once, but a scan's busy machine
+and many queries lose a datagram now and then, and the answer is the same evidence
+whichever try got it. A retry that is answered (``rescued``) shows answers coming later
+than the timeout — an overloaded machine, not a dead server, which times out twice — and
+is reported to ``on_rescue``, so that the scanner runs fewer names at once.
 
 Politeness: each server address is asked at most ``per_server_qps`` queries a second and
 the network at most ``total_qps``; a server that times out or answers REFUSED is asked at
@@ -53,11 +56,15 @@ from dnssec_doctor.probe.transport import Reply, Transport, is_truncated
 
 BACKOFF_SECONDS = 10.0
 MIN_QPS = 1.0
+# A timed-out question waits this long before it is asked again: an overloaded machine or
+# server gets the time to catch up, a lost datagram costs little more.
+RETRY_PAUSE = 0.5
 
 
 @dataclass
 class CacheStats:
-    """What the cache saved: questions asked by the collectors, and how each was met."""
+    """What the cache saved: questions asked by the collectors, and how each was met; and
+    how often the machine could not keep up."""
 
     asked: int = 0  # exchanges the collectors made
     sent: int = 0  # of those, sent to the network
@@ -65,6 +72,8 @@ class CacheStats:
     referred: int = 0  # answered from a kept referral, question rewritten
     failed: int = 0  # answered from a kept failure
     retried: int = 0  # sent again after a timeout
+    rescued: int = 0  # of those, answered: the first wait was too short, not the server dead
+    overloads: int = 0  # times the scanner halved its names at once (engine.Window)
 
     def to_json(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -124,6 +133,8 @@ class CachingTransport:
         per_server_qps: float = 50.0,
         total_qps: float = 5000.0,
         clock: Callable[[], float] = time.monotonic,
+        on_rescue: Callable[[], None] | None = None,
+        retry_pause: float = RETRY_PAUSE,
     ) -> None:
         self.inner = inner
         self.max_entries = max_entries
@@ -142,6 +153,10 @@ class CachingTransport:
         )
         self.in_flight: dict[tuple[str, bool, bytes], asyncio.Future[Reply]] = {}
         self.stats = CacheStats()
+        # Told when a retry answers a question that had timed out: answers come later than
+        # the timeout, so fewer names at once (the scanner's window, engine.py).
+        self.on_rescue = on_rescue or (lambda: None)
+        self.retry_pause = retry_pause
 
     async def exchange(
         self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
@@ -186,10 +201,14 @@ class CachingTransport:
                 if reply.error != "timeout" or timeout < self.timeout:
                     break
                 self.limit.back_off(address)
+                await asyncio.sleep(self.retry_pause)
                 await self.limit.wait(address)
                 self.stats.sent += 1
                 self.stats.retried += 1
                 reply = await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
+                if reply.error != "timeout":
+                    self.stats.rescued += 1
+                    self.on_rescue()
             self._keep(key, query, reply, address, tcp, wire, timeout)
             future.set_result(reply)
             return reply

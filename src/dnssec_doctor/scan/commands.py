@@ -234,6 +234,12 @@ def run_scan(args: argparse.Namespace) -> int:
         f"asked; {len(done)} names skipped as done",
         file=sys.stderr,
     )
+    if stats.rescued or stats.overloads:
+        print(
+            f"overload: {stats.rescued} timed-out questions answered when asked again, "
+            f"names at once halved {stats.overloads} times",
+            file=sys.stderr,
+        )
     if args.summary_json is not None:
         write_summary(args.summary_json, summary, extra)
     if args.parquet is not None and output is not None:

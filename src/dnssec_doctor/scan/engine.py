@@ -20,7 +20,7 @@ import functools
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,11 @@ DEFAULT_QPS_PER_SERVER = 50.0
 DEFAULT_QPS = 5000.0
 MAX_CONCURRENCY = 10_000
 LAG_LIMIT = 0.1  # seconds the event loop may run late before new names wait
+# The event loop running this late, as a share of the query timeout, is an overload: the
+# timeouts of answers waiting for their turn come close to firing.
+LAG_OVERLOAD = 0.25
+MIN_WINDOW = 4  # names at once, however overloaded the machine
+START_WINDOW = 8  # names at once at the start, growing while answers come in time
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,14 @@ async def scan_questions(
     # Analysed in other processes: the probe parses only what its walk follows (each
     # process would parse every response again).
     settings = dataclasses.replace(settings, read_ahead=options.jobs == 0)
+    window = Window(options.concurrency, cooldown=settings.timeout)
     cache = CachingTransport(
         transport or NetworkTransport(),
         max_entries=options.cache_entries,
         timeout=settings.timeout,
         per_server_qps=options.per_server_qps,
         total_qps=options.total_qps,
+        on_rescue=window.congested,
     )
     queue: asyncio.Queue[Question | None] = asyncio.Queue(maxsize=options.concurrency)
     stopped: list[DoctorError] = []
@@ -98,7 +105,7 @@ async def scan_questions(
             for _ in range(options.concurrency):
                 await queue.put(None)
 
-    lag = _LoopLag()
+    lag = _LoopLag(window, overload=settings.timeout * LAG_OVERLOAD)
     judge = judge or functools.partial(judge_scan, full=options.full)
     on_error = on_error or _error_result
 
@@ -107,11 +114,11 @@ async def scan_questions(
         async def work() -> None:
             while (question := await queue.get()) is not None:
                 await lag.settled()
-                emit(
-                    await check_question(
+                async with window.slot():
+                    result = await check_question(
                         question, settings, cache, judge, on_error, pool, clock=clock
                     )
-                )
+                emit(result)
 
         watcher = asyncio.ensure_future(lag.watch())
         try:
@@ -120,20 +127,75 @@ async def scan_questions(
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+    cache.stats.overloads = window.halvings
     if stopped:
         raise stopped[0]
     return cache.stats
 
 
+class Window:
+    """How many names run at once: at most ``limit``, fewer while the machine cannot keep
+    up. An overloaded machine (the scanner's CPU, the servers', the network) answers later
+    than the timeout, and a late answer counted as none would be a false verdict
+    (DNSKEY_MISSING, ZONE_UNREACHABLE). So the window starts small and grows by one name
+    a name finished (doubling each round) until the first overload — a timeout that a
+    retry answered, or the event loop running a quarter of the timeout late —, which
+    halves it, at most once per ``cooldown`` seconds (one overload, one halving); then it
+    grows by one name a round (additive increase, multiplicative decrease, as TCP shares
+    a link), never beyond ``limit`` nor below ``MIN_WINDOW``."""
+
+    def __init__(
+        self, limit: int, *, cooldown: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.size = float(min(limit, START_WINDOW))
+        self.cooldown = cooldown
+        self.clock = clock
+        self.active = 0
+        self.halvings = 0
+        self.last_halving: float | None = None
+        self._freed = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        while self.active >= int(self.size):
+            self._freed.clear()
+            await self._freed.wait()
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+            self._grow()
+            self._freed.set()
+
+    def congested(self) -> None:
+        now = self.clock()
+        if self.last_halving is not None and now - self.last_halving < self.cooldown:
+            return
+        self.last_halving = now
+        self.halvings += 1
+        self.size = max(float(min(MIN_WINDOW, self.limit)), self.size / 2)
+
+    def _grow(self) -> None:
+        if self.last_halving is None:
+            self.size = min(float(self.limit), self.size + 1)  # slow start
+        else:
+            self.size = min(float(self.limit), self.size + 1 / self.size)
+
+
 class _LoopLag:
     """How late the event loop runs its callbacks. A loop with more work than CPU runs
     every callback late, a reply's among them, and its timeouts fire for answers that
-    came in time: no new name is started while the loop lags more than ``LAG_LIMIT``."""
+    came in time: no new name is started while the loop lags more than ``LAG_LIMIT``,
+    and the window of names at once is halved when it lags ``overload`` seconds."""
 
     TICK = 0.05
 
-    def __init__(self) -> None:
+    def __init__(self, window: Window, *, overload: float) -> None:
         self.lag = 0.0
+        self.window = window
+        self.overload = overload  # seconds late that halve the window
 
     async def watch(self) -> None:
         loop = asyncio.get_running_loop()
@@ -141,6 +203,8 @@ class _LoopLag:
             before = loop.time()
             await asyncio.sleep(self.TICK)
             self.lag = loop.time() - before - self.TICK
+            if self.lag > self.overload:
+                self.window.congested()
 
     async def settled(self) -> None:
         while self.lag > LAG_LIMIT:
