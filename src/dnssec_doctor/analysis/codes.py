@@ -312,20 +312,20 @@ CODES: Mapping[str, Code] = _table(
     ),
     Code(
         "SERVER_NO_TCP",
-        Family.SERVERS,
-        Severity.WARNING,
-        "{server} answers over UDP but not over TCP ({error})",
-        "An authoritative server answered the check's questions over UDP, and did not "
+        family=Family.SERVERS,
+        severity=Severity.WARNING,
+        summary="{server} answers over UDP but not over TCP ({error})",
+        meaning="An authoritative server answered the check's questions over UDP, and did not "
         "answer the same server's SOA asked over TCP: a firewall drops TCP port 53, or the "
         "server does not listen on TCP.",
-        "Not a validation failure while every answer fits in a UDP response. An answer that "
+        why="Not a validation failure while every answer fits in a UDP response. An answer that "
         "does not (a large DNSKEY RRset during a key rollover, many signatures, a large "
         "TXT) comes back truncated, the resolver must ask again over TCP, and from this "
         "server it gets nothing: SERVFAIL for those names once it is the only server left. "
         "DNS over TCP is required of every server (RFC 7766).",
-        "Open TCP port 53 to the server (firewall, security group) and make it listen on "
+        fix="Open TCP port 53 to the server (firewall, security group) and make it listen on "
         "TCP; verify with: dig +tcp @SERVER ZONE SOA.",
-        _PATH_RISK,
+        risk=_PATH_RISK,
         references=("RFC 7766 §5", "RFC 1123 §6.1.3.2"),
         link=Link.SERVERS,
         actor=Actor.DNS_OPERATOR,
@@ -333,17 +333,17 @@ CODES: Mapping[str, Code] = _table(
     ),
     Code(
         "SERVER_NO_UDP",
-        Family.SERVERS,
-        Severity.WARNING,
-        "{server} answers over TCP but not over UDP ({error})",
-        "An authoritative server answered the SOA asked over TCP, and none of the "
+        family=Family.SERVERS,
+        severity=Severity.WARNING,
+        summary="{server} answers over TCP but not over UDP ({error})",
+        meaning="An authoritative server answered the SOA asked over TCP, and none of the "
         "questions asked over UDP: a firewall drops UDP port 53 to it.",
-        "Resolvers ask over UDP first and count the server as dead: every resolution "
+        why="Resolvers ask over UDP first and count the server as dead: every resolution "
         "that tries it first waits for a timeout, and if it is the last server working "
         "over UDP the zone goes dark, though the server itself is fine.",
-        "Open UDP port 53 to the server (firewall, security group); verify with: "
+        fix="Open UDP port 53 to the server (firewall, security group); verify with: "
         "dig +notcp @SERVER ZONE SOA.",
-        _PATH_RISK,
+        risk=_PATH_RISK,
         references=("RFC 1035 §4.2", "RFC 7766 §1"),
         link=Link.SERVERS,
         actor=Actor.DNS_OPERATOR,
@@ -351,24 +351,24 @@ CODES: Mapping[str, Code] = _table(
     ),
     Code(
         "EDNS_VERSION_MISHANDLED",
-        Family.SERVERS,
-        Severity.WARNING,
-        "{server} {answer} a query with EDNS version 1, where RFC 6891 asks for BADVERS "
+        family=Family.SERVERS,
+        severity=Severity.WARNING,
+        summary="{server} {answer} a query with EDNS version 1, where RFC 6891 asks for BADVERS "
         "in an OPT record of version 0",
-        "A query with an EDNS version the server does not implement must be answered "
+        meaning="A query with an EDNS version the server does not implement must be answered "
         "BADVERS with the highest version it does implement (RFC 6891 §6.1.3). This "
         "server did not: it dropped the query (a firewall or a server that discards EDNS "
         "it does not know), answered it as if it were version 0, or answered with "
         "another error.",
-        "Not a validation failure today: resolvers ask with version 0. It is the sign of "
+        why="Not a validation failure today: resolvers ask with version 0. It is the sign of "
         "an EDNS implementation or a middlebox that mishandles what it does not know, the "
         "kind that broke resolution on DNS flag day 2019 and that will break the next "
         "EDNS version and new EDNS options.",
-        "Upgrade the server, or the firewall or load balancer in front of it, to one that "
+        fix="Upgrade the server, or the firewall or load balancer in front of it, to one that "
         "passes and answers EDNS as RFC 6891 says; verify with: "
         "dig +edns=1 +noednsneg @SERVER ZONE SOA (the answer: status BADVERS, EDNS version "
         "0).",
-        _PATH_RISK,
+        risk=_PATH_RISK,
         references=("RFC 6891 §6.1.3", "RFC 6891 §7"),
         link=Link.SERVERS,
         actor=Actor.DNS_OPERATOR,
@@ -376,19 +376,19 @@ CODES: Mapping[str, Code] = _table(
     ),
     Code(
         "EDNS_OPTION_NOT_IGNORED",
-        Family.SERVERS,
-        Severity.WARNING,
-        "{server} answered {rcode} to a query carrying an unknown EDNS option (RFC 6891: "
+        family=Family.SERVERS,
+        severity=Severity.WARNING,
+        summary="{server} answered {rcode} to a query carrying an unknown EDNS option (RFC 6891: "
         "unknown options are ignored)",
-        "The server refused a query because it carried an EDNS option it does not know "
+        meaning="The server refused a query because it carried an EDNS option it does not know "
         "(option code 65001, for local and experimental use); RFC 6891 §6.1.2 requires it "
         "to ignore the option and answer.",
-        "Not a validation failure today: resolvers send few options. Any resolver that "
+        why="Not a validation failure today: resolvers send few options. Any resolver that "
         "sends one this server does not know (a cookie, client subnet, padding) gets an "
         "error instead of the zone's data.",
-        "Upgrade the server, or the middlebox in front of it, to one that ignores unknown "
+        fix="Upgrade the server, or the middlebox in front of it, to one that ignores unknown "
         "EDNS options; verify with: dig +ednsopt=65001 @SERVER ZONE SOA.",
-        _PATH_RISK,
+        risk=_PATH_RISK,
         references=("RFC 6891 §6.1.2",),
         link=Link.SERVERS,
         actor=Actor.DNS_OPERATOR,
