@@ -1000,7 +1000,9 @@ CODES: Mapping[str, Code] = _table(
         "zone was published before its signatures became valid.",
         why="Validators reject signatures before their inception: SERVFAIL for the data.",
         fix="Fix the signer's clock (NTP) and re-sign with an inception in the past (most "
-        "signers back-date an hour).",
+        "signers back-date an hour). A signer that signs at query time (online signing: "
+        "Knot DNS onlinesign, PowerDNS live signing) does that by itself as soon as its clock "
+        "is right.",
         risk=_NO_RISK,
         ede=8,
         references=("RFC 4035 §5.3.1",),

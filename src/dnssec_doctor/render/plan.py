@@ -35,7 +35,10 @@ _ROLE_TITLE = {
 # What the DNS operator does for each fault of the zone's signer; the rest re-sign.
 _SIGNER_FIXES = {
     "RRSIG_EXPIRED": "restore the signing pipeline and re-sign the zone now",
-    "RRSIG_NOT_YET_VALID": "fix the signer's clock and re-sign with an inception in the past",
+    "RRSIG_NOT_YET_VALID": (
+        "fix the signer's clock and re-sign with an inception in the past (a signer that "
+        "signs at query time re-signs by itself once its clock is right)"
+    ),
     "DNSKEY_NOT_SIGNED_BY_DS_KEY": "sign the DNSKEY RRset with the KSK the DS names",
     "RRSIG_NO_MATCHING_KEY": (
         "publish the key that made the signatures again, or re-sign with a published key"
