@@ -177,3 +177,44 @@ def test_pure_layers_never_read_the_clock(path: Path) -> None:
         and not node.args
     ]
     assert reads == [], f"{path.name} reads the clock"
+
+
+# --- one DS↔DNSKEY matcher; the pictures are drawn from the analysis -----------------------
+
+MATCHING = {"match_ds", "ds_digest", "make_ds", "ds_matches_key"}
+REREADING = {"Evidence", "parse_record"}  # the snapshot's responses, records read from text
+
+
+def _names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.add(node.name.rsplit(".", 1)[-1])
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for shell in ("render", "web", "watch") for p in sorted((SRC / shell).rglob("*.py"))],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_renderers_neither_match_a_ds_nor_reread_the_snapshot(path: Path) -> None:
+    """The zone assessments carry each DS as ``analysis.keys.match_ds`` matched it, the
+    keys parsed and the signatures judged (``analysis.results``): the report's key table,
+    the SVG and watch draw from those, so they cannot disagree with the diagnosis."""
+    used = _names(path) & (MATCHING | REREADING)
+    assert not used, f"{path.name} uses {sorted(used)}"
+
+
+def test_ds_digests_are_computed_by_the_one_matcher_only() -> None:
+    users = [
+        str(p.relative_to(SRC))
+        for p in sorted(SRC.rglob("*.py"))
+        if {"ds_digest", "ds_matches_key"} & _names(p)
+    ]
+    assert users == ["analysis/keys.py"]
