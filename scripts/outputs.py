@@ -10,7 +10,8 @@ A refactoring that must not change behaviour (issue #11) is checked like this:
     diff -r OUT_BEFORE OUT_AFTER
 
 ``render`` writes, for every snapshot, the report of ``check --json``, the text report, the
-result page's HTML (the web app's template over ``web.view.page_context``) and the SVG;
+Markdown and Nagios outputs, the result page's HTML (the web app's template over
+``web.view.page_context``) and the SVG;
 and for the damaged-zone corpus (``tests/damaged_zones.py``) the JSON of ``zone verify``
 with and without the zone's DS, its run time left out. The committed snapshots of
 ``tests/data/snapshots`` are rendered too, so the comparison runs without the lab as well.
@@ -55,6 +56,8 @@ def render(snapshot_dir: Path, out: Path) -> None:
     from dnssec_doctor.model.options import AnalysisOptions
     from dnssec_doctor.pipeline import analyze, read_snapshot
     from dnssec_doctor.render.json import render_json
+    from dnssec_doctor.render.markdown import render_markdown
+    from dnssec_doctor.render.nagios import render_nagios
     from dnssec_doctor.render.svg import render_svg
     from dnssec_doctor.render.text import render_text
     from dnssec_doctor.web import app
@@ -77,6 +80,9 @@ def render(snapshot_dir: Path, out: Path) -> None:
         (out / f"{prefix}.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         (out / f"{prefix}.txt").write_text(render_text(report, width=100))
         (out / f"{prefix}.svg").write_text(render_svg(report))
+        (out / f"{prefix}.md").write_text(render_markdown(report))
+        nagios, state = render_nagios(report, warning_seconds=3 * 86400)
+        (out / f"{prefix}.nagios").write_text(f"{nagios}\nexit {state}\n")
         page = templates.get_template("result.html").render(
             lab=True,
             types=app.TYPES,
