@@ -8,8 +8,10 @@ shuffled order, the two tools taking turns, so a slow moment of the shared machi
 not land on one cell only. Reported per delay and name: medians of wall seconds, the
 ratio, answers in a row (ours from the snapshot: waited for, and the critical path; both
 tools also estimated from probe times, (P(D) - P(0)) / D, where P is DNSViz's probe
-command and our probe from its first query to its end), queries sent, and our start-up
-(process start to first query, from the snapshot's first ``sent_at``).
+command and our probe from its first query to its end), queries sent, the CPU seconds
+(user + system) of each tool's processes, which a busy machine blurs less than wall
+time, and our start-up (process start to first query, from the snapshot's first
+``sent_at``).
 
 Run it through ``bench/run --latency`` (as root): that makes the network namespace,
 brings a lab up in it and installs DNSViz. Nothing leaves 127.0.0.0/8.
@@ -22,6 +24,7 @@ import datetime
 import json
 import os
 import random
+import resource
 import signal
 import statistics
 import subprocess
@@ -68,6 +71,9 @@ class Cell:
     """The runs of one tool, one name, one delay."""
 
     seconds: list[float] = field(default_factory=list)
+    # CPU seconds (user + system) of the tool's processes: what a loaded machine blurs
+    # least (DNSViz: probe + grok).
+    cpu: list[float] = field(default_factory=list)
     first_query: list[float] = field(default_factory=list)  # ours only
     # DNSViz: its probe command; ours: the probe inside check, first query to last answer
     # (from the snapshot), which start-up and analysis times on a loaded machine do not blur.
@@ -111,6 +117,15 @@ class Relay:
             self.process.kill()
 
 
+def run_timed(command: list[str], *, accept: set[int] | None = None) -> tuple[float, float, str]:
+    """``run_command`` with the CPU seconds (user + system) the command used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, stdout = run_command(command, accept=accept)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu, stdout
+
+
 def run_ours(
     relay: Relay, args: argparse.Namespace, name: str, rdtype: str, workdir: Path, cell: Cell
 ) -> None:
@@ -118,9 +133,10 @@ def run_ours(
     command = [str(args.doctor), "check", "--lab", "--lab-dir", str(args.lab_dir)]
     command += ["--no-resolvers", "--json", "-o", str(snapshot_file), name, rdtype]
     started = time.time()
-    seconds, stdout = run_command(relay.wrap(command), accept=DOCTOR_VERDICT_CODES)
+    seconds, cpu, stdout = run_timed(relay.wrap(command), accept=DOCTOR_VERDICT_CODES)
     snapshot = load_snapshot(json.loads(snapshot_file.read_text()))
     cell.seconds.append(seconds)
+    cell.cpu.append(cpu)
     cell.first_query.append(snapshot.exchanges[0].sent_at - started)
     cell.probe_seconds.append(snapshot.finished_at - snapshot.exchanges[0].sent_at)
     cell.in_a_row.append(answers_in_a_row(snapshot))
@@ -132,10 +148,13 @@ def run_ours(
 def run_dnsviz(relay: Relay, setup: DnsvizSetup, name: str, workdir: Path, cell: Cell) -> None:
     probe_output = workdir / "probe.json"
     grok_output = workdir / "grok.json"
-    probe_seconds, _ = run_command(relay.wrap(dnsviz_probe_command(setup, name, probe_output)))
-    grok_seconds, _ = run_command(dnsviz_grok_command(setup, probe_output, grok_output))
+    probe_seconds, probe_cpu, _ = run_timed(
+        relay.wrap(dnsviz_probe_command(setup, name, probe_output))
+    )
+    grok_seconds, grok_cpu, _ = run_timed(dnsviz_grok_command(setup, probe_output, grok_output))
     errors, _ = collect_grok_codes(json.loads(grok_output.read_text()))
     cell.seconds.append(probe_seconds + grok_seconds)
+    cell.cpu.append(probe_cpu + grok_cpu)
     cell.probe_seconds.append(probe_seconds)
     cell.grok_seconds.append(grok_seconds)
     cell.queries.append(count_dnsviz_recorded_queries(json.loads(probe_output.read_text())))
@@ -208,16 +227,18 @@ def render(results: Results, args: argparse.Namespace, names: tuple[tuple[str, s
         "| delay | name | dnssec-doctor s | DNSViz probe+grok s (probe, grok) | ratio "
         "| answers in a row: ours (waited / critical path / from probe time) "
         "| DNSViz (from probe time) "
-        "| queries ours / DNSViz |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| queries ours / DNSViz | CPU s ours / DNSViz (ratio) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for delay in args.delays:
-        ours_total = theirs_total = 0.0
+        ours_total = theirs_total = ours_cpu = theirs_cpu = 0.0
         for name, rdtype in names:
             ours = results[(delay, name, "ours")]
             theirs = results[(delay, name, "dnsviz")]
             ours_total += ours.median()
             theirs_total += theirs.median()
+            ours_cpu += ours.median("cpu")
+            theirs_cpu += theirs.median("cpu")
             lines.append(
                 f"| {delay} ms | {name} {rdtype} | {ours.median():.2f} "
                 f"| {theirs.median():.2f} ({theirs.median('probe_seconds'):.2f}, "
@@ -226,11 +247,14 @@ def render(results: Results, args: argparse.Namespace, names: tuple[tuple[str, s
                 f"| {ours.median('in_a_row'):g} / {ours.median('critical'):g} / "
                 f"{estimated_in_a_row(results, delay, name, 'ours', 'probe_seconds')} "
                 f"| {estimated_in_a_row(results, delay, name, 'dnsviz', 'probe_seconds')} "
-                f"| {ours.median('queries'):g} / {theirs.median('queries'):g} |"
+                f"| {ours.median('queries'):g} / {theirs.median('queries'):g} "
+                f"| {ours.median('cpu'):.2f} / {theirs.median('cpu'):.2f} "
+                f"({theirs.median('cpu') / ours.median('cpu'):.1f}×) |"
             )
         lines.append(
             f"| **{delay} ms** | **all {len(names)} (sum of medians)** | **{ours_total:.2f}** "
-            f"| **{theirs_total:.2f}** | **{theirs_total / ours_total:.1f}×** | | | |"
+            f"| **{theirs_total:.2f}** | **{theirs_total / ours_total:.1f}×** | | | "
+            f"| **{ours_cpu:.2f} / {theirs_cpu:.2f} ({theirs_cpu / ours_cpu:.1f}×)** |"
         )
     return "\n".join(lines)
 
@@ -244,6 +268,7 @@ def to_json(results: Results, extra: dict[str, Any]) -> dict[str, Any]:
                 "name": name,
                 "tool": tool,
                 "seconds": cell.seconds,
+                "cpu_seconds": cell.cpu,
                 "first_query": cell.first_query,
                 "probe_seconds": cell.probe_seconds,
                 "grok_seconds": cell.grok_seconds,
