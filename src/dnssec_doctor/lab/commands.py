@@ -272,7 +272,7 @@ def render_catalogue(scenarios: Sequence[Scenario]) -> str:
             )
             + "".join(
                 f"; {software} on some runs: {rcode}{' AD' if ad else ''}"
-                + (f" (EDE {code})" if code is not None else "")
+                + (f" (EDE {code} or none)" if code is not None else "")
                 for software, (rcode, ad, code) in outcome.sometimes.items()
             ),
             f"    diagnosis: {expected.verdict.value}"

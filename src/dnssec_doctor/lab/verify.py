@@ -78,7 +78,7 @@ def compare(scenario: Scenario, resolver: ResolverEntry, answer: ResolverAnswer)
     if (
         other is not None
         and (answer.rcode, answer.ad) == other[:2]
-        and (other[2] in answer.ede_codes if other[2] is not None else not answer.ede_codes)
+        and (not answer.ede_codes or other[2] in answer.ede_codes)
     ):
         return Comparison(scenario, resolver, answer, ())
     rcode, ad = expected.answer_of(resolver.software)
