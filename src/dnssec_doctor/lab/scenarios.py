@@ -1515,6 +1515,24 @@ SCENARIOS: tuple[Scenario, ...] = (
         build_firewalled(Drop.EDNS_VERSION_1),
         private_network=True,
     ),
+    Scenario(
+        "online-signer-clock-behind",
+        "lab.",
+        "Knot DNS would sign at query time (onlinesign), but its host's clock runs 30 days "
+        "behind, before its key became active: knotd loads no signing key ('no keys for "
+        "signing') and serves the zone unsigned while the parent keeps its DS",
+        "www",
+        "A",
+        # Measured, as for ds-unsigned-zone: all four SERVFAIL; Unbound EDE 9, Knot
+        # Resolver 12, PowerDNS Recursor 10.
+        outcome("SERVFAIL", False, unbound=9, kresd=12, pdns=10),
+        diagnosis(
+            Verdict.BOGUS, 9, "online-signer-clock-behind.lab.", cause="DS_FOR_UNSIGNED_ZONE"
+        ),
+        build_online_signed,
+        software=Software.KNOT,
+        signer_clock_offset=-30 * DAY,
+    ),
 )
 
 
