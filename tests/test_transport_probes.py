@@ -280,3 +280,35 @@ def test_real_servers_answer_the_probes_and_scan_sends_none(lab: LabProfile) -> 
         assert not [
             e for e in quiet.exchanges if e.purpose in (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)
         ]
+
+
+# --- a UDP response larger than the query offered ----------------------------------------
+
+
+def large(query: dns.message.Message, *, tc: bool = False) -> bytes:
+    """A 1,400-octet answer to ``query`` (past the 1232 it offered), TC as given."""
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AA | (dns.flags.TC if tc else 0)
+    text = " ".join(['"' + "x" * 200 + '"'] * 6)
+    response.answer.append(dns.rrset.from_text(f"www.{ZONE}", 300, "IN", "TXT", text))
+    wire = response.to_wire(max_size=65535)
+    assert len(wire) > 1232
+    return wire
+
+
+def test_a_udp_answer_larger_than_the_query_offered_without_tc() -> None:
+    snap = snapshot(tcp=GOOD_TCP, edns=BADVERS)
+    big = dataclasses.replace(snap.exchanges[0], response=large(query(Purpose.SOA)))
+    found = codes(dataclasses.replace(snap, exchanges=(big, *snap.exchanges[1:])))
+    assert set(found) == {"EDNS_RESPONSE_TOO_LARGE"}
+    assert (
+        "more than the 1232 the query offered, without setting TC"
+        in (found["EDNS_RESPONSE_TOO_LARGE"])
+    )
+    # Truncated as it should be, or over TCP (no such limit there): nothing to say.
+    cut = dataclasses.replace(big, response=large(query(Purpose.SOA), tc=True))
+    assert codes(dataclasses.replace(snap, exchanges=(cut, *snap.exchanges[1:]))) == {}
+    over_tcp = dataclasses.replace(big, transport=Transport.TCP)
+    assert "EDNS_RESPONSE_TOO_LARGE" not in codes(
+        dataclasses.replace(snap, exchanges=(over_tcp, *snap.exchanges[1:]))
+    )

@@ -395,6 +395,30 @@ CODES: Mapping[str, Code] = _table(
         exit_warning=True,
     ),
     Code(
+        "EDNS_RESPONSE_TOO_LARGE",
+        family=Family.SERVERS,
+        severity=Severity.WARNING,
+        summary="{server} answered {qname} {qtype} over UDP with {size} octets, more than the "
+        "{payload} the query offered, without setting TC",
+        meaning="The server sent a UDP response larger than the payload size the query "
+        "advertised in its OPT record, instead of truncating it (TC) so that the client asks "
+        "again over TCP (RFC 6891 §6.2.3).",
+        why="Not a validation failure where the response arrives. A response above 1232 "
+        "octets is fragmented on many paths, and fragments are dropped by many firewalls: "
+        "a resolver that advertised the same size waits for an answer that never comes, "
+        "times out, and SERVFAILs once no other server answers. DNSSEC answers (DNSKEY "
+        "RRsets, signed denials) are the large ones.",
+        fix="Make the server honour the client's buffer size (and cap its own, e.g. 1232: "
+        "edns-udp-size/max-udp-size in BIND, ipv4-edns-size in NSD, udp-max-payload in Knot "
+        "DNS); verify with: dig +bufsize=1232 +dnssec @SERVER ZONE DNSKEY (TC set when it "
+        "does not fit).",
+        risk=_PATH_RISK,
+        references=("RFC 6891 §6.2.3", "RFC 9715"),
+        link=Link.SERVERS,
+        actor=Actor.DNS_OPERATOR,
+        exit_warning=True,
+    ),
+    Code(
         "SERIAL_MISMATCH",
         family=Family.SERVERS,
         severity=Severity.WARNING,

@@ -11,7 +11,12 @@ import dns.rdatatype
 from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.model.finding import Finding
-from dnssec_doctor.model.snapshot import CUT_BY_DEADLINE, Purpose, Transport
+from dnssec_doctor.model.snapshot import (
+    CUT_BY_DEADLINE,
+    QUERY_EDNS_PAYLOAD,
+    Purpose,
+    Transport,
+)
 
 # The codes this module can emit.
 EMITS = emits(
@@ -26,6 +31,7 @@ EMITS = emits(
     "SERVER_NO_UDP",
     "EDNS_VERSION_MISHANDLED",
     "EDNS_OPTION_NOT_IGNORED",
+    "EDNS_RESPONSE_TOO_LARGE",
 )
 
 # Answers to the query with an unknown EDNS option that show the server did not ignore it.
@@ -90,6 +96,7 @@ def _check_one_server(zone: str, server: str, observations: list[Observation]) -
         if message is None:
             continue
         findings += malformed_records(zone, observation)
+        findings += _oversized(zone, observation)
         rcode = message.rcode()
         if rcode in (dns.rcode.REFUSED, dns.rcode.SERVFAIL, dns.rcode.NOTAUTH, dns.rcode.NOTIMP):
             findings.append(
@@ -225,6 +232,30 @@ def _edns_version_answer(probe: Observation) -> str | None:
     if message.edns != 0:
         return f"answered BADVERS in an OPT record of version {message.edns} to"
     return None
+
+
+def _oversized(zone: str, observation: Observation) -> list[Finding]:
+    """A UDP response larger than the payload the query advertised, without TC: the
+    server ignored the buffer size (RFC 6891 §6.2.3), so the path may fragment or drop it
+    and a resolver that advertised the same size may never see it."""
+    exchange = observation.exchange
+    wire = exchange.response or b""
+    truncated = len(wire) >= 3 and bool(wire[2] & 0x02)
+    if exchange.transport is not Transport.UDP or len(wire) <= QUERY_EDNS_PAYLOAD or truncated:
+        return []
+    return [
+        make_finding(
+            "EDNS_RESPONSE_TOO_LARGE",
+            zone=zone,
+            subject=observation.server,
+            servers=(observation.server,),
+            server=observation.server,
+            size=len(wire),
+            payload=QUERY_EDNS_PAYLOAD,
+            qname=exchange.qname,
+            qtype=exchange.qtype,
+        )
+    ]
 
 
 def malformed_records(zone: str, observation: Observation) -> list[Finding]:

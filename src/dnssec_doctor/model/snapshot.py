@@ -76,6 +76,10 @@ class Purpose(enum.StrEnum):
     EDNS_PROBE = "edns-probe"
 
 
+# The UDP payload size every query advertises (EDNS0): the DNS flag day 2020 size, which
+# needs no IP fragmentation. A server must fit its UDP response in it or set TC.
+QUERY_EDNS_PAYLOAD = 1232
+
 # The EDNS option the TCP probe carries: in the range for local and experimental use
 # (RFC 6891 §9), so no server implements it.
 UNKNOWN_EDNS_OPTION = 65001

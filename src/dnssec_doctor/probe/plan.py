@@ -30,6 +30,7 @@ from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.redirect import read_redirect as read_redirect  # the one reader
 from dnssec_doctor.model.snapshot import (
     DENIAL_PROBE_PREFIX,
+    QUERY_EDNS_PAYLOAD,
     UNKNOWN_EDNS_OPTION,
     UNKNOWN_EDNS_OPTION_DATA,
     Purpose,
@@ -37,7 +38,7 @@ from dnssec_doctor.model.snapshot import (
     edns_version,
 )
 
-EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no IP fragmentation
+EDNS_PAYLOAD = QUERY_EDNS_PAYLOAD  # the DNS flag day 2020 size: no IP fragmentation
 DENIAL_PREFIX = DENIAL_PROBE_PREFIX
 
 APEX_QUESTIONS: tuple[tuple[Purpose, dns.rdatatype.RdataType], ...] = (
