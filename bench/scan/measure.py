@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dnssec_doctor.lab import runtime
 from dnssec_doctor.lab.bulk import read_manifest
+from dnssec_doctor.scan.engine import DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCTOR = ROOT / ".venv" / "bin" / "dnssec-doctor"
@@ -40,9 +41,9 @@ def main() -> int:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=50,
-        help="names at once per process (default 50; scan's default is 200, but with the "
-        "rate limits lifted, two workers of 200 names each overrun the lab's one NSD)",
+        default=DEFAULT_CONCURRENCY,
+        help=f"the most names at once per process (default {DEFAULT_CONCURRENCY}, scan's: "
+        "the scan adapts below it when the machine cannot keep up)",
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -76,7 +77,10 @@ def main() -> int:
             if not args.resolvers:
                 command.append("--no-resolvers")
             load = os.getloadavg()[0]
+            cpu_before = os.times()
             done = subprocess.run(command, capture_output=True, text=True, check=False)
+            cpu_after = os.times()
+            load_after = os.getloadavg()[0]
             if done.returncode != 0:
                 print(f"{variant}: exit {done.returncode}: {done.stderr[-500:]}", file=sys.stderr)
                 continue
@@ -97,14 +101,31 @@ def main() -> int:
                 "asked_per_name": round(run["queries"]["asked"] / run["names"], 2),
                 "peak_rss_mb": round(peak_mb, 1),
                 "differences_from_manifest": differences,
+                # user + system CPU of the scan and its analysis processes, per name
+                "cpu_ms_per_name": round(
+                    (
+                        cpu_after.children_user
+                        - cpu_before.children_user
+                        + cpu_after.children_system
+                        - cpu_before.children_system
+                    )
+                    * 1000
+                    / max(1, run["names"]),
+                    1,
+                ),
+                "timeouts_rescued": run["queries"].get("rescued", 0),
+                "overloads": run["queries"].get("overloads", 0),
                 "load_average_before": round(load, 2),
+                "load_average_after": round(load_after, 2),
             }
             results["variants"][variant] = row  # type: ignore[index]
             print(
                 f"{variant:<14} {row['names']} names in {row['seconds']} s: "
                 f"{row['names_per_second']} names/s, {row['queries_per_name']} queries sent "
-                f"a name ({row['asked_per_name']} asked), peak {row['peak_rss_mb']} MB, "
-                f"{differences} differences from the manifest (load {load:.2f} before)"
+                f"a name ({row['asked_per_name']} asked), {row['cpu_ms_per_name']} ms CPU a "
+                f"name, peak {row['peak_rss_mb']} MB, {differences} differences from the "
+                f"manifest, {row['overloads']} overloads (load {load:.2f} before, "
+                f"{load_after:.2f} after)"
             )
     finally:
         runtime.down(lab_dir)
