@@ -84,7 +84,8 @@ def add_scan_commands(commands: Any) -> None:
         "--concurrency",
         type=int,
         default=DEFAULT_CONCURRENCY,
-        help=f"names checked at once (default {DEFAULT_CONCURRENCY})",
+        help=f"the most names checked at once (default {DEFAULT_CONCURRENCY}); the scan "
+        "runs fewer while answers come late or its event loop lags",
     )
     scan.add_argument(
         "--max-qps-per-server",
