@@ -153,6 +153,22 @@ def test_version_loads_no_command() -> None:
     assert not other_commands(loaded)
 
 
+def test_help_builds_every_parser_without_loading_what_the_commands_run() -> None:
+    """--help builds every command's parser: their options and defaults only, not the probe,
+    the scanner or the analysis behind them."""
+    loaded, output = modules_after(
+        "import contextlib, io\n"
+        "from dnssec_doctor.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n        main(['--help'])\n    except SystemExit as done:\n"
+        "        assert done.code == 0\n"
+        "print(out.getvalue().count('scan'))"
+    )
+    assert int(output) >= 1  # the help was written, and lists scan
+    heavy = {"dnssec_doctor.probe.collect", "dnssec_doctor.scan.engine", "dnssec_doctor.analysis"}
+    assert not heavy & loaded
+
+
 def test_a_one_shot_command_flushes_all_its_output_before_its_process_ends() -> None:
     """check, probe, analyze, codes and explain end their process without the
     interpreter's teardown (cli.run): what they printed must still arrive whole, here

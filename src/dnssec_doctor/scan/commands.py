@@ -17,7 +17,7 @@ from dnssec_doctor.errors import ExitCode, UsageError
 
 
 def add_scan_commands(commands: Any) -> None:
-    from dnssec_doctor.scan.engine import (
+    from dnssec_doctor.scan.defaults import (
         DEFAULT_CONCURRENCY,
         DEFAULT_QPS,
         DEFAULT_QPS_PER_SERVER,
@@ -120,7 +120,8 @@ def add_scan_commands(commands: Any) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     from dnssec_doctor.pipeline import probe_settings
-    from dnssec_doctor.scan.engine import MAX_CONCURRENCY, ScanOptions, scan
+    from dnssec_doctor.scan.defaults import MAX_CONCURRENCY
+    from dnssec_doctor.scan.engine import ScanOptions, scan
     from dnssec_doctor.scan.results import (
         ResultWriter,
         Summary,

@@ -31,13 +31,14 @@ from dnssec_doctor.probe.collect import collect_snapshot
 from dnssec_doctor.probe.settings import ProbeSettings
 from dnssec_doctor.probe.transport import NetworkTransport, Transport
 from dnssec_doctor.scan.cache import CacheStats, CachingTransport
+from dnssec_doctor.scan.defaults import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_QPS,
+    DEFAULT_QPS_PER_SERVER,
+)
 from dnssec_doctor.scan.names import Question
 from dnssec_doctor.scan.results import error_result, result_of
 
-DEFAULT_CONCURRENCY = 200
-DEFAULT_QPS_PER_SERVER = 50.0
-DEFAULT_QPS = 5000.0
-MAX_CONCURRENCY = 10_000
 LAG_LIMIT = 0.1  # seconds the event loop may run late before new names wait
 # The event loop running this late, as a share of the query timeout, is an overload: the
 # timeouts of answers waiting for their turn come close to firing.
