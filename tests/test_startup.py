@@ -13,6 +13,7 @@ import importlib.metadata
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -193,6 +194,24 @@ def test_a_one_shot_command_flushes_all_its_output_before_its_process_ends() -> 
     )
     assert explained.returncode == 4
     assert explained.stderr.startswith("dnssec-doctor: ") and explained.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("arguments", [["codes", "--json"], ["explain", "RRSIG_EXPIRED"]])
+def test_output_that_cannot_be_written_is_one_line_and_exit_5(arguments: list[str]) -> None:
+    """A full disk under the output (/dev/full): the output is incomplete, so the exit code
+    is the environment's (5), never the verdict's, with one line saying why; a large output
+    fails while the command writes, a small one at the last flush."""
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "dnssec_doctor", *arguments],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
 
 
 def test_a_one_shot_command_runs_without_the_cyclic_collector_and_others_with_it() -> None:

@@ -231,6 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the interpreter's last flush must not fail on the closed pipe either.
         _silence_stdout()
         return 141  # 128 + SIGPIPE, what a shell shows for a writer killed by the pipe
+    except OSError as error:
+        # What the system refused (a full disk, an I/O error writing the output): the
+        # environment's, not a bug, and never the verdict's code.
+        reason = printable(error.strerror or str(error))
+        print(f"dnssec-doctor: {_cut(reason)}", file=sys.stderr)
+        return int(ExitCode.ENVIRONMENT)
     except Exception as error:
         if os.environ.get("DNSSEC_DOCTOR_DEBUG"):
             raise
@@ -271,12 +277,22 @@ def run() -> NoReturn:
     if not one_shot:
         sys.exit(code)
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:  # the reader went away, as main() reports it
         code = 141
-    except (OSError, ValueError):
+    except OSError as error:
+        # The output is incomplete (a full disk under --json > FILE): never the verdict's
+        # code, which may read as healthy.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(
+                f"dnssec-doctor: the output could not be written: {error.strerror or error}",
+                file=sys.stderr,
+            )
+        code = int(ExitCode.ENVIRONMENT)
+    except ValueError:  # standard output was closed by the command itself
         pass
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
     os._exit(code)
 

@@ -47,7 +47,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.USAGE: "usage or input error (one line on standard error; conflicting options "
     "are refused, never one silently ignored)",
     ExitCode.ENVIRONMENT: "environment problem: not root, a Debian package missing, port 53 "
-    "taken, the lab not up (every command that needs it, `lab status` included)",
+    "taken, the lab not up (every command that needs it, `lab status` included), the output "
+    "cannot be written (a full disk)",
     ExitCode.INTERNAL: "internal error: a bug, reported as one line (`DNSSEC_DOCTOR_DEBUG=1` "
     "shows the traceback); never 0 or 1, so a crash cannot read as healthy",
 }
