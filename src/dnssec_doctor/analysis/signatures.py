@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import enum
 import hashlib
+import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -332,10 +333,12 @@ def owner_label_count(name: dns.name.Name) -> int:
 # TTL, every record), the RRSIG and the key. The verdict does not depend on the time (the
 # window is judged apart), so a signature that many names share (a scan: the root's and a
 # TLD's, the same RRset from each of a zone's servers) is verified once per process. A
-# different record, signature or key is a different key here and can never hit. Bounded,
-# least recently used first out.
+# different record, signature or key is a different key here and can never hit: the key
+# is the SHA-256 of those bytes, each part prefixed by its length (32 bytes an entry
+# whatever the records' size; a collision is beyond reach). Bounded, least recently used
+# first out.
 _VERIFIED_CAPACITY = 4096
-_verified: collections.OrderedDict[tuple[object, ...], bool] = collections.OrderedDict()
+_verified: collections.OrderedDict[bytes, bool] = collections.OrderedDict()
 _verified_lock = threading.Lock()  # a scan's analysis thread beside its probe
 
 
@@ -344,17 +347,19 @@ def _verifies(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> bool:
     if rrsig.inception > rrsig.expiration:
         return False  # no moment lies inside an inverted window
     try:
-        judged: tuple[object, ...] | None = (
+        parts = [
             rrset.name.to_wire(),
-            rrset.rdclass,
-            rrset.rdtype,
-            rrset.covers,
-            rrset.ttl,
-            tuple(sorted(rdata.to_wire() for rdata in rrset)),
+            struct.pack("!HHHI", rrset.rdclass, rrset.rdtype, rrset.covers, rrset.ttl),
+            *sorted(rdata.to_wire() for rdata in rrset),
             rrsig.to_wire(),
             key.to_wire(),
-        )
-    except (dns.exception.DNSException, ValueError, TypeError):
+        ]
+        digest = hashlib.sha256(len(parts).to_bytes(4, "big"))
+        for part in parts:
+            digest.update(len(part).to_bytes(4, "big"))
+            digest.update(part)
+        judged: bytes | None = digest.digest()
+    except (dns.exception.DNSException, ValueError, TypeError, struct.error):
         judged = None  # cannot be written down exactly: verified each time
     if judged is not None:
         with _verified_lock:

@@ -85,9 +85,13 @@ class ParsedMessage:
 # it waits for the next answers, and the analysis finds it here. Keyed by the bytes after
 # the message ID: the same answer given to another query (a scan's shared cache hands one
 # server's answer to every name that asks the same question, each with its own ID) is the
-# same message, parsed once. Bounded (least recently used first out); a parsed message is
-# never modified by its readers.
+# same message, parsed once. Bounded (least recently used first out) by count and by the
+# bytes of wire kept (a parsed message takes up to ~36 times its wire: 2 MiB of wire is at
+# most ~75 MB parsed, however large a hostile server makes its answers: 64 KiB at most
+# each, so at least 32 are kept). A parsed message is never modified by its readers.
 _PARSED_CAPACITY = 1024
+_PARSED_WIRE_BUDGET = 2 << 20
+_parsed_wire = 0  # bytes of wire of the messages kept
 _parsed: collections.OrderedDict[bytes, ParsedMessage] = collections.OrderedDict()
 _parsed_lock = threading.Lock()  # a scan's probe and its analysis thread both read it
 
@@ -111,11 +115,19 @@ def parse_message(wire: bytes) -> ParsedMessage:
         return parsed
     else:
         parsed = _parse(wire)
-    with _parsed_lock:  # the latest ID kept: the same bytes again find the same message
-        _parsed[key] = parsed
-        if len(_parsed) > _PARSED_CAPACITY:
-            _parsed.popitem(last=False)
+    _keep(key, parsed)
     return parsed
+
+
+def _keep(key: bytes, parsed: ParsedMessage) -> None:
+    global _parsed_wire
+    with _parsed_lock:  # the latest ID kept: the same bytes again find the same message
+        if key not in _parsed:
+            _parsed_wire += len(key)
+        _parsed[key] = parsed
+        while len(_parsed) > _PARSED_CAPACITY or _parsed_wire > _PARSED_WIRE_BUDGET:
+            dropped, _ = _parsed.popitem(last=False)
+            _parsed_wire -= len(dropped)
 
 
 def _parse(wire: bytes) -> ParsedMessage:
