@@ -39,7 +39,8 @@ def test_a_duration_is_read_the_same_by_every_option(text: str, seconds: float) 
 
 
 @pytest.mark.parametrize(
-    "text", ["", "3x", "d", "-3d", "3d4h", "three days", "1e3", "3dayz", "3 d h"]
+    "text",
+    ["", "3x", "d", "-3d", "3d4h", "three days", "1e3", "3dayz", "3 d h", "9" * 400, "5300w"],
 )
 def test_a_bad_duration_is_one_line_naming_the_option(text: str) -> None:
     with pytest.raises(UsageError) as raised:

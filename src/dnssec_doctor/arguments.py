@@ -105,6 +105,7 @@ _UNIT_WORDS = {
     "weeks": "w",
 }
 DURATION_HINT = "use 3d, 36h, 90m, +3d, 3days or seconds"
+_LONGEST_DURATION = 100 * 365 * 86400.0
 
 
 def duration_seconds(text: str) -> float | None:
@@ -114,7 +115,11 @@ def duration_seconds(text: str) -> float | None:
     if match is None:
         return None
     unit = _UNIT_WORDS.get(match.group(2), match.group(2))
-    return float(match.group(1)) * _UNIT_SECONDS[unit] if unit in _UNIT_SECONDS else None
+    if unit not in _UNIT_SECONDS:
+        return None
+    seconds = float(match.group(1)) * _UNIT_SECONDS[unit]
+    # Beyond a hundred years is a typo (and "9" * 400 would be infinite): none named.
+    return seconds if seconds <= _LONGEST_DURATION else None
 
 
 def parse_duration(text: str, option: str, *, positive: bool = False) -> float:
