@@ -19,10 +19,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 
 # The features a check makes dnspython decide, and the package whose version says.
 FEATURES = ("dnssec", "idna")
+
+
+_loading = threading.RLock()  # the stand-ins' first use (reentrant: an import may read one)
 
 
 def decide_dnspython_features() -> None:
@@ -66,9 +70,11 @@ def _import_on_first_use(name: str) -> None:
     stand_in.__spec__ = spec  # what the import system reads of a module already imported
 
     def load(attribute: str) -> object:
-        if sys.modules.get(name) is stand_in:
-            del sys.modules[name]
-        return getattr(importlib.import_module(name), attribute)
+        with _loading:  # two threads reading at once: one import, no KeyError
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            module = importlib.import_module(name)
+        return getattr(module, attribute)
 
     stand_in.__getattr__ = load  # type: ignore[method-assign]
     sys.modules[name] = stand_in
