@@ -8,6 +8,9 @@ answer as RFC 6891 says."""
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
+from typing import Any
 
 import dns.edns
 import dns.flags
@@ -20,6 +23,7 @@ import pytest
 
 from dnssec_doctor.analysis.context import Evidence
 from dnssec_doctor.analysis.servers import check_servers
+from dnssec_doctor.cli import main
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.runtime import FIREWALL_TABLE, firewall_rules
 from dnssec_doctor.lab.scenarios import SCENARIOS, Blocked, Drop, find_scenario
@@ -312,3 +316,90 @@ def test_a_udp_answer_larger_than_the_query_offered_without_tc() -> None:
     assert "EDNS_RESPONSE_TOO_LARGE" not in codes(
         dataclasses.replace(snap, exchanges=(over_tcp, *snap.exchanges[1:]))
     )
+
+
+# --- the probes' answers are never the zone's evidence -----------------------------------
+
+SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
+
+
+def _analyze(
+    tmp_path: Path, snap: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, Any]]:
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(snap))
+    code = main(["analyze", str(path), "--at", f"@{snap['finished_at']!r}", "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def _udp_dead(zone: str, *probes: str) -> dict[str, Any]:
+    """secure-nsec.json with every UDP question to ``zone``'s server timed out, and each
+    probe of ``probes`` answered as the zone's SOA was over UDP (its recorded answer)."""
+    snap = json.loads((SNAPSHOTS / "secure-nsec.json").read_text())
+    exchanges = snap["exchanges"]
+    soa = next(e for e in exchanges if e["zone"] == zone and e["purpose"] == "soa")
+    added = [
+        dict(soa, id=len(exchanges) + n, purpose=purpose, transport="tcp")
+        for n, purpose in enumerate(probes, 1)
+    ]
+    for e in exchanges:
+        if e["zone"] == zone and e["role"] == "authoritative" and e["purpose"] != "ds":
+            e.update(response=None, error="timeout", duration=None)
+    exchanges += added
+    return snap
+
+
+def _plan(report: dict[str, Any]) -> list[list[str]]:
+    return [[step["task"] for step in path["steps"]] for path in report["recovery"]["paths"]]
+
+
+def test_a_tcp_probe_answer_does_not_stand_in_for_a_zone_dead_over_udp(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every UDP question to secure-nsec.lab.'s server timed out; only the TCP probe's SOA
+    came back. The zone is unreachable as without the probe (exit 3, the same plan: bring
+    the server back), never DNSKEY_MISSING with DNSSEC steps for a transport fault."""
+    zone = "secure-nsec.lab."
+    code, report = _analyze(tmp_path, _udp_dead(zone), capsys)
+    assert (code, report["verdict"]) == (3, "unreachable")  # before the probes: this
+    without_probe = _plan(report)
+    code, report = _analyze(tmp_path, _udp_dead(zone, "tcp-probe"), capsys)
+    assert (code, report["verdict"]) == (3, "unreachable")
+    assert [c["code"] for c in report["causes"]] == ["ZONE_UNREACHABLE"]
+    found = {f["code"] for f in report["findings"]}
+    assert "SERVER_NO_UDP" in found  # what the probe shows: the server answers over TCP
+    assert not found & {"DNSKEY_MISSING", "SERVER_UNRESPONSIVE"}
+    assert report["recovery"]["not_dnssec"] is True
+    assert _plan(report) == without_probe
+    assert _plan(report)[0][0] == "restore-servers"
+
+
+@pytest.mark.parametrize("rcode", [dns.rcode.REFUSED, dns.rcode.NOTIMP, dns.rcode.SERVFAIL])
+def test_a_probe_refused_is_no_refusal_of_the_zone(rcode: dns.rcode.Rcode) -> None:
+    """The zone's own questions answered: an odd answer to a probe is the probe's finding
+    (or none), never SERVER_REFUSED, whose plan repairs or retires the server."""
+    tcp = answer(query(Purpose.TCP_PROBE), rcode=rcode)
+    edns = answer(query(Purpose.EDNS_PROBE), rcode=rcode)
+    found = codes(snapshot(tcp=tcp, edns=edns))
+    assert "SERVER_REFUSED" not in found
+    assert f"answered {dns.rcode.to_text(rcode)} to" in found["EDNS_VERSION_MISHANDLED"]
+    # An unknown option answered NOTIMP was not ignored; REFUSED, SERVFAIL say nothing of it.
+    assert ("EDNS_OPTION_NOT_IGNORED" in found) == (rcode == dns.rcode.NOTIMP)
+
+
+def test_a_refused_probe_does_not_hide_a_server_that_is_not_authoritative() -> None:
+    snap = snapshot(
+        tcp=answer(query(Purpose.TCP_PROBE), rcode=dns.rcode.REFUSED),
+        edns=answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.REFUSED),
+    )
+    soa, tcp, edns = snap.exchanges
+    message = dns.message.from_wire(soa.response or b"")
+    message.flags &= ~dns.flags.AA
+    lame = dataclasses.replace(soa, id=4, response=message.to_wire())
+    found = codes(dataclasses.replace(snap, exchanges=(tcp, edns, lame)))  # probes first
+    assert "SERVER_NOT_AUTHORITATIVE" in found and "SERVER_REFUSED" not in found
+
+
+def test_a_server_answering_only_the_edns_probe_is_not_unresponsive() -> None:
+    found = codes(snapshot(udp=False, tcp=None, edns=BADVERS))
+    assert "SERVER_UNRESPONSIVE" not in found

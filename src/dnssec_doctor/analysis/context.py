@@ -103,6 +103,10 @@ def parse(exchange: Exchange) -> Observation:
     return Observation(exchange, parsed.message, parsed.error, parsed.malformed)
 
 
+# Purposes authoritative() leaves out unless asked for by name.
+_ONLY_ASKED_FOR = frozenset({Purpose.DS, Purpose.TCP_PROBE, Purpose.EDNS_PROBE})
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Everything the analysis reads, parsed once."""
@@ -122,14 +126,16 @@ class Evidence:
         self, zone: str, *purposes: Purpose, qname: str | None = None
     ) -> Iterator[Observation]:
         """Observations of the zone's servers, by purpose. DS questions are about the zone
-        but asked of the parent's servers: they come only when asked for by purpose."""
+        but asked of the parent's servers, and the transport probes (TCP, EDNS version 1)
+        test how a server answers, not what the zone holds: they come only when asked for
+        by purpose, so an answer over TCP never stands in for the zone's own over UDP."""
         for observation in self.observations:
             exchange = observation.exchange
             if exchange.role is not Role.AUTHORITATIVE or exchange.zone != zone:
                 continue
             if purposes and exchange.purpose not in purposes:
                 continue
-            if not purposes and exchange.purpose is Purpose.DS:
+            if not purposes and exchange.purpose in _ONLY_ASKED_FOR:
                 continue
             if qname is not None and dns.name.from_text(exchange.qname) != dns.name.from_text(
                 qname

@@ -37,6 +37,9 @@ EMITS = emits(
 # Answers to the query with an unknown EDNS option that show the server did not ignore it.
 _OPTION_REFUSALS = frozenset({dns.rcode.FORMERR, dns.rcode.NOTIMP, dns.rcode.BADVERS})
 
+# The questions that test a server's transports (TCP, EDNS version 1), not the zone.
+_PROBES = (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)
+
 SKIPPED = "skipped"  # the probe's prefix for questions it did not send to a dead server
 
 
@@ -47,8 +50,14 @@ def check_servers(evidence: Evidence, zone: str) -> list[Finding]:
         if observation.exchange.purpose is Purpose.ADDRESS:
             continue  # asked of the parent, or about another name
         by_server.setdefault(observation.server, []).append(observation)
+    # The transport probes say only whether the server answers at all (a server silent
+    # over UDP but answering over TCP is SERVER_NO_UDP, not unresponsive); how they were
+    # answered is _check_transports' to judge, never SERVER_REFUSED and the like.
+    probed: dict[str, list[Observation]] = {}
+    for observation in evidence.authoritative(zone, *_PROBES):
+        probed.setdefault(observation.server, []).append(observation)
     for server, observations in by_server.items():
-        findings += _check_one_server(zone, server, observations)
+        findings += _check_one_server(zone, server, observations, probed.get(server, []))
     for observation in evidence.authoritative(zone, Purpose.DS):
         findings += malformed_records(zone, observation)  # the parent's servers, about zone
     findings += _check_serials(evidence, zone)
@@ -57,15 +66,12 @@ def check_servers(evidence: Evidence, zone: str) -> list[Finding]:
     return findings
 
 
-def _check_one_server(zone: str, server: str, observations: list[Observation]) -> list[Finding]:
+def _check_one_server(
+    zone: str, server: str, observations: list[Observation], probes: list[Observation]
+) -> list[Finding]:
     # Questions not sent, and waits our own deadline ended, say nothing about the server.
-    sent = [
-        o
-        for o in observations
-        if not (o.exchange.error or "").startswith(SKIPPED)
-        and o.exchange.error not in CUT_BY_DEADLINE
-    ]
-    if sent and all(o.message is None and o.parse_error is None for o in sent):
+    sent = [o for o in observations if _sent(o)]
+    if sent and not any(_responded(o) for o in [*sent, *probes] if _sent(o)):
         error = sent[0].exchange.error or "no response"
         return [
             make_finding(
@@ -143,12 +149,11 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
     """What the transport probes (check sends them to the zone that holds the name) show
     of each server: TCP and UDP each answered, EDNS version 1 and an unknown option
     handled as RFC 6891 says. A snapshot without them (scan, watch) says nothing here."""
-    probes = (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)
     udp: dict[str, list[Observation]] = {}  # the walk's own questions over UDP
     soa_ok: dict[str, bool] = {}  # the server answers the zone's SOA NOERROR, authoritatively
     for observation in evidence.authoritative(zone):
         exchange = observation.exchange
-        if exchange.purpose is Purpose.ADDRESS or exchange.purpose in probes:
+        if exchange.purpose is Purpose.ADDRESS:
             continue
         if exchange.transport is Transport.UDP and _sent(observation):
             udp.setdefault(observation.server, []).append(observation)
