@@ -354,3 +354,49 @@ def _essence(snap: Snapshot) -> Counter[tuple[object, ...]]:
         )
         for e in snap.exchanges
     )
+
+
+@dataclass
+class OptionDroppingServers(ZoneServers):
+    """A middlebox in front of every server: queries carrying an EDNS option it does not
+    know are dropped, and a DNSKEY answer over UDP comes back truncated (too large)."""
+
+    def __post_init__(self) -> None:
+        self.dropped = 0
+
+    async def exchange(
+        self, query: dns.message.Message, server: Server, *, tcp: bool, timeout: float
+    ) -> Reply:
+        via = Via.TCP if tcp else Via.UDP
+        if query.options:
+            self.dropped += 1
+            await asyncio.sleep(timeout)  # as the network does: the wait comes first
+            return Reply(None, "timeout", None, via)
+        if not tcp and query.question[0].rdtype == dns.rdatatype.DNSKEY:
+            await asyncio.sleep(0.1)  # comes after the probes have left
+            response = dns.message.make_response(query)
+            response.flags |= dns.flags.AA | dns.flags.TC
+            return Reply(response.to_wire(), None, 0.001, via)
+        return await super().exchange(query, server, tcp=tcp, timeout=timeout)
+
+
+def test_a_dropped_probe_never_marks_a_server_dead_for_the_walk() -> None:
+    """The probe with the unknown option goes unanswered; TCP itself works: the truncated
+    DNSKEY answer is still asked again over TCP and answered (no false DNSKEY_MISSING),
+    and the plain TCP probe is answered."""
+    key = "@ DNSKEY 257 3 13 " + "A" * 86 + "=="
+    servers = OptionDroppingServers(
+        {
+            ROOT_ADDRESS: [root("example. NS ns.example.\nns.example. A 127.53.250.2")],
+            "127.53.250.2": [zone("example.", f"@ NS ns\nns A 127.53.250.2\n{key}\nwww A 1.2.3.4")],
+        }
+    )
+    snap = collect("www.example.", "A", settings(transport_probes=True), servers)
+    assert servers.dropped == 1
+    [option] = exchanges(snap, purpose=Purpose.OPTION_PROBE)
+    assert option.response is None and option.error == "timeout"
+    [tcp] = exchanges(snap, purpose=Purpose.TCP_PROBE)
+    assert tcp.response is not None
+    dnskey = exchanges(snap, purpose=Purpose.DNSKEY, zone="example.", transport=Via.TCP)
+    assert [e.response is not None for e in dnskey] == [True]
+    assert not snap.extra.get("skipped")

@@ -28,6 +28,7 @@ from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.runtime import FIREWALL_TABLE, firewall_rules
 from dnssec_doctor.lab.scenarios import SCENARIOS, Blocked, Drop, find_scenario
 from dnssec_doctor.model.snapshot import (
+    TRANSPORT_PROBES,
     UNKNOWN_EDNS_OPTION,
     Exchange,
     Purpose,
@@ -98,13 +99,23 @@ def query(purpose: Purpose) -> dns.message.Message:
     return plan.make_query(plan.Question(purpose, ORIGIN, dns.rdatatype.SOA))
 
 
-def snapshot(*, udp: bool = True, tcp: bytes | None = None, edns: bytes | None = None) -> Snapshot:
-    """ns1's SOA over UDP (answered, or a timeout), and the two probes' outcomes."""
+def snapshot(
+    *,
+    udp: bool = True,
+    tcp: bytes | None = None,
+    edns: bytes | None = None,
+    option: bytes | None = b"as tcp",
+) -> Snapshot:
+    """ns1's SOA over UDP (answered, or a timeout), and the probes' outcomes (the one with
+    the unknown option answered as plain TCP was, unless given)."""
     soa = answer(query(Purpose.SOA)) if udp else None
+    if option == b"as tcp":
+        option = answer(query(Purpose.OPTION_PROBE)) if tcp else None
     exchanges = [
         exchange(1, Purpose.SOA, Transport.UDP, soa, None if udp else "timeout"),
         exchange(2, Purpose.TCP_PROBE, Transport.TCP, tcp, None if tcp else "timeout"),
         exchange(3, Purpose.EDNS_PROBE, Transport.UDP, edns, None if edns else "timeout"),
+        exchange(4, Purpose.OPTION_PROBE, Transport.TCP, option, None if option else "timeout"),
     ]
     return Snapshot(
         name=f"www.{ZONE}",
@@ -127,15 +138,22 @@ BADVERS = answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.BADVERS)
 
 
 def test_the_probes_ask_what_their_purpose_says() -> None:
-    tcp, udp = plan.transport_probes(ORIGIN)
-    assert tcp[1] and not udp[1]
+    tcp, option, udp = plan.transport_probes(ORIGIN)
+    assert tcp[1] and option[1] and not udp[1]
     tcp_query = plan.make_query(tcp[0])
-    assert tcp_query.edns == 0 and tcp_query.ednsflags & dns.flags.DO
-    assert [o.otype for o in tcp_query.options] == [UNKNOWN_EDNS_OPTION]
+    assert tcp_query.edns == 0 and not tcp_query.options  # plain TCP: nothing else tested
+    option_query = plan.make_query(option[0])
+    assert option_query.edns == 0 and option_query.ednsflags & dns.flags.DO
+    assert [o.otype for o in option_query.options] == [UNKNOWN_EDNS_OPTION]
     edns_query = plan.make_query(udp[0])
     assert edns_query.edns == 1 and not edns_query.options
+    # No two probes, nor a probe and the walk's SOA (DO, UDP), share a replay key.
+    forms = {(q.do, over_tcp) for q, over_tcp in plan.transport_probes(ORIGIN)}
+    assert len(forms) == 3 and (True, False) not in forms
     # The dig commands in the log reproduce them.
     probe = exchange(2, Purpose.TCP_PROBE, Transport.TCP, None, "timeout")
+    assert "+tcp" in probe.dig_command() and "+ednsopt" not in probe.dig_command()
+    probe = exchange(4, Purpose.OPTION_PROBE, Transport.TCP, None, "timeout")
     assert "+tcp" in probe.dig_command() and f"+ednsopt={UNKNOWN_EDNS_OPTION}:" in (
         probe.dig_command()
     )
@@ -183,12 +201,24 @@ def test_edns_version_1_mishandled(edns: bytes | None, said: str) -> None:
 
 
 def test_an_unknown_option_refused() -> None:
-    refused = answer(query(Purpose.TCP_PROBE), rcode=dns.rcode.FORMERR)
-    found = codes(snapshot(tcp=refused, edns=BADVERS))
+    refused = answer(query(Purpose.OPTION_PROBE), rcode=dns.rcode.FORMERR)
+    found = codes(snapshot(tcp=GOOD_TCP, edns=BADVERS, option=refused))
     assert found == {
         "EDNS_OPTION_NOT_IGNORED": "ns1.example. (192.0.2.1) answered FORMERR to a query "
         "carrying an unknown EDNS option (RFC 6891: unknown options are ignored)"
     }
+
+
+def test_an_unknown_option_dropped_is_not_a_server_without_tcp() -> None:
+    """A middlebox that drops queries with an unknown option: plain TCP answered, so the
+    silence is the option's, never SERVER_NO_TCP."""
+    found = codes(snapshot(tcp=GOOD_TCP, edns=BADVERS, option=None))
+    assert found == {
+        "EDNS_OPTION_NOT_IGNORED": "ns1.example. (192.0.2.1) did not answer a query "
+        "carrying an unknown EDNS option (RFC 6891: unknown options are ignored)"
+    }
+    # TCP itself dropped: that alone, the option's silence says nothing more.
+    assert set(codes(snapshot(tcp=None, edns=BADVERS, option=None))) == {"SERVER_NO_TCP"}
 
 
 def test_a_server_that_does_not_serve_the_zone_is_not_judged_on_edns() -> None:
@@ -221,7 +251,9 @@ def test_firewall_rules_match_the_edns_version_in_the_probe_bytes() -> None:
     assert f"table inet {FIREWALL_TABLE}" in rules
     assert "ip daddr 127.53.9.1 tcp dport 53 drop" in rules
     assert "ip6 daddr fd53::9:2 udp dport 53 drop" in rules
-    wire = plan.make_query(plan.transport_probes(apex)[1][0]).to_wire()
+    wire = plan.make_query(
+        next(q for q, _ in plan.transport_probes(apex) if q.purpose is Purpose.EDNS_PROBE)
+    ).to_wire()
     udp = bytes(8) + wire  # the offsets count from the UDP header
     length = len(apex.to_wire() or b"")
     assert udp[25 + length : 27 + length] == b"\x00\x29"  # the OPT record's type
@@ -260,15 +292,17 @@ def test_a_server_behind_the_firewall_is_named(lab: LabProfile, slug: str, code:
 @pytest.mark.lab
 def test_real_servers_answer_the_probes_and_scan_sends_none(lab: LabProfile) -> None:
     """NSD, Knot DNS and PowerDNS answer BADVERS to EDNS version 1 and ignore the unknown
-    option over TCP; two probes go to each server of the zone that holds the name, none
+    option over TCP; three probes go to each server of the zone that holds the name, none
     elsewhere, and none at all without transport_probes (scan, watch)."""
     for slug in ("secure-nsec", "secure-nsec3", "online-nsec3-narrow", "multi-signer"):
         scenario = find_scenario(slug)
         snap = collect(scenario.query_name, scenario.qtype, lab_settings(lab, resolvers=()))
-        probes = [e for e in snap.exchanges if e.purpose in (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)]
+        probes = [e for e in snap.exchanges if e.purpose in TRANSPORT_PROBES]
         servers = {s.address for s in snap.zones[-1].servers}
         assert {e.zone for e in probes} == {scenario.zone}
-        assert sorted(e.server.address for e in probes) == sorted([*servers, *servers])
+        assert sorted((e.server.address, e.purpose) for e in probes) == sorted(
+            (s, p) for s in servers for p in TRANSPORT_PROBES
+        )
         for probe in probes:
             response = dns.message.from_wire(probe.response or b"")
             if probe.purpose is Purpose.EDNS_PROBE:
@@ -281,9 +315,7 @@ def test_real_servers_answer_the_probes_and_scan_sends_none(lab: LabProfile) -> 
             scenario.qtype,
             lab_settings(lab, resolvers=(), transport_probes=False),
         )
-        assert not [
-            e for e in quiet.exchanges if e.purpose in (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)
-        ]
+        assert not [e for e in quiet.exchanges if e.purpose in TRANSPORT_PROBES]
 
 
 # --- a UDP response larger than the query offered ----------------------------------------
@@ -380,7 +412,8 @@ def test_a_probe_refused_is_no_refusal_of_the_zone(rcode: dns.rcode.Rcode) -> No
     (or none), never SERVER_REFUSED, whose plan repairs or retires the server."""
     tcp = answer(query(Purpose.TCP_PROBE), rcode=rcode)
     edns = answer(query(Purpose.EDNS_PROBE), rcode=rcode)
-    found = codes(snapshot(tcp=tcp, edns=edns))
+    option = answer(query(Purpose.OPTION_PROBE), rcode=rcode)
+    found = codes(snapshot(tcp=tcp, edns=edns, option=option))
     assert "SERVER_REFUSED" not in found
     assert f"answered {dns.rcode.to_text(rcode)} to" in found["EDNS_VERSION_MISHANDLED"]
     # An unknown option answered NOTIMP was not ignored; REFUSED, SERVFAIL say nothing of it.
@@ -392,11 +425,11 @@ def test_a_refused_probe_does_not_hide_a_server_that_is_not_authoritative() -> N
         tcp=answer(query(Purpose.TCP_PROBE), rcode=dns.rcode.REFUSED),
         edns=answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.REFUSED),
     )
-    soa, tcp, edns = snap.exchanges
+    soa, *probes = snap.exchanges
     message = dns.message.from_wire(soa.response or b"")
     message.flags &= ~dns.flags.AA
-    lame = dataclasses.replace(soa, id=4, response=message.to_wire())
-    found = codes(dataclasses.replace(snap, exchanges=(tcp, edns, lame)))  # probes first
+    lame = dataclasses.replace(soa, id=5, response=message.to_wire())
+    found = codes(dataclasses.replace(snap, exchanges=(*probes, lame)))  # probes first
     assert "SERVER_NOT_AUTHORITATIVE" in found and "SERVER_REFUSED" not in found
 
 

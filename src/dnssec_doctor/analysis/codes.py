@@ -378,11 +378,12 @@ CODES: Mapping[str, Code] = _table(
         "EDNS_OPTION_NOT_IGNORED",
         family=Family.SERVERS,
         severity=Severity.WARNING,
-        summary="{server} answered {rcode} to a query carrying an unknown EDNS option (RFC 6891: "
-        "unknown options are ignored)",
+        summary="{server} {answer} a query carrying an unknown EDNS option (RFC 6891: unknown "
+        "options are ignored)",
         meaning="The server refused a query because it carried an EDNS option it does not know "
-        "(option code 65001, for local and experimental use); RFC 6891 §6.1.2 requires it "
-        "to ignore the option and answer.",
+        "(option code 65001, for local and experimental use), or left it unanswered over TCP "
+        "while it answered the same question without the option; RFC 6891 §6.1.2 requires "
+        "it to ignore the option and answer.",
         why="Not a validation failure today: resolvers send few options. Any resolver that "
         "sends one this server does not know (a cookie, client subnet, padding) gets an "
         "error instead of the zone's data.",

@@ -21,7 +21,14 @@ import dns.rdatatype
 import dns.rrset
 
 from dnssec_doctor.analysis.wire import MalformedRecord, parse_message, with_malformed
-from dnssec_doctor.model.snapshot import Exchange, Purpose, Role, Snapshot, ZoneCut
+from dnssec_doctor.model.snapshot import (
+    TRANSPORT_PROBES,
+    Exchange,
+    Purpose,
+    Role,
+    Snapshot,
+    ZoneCut,
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def parse(exchange: Exchange) -> Observation:
 
 
 # Purposes authoritative() leaves out unless asked for by name.
-_ONLY_ASKED_FOR = frozenset({Purpose.DS, Purpose.TCP_PROBE, Purpose.EDNS_PROBE})
+_ONLY_ASKED_FOR = frozenset({Purpose.DS, *TRANSPORT_PROBES})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.snapshot import (
     CUT_BY_DEADLINE,
     QUERY_EDNS_PAYLOAD,
+    TRANSPORT_PROBES,
     Purpose,
     Transport,
 )
@@ -37,8 +38,6 @@ EMITS = emits(
 # Answers to the query with an unknown EDNS option that show the server did not ignore it.
 _OPTION_REFUSALS = frozenset({dns.rcode.FORMERR, dns.rcode.NOTIMP, dns.rcode.BADVERS})
 
-# The questions that test a server's transports (TCP, EDNS version 1), not the zone.
-_PROBES = (Purpose.TCP_PROBE, Purpose.EDNS_PROBE)
 
 SKIPPED = "skipped"  # the probe's prefix for questions it did not send to a dead server
 
@@ -54,7 +53,7 @@ def check_servers(evidence: Evidence, zone: str) -> list[Finding]:
     # over UDP but answering over TCP is SERVER_NO_UDP, not unresponsive); how they were
     # answered is _check_transports' to judge, never SERVER_REFUSED and the like.
     probed: dict[str, list[Observation]] = {}
-    for observation in evidence.authoritative(zone, *_PROBES):
+    for observation in evidence.authoritative(zone, *TRANSPORT_PROBES):
         probed.setdefault(observation.server, []).append(observation)
     for server, observations in by_server.items():
         findings += _check_one_server(zone, server, observations, probed.get(server, []))
@@ -193,17 +192,7 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
                     error=error,
                 )
             )
-        if soa_ok.get(server) and probe.rcode in _OPTION_REFUSALS:
-            findings.append(
-                make_finding(
-                    "EDNS_OPTION_NOT_IGNORED",
-                    zone=zone,
-                    subject=server,
-                    servers=(server,),
-                    server=server,
-                    rcode=dns.rcode.to_text(dns.rcode.Rcode(probe.rcode)),
-                )
-            )
+    findings += _check_option(evidence, zone, soa_ok)
     for probe in evidence.authoritative(zone, Purpose.EDNS_PROBE):
         server = probe.server
         if not _sent(probe) or not soa_ok.get(server):
@@ -220,6 +209,39 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
                     answer=answer,
                 )
             )
+    return findings
+
+
+def _check_option(evidence: Evidence, zone: str, soa_ok: dict[str, bool]) -> list[Finding]:
+    """The query with an unknown EDNS option (over TCP): refused, or left unanswered by a
+    server that answered the same question over TCP without the option (so TCP itself is
+    not what failed)."""
+    tcp_answered = {
+        probe.server
+        for probe in evidence.authoritative(zone, Purpose.TCP_PROBE)
+        if _sent(probe) and _responded(probe)
+    }
+    findings: list[Finding] = []
+    for probe in evidence.authoritative(zone, Purpose.OPTION_PROBE):
+        server = probe.server
+        if not _sent(probe) or not soa_ok.get(server):
+            continue  # a server that does not serve the zone's SOA: said elsewhere
+        if probe.message is not None and probe.message.rcode() in _OPTION_REFUSALS:
+            answer = f"answered {dns.rcode.to_text(probe.message.rcode())} to"
+        elif not _responded(probe) and server in tcp_answered:
+            answer = "did not answer"
+        else:
+            continue
+        findings.append(
+            make_finding(
+                "EDNS_OPTION_NOT_IGNORED",
+                zone=zone,
+                subject=server,
+                servers=(server,),
+                server=server,
+                answer=answer,
+            )
+        )
     return findings
 
 

@@ -74,10 +74,15 @@ class Purpose(enum.StrEnum):
     # options are ignored), and over UDP with EDNS version 1 (answered BADVERS).
     TCP_PROBE = "tcp-probe"
     EDNS_PROBE = "edns-probe"
+    OPTION_PROBE = "option-probe"
 
 
 # The UDP payload size every query advertises (EDNS0): the DNS flag day 2020 size, which
 # needs no IP fragmentation. A server must fit its UDP response in it or set TC.
+# The questions that test how a server answers (TCP, an unknown EDNS option, EDNS version
+# 1), not what its zone holds.
+TRANSPORT_PROBES = frozenset({Purpose.TCP_PROBE, Purpose.OPTION_PROBE, Purpose.EDNS_PROBE})
+
 QUERY_EDNS_PAYLOAD = 1232
 
 # The EDNS option the TCP probe carries: in the range for local and experimental use
@@ -93,7 +98,7 @@ def edns_version(purpose: Purpose) -> int:
 
 def carries_unknown_option(purpose: Purpose) -> bool:
     """Whether a question of ``purpose`` carries ``UNKNOWN_EDNS_OPTION``."""
-    return purpose is Purpose.TCP_PROBE
+    return purpose is Purpose.OPTION_PROBE
 
 
 class Transport(enum.StrEnum):

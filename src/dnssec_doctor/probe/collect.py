@@ -6,8 +6,9 @@ itself, the apex DNSKEY, SOA, NS, CDS and CDNSKEY, and a name that cannot exist;
 parent's servers are asked for the child's DS. CNAME and DNAME targets are walked the
 same way. Every resolver is asked the name three ways (plain, DO, DO+CD) while the walk
 runs. With ``transport_probes`` (check), each server of the zone that holds the name is
-also asked its SOA over TCP and with EDNS version 1, once per address (``plan
-.transport_probes``); a server silent over UDP is asked over TCP at once. Everything sent
+also asked its SOA over TCP (plain, and with an unknown EDNS option) and with EDNS version
+1, once per address (``plan.transport_probes``); a server silent over UDP is asked over TCP
+at once. The probes never decide whether a server is dead. Everything sent
 is recorded as an ``Exchange`` in the order it was sent.
 
 Bounds, so that no input can hang or flood: every query has a timeout, the collection a
@@ -46,6 +47,7 @@ from dnssec_doctor.model import snapshot
 from dnssec_doctor.model.redirect import read_chain
 from dnssec_doctor.model.snapshot import (
     DEADLINE_CUT,
+    TRANSPORT_PROBES,
     UNSENT,
     Exchange,
     Purpose,
@@ -241,7 +243,7 @@ class _Collector:
         # address lookup starts.
         self.delegations: dict[dns.name.Name, tuple[Server, ...]] = {}
         self.apex_asked: set[dns.name.Name] = set()
-        self.probed: set[tuple[str, bool]] = set()  # (address, over TCP) sent a probe
+        self.probed: set[tuple[str, Purpose]] = set()  # (address, purpose) probes sent
         self.ds_asked: set[dns.name.Name] = set()
         self.addresses: dict[dns.name.Name, tuple[str, ...]] = {}
         self.judged: dict[str, bool] = {}  # address -> may be asked
@@ -455,13 +457,14 @@ class _Collector:
     def _probe_transports(
         self, zone: dns.name.Name, servers: tuple[Server, ...], *, only_tcp: bool = False
     ) -> None:
-        """The transport probes (TCP, EDNS version 1) of each server of ``zone``, in the
+        """The transport probes (TCP, an unknown option, EDNS version 1) of each server of
+        ``zone``, in the
         background, once per address, and only when the settings ask for them."""
         if not self.settings.transport_probes:
             return
         for server in self._askable(servers):
             for question, tcp in plan.transport_probes(zone):
-                key = (_normal(server.address), tcp)
+                key = (_normal(server.address), question.purpose)
                 if key in self.probed or (only_tcp and not tcp):
                     continue
                 self.probed.add(key)
@@ -699,7 +702,10 @@ class _Collector:
         tcp: bool,
     ) -> _Record | None:
         health = self.health.setdefault((_normal(server.address), tcp), _Health())
-        gated = role is Role.AUTHORITATIVE
+        # The transport probes neither claim nor settle a server's health: their silence
+        # is theirs to report (SERVER_NO_TCP, ...), never a reason to skip the walk's own
+        # questions (a truncated answer retried over TCP), and a dead server still gets them.
+        gated = role is Role.AUTHORITATIVE and question.purpose not in TRANSPORT_PROBES
         prober = False
         if gated:
             if not health.claimed:
@@ -761,7 +767,7 @@ class _Collector:
                         # Silent over UDP: ask it over TCP at once, whatever its zone (it
                         # may answer there only), not a timeout later at the walk's end.
                         self._probe_transports(zone, (server,), only_tcp=True)
-                if record.response is not None:
+                if gated and record.response is not None:
                     health.answered = True
                 return record
         finally:

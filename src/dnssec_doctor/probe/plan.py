@@ -152,11 +152,14 @@ def make_query(question: Question) -> dns.message.Message:
 
 def transport_probes(zone: dns.name.Name) -> tuple[tuple[Question, bool], ...]:
     """The transport probes of one server of the zone that holds the name, each with
-    whether it goes over TCP: the apex SOA over TCP (with DO and an unknown EDNS option),
-    and over UDP with EDNS version 1 (without DO: no question of the walk has that form,
-    so a recording replays each to its own question)."""
+    whether it goes over TCP: the apex SOA over TCP as it is (without DO), over TCP with
+    DO and an unknown EDNS option, and over UDP with EDNS version 1 (without DO). Plain TCP
+    alone decides whether the server answers over TCP; the option is judged only where
+    plain TCP answered. No question of the walk has these forms, so a recording replays
+    each to its own question."""
     return (
-        (Question(Purpose.TCP_PROBE, zone, dns.rdatatype.SOA), True),
+        (Question(Purpose.TCP_PROBE, zone, dns.rdatatype.SOA, do=False), True),
+        (Question(Purpose.OPTION_PROBE, zone, dns.rdatatype.SOA), True),
         (Question(Purpose.EDNS_PROBE, zone, dns.rdatatype.SOA, do=False), False),
     )
 

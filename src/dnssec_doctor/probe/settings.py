@@ -148,8 +148,9 @@ class ProbeSettings:
     # an analysis in this process finds it parsed (check). A scan whose analysis runs in
     # other processes turns it off: only the responses the walk follows are parsed here.
     read_ahead: bool = True
-    # Probe each server of the zone that holds the name over TCP and with EDNS version 1
-    # (two queries a server): check does, scan and watch do not.
+    # Probe each server of the zone that holds the name over TCP, with an unknown EDNS
+    # option and with EDNS version 1 (three queries a server): check does, scan and watch
+    # do not.
     transport_probes: bool = False
 
     def __post_init__(self) -> None:
