@@ -28,6 +28,7 @@ from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.runtime import FIREWALL_TABLE, firewall_rules
 from dnssec_doctor.lab.scenarios import SCENARIOS, Blocked, Drop, find_scenario
 from dnssec_doctor.model.snapshot import (
+    QUERY_EDNS_PAYLOAD,
     TRANSPORT_PROBES,
     UNKNOWN_EDNS_OPTION,
     Exchange,
@@ -35,8 +36,10 @@ from dnssec_doctor.model.snapshot import (
     Role,
     Server,
     Snapshot,
+    SnapshotError,
     Transport,
     ZoneCut,
+    load_snapshot,
 )
 from dnssec_doctor.pipeline import lab_settings
 from dnssec_doctor.probe import plan
@@ -92,6 +95,7 @@ def exchange(
         duration=None if response is None else 0.01,
         response=response,
         error=error,
+        payload=QUERY_EDNS_PAYLOAD,
     )
 
 
@@ -436,3 +440,34 @@ def test_a_refused_probe_does_not_hide_a_server_that_is_not_authoritative() -> N
 def test_a_server_answering_only_the_edns_probe_is_not_unresponsive() -> None:
     found = codes(snapshot(udp=False, tcp=None, edns=BADVERS))
     assert "SERVER_UNRESPONSIVE" not in found
+
+
+@pytest.mark.parametrize(
+    ("offered", "judged"), [(None, False), (4096, False), (1232, True), (512, True)]
+)
+def test_an_answer_is_judged_against_the_payload_its_own_query_offered(
+    offered: int | None, judged: bool
+) -> None:
+    """1,400 octets: too large for 1232 or 512, not for DNSViz's 4096; a snapshot that does
+    not say what was offered is not judged."""
+    snap = snapshot(tcp=GOOD_TCP, edns=BADVERS)
+    big = dataclasses.replace(
+        snap.exchanges[0], response=large(query(Purpose.SOA)), payload=offered
+    )
+    found = codes(dataclasses.replace(snap, exchanges=(big, *snap.exchanges[1:])))
+    assert ("EDNS_RESPONSE_TOO_LARGE" in found) == judged
+    if judged:
+        assert f"more than the {offered} the query offered" in found["EDNS_RESPONSE_TOO_LARGE"]
+
+
+def test_the_offered_payload_survives_the_snapshot_file_and_is_bounded() -> None:
+    snap = snapshot(tcp=GOOD_TCP, edns=BADVERS)
+    assert load_snapshot(json.loads(snap.dumps())) == snap
+    assert {e.payload for e in snap.exchanges} == {QUERY_EDNS_PAYLOAD}
+    document = json.loads(snap.dumps())
+    del document["exchanges"][0]["payload"]  # written before it was recorded
+    assert load_snapshot(document).exchanges[0].payload is None
+    for bad in (70000, -1, "1232", 1.5, True):
+        document["exchanges"][0]["payload"] = bad
+        with pytest.raises(SnapshotError, match="not a UDP payload size"):
+            load_snapshot(document)

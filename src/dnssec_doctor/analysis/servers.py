@@ -13,7 +13,6 @@ from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.model.finding import Finding
 from dnssec_doctor.model.snapshot import (
     CUT_BY_DEADLINE,
-    QUERY_EDNS_PAYLOAD,
     TRANSPORT_PROBES,
     Purpose,
     Transport,
@@ -264,11 +263,18 @@ def _edns_version_answer(probe: Observation) -> str | None:
 def _oversized(zone: str, observation: Observation) -> list[Finding]:
     """A UDP response larger than the payload the query advertised, without TC: the
     server ignored the buffer size (RFC 6891 §6.2.3), so the path may fragment or drop it
-    and a resolver that advertised the same size may never see it."""
+    and a resolver that advertised the same size may never see it. Judged only where the
+    snapshot records what the query offered (DNSViz offers 4096 or 512, we 1232)."""
     exchange = observation.exchange
     wire = exchange.response or b""
     truncated = len(wire) >= 3 and bool(wire[2] & 0x02)
-    if exchange.transport is not Transport.UDP or len(wire) <= QUERY_EDNS_PAYLOAD or truncated:
+    offered = exchange.payload
+    if (
+        exchange.transport is not Transport.UDP
+        or offered is None
+        or len(wire) <= max(offered, 512)  # below 512 the limit is 512 (RFC 6891 §6.2.3)
+        or truncated
+    ):
         return []
     return [
         make_finding(
@@ -278,7 +284,7 @@ def _oversized(zone: str, observation: Observation) -> list[Finding]:
             servers=(observation.server,),
             server=observation.server,
             size=len(wire),
-            payload=QUERY_EDNS_PAYLOAD,
+            payload=offered,
             qname=exchange.qname,
             qtype=exchange.qtype,
         )

@@ -139,6 +139,9 @@ class Exchange:
     # The exchange whose answer (or failure) this query waited for last before it was
     # sent; None when it waited for none. Counts the answers a probe waited for in a row.
     after: int | None = None
+    # The largest UDP response the query offered to take (its EDNS payload size; 512
+    # without EDNS); None when not known (a snapshot written before it was recorded).
+    payload: int | None = None
 
     def dig_command(self) -> str:
         """The dig command that asks the same question of the same server."""
@@ -232,6 +235,7 @@ def _exchange_json(exchange: Exchange) -> dict[str, Any]:
         "response": base64.b64encode(exchange.response).decode() if exchange.response else None,
         "error": exchange.error,
         "after": exchange.after,
+        "payload": exchange.payload,
     }
 
 
@@ -339,6 +343,11 @@ def _load_exchange(data: Mapping[str, Any]) -> Exchange:
     duration = data.get("duration")
     error = data.get("error")
     after = data.get("after")
+    payload = data.get("payload")
+    if payload is not None and (
+        isinstance(payload, bool) or not isinstance(payload, int) or not 0 <= payload <= 65535
+    ):
+        raise SnapshotError(f"exchange payload {str(payload)[:20]!r} is not a UDP payload size")
     return Exchange(
         id=int(data["id"]),
         role=Role(data["role"]),
@@ -356,4 +365,5 @@ def _load_exchange(data: Mapping[str, Any]) -> Exchange:
         response=base64.b64decode(response, validate=True) if response else None,
         error=None if error is None else str(error),
         after=None if after is None else int(after),
+        payload=payload,
     )

@@ -47,6 +47,7 @@ from dnssec_doctor.model import snapshot
 from dnssec_doctor.model.redirect import read_chain
 from dnssec_doctor.model.snapshot import (
     DEADLINE_CUT,
+    QUERY_EDNS_PAYLOAD,
     TRANSPORT_PROBES,
     UNSENT,
     Exchange,
@@ -184,6 +185,7 @@ class _Record:
             response=self.response,
             error=self.error,
             after=self.after,
+            payload=QUERY_EDNS_PAYLOAD,  # every query offers it (plan.make_query)
         )
 
 

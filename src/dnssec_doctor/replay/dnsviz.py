@@ -280,7 +280,14 @@ class _Converter:
             )
             for address, clients in query.get("responses", {}).items():
                 for response in clients.values():
-                    effective = _effective(flags, edns_flags, bool(options.get("tcp")), response)
+                    payload = options.get("edns_max_udp_payload")
+                    effective = _effective(
+                        flags,
+                        edns_flags,
+                        bool(options.get("tcp")),
+                        payload if isinstance(payload, int) else None,
+                        response,
+                    )
                     if not ordinary or not effective[1] & dns.flags.DO:
                         skipped += 1  # a diagnostic query, or retried without DO
                         continue
@@ -365,6 +372,7 @@ def _exchange(
     flags: int,
     edns_flags: int,
     tcp: bool,
+    payload: int | None,
     started: float,
     response: Mapping[str, Any],
 ) -> Exchange:
@@ -405,23 +413,30 @@ def _exchange(
         duration=float(elapsed) / 1000 if isinstance(elapsed, int | float) and wire else None,
         response=wire,
         error=error,
+        payload=payload if payload is None or 0 <= payload <= 65535 else None,
     )
 
 
 def _effective(
-    flags: int, edns_flags: int, tcp: bool, response: Mapping[str, Any]
-) -> tuple[int, int, bool]:
-    """The flags, EDNS flags and transport of the query that got the recorded response:
-    DNSViz retries with other options (``history``) and records only the last response."""
+    flags: int, edns_flags: int, tcp: bool, payload: int | None, response: Mapping[str, Any]
+) -> tuple[int, int, bool, int | None]:
+    """The flags, EDNS flags, transport and UDP payload size offered (its
+    ``edns_max_udp_payload``; None if not known) of the query that got the recorded
+    response: DNSViz retries with other options (``history``) and records only the last
+    response."""
     for retry in response.get("history") or ():
         action = retry.get("action")
         argument = retry.get("action_arg")
         if action == "USE_TCP":
             tcp = True
-        elif action in ("USE_UDP", "CHANGE_UDP_MAX_PAYLOAD"):
+        elif action == "USE_UDP":
             tcp = False
+        elif action == "CHANGE_UDP_MAX_PAYLOAD":
+            tcp = False
+            payload = argument if isinstance(argument, int) else None
         elif action == "DISABLE_EDNS":
             edns_flags = 0
+            payload = 512  # without EDNS, 512 octets (RFC 1035 §4.2.1)
         elif action == "CLEAR_EDNS_FLAG" and isinstance(argument, int):
             edns_flags &= ~argument
         elif action == "SET_EDNS_FLAG" and isinstance(argument, int):
@@ -430,7 +445,7 @@ def _effective(
             flags &= ~argument
         elif action == "SET_FLAG" and isinstance(argument, int):
             flags |= argument
-    return flags, edns_flags, tcp
+    return flags, edns_flags, tcp, payload
 
 
 def _rank(exchange: Exchange) -> int:
