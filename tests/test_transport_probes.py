@@ -188,7 +188,7 @@ def test_a_server_silent_everywhere_is_unresponsive_only() -> None:
 @pytest.mark.parametrize(
     ("edns", "said"),
     [
-        (None, "did not answer a query"),
+        (None, "answered queries with EDNS version 0 over UDP but not a query with EDNS version 1"),
         (answer(query(Purpose.EDNS_PROBE)), "answered NOERROR to a query"),
         (answer(query(Purpose.EDNS_PROBE), edns=None), "answered NOERROR without an OPT record"),
         (answer(query(Purpose.EDNS_PROBE), rcode=dns.rcode.FORMERR), "answered FORMERR to"),
@@ -471,3 +471,16 @@ def test_the_offered_payload_survives_the_snapshot_file_and_is_bounded() -> None
         document["exchanges"][0]["payload"] = bad
         with pytest.raises(SnapshotError, match="not a UDP payload size"):
             load_snapshot(document)
+
+
+def test_edns_version_1_silence_is_judged_only_beside_udp_answers() -> None:
+    """The walk's UDP questions unanswered too: the path drops UDP (SERVER_NO_UDP), not
+    EDNS version 1; and one lost datagram (the walk's only UDP question, the probe not
+    sent) is no SERVER_NO_UDP."""
+    found = codes(snapshot(udp=False, tcp=GOOD_TCP, edns=None))
+    assert set(found) == {"SERVER_NO_UDP"}
+    snap = snapshot(udp=False, tcp=GOOD_TCP, edns=None)
+    soa, tcp, _, option = snap.exchanges
+    assert codes(dataclasses.replace(snap, exchanges=(soa, tcp, option))) == {}  # not sent
+    # The EDNS version 1 probe answered over UDP: the server answers over UDP.
+    assert "SERVER_NO_UDP" not in codes(snapshot(udp=False, tcp=GOOD_TCP, edns=BADVERS))

@@ -158,11 +158,18 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
         if exchange.purpose is Purpose.SOA and observation.authoritative:
             ok = observation.rcode == dns.rcode.NOERROR
             soa_ok[observation.server] = soa_ok.get(observation.server, False) or ok
+    # The EDNS version 1 probe is a UDP datagram of its own: a server it got an answer
+    # from answers over UDP, and one silent to it and to the walk is silent twice.
+    edns_sent: dict[str, list[Observation]] = {}
+    for probe in evidence.authoritative(zone, Purpose.EDNS_PROBE):
+        if _sent(probe):
+            edns_sent.setdefault(probe.server, []).append(probe)
     findings: list[Finding] = []
     for probe in evidence.authoritative(zone, Purpose.TCP_PROBE):
         server = probe.server
         asked = udp.get(server, [])
-        udp_answered = any(_responded(o) for o in asked)
+        datagrams = [*asked, *edns_sent.get(server, [])]
+        udp_answered = any(_responded(o) for o in datagrams)
         if not _sent(probe):
             continue
         if not _responded(probe):
@@ -179,7 +186,8 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
                     )
                 )
             continue
-        if asked and not udp_answered:
+        # One lost datagram is no finding: at least two went unanswered.
+        if asked and len(datagrams) >= 2 and not udp_answered:
             error = asked[0].exchange.error or "no response"
             findings.append(
                 make_finding(
@@ -197,6 +205,8 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
         if not _sent(probe) or not soa_ok.get(server):
             continue  # a server that does not serve the zone's SOA: said elsewhere
         answer = _edns_version_answer(probe)
+        if answer == _SILENT and not any(_responded(o) for o in udp.get(server, [])):
+            continue  # silence is judged only beside answers over UDP (one lost datagram)
         if answer is not None:
             findings.append(
                 make_finding(
@@ -244,12 +254,17 @@ def _check_option(evidence: Evidence, zone: str, soa_ok: dict[str, bool]) -> lis
     return findings
 
 
+# The EDNS version 1 probe unanswered, said only of a server that answered the walk's
+# questions (EDNS version 0) over UDP in the same check.
+_SILENT = "answered queries with EDNS version 0 over UDP but not"
+
+
 def _edns_version_answer(probe: Observation) -> str | None:
     """What was wrong with the answer to the EDNS version 1 query (None: BADVERS with an
     OPT record of version 0, as RFC 6891 §6.1.3 says)."""
     message = probe.message
     if message is None:
-        return None if probe.parse_error is not None else "did not answer"
+        return None if probe.parse_error is not None else _SILENT
     rcode = message.rcode()
     if message.edns < 0:
         return f"answered {dns.rcode.to_text(rcode)} without an OPT record to"
