@@ -10,7 +10,7 @@ import dns.rdatatype
 
 from dnssec_doctor.analysis.codes import emits, make_finding
 from dnssec_doctor.analysis.context import Evidence, Observation
-from dnssec_doctor.model.finding import Finding
+from dnssec_doctor.model.finding import Finding, Param
 from dnssec_doctor.model.snapshot import (
     CUT_BY_DEADLINE,
     TRANSPORT_PROBES,
@@ -71,28 +71,14 @@ def _check_one_server(
     sent = [o for o in observations if _sent(o)]
     if sent and not any(_responded(o) for o in [*sent, *probes] if _sent(o)):
         error = sent[0].exchange.error or "no response"
-        return [
-            make_finding(
-                "SERVER_UNRESPONSIVE",
-                zone=zone,
-                subject=server,
-                servers=(server,),
-                server=server,
-                error=error,
-            )
-        ]
+        return [_server_finding("SERVER_UNRESPONSIVE", zone, server, error=error)]
     findings = []
     for observation in sent:
         exchange = observation.exchange
         if observation.parse_error is not None:
             findings.append(
-                make_finding(
-                    "SERVER_MALFORMED_RESPONSE",
-                    zone=zone,
-                    subject=server,
-                    servers=(server,),
-                    server=server,
-                    error=observation.parse_error,
+                _server_finding(
+                    "SERVER_MALFORMED_RESPONSE", zone, server, error=observation.parse_error
                 )
             )
             continue
@@ -104,12 +90,10 @@ def _check_one_server(
         rcode = message.rcode()
         if rcode in (dns.rcode.REFUSED, dns.rcode.SERVFAIL, dns.rcode.NOTAUTH, dns.rcode.NOTIMP):
             findings.append(
-                make_finding(
+                _server_finding(
                     "SERVER_REFUSED",
-                    zone=zone,
-                    subject=server,
-                    servers=(server,),
-                    server=server,
+                    zone,
+                    server,
                     rcode=dns.rcode.to_text(rcode),
                     qname=exchange.qname,
                     qtype=exchange.qtype,
@@ -118,18 +102,24 @@ def _check_one_server(
             break  # one line per server is enough: the rest say the same
         if exchange.purpose in (Purpose.SOA, Purpose.DNSKEY) and not message.flags & dns.flags.AA:
             findings.append(
-                make_finding(
+                _server_finding(
                     "SERVER_NOT_AUTHORITATIVE",
-                    zone=zone,
-                    subject=server,
-                    servers=(server,),
-                    server=server,
+                    zone,
+                    server,
                     qname=exchange.qname,
                     qtype=exchange.qtype,
                 )
             )
             break
     return findings
+
+
+def _server_finding(code: str, zone: str, server: str, **params: Param) -> Finding:
+    """A finding about one server of ``zone``: its subject, its server list and its
+    ``server`` parameter are that server."""
+    return make_finding(
+        code, zone=zone, subject=server, servers=(server,), records=(), server=server, **params
+    )
 
 
 def _sent(observation: Observation) -> bool:
@@ -175,30 +165,12 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
         if not _responded(probe):
             if udp_answered:
                 error = probe.exchange.error or "no response"
-                findings.append(
-                    make_finding(
-                        "SERVER_NO_TCP",
-                        zone=zone,
-                        subject=server,
-                        servers=(server,),
-                        server=server,
-                        error=error,
-                    )
-                )
+                findings.append(_server_finding("SERVER_NO_TCP", zone, server, error=error))
             continue
         # One lost datagram is no finding: at least two went unanswered.
         if asked and len(datagrams) >= 2 and not udp_answered:
             error = asked[0].exchange.error or "no response"
-            findings.append(
-                make_finding(
-                    "SERVER_NO_UDP",
-                    zone=zone,
-                    subject=server,
-                    servers=(server,),
-                    server=server,
-                    error=error,
-                )
-            )
+            findings.append(_server_finding("SERVER_NO_UDP", zone, server, error=error))
     findings += _check_option(evidence, zone, soa_ok)
     for probe in evidence.authoritative(zone, Purpose.EDNS_PROBE):
         server = probe.server
@@ -208,16 +180,7 @@ def _check_transports(evidence: Evidence, zone: str) -> list[Finding]:
         if answer == _SILENT and not any(_responded(o) for o in udp.get(server, [])):
             continue  # silence is judged only beside answers over UDP (one lost datagram)
         if answer is not None:
-            findings.append(
-                make_finding(
-                    "EDNS_VERSION_MISHANDLED",
-                    zone=zone,
-                    subject=server,
-                    servers=(server,),
-                    server=server,
-                    answer=answer,
-                )
-            )
+            findings.append(_server_finding("EDNS_VERSION_MISHANDLED", zone, server, answer=answer))
     return findings
 
 
@@ -241,16 +204,7 @@ def _check_option(evidence: Evidence, zone: str, soa_ok: dict[str, bool]) -> lis
             answer = "did not answer"
         else:
             continue
-        findings.append(
-            make_finding(
-                "EDNS_OPTION_NOT_IGNORED",
-                zone=zone,
-                subject=server,
-                servers=(server,),
-                server=server,
-                answer=answer,
-            )
-        )
+        findings.append(_server_finding("EDNS_OPTION_NOT_IGNORED", zone, server, answer=answer))
     return findings
 
 
@@ -292,12 +246,10 @@ def _oversized(zone: str, observation: Observation) -> list[Finding]:
     ):
         return []
     return [
-        make_finding(
+        _server_finding(
             "EDNS_RESPONSE_TOO_LARGE",
-            zone=zone,
-            subject=observation.server,
-            servers=(observation.server,),
-            server=observation.server,
+            zone,
+            observation.server,
             size=len(wire),
             payload=offered,
             qname=exchange.qname,
