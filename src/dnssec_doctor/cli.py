@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 
 from dnssec_doctor import __version__
 from dnssec_doctor.errors import DoctorError, ExitCode
-from dnssec_doctor.render.terminal import printable
 
 # Start-up is the first thing a check waits for: each group of commands is imported only
 # when one of its commands runs (all of them for --help or a command name that is not
@@ -199,6 +198,9 @@ _HELPS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Imported here, after run() has installed the dataclass cache (it defines one).
+    from dnssec_doctor.render.terminal import printable
+
     arguments = _join_negative_at(sys.argv[1:] if argv is None else argv)
     habit = dig_habit(arguments)
     nagios = bool(arguments) and arguments[0] == "check" and "--nagios" in arguments
@@ -270,8 +272,10 @@ def run() -> NoReturn:
     one_shot = bool(arguments) and arguments[0] in _ONE_SHOT_COMMANDS
     if one_shot:
         gc.disable()
+        from dnssec_doctor import dataclass_cache
         from dnssec_doctor.features import decide_dnspython_features
 
+        dataclass_cache.install()
         decide_dnspython_features()
     code = main(arguments)
     if not one_shot:
@@ -294,6 +298,7 @@ def run() -> NoReturn:
         pass
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
+    dataclass_cache.save()  # what the file lacked, once the output is out
     os._exit(code)
 
 
