@@ -266,3 +266,83 @@ def test_dnspython_decides_its_features_as_it_would_without_importlib_metadata()
     assert loaded == []  # importlib.metadata was not imported by dnspython
     assert decided == own == {"dnssec": True, "idna": True}
     assert version == importlib.metadata.version("dnspython")
+
+
+def test_check_and_probe_import_asyncio_without_ssl_and_leave_ssl_importable() -> None:
+    """check and probe speak DNS over UDP and TCP, never TLS: their asyncio is imported
+    without ssl (which loads the system's OpenSSL), and ssl itself can still be imported
+    afterwards. The other commands are left as they are."""
+    script = (
+        "import sys\n"
+        "from dnssec_doctor import cli\n"
+        "def main(arguments):\n"
+        "    loaded = ['asyncio' in sys.modules, 'ssl' in sys.modules]\n"
+        "    import asyncio.base_events, ssl\n"
+        "    print(*loaded, asyncio.base_events.ssl is None, bool(ssl.OPENSSL_VERSION))\n"
+        "    return 0\n"
+        "cli.main = main\n"
+        "sys.argv = ['dnssec-doctor', sys.argv[1]]\n"
+        "cli.run()\n"
+    )
+    seen = {}
+    for command in ("check", "probe", "codes", "watch"):
+        result = subprocess.run(
+            [sys.executable, "-c", script, command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        seen[command] = result.stdout.split()
+    without_ssl = ["True", "False", "True", "True"]
+    as_usual = ["False", "False", "False", "True"]
+    assert seen == {
+        "check": without_ssl,
+        "probe": without_ssl,
+        "codes": as_usual,
+        "watch": as_usual,
+    }
+
+
+@pytest.mark.lab
+def test_a_check_run_as_the_command_holds_neither_ssl_nor_other_commands(lab: LabProfile) -> None:
+    """The command as installed (``cli.run``: no collector, the dataclass file, asyncio
+    without ssl) on a lab name: the report is whole and secure, and the process never
+    loaded ssl nor anything of the other commands."""
+    arguments = [
+        "check",
+        "--root-hints",
+        str(lab.root_hints),
+        "--trust-anchor",
+        str(lab.trust_anchor_ds),
+        "--no-resolvers",
+        "--timeout",
+        "2",
+        "--json",
+        "www.secure-nsec.lab",
+    ]
+    script = (
+        "import json, os, sys\n"
+        "from dnssec_doctor import cli\n"
+        "leave = os._exit\n"
+        "def dump(code):\n"
+        "    sys.stdout.write(json.dumps(sorted(sys.modules)) + '\\n')\n"
+        "    sys.stdout.flush()\n"
+        "    leave(code)\n"
+        "os._exit = dump\n"
+        f"sys.argv = ['dnssec-doctor', *{arguments!r}]\n"
+        "cli.run()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    report_text, modules = result.stdout.rsplit("\n", 2)[:2]
+    report = json.loads(report_text)
+    assert report["verdict"] == "secure"
+    assert report["queries"], "the probe sent nothing"
+    loaded = set(json.loads(modules))
+    assert set(CHECK_PIPELINE) <= loaded
+    assert "ssl" not in loaded and "_ssl" not in loaded
+    assert other_commands(loaded) <= CHECK_ARGUMENTS

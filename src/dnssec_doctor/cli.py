@@ -257,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # collector (what they allocate is bounded by the probe's and the readers' limits, and
 # freed when the process ends) nor the interpreter's teardown.
 _ONE_SHOT_COMMANDS = frozenset({"check", "probe", "analyze", "codes", "explain"})
+# The one-shot commands that probe: their asyncio never needs TLS (DNS over UDP and TCP).
+_PROBING_COMMANDS = frozenset({"check", "probe"})
 
 
 def run() -> NoReturn:
@@ -265,18 +267,22 @@ def run() -> NoReturn:
     A one-shot command runs without the cyclic garbage collector, and its process ends
     as soon as the output is flushed, without the interpreter's teardown (freeing every
     object and module one by one): together about a fifth of a check's CPU on loopback
-    (bench/README.md). dnspython's optional features are decided without importing
-    importlib.metadata (``features.py``). Other commands (serve, watch, lab, zone, scan)
-    start and end as usual."""
+    (bench/README.md). Its dataclasses take their methods' code from the file kept beside
+    the bytecode (``dataclass_cache.py``); dnspython's optional features are decided
+    without importing importlib.metadata, and check and probe import asyncio without
+    ssl (``features.py``). Other commands (serve, watch, lab, zone, scan) start and end as
+    usual."""
     arguments = sys.argv[1:]
     one_shot = bool(arguments) and arguments[0] in _ONE_SHOT_COMMANDS
     if one_shot:
         gc.disable()
         from dnssec_doctor import dataclass_cache
-        from dnssec_doctor.features import decide_dnspython_features
+        from dnssec_doctor.features import decide_dnspython_features, import_asyncio_without_tls
 
         dataclass_cache.install()
         decide_dnspython_features()
+        if arguments[0] in _PROBING_COMMANDS:
+            import_asyncio_without_tls()
     code = main(arguments)
     if not one_shot:
         sys.exit(code)

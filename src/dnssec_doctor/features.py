@@ -1,4 +1,7 @@
-"""dnspython's optional features, decided without importing ``importlib.metadata``.
+"""What libraries import on the chance it is needed, decided for a one-shot command.
+
+dnspython's optional features, decided without importing ``importlib.metadata``; and
+asyncio, imported without ``ssl`` for a command that never speaks TLS.
 
 When ``dns.name`` and ``dns.dnssec`` are imported, dnspython asks ``importlib.metadata``
 whether idna and cryptography are installed and recent enough (``dns._features``).
@@ -81,3 +84,21 @@ def _import_on_first_use(name: str) -> None:
     parent, _, child = name.rpartition(".")
     if parent:
         setattr(sys.modules[parent], child, stand_in)
+
+
+def import_asyncio_without_tls() -> None:
+    """Import asyncio without ``ssl``, for a process that never speaks TLS (check, probe).
+
+    asyncio imports ``ssl`` on the chance a transport needs TLS; that loads the system's
+    OpenSSL (libssl) and builds the module's enums, about 5-10 ms of a check's CPU
+    (bench/README.md). Here asyncio is imported while ``import ssl`` fails, as on a Python
+    built without it, so only asyncio's own TLS (``start_tls``, ``ssl=`` of its
+    connections) is unavailable in this process: ``ssl`` itself stays importable for
+    whatever asks for it afterwards. Nothing is done once either is imported."""
+    if "asyncio" in sys.modules or "ssl" in sys.modules:
+        return
+    sys.modules["ssl"] = None  # type: ignore[assignment]  # an import of it raises ImportError
+    try:
+        import asyncio  # noqa: F401
+    finally:
+        del sys.modules["ssl"]
