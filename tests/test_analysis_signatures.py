@@ -7,6 +7,7 @@ from typing import cast
 
 import dns.dnssec
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
@@ -503,3 +504,23 @@ def test_a_remembered_verdict_never_answers_a_different_record(
     assert not signatures._verifies(rrset, rrsig, _colliding(zsk.dnskey))
     assert not signatures._verifies(rrset, rrsig, other_zsk.dnskey)
     assert signatures._verifies(rrset, rrsig, zsk.dnskey)
+
+
+P256 = "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
+RSA = "AwEAAcq3sL2nGkT3pm0rGgtgkFc7Lr1YqeA3PvwkR5uK6kGK0y2Q1u2Hc7FgHgx0kSmM8U0s6B2zZLdZ0Y3X1i0="
+
+
+@pytest.mark.parametrize(
+    ("rdtype", "text"),
+    [
+        ("DNSKEY", f"257 3 13 {P256}"),
+        ("DNSKEY", f"256 3 8 {RSA}"),
+        ("DNSKEY", f"257 3 1 {RSA}"),  # RSAMD5: another formula
+        ("DNSKEY", f"385 3 13 {P256}"),  # REVOKE
+        ("CDNSKEY", f"257 3 13 {P256}"),
+    ],
+)
+def test_a_remembered_key_tag_is_the_tag_dnspython_computes(rdtype: str, text: str) -> None:
+    key = dns.rdata.from_text("IN", rdtype, text)
+    assert signatures.key_tag(key) == dns.dnssec.key_id(key)  # type: ignore[arg-type]
+    assert signatures.key_tag(key) == dns.dnssec.key_id(key)  # type: ignore[arg-type]  # again

@@ -3,6 +3,7 @@ files. No I/O: every message here is built in memory."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import dns.flags
@@ -19,6 +20,7 @@ from dnssec_doctor.analysis.wire import parse_message
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.model.snapshot import Purpose, Server
 from dnssec_doctor.probe import plan
+from dnssec_doctor.probe import transport as transport_module
 from dnssec_doctor.probe.settings import (
     AddressPolicy,
     ProbeSettings,
@@ -253,6 +255,42 @@ def test_reply_matching() -> None:
     assert not matches_query(b"\x01", query)
     assert not is_truncated(reply)
     assert is_truncated(reply[:2] + bytes([reply[2] | 0x02]) + reply[3:])
+
+
+def test_the_reply_catcher_takes_exactly_the_datagrams_matches_query_takes() -> None:
+    """The catcher takes a datagram that repeats the query's ID and question byte for byte
+    without parsing it; every other datagram is judged by matches_query, as before."""
+    query = plan.make_query(plan.target_question(N("www.example."), dns.rdatatype.A))
+    wire = query.to_wire()
+    reply = dns.message.make_response(query).to_wire()
+    mixed_case = dns.message.make_response(query)
+    mixed_case.question = [dns.rrset.RRset(N("WWW.example."), dns.rdataclass.IN, dns.rdatatype.A)]
+    other = dns.message.make_response(
+        plan.make_query(plan.target_question(N("evil.example."), dns.rdatatype.A))
+    )
+    other.id = query.id
+    two = dns.message.make_response(query)
+    two.question.append(dns.rrset.RRset(N("x.example."), dns.rdataclass.IN, dns.rdatatype.A))
+    datagrams = [
+        reply,
+        mixed_case.to_wire(),  # 0x20 case: the same question, found by parsing
+        bytes([reply[0] ^ 1]) + reply[1:],
+        other.to_wire(),
+        two.to_wire(),  # the same first question, and a second one
+        query.id.to_bytes(2, "big") + b"\xff" * 20,
+        reply[:12],
+        b"\x01",
+    ]
+
+    async def taken(datagram: bytes) -> bool:
+        catcher = transport_module._ReplyCatcher(query, ("127.0.0.1", 53), wire)
+        catcher.datagram_received(datagram, ("127.0.0.1", 53))
+        return catcher.reply.done()
+
+    for datagram in datagrams:
+        assert asyncio.run(taken(datagram)) == matches_query(datagram, query), datagram
+    assert asyncio.run(taken(reply)) and asyncio.run(taken(mixed_case.to_wire()))
+    assert not asyncio.run(taken(two.to_wire()))
 
 
 @pytest.mark.parametrize(

@@ -20,16 +20,19 @@ import dns.rrset
 import pytest
 
 from dnssec_doctor.analysis import resolvers
+from dnssec_doctor.analysis.wire import parse_message
 from dnssec_doctor.diagnosis.report import build_report
 from dnssec_doctor.errors import UsageError
 from dnssec_doctor.lab import bulk
 from dnssec_doctor.lab.profile import LabProfile
 from dnssec_doctor.lab.scenarios import SCENARIOS
 from dnssec_doctor.model.options import AnalysisOptions
-from dnssec_doctor.model.snapshot import Server
+from dnssec_doctor.model.snapshot import Purpose, Server, Transport
 from dnssec_doctor.pipeline import lab_settings
+from dnssec_doctor.probe import plan
 from dnssec_doctor.probe.collect import collect
-from dnssec_doctor.probe.transport import ScriptedTransport
+from dnssec_doctor.probe.transport import Reply, ScriptedTransport
+from dnssec_doctor.scan import cache as cache_module
 from dnssec_doctor.scan.cache import CachingTransport
 from dnssec_doctor.scan.engine import ScanOptions, Window, scan_questions
 from dnssec_doctor.scan.names import Question, read_questions
@@ -158,6 +161,48 @@ def test_timeouts_are_not_kept_but_refusals_are() -> None:
             query = dns.message.make_query(name, "A")
             asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=False, timeout=2.0))
     assert calls == {"silent.": 3 * 2, "refused.": 1}  # each timeout asked twice, none kept
+
+
+def test_queries_are_the_same_question_exactly_when_their_bytes_are() -> None:
+    """The cache tells queries apart by their fields, without writing them out: two queries
+    are one question exactly when their bytes after the ID are the same."""
+    example = dns.name.from_text("www.Example.")
+    questions = [
+        plan.Question(purpose, name, dns.rdatatype.RdataType.make(rdtype), rd, do, cd)
+        for purpose in (Purpose.ANSWER, Purpose.OPTION_PROBE, Purpose.EDNS_PROBE)
+        for name in (example, dns.name.from_text("www.example."), dns.name.from_text("example."))
+        for rdtype in ("A", "DS")
+        for rd, do, cd in ((False, True, False), (True, True, True), (False, False, False))
+    ]
+    queries = [plan.make_query(q) for q in questions for _ in range(2)]  # two IDs each
+    queries.append(dns.message.make_query("www.example.", "A", use_edns=False))
+    keys = [cache_module._query_keys(q) for q in queries]
+    wires = [q.to_wire()[2:] for q in queries]
+    for one_key, one_wire in zip(keys, wires, strict=True):
+        for other_key, other_wire in zip(keys, wires, strict=True):
+            assert (one_key == other_key) == (one_wire == other_wire)
+    assert len(set(keys)) == len(set(wires)) == len(queries) // 2 + 1
+    # A query that is more than a question is told apart by its bytes.
+    update = dns.message.make_query("www.example.", "A")
+    update.additional.append(dns.rrset.from_text("www.example.", 60, "IN", "A", "192.0.2.1"))
+    assert cache_module._query_keys(update)[1] != keys[0][1]
+
+
+def test_a_rewritten_referral_is_the_referral_parsed_anew_and_leaves_the_kept_one_alone() -> None:
+    first = dns.message.make_query("www.example.", "A", want_dnssec=True)
+    referral = _referral(first, "example.").to_wire()
+    kept = parse_message(referral).message  # parsed by the walk that followed it
+    assert kept is not None
+    later = dns.message.make_query("mail.deep.example.", "AAAA", want_dnssec=True)
+    reply = Reply(referral, None, 0.01, Transport.UDP)
+    rewritten = cache_module._rewritten(reply, later)
+    assert rewritten is not None and rewritten.response is not None
+    anew = dns.message.from_wire(referral)
+    anew.id = later.id
+    anew.question = list(later.question)
+    assert rewritten.response == anew.to_wire()
+    assert kept.question == first.question and kept.id == first.id
+    assert parse_message(referral).message.question == first.question  # type: ignore[union-attr]
 
 
 # --- results and resuming ---------------------------------------------------------------------

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-import dns.dnssec
 import dns.exception
 import dns.message
 import dns.name
@@ -1000,7 +999,7 @@ def _anchor_tags(evidence: Evidence) -> tuple[int, ...]:
     return tuple(
         sorted(
             {
-                anchor.key_tag if isinstance(anchor, DS) else dns.dnssec.key_id(anchor)
+                anchor.key_tag if isinstance(anchor, DS) else signatures.key_tag(anchor)
                 for anchors in _trust_anchors(evidence).values()
                 for anchor in anchors
             }
@@ -1085,7 +1084,7 @@ def _server_views(
                 server=label,
                 answered=answered,
                 serial=serial,
-                dnskey_tags=tuple(sorted(dns.dnssec.key_id(k) for k in dnskeys)) if dnskeys else (),
+                dnskey_tags=tuple(sorted(map(signatures.key_tag, dnskeys))) if dnskeys else (),
                 newest_inception=max((s.inception for s in sigs), default=None),
                 earliest_expiration=min((s.expiration for s in sigs), default=None),
                 state=per_server.get(label, fallback),

@@ -50,6 +50,7 @@ from dnssec_doctor.analysis.signatures import (
     classify_signature,
     healthy_signature_findings,
     is_algorithm_supported,
+    key_tag,
     most_telling,
     rrset_label,
     signature_failure_finding,
@@ -149,7 +150,7 @@ def match_ds(
     """Match one DS against the zone's keys (``accepted``: retired algorithms the
     validator profile still validates): the one DS↔DNSKEY matcher (the diagnosis, the
     report's key table, the SVG and ``change`` all read its result)."""
-    tagged = tuple(k for k in dnskeys if dns.dnssec.key_id(k) == ds.key_tag)
+    tagged = tuple(k for k in dnskeys if key_tag(k) == ds.key_tag)
     named = tuple(k for k in tagged if k.algorithm == ds.algorithm)
     digests = tuple(k for k in dnskeys if ds_digest(zone, k, ds.digest_type) == ds.digest)
 
@@ -536,7 +537,7 @@ def _link(
 
     # A matched key exists but does not validly sign the DNSKEY RRset: say why its own
     # signature fails if it made one, else that it signs nothing.
-    ds_key_ids = {(int(k.algorithm), dns.dnssec.key_id(k)) for k in ds_keys}
+    ds_key_ids = {(int(k.algorithm), key_tag(k)) for k in ds_keys}
     by_ds_key = [
         s for s in ksk_signatures if s.key in ds_keys or (s.algorithm, s.key_tag) in ds_key_ids
     ]
@@ -553,7 +554,7 @@ def _link(
             subject=rrset_label(dnskey_rrset),
             servers=servers,
             records=_records(dnskey_rrset),
-            ds_keys=", ".join(sorted(f"{dns.dnssec.key_id(k)}/{k.algorithm}" for k in ds_keys)),
+            ds_keys=", ".join(sorted(f"{key_tag(k)}/{k.algorithm}" for k in ds_keys)),
             signers=", ".join(signers) if signers else "none",
         )
     return done(LinkState.BOGUS, failure, *stale, *unsupported_digests)
@@ -632,7 +633,7 @@ def _key_findings(
     zone_text = zone.to_text()
     findings: list[Finding] = []
     for key in keys:
-        tag = dns.dnssec.key_id(key)
+        tag = key_tag(key)
         subject = f"DNSKEY {tag}/{key.algorithm}"
         records = (_key_record(zone, key),)
         graded = []
@@ -724,11 +725,11 @@ def check_signing_keys_published(
     """
     findings = []
     for signer, tags in signed_with.items():
-        for key_tag, algorithm in sorted(tags):
+        for tag, algorithm in sorted(tags):
             used = [
                 k
                 for k in own_keys.get(signer, ())
-                if int(k.algorithm) == algorithm and dns.dnssec.key_id(k) == key_tag
+                if int(k.algorithm) == algorithm and key_tag(k) == tag
             ]
             if not used:
                 continue  # no key of its own signs it: the signature checks report that
@@ -739,11 +740,11 @@ def check_signing_keys_published(
                     make_finding(
                         "MULTI_SIGNER_KEY_MISSING",
                         zone=zone.to_text(),
-                        subject=f"{server} {key_tag}/{algorithm}",
+                        subject=f"{server} {tag}/{algorithm}",
                         servers=(server,),
                         records=tuple(_key_record(zone, k) for k in used),
                         server=server,
-                        key_tag=key_tag,
+                        key_tag=tag,
                         algorithm=algorithm,
                         signer=signer,
                     )
@@ -887,22 +888,22 @@ def check_cds_request(
             return findings
         finding("CDS_DELETE_INCOMPLETE", "CDS" if cds else "CDNSKEY", cds_rrset, reason=reason)
         return findings
-    digests = {(int(k.algorithm), dns.dnssec.key_id(k), bytes(k.key)) for k in dnskeys}
+    digests = {(int(k.algorithm), key_tag(k), bytes(k.key)) for k in dnskeys}
     for record in cds:
         if not any(
-            dns.dnssec.key_id(key) == record.key_tag
+            key_tag(key) == record.key_tag
             and key.algorithm == record.algorithm
             and ds_digest(zone, key, record.digest_type) == record.digest
             for key in dnskeys
         ):
             finding("CDS_MATCHES_NO_DNSKEY", "CDS", cds_rrset, record=record.to_text())
     for key in cdnskeys:
-        if (int(key.algorithm), dns.dnssec.key_id(key), bytes(key.key)) not in digests:
+        if (int(key.algorithm), key_tag(key), bytes(key.key)) not in digests:
             finding("CDS_MATCHES_NO_DNSKEY", "CDNSKEY", cdnskey_rrset, record=key.to_text())
     if cds and cdnskeys:
         # RFC 7344 §4: both name the same keys (a CDS per digest type it uses)
         asked_by_cds = {(c.key_tag, int(c.algorithm)) for c in cds}
-        asked_by_cdnskey = {(dns.dnssec.key_id(k), int(k.algorithm)) for k in cdnskeys}
+        asked_by_cdnskey = {(key_tag(k), int(k.algorithm)) for k in cdnskeys}
         unmatched = [
             c
             for c in cds

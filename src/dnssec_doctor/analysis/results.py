@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import dns.dnssec
 import dns.name
 import dns.rdatatype
 import dns.rrset
@@ -25,7 +24,7 @@ from dns.rdtypes.dnskeybase import Flag
 
 from dnssec_doctor.analysis.context import Evidence, Observation
 from dnssec_doctor.analysis.keys import DsCheck, DsStatus, match_ds
-from dnssec_doctor.analysis.signatures import SignatureStatus, classify_signature
+from dnssec_doctor.analysis.signatures import SignatureStatus, classify_signature, key_tag
 from dnssec_doctor.model.options import AnalysisOptions
 from dnssec_doctor.model.snapshot import Purpose
 
@@ -99,7 +98,7 @@ def key_results(rrset: dns.rrset.RRset | None) -> tuple[KeyResult, ...]:
     if rrset is None:
         return ()
     return tuple(
-        KeyResult(line, key, dns.dnssec.key_id(key))
+        KeyResult(line, key, key_tag(key))
         for key, line in zip(rrset, rrset.to_text().splitlines(), strict=True)
         if isinstance(key, DNSKEY)
     )

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +70,7 @@ from dnssec_doctor.probe.transport import (
     Reply,
     Transport,
     is_truncated,
+    normal_address,
 )
 
 # What a shell (the CLI, a web service) needs, importable from one place.
@@ -954,7 +954,7 @@ class _Collector:
 
 def _normal(address: str) -> str:
     try:
-        return ipaddress.ip_address(address).compressed
+        return normal_address(address)
     except ValueError:
         return address
 

@@ -22,6 +22,7 @@ import asyncio
 import collections
 import contextlib
 import errno
+import functools
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -74,6 +75,27 @@ def is_truncated(wire: bytes) -> bool:
     return len(wire) >= 4 and bool(wire[2] & (dns.flags.TC >> 8))
 
 
+@functools.lru_cache(maxsize=65536)
+def normal_address(address: str) -> str:
+    """``address`` in its one written form (``ipaddress``'s compressed text); ValueError
+    when it is not an IP address. Remembered: every query of a scan names its server's
+    address, and a scan asks few servers many times."""
+    return ipaddress.ip_address(address).compressed
+
+
+def question_end(wire: bytes) -> int:
+    """The offset after the question of a query's wire form (its name is never
+    compressed); 0 unless the bytes hold exactly one whole question."""
+    if len(wire) < 12 or wire[4:6] != b"\x00\x01":
+        return 0
+    offset = 12
+    while offset < len(wire) and 0 < wire[offset] < 0x40:
+        offset += wire[offset] + 1
+    if offset >= len(wire) or wire[offset] != 0 or offset + 5 > len(wire):
+        return 0
+    return offset + 5
+
+
 def matches_query(wire: bytes, query: dns.message.Message) -> bool:
     """Whether a datagram can be the reply to ``query``: same ID, and the same question
     when it has a readable one. A reply whose question cannot be read is kept (it is a
@@ -120,19 +142,35 @@ def describe_error(error: BaseException) -> str:
 class _ReplyCatcher(asyncio.DatagramProtocol):
     """Waits for the one datagram that can be the reply and counts the others."""
 
-    def __init__(self, query: dns.message.Message, source: tuple[str, int]) -> None:
+    def __init__(
+        self, query: dns.message.Message, source: tuple[str, int], sent: bytes = b""
+    ) -> None:
         self.query = query
         self.source = source
+        # The ID, the question count and the question as sent: a datagram that repeats
+        # them byte for byte is the reply without parsing its question (most are).
+        end = question_end(sent)
+        self.same = (sent[:2], sent[4:6], sent[12:end]) if end else None
         self.discarded = 0
         self.reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         if self.reply.done():
             return
-        if _same_source(addr, self.source) and matches_query(data, self.query):
+        if _same_source(addr, self.source) and (
+            self._repeats_question(data) or matches_query(data, self.query)
+        ):
             self.reply.set_result(data)
         else:
             self.discarded += 1
+
+    def _repeats_question(self, data: bytes) -> bool:
+        if self.same is None:
+            return False
+        ident, count, question = self.same
+        return (
+            data[:2] == ident and data[4:6] == count and data[12 : 12 + len(question)] == question
+        )
 
     def error_received(self, exc: Exception) -> None:
         if not self.reply.done():
@@ -164,7 +202,7 @@ class NetworkTransport:
     ) -> Reply:
         used = snapshot.Transport.TCP if tcp else snapshot.Transport.UDP
         try:
-            address = ipaddress.ip_address(server.address).compressed
+            address = normal_address(server.address)
         except ValueError:
             # Never hand a name to the system resolver: only literal addresses are asked.
             return Reply(None, "not an IP address", None, used)
@@ -181,7 +219,7 @@ class NetworkTransport:
     ) -> Reply:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        catcher = _ReplyCatcher(query, (address, self.port))
+        catcher = _ReplyCatcher(query, (address, self.port), wire)
         endpoint: asyncio.DatagramTransport | None = None
         try:
             async with asyncio.timeout(timeout):

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import copy
 import dataclasses
-import ipaddress
 import struct
 import time
 from collections.abc import Callable
@@ -51,8 +51,15 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from dnssec_doctor.analysis.wire import parse_message
 from dnssec_doctor.model.snapshot import Server
-from dnssec_doctor.probe.transport import Reply, Transport, is_truncated
+from dnssec_doctor.probe.transport import (
+    Reply,
+    Transport,
+    is_truncated,
+    normal_address,
+    question_end,
+)
 
 BACKOFF_SECONDS = 10.0
 MIN_QPS = 1.0
@@ -144,14 +151,13 @@ class CachingTransport:
         self.retries = retries  # a timeout is asked again this many times before it counts
         self.clock = clock
         self.limit = _RateLimit(per_server_qps, total_qps, clock)
-        self.answers: collections.OrderedDict[tuple[str, bool, bytes], _Kept] = (
+        # (address, tcp, the query's header and EDNS, its question) -> the answer
+        self.answers: collections.OrderedDict[_AnswerKey, _Kept] = collections.OrderedDict()
+        # (address, tcp, the query's header and EDNS, child zone) -> the referral
+        self.referrals: collections.OrderedDict[tuple[str, bool, object, dns.name.Name], _Kept] = (
             collections.OrderedDict()
         )
-        # (address, tcp, flags and EDNS of the query, child zone) -> the referral
-        self.referrals: collections.OrderedDict[tuple[str, bool, bytes, dns.name.Name], _Kept] = (
-            collections.OrderedDict()
-        )
-        self.in_flight: dict[tuple[str, bool, bytes], asyncio.Future[Reply]] = {}
+        self.in_flight: dict[_AnswerKey, asyncio.Future[Reply]] = {}
         self.stats = CacheStats()
         # Told when a retry answers a question that had timed out: answers come later than
         # the timeout, so fewer names at once (the scanner's window, engine.py).
@@ -163,11 +169,11 @@ class CachingTransport:
     ) -> Reply:
         self.stats.asked += 1
         try:
-            address = ipaddress.ip_address(server.address).compressed
-            wire = query.to_wire()
+            address = normal_address(server.address)
+            flags, question = _query_keys(query)
         except (ValueError, dns.exception.DNSException):
             return await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
-        key = (address, tcp, wire[2:])  # the question and its flags, without the ID
+        key = (address, tcp, flags, question)  # the query without its ID
         now = self.clock()
         kept = self._lookup(self.answers, key, now)
         if kept is not None:
@@ -176,7 +182,7 @@ class CachingTransport:
             else:
                 self.stats.answered += 1
             return _with_id(kept, query.id)
-        referral = self._referral_for(query, address, tcp, wire, now)
+        referral = self._referral_for(query, address, tcp, flags, now)
         if referral is not None:
             self.stats.referred += 1
             return referral
@@ -209,7 +215,7 @@ class CachingTransport:
                 if reply.error != "timeout":
                     self.stats.rescued += 1
                     self.on_rescue()
-            self._keep(key, query, reply, address, tcp, wire, timeout)
+            self._keep(key, query, reply, address, tcp, flags)
             future.set_result(reply)
             return reply
         except BaseException as error:
@@ -223,13 +229,12 @@ class CachingTransport:
 
     def _keep(
         self,
-        key: tuple[str, bool, bytes],
+        key: _AnswerKey,
         query: dns.message.Message,
         reply: Reply,
         address: str,
         tcp: bool,
-        wire: bytes,
-        timeout: float,
+        flags: object,
     ) -> None:
         now = self.clock()
         if reply.response is None:
@@ -255,8 +260,8 @@ class CachingTransport:
             return
         self._store(self.answers, key, _Kept(reply, now + lifetime))
         child = _referred_zone(facts, query)
-        if child is not None:
-            referral_key = (address, tcp, _flags_key(wire), child)
+        if child is not None and not facts.trailing:  # trailing bytes: not rewritten
+            referral_key = (address, tcp, flags, child)
             self._store(self.referrals, referral_key, _Kept(reply, now + lifetime))
 
     def _store(self, table: collections.OrderedDict[Any, _Kept], key: Any, kept: _Kept) -> None:
@@ -278,12 +283,11 @@ class CachingTransport:
         return kept.reply
 
     def _referral_for(
-        self, query: dns.message.Message, address: str, tcp: bool, wire: bytes, now: float
+        self, query: dns.message.Message, address: str, tcp: bool, flags: object, now: float
     ) -> Reply | None:
         if not self.referrals or len(query.question) != 1:
             return None
         question = query.question[0]
-        flags = _flags_key(wire)
         name = question.name
         while True:
             if not (name == question.name and question.rdtype == dns.rdatatype.DS):
@@ -302,26 +306,60 @@ def _with_id(reply: Reply, query_id: int) -> Reply:
 
 
 def _rewritten(reply: Reply, query: dns.message.Message) -> Reply | None:
-    """The kept referral, answering ``query``'s question."""
+    """The kept referral, answering ``query``'s question. The referral was parsed when the
+    walk that asked it followed it (``analysis.wire`` keeps it): a copy of that message
+    with this query's ID and question is written, not the bytes parsed again. Only a
+    referral that parses whole is rewritten (no record set aside, no trailing bytes: the
+    cache does not keep those as referrals)."""
     assert reply.response is not None
     try:
-        message = dns.message.from_wire(reply.response)
+        parsed = parse_message(reply.response)
+        if parsed.message is None or parsed.malformed:
+            return None
+        # A copy with sections of its own (``question`` is an item of ``sections``): the
+        # kept message is never modified.
+        message = copy.copy(parsed.message)
+        message.sections = [list(query.question), *parsed.message.sections[1:]]
         message.id = query.id
-        message.question = list(query.question)
         return dataclasses.replace(reply, response=message.to_wire())
     except Exception:  # cannot be rewritten: ask the server instead
         return None
 
 
-def _flags_key(wire: bytes) -> bytes:
-    """What besides the question makes two queries differ: header flags and the EDNS
-    record (its DO bit and payload), so a referral is only reused for the same kind of
-    query."""
+# An answer's key: the server's address, TCP or not, and the query without its ID (its
+# header and EDNS, then its question).
+_AnswerKey = tuple[str, bool, object, object]
+
+
+def _query_keys(query: dns.message.Message) -> tuple[object, object]:
+    """What makes two queries to one server the same, without their IDs: their header
+    flags and EDNS record (version, flags with DO, payload, options), so a referral is only
+    reused for the same kind of query, and their question. Read from the message's fields
+    for a query of one question and nothing else, as every query of the probe is (the
+    fields are what its wire form is written from: writing it costs more than the rest of
+    the look-up); from the wire form for any other message."""
+    if (
+        len(query.question) == 1
+        and not (query.answer or query.authority or query.additional)
+        and query.tsig is None
+        and not query.pad
+        and query.question[0].name.is_absolute()
+    ):
+        question = query.question[0]
+        edns: tuple[object, ...] = ()
+        if query.edns >= 0:
+            options = tuple((int(o.otype), o.to_wire()) for o in query.options)
+            edns = (query.edns, query.ednsflags, query.payload, options)
+        return (
+            (query.flags, edns),
+            (question.name.labels, int(question.rdtype), int(question.rdclass)),
+        )
+    wire = query.to_wire()
+    end = question_end(wire)
+    if not end:
+        return wire[2:], None
     # Header flags (bytes 2-3) and everything after the question (the OPT record).
-    question_end = 12
-    while wire[question_end] != 0:  # the query's name is never compressed
-        question_end += wire[question_end] + 1
-    return wire[2:4] + wire[question_end + 5 :]
+    return wire[2:4] + wire[end:], wire[4:end]
 
 
 def _referred_zone(facts: _Facts, query: dns.message.Message) -> dns.name.Name | None:
@@ -347,6 +385,7 @@ class _Facts:
     lowest_ttl: int | None  # of every record but OPT
     ns_owners: frozenset[dns.name.Name]  # owners of NS records in the authority section
     soa_in_authority: bool
+    trailing: bool  # bytes after the last record
 
 
 def _read_facts(wire: bytes) -> _Facts | None:
@@ -382,6 +421,7 @@ def _read_facts(wire: bytes) -> _Facts | None:
             lowest_ttl=lowest,
             ns_owners=frozenset(owners),
             soa_in_authority=soa,
+            trailing=offset < len(wire),
         )
     except (IndexError, struct.error, dns.exception.DNSException):
         return None
