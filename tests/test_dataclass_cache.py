@@ -76,7 +76,34 @@ def test_the_kept_code_is_what_python_compiles_from_the_same_text(tmp_path: Path
     entries = marshal.loads(data[len(importlib.util.MAGIC_NUMBER) :])
     assert entries
     for text, blob in entries.items():
-        assert marshal.loads(blob) == compile(text, "<string>", "exec"), text
+        # This test module has ``from __future__ import annotations``, dataclasses.py has
+        # not: what dataclasses compiles inherits no future flag.
+        assert marshal.loads(blob) == compile(text, "<string>", "exec", dont_inherit=True), text
+
+
+def test_methods_from_the_file_keep_their_annotations_as_objects(tmp_path: Path) -> None:
+    """The kept ``__init__`` is the one dataclasses compiles: for a module without
+    ``from __future__ import annotations``, its annotations are the field types, not
+    strings (as they would be if compiled under this project's future import)."""
+    path = tmp_path / "code.marshal"
+    script = (
+        "import dataclasses\n"
+        "from pathlib import Path\n"
+        "from dnssec_doctor import dataclass_cache\n"
+        f"dataclass_cache.install(Path({str(path)!r}))\n"
+        "@dataclasses.dataclass(frozen=True)\n"
+        "class Plain:\n    a_field_of_its_own: int\n"
+        "print(dataclass_cache.compiled())\n"
+        "dataclass_cache.save(force=True)\n"
+        "assert Plain.__init__.__annotations__ == {'a_field_of_its_own': int, 'return': None}, "
+        "Plain.__init__.__annotations__\n"
+    )
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert int(first.stdout) > 0  # compiled, then written to the file
+    second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr  # the same annotations, from the file
+    assert int(second.stdout) == 0
 
 
 def test_a_changed_class_is_compiled_and_behaves_as_declared(tmp_path: Path) -> None:

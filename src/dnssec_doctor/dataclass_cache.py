@@ -33,8 +33,11 @@ from pathlib import Path
 from typing import Any
 
 # One file per Python (the marshal format of code objects changes between versions).
+# "-2": files written before the code was compiled without this module's future flags.
 DEFAULT_PATH = (
-    Path(__file__).parent / "__pycache__" / f"dataclass-code.{sys.implementation.cache_tag}.marshal"
+    Path(__file__).parent
+    / "__pycache__"
+    / f"dataclass-code-2.{sys.implementation.cache_tag}.marshal"
 )
 # Bounds of the file: a check's classes need about 400 texts and 0.6 MB.
 MAX_BYTES = 8 * 1024 * 1024
@@ -78,7 +81,10 @@ class _Cache:
         if blob is not None:
             builtins.exec(marshal.loads(blob), globals, locals)
             return
-        code = compile(source, "<string>", "exec")  # what exec(source) compiles
+        # What dataclasses' own exec(source) compiles: dont_inherit, so that this module's
+        # ``from __future__ import annotations`` does not make the generated methods'
+        # annotations strings (dataclasses.py has no future import).
+        code = compile(source, "<string>", "exec", dont_inherit=True)
         self.compiled[source] = marshal.dumps(code)
         builtins.exec(code, globals, locals)
 
