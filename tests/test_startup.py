@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -306,10 +307,10 @@ def test_check_and_probe_import_asyncio_without_ssl_and_leave_ssl_importable() -
 
 
 @pytest.mark.lab
-def test_a_check_run_as_the_command_holds_neither_ssl_nor_other_commands(lab: LabProfile) -> None:
+def test_a_check_run_as_the_command_loads_no_ssl_shutil_or_other_command(lab: LabProfile) -> None:
     """The command as installed (``cli.run``: no collector, the dataclass file, asyncio
-    without ssl) on a lab name: the report is whole and secure, and the process never
-    loaded ssl nor anything of the other commands."""
+    without ssl, no terminal width asked) on a lab name: the report is whole and secure,
+    and the process never loaded ssl, shutil, nor anything of the other commands."""
     arguments = [
         "check",
         "--root-hints",
@@ -345,4 +346,31 @@ def test_a_check_run_as_the_command_holds_neither_ssl_nor_other_commands(lab: La
     loaded = set(json.loads(modules))
     assert set(CHECK_PIPELINE) <= loaded
     assert "ssl" not in loaded and "_ssl" not in loaded
+    assert "shutil" not in loaded  # argparse asks the terminal's width only for shown text
     assert other_commands(loaded) <= CHECK_ARGUMENTS
+
+
+def test_parsing_a_command_line_asks_no_terminal_width_and_help_still_fits_the_terminal() -> None:
+    """argparse asks the terminal's width (importing shutil, bz2, lzma) for every option
+    it adds; ours only when usage or help is shown, which still fold to the terminal."""
+    loaded, _ = modules_after(
+        "from dnssec_doctor.features import decide_dnspython_features\n"
+        "decide_dnspython_features()\n"
+        "from dnssec_doctor.cli import build_parser\n"
+        "parser, _ = build_parser('check')\n"
+        "parser.parse_args(['check', '--json', 'example.com', 'DS'])"
+    )
+    assert "dnssec_doctor.commands" in loaded and "shutil" not in loaded
+    widest = {}
+    for columns in (60, 140):
+        result = subprocess.run(
+            [sys.executable, "-m", "dnssec_doctor", "check", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "COLUMNS": str(columns)},
+        )
+        assert result.returncode == 0, result.stderr
+        widest[columns] = max(len(line) for line in result.stdout.splitlines())
+    assert widest[60] <= 60 < 100 < widest[140] <= 140

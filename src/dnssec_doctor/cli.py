@@ -81,11 +81,32 @@ GROUPS: tuple[tuple[tuple[str, ...], Callable[[], Group]], ...] = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage; 2 means "DNSSEC failure" here, so use 4."""
+    """argparse exits 2 on bad usage; 2 means "DNSSEC failure" here, so use 4.
+
+    argparse also makes a formatter for every option it adds (to check the option's
+    metavar), each asking the terminal's width through ``shutil``, whose import loads bz2,
+    lzma and zlib: a few ms of every command's start-up for text nobody sees. The width
+    is asked once usage or help is shown."""
+
+    _shown = False
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
+
+    def format_usage(self) -> str:
+        self._shown = True
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._shown = True
+        return super().format_help()
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if self._shown:
+            return super()._get_formatter()
+        # The width of text that is not shown (a metavar checked, the prog of a command).
+        return self.formatter_class(prog=self.prog, width=100)  # type: ignore[call-arg]
 
 
 def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, Runner]]:

@@ -122,22 +122,21 @@ def save(*, force: bool = False) -> bool:
     data = importlib.util.MAGIC_NUMBER + marshal.dumps(entries)
     if len(data) > MAX_BYTES:
         return False
-    import tempfile
-
     directory = _installed.path.parent
+    # A name of this process's own (tempfile would import shutil, which a check does not).
+    temporary = directory / f".dataclass-code.{os.getpid()}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".dataclass-code.")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     except OSError:  # a directory we may not write: as Python does for bytecode
         return False
     try:
-        os.fchmod(handle, 0o644)  # readable by every user, as bytecode is
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        Path(temporary).replace(_installed.path)  # readers see the old file or the new one
+        temporary.replace(_installed.path)  # readers see the old file or the new one
     except OSError:
         with contextlib.suppress(OSError):
-            Path(temporary).unlink()
+            temporary.unlink()
         return False
     _installed.kept = entries
     _installed.compiled = {}
