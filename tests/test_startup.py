@@ -347,6 +347,7 @@ def test_a_check_run_as_the_command_loads_no_ssl_shutil_or_other_command(lab: La
     assert set(CHECK_PIPELINE) <= loaded
     assert "ssl" not in loaded and "_ssl" not in loaded
     assert "shutil" not in loaded  # argparse asks the terminal's width only for shown text
+    assert "cryptography.hazmat.primitives.serialization.ssh" not in loaded  # keys unwritten
     assert other_commands(loaded) <= CHECK_ARGUMENTS
 
 
@@ -374,3 +375,42 @@ def test_parsing_a_command_line_asks_no_terminal_width_and_help_still_fits_the_t
         assert result.returncode == 0, result.stderr
         widest[columns] = max(len(line) for line in result.stdout.splitlines())
     assert widest[60] <= 60 < 100 < widest[140] <= 140
+
+
+SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
+
+
+def test_key_serialization_is_loaded_only_if_used_and_signatures_verify_without_it() -> None:
+    """One-shot commands defer cryptography's key serialization (PEM and SSH key formats,
+    every cipher), which dnspython imports for key files: the analysis verifies the
+    signatures of a committed snapshot without it, with the same report as a process
+    that loaded it, and it still loads when something uses it."""
+    secure = SNAPSHOTS / "secure-nsec.json"
+    analyze = (
+        "from pathlib import Path\n"
+        "from dnssec_doctor import pipeline\n"
+        "from dnssec_doctor.render.json import render_json\n"
+        f"snapshot = pipeline.read_snapshot(Path({str(secure)!r}))\n"
+        "report = render_json(pipeline.analyze(snapshot, pipeline.analysis_options(snapshot)))\n"
+        "print(json.dumps(report, sort_keys=True))\n"
+    )
+    ssh = "cryptography.hazmat.primitives.serialization.ssh"
+    deferred, output = modules_after(
+        "import json, sys\n"
+        "from dnssec_doctor.features import decide_dnspython_features, defer_key_serialization\n"
+        "decide_dnspython_features()\n"
+        "defer_key_serialization()\n"
+        f"{analyze}"
+        f"print({ssh!r} in sys.modules)\n"
+        "import dns.dnssecalgs\n"
+        "key = dns.dnssecalgs.get_algorithm_cls('ED25519').generate()\n"
+        "print(key.public_key().to_pem().startswith(b'-----BEGIN PUBLIC KEY-----'))"
+    )
+    report, ssh_before_use, pem_written = output.splitlines()
+    assert ssh_before_use == "False"
+    assert pem_written == "True"  # the real module, loaded on first use
+    assert ssh in deferred  # once used
+    loaded, usual = modules_after(f"import json\n{analyze}")
+    assert ssh in loaded
+    assert json.loads(report) == json.loads(usual)
+    assert json.loads(report)["verdict"] == "secure"

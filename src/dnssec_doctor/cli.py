@@ -290,18 +290,23 @@ def run() -> NoReturn:
     object and module one by one): together about a fifth of a check's CPU on loopback
     (bench/README.md). Its dataclasses take their methods' code from the file kept beside
     the bytecode (``dataclass_cache.py``); dnspython's optional features are decided
-    without importing importlib.metadata, and check and probe import asyncio without
-    ssl (``features.py``). Other commands (serve, watch, lab, zone, scan) start and end as
-    usual."""
+    without importing importlib.metadata, cryptography's key serialization is imported
+    only if used, and check and probe import asyncio without ssl (``features.py``).
+    Other commands (serve, watch, lab, zone, scan) start and end as usual."""
     arguments = sys.argv[1:]
     one_shot = bool(arguments) and arguments[0] in _ONE_SHOT_COMMANDS
     if one_shot:
         gc.disable()
         from dnssec_doctor import dataclass_cache
-        from dnssec_doctor.features import decide_dnspython_features, import_asyncio_without_tls
+        from dnssec_doctor.features import (
+            decide_dnspython_features,
+            defer_key_serialization,
+            import_asyncio_without_tls,
+        )
 
         dataclass_cache.install()
         decide_dnspython_features()
+        defer_key_serialization()
         if arguments[0] in _PROBING_COMMANDS:
             import_asyncio_without_tls()
     code = main(arguments)

@@ -1,7 +1,8 @@
 """What libraries import on the chance it is needed, decided for a one-shot command.
 
-dnspython's optional features, decided without importing ``importlib.metadata``; and
-asyncio, imported without ``ssl`` for a command that never speaks TLS.
+dnspython's optional features, decided without importing ``importlib.metadata``;
+cryptography's key serialization, which dnspython imports for key files, loaded only if
+used; and asyncio, imported without ``ssl`` for a command that never speaks TLS.
 
 When ``dns.name`` and ``dns.dnssec`` are imported, dnspython asks ``importlib.metadata``
 whether idna and cryptography are installed and recent enough (``dns._features``).
@@ -48,6 +49,20 @@ def decide_dnspython_features() -> None:
             features.force(feature, available)
 
 
+# Imported by dnspython's DNSSEC algorithms (``dns.dnssecalgs``) for reading and writing
+# keys as PEM and raw bytes, never to verify a signature; the module pulls in SSH key
+# formats, every cipher and the decrepit ones (~40 modules' worth, 2 % of a check's CPU).
+KEY_SERIALIZATION = "cryptography.hazmat.primitives.serialization"
+
+
+def defer_key_serialization() -> None:
+    """Before dnspython's DNSSEC algorithms are imported: cryptography's key serialization
+    module is a stand-in that imports it on first use (a check verifies signatures with
+    keys built from DNSKEY records, and writes no key)."""
+    if KEY_SERIALIZATION not in sys.modules and "dns.dnssecalgs" not in sys.modules:
+        _import_on_first_use(KEY_SERIALIZATION)
+
+
 def _fulfilled(features: ModuleType, feature: str) -> bool | None:
     """Whether every requirement of ``feature`` holds (None: not known here)."""
     for requirement in features._requirements[feature]:
@@ -66,7 +81,10 @@ def _import_on_first_use(name: str) -> None:
     """Put a stand-in for module ``name`` in ``sys.modules``: an import statement takes it
     as the module, and its first attribute read (PEP 562's module ``__getattr__``)
     imports the real module, which replaces it."""
-    spec = importlib.util.find_spec(name)
+    try:
+        spec = importlib.util.find_spec(name)  # imports the packages above it
+    except ImportError:  # a package above it is missing
+        return
     if spec is None:
         return
     stand_in = ModuleType(name)
