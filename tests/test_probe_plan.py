@@ -427,3 +427,27 @@ def test_unparsed_records_are_skipped_not_fatal() -> None:
     answer.answer.append(cname)
     assert plan.read_redirect(answer, question.qname, dns.rdatatype.A) is None
     assert plan.read_addresses(answer, question.qname, dns.rdatatype.A) == ()
+
+
+def test_queries_of_one_question_are_the_same_bytes_but_their_ids_and_their_own() -> None:
+    question = plan.Question(Purpose.DNSKEY, N("example."), dns.rdatatype.DNSKEY, cd=True)
+    queries = [plan.make_query(question) for _ in range(20)]
+    built = dns.message.make_query(
+        "example.", "DNSKEY", use_edns=0, payload=1232, want_dnssec=True, flags=dns.flags.CD
+    )
+    assert {q.to_wire()[2:] for q in queries} == {built.to_wire()[2:]}
+    assert len({q.id for q in queries}) > 1  # drawn for each query
+    # Names compare without case, and each query asks its name in the case it was given.
+    upper = plan.Question(Purpose.DNSKEY, N("EXAMPLE."), dns.rdatatype.DNSKEY, cd=True)
+    assert upper == question
+    assert plan.make_query(upper).question[0].name.labels == (b"EXAMPLE", b"")
+    assert plan.make_query(question).question[0].name.labels == (b"example", b"")
+    # A query changed by its reader changes no other query of the same question.
+    queries[0].flags |= dns.flags.TC
+    queries[0].question.append(dns.rrset.RRset(N("x."), dns.rdataclass.IN, dns.rdatatype.A))
+    queries[0].find_rrset(
+        queries[0].answer, N("y."), dns.rdataclass.IN, dns.rdatatype.A, create=True
+    )
+    assert (
+        plan.make_query(question).to_wire()[2:] == queries[1].to_wire()[2:] == built.to_wire()[2:]
+    )

@@ -10,12 +10,15 @@ analysis reports them.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import dns.edns
+import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
@@ -127,7 +130,28 @@ def parse_rdtype(text: str, *, replay: bool = False) -> dns.rdatatype.RdataType:
 
 def make_query(question: Question) -> dns.message.Message:
     """The query message: EDNS0 with a 1232-byte payload, DO as asked, RD and CD as asked
-    (the transport probes: the EDNS version and option their purpose says)."""
+    (the transport probes: the EDNS version and option their purpose says), with an ID
+    of its own (random, as dnspython draws it).
+
+    Built once per question and copied: a scan asks the same questions of the root and
+    its TLDs for every name (answered from its cache, but each name's collector still
+    makes its query), and building one costs more than the copy. The copy has its own
+    ID and section lists; the records in them (the question, the EDNS record) are shared
+    and never modified by a query's readers."""
+    # Keyed by the name's labels as written too: names compare without case, and a query
+    # asks its name in the case it was given.
+    model = _query_model(question, question.qname.labels)
+    query = copy.copy(model)
+    # Containers of its own: sections, their index, the errors list.
+    query.sections = [list(section) for section in model.sections]
+    query.index = dict(model.index)
+    query.errors = []
+    query.id = dns.entropy.random_16()
+    return query
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_model(question: Question, labels: tuple[bytes, ...]) -> dns.message.Message:
     options: list[dns.edns.Option] = []
     if carries_unknown_option(question.purpose):
         option = dns.edns.GenericOption(
@@ -135,7 +159,7 @@ def make_query(question: Question) -> dns.message.Message:
         )
         options.append(option)
     query = dns.message.make_query(
-        question.qname,
+        dns.name.Name(labels),
         question.rdtype,
         use_edns=edns_version(question.purpose),
         payload=EDNS_PAYLOAD,
