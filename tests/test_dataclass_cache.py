@@ -144,6 +144,11 @@ def test_a_damaged_or_foreign_file_is_ignored(tmp_path: Path) -> None:
         "empty": b"",
         "too large": good + b"\0" * (dataclass_cache.MAX_BYTES + 1 - len(good)),
     }
+    entries = marshal.loads(good[len(magic) :])
+    damaged["a damaged entry"] = magic + marshal.dumps({t: b"\xff" for t in entries})
+    damaged["an entry that is no code"] = magic + marshal.dumps(
+        {t: marshal.dumps("not code") for t in entries}
+    )
     for reason, data in damaged.items():
         path.write_bytes(data)
         compiled = compiled_after_importing(path, ("dnssec_doctor.model.finding",))

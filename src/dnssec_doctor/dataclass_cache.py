@@ -30,6 +30,7 @@ import marshal
 import os
 import sys
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 # One file per Python (the marshal format of code objects changes between versions).
@@ -77,9 +78,9 @@ class _Cache:
         if type(source) is not str:
             builtins.exec(source, globals, locals)
             return
-        blob = self.kept.get(source)
-        if blob is not None:
-            builtins.exec(marshal.loads(blob), globals, locals)
+        kept = _code(self.kept.get(source))
+        if kept is not None:
+            builtins.exec(kept, globals, locals)
             return
         # What dataclasses' own exec(source) compiles: dont_inherit, so that this module's
         # ``from __future__ import annotations`` does not make the generated methods'
@@ -87,6 +88,18 @@ class _Cache:
         code = compile(source, "<string>", "exec", dont_inherit=True)
         self.compiled[source] = marshal.dumps(code)
         builtins.exec(code, globals, locals)
+
+
+def _code(blob: bytes | None) -> CodeType | None:
+    """The code object kept in ``blob``; None for none, or for bytes damaged since they
+    were written (compiled again then, as for a text the file lacks)."""
+    if blob is None:
+        return None
+    try:
+        code = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if type(code) is CodeType else None
 
 
 _installed: _Cache | None = None
