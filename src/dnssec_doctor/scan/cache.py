@@ -44,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -154,7 +155,7 @@ class CachingTransport:
         # (address, tcp, the query's header and EDNS, its question) -> the answer
         self.answers: collections.OrderedDict[_AnswerKey, _Kept] = collections.OrderedDict()
         # (address, tcp, the query's header and EDNS, child zone) -> the referral
-        self.referrals: collections.OrderedDict[tuple[str, bool, object, dns.name.Name], _Kept] = (
+        self.referrals: collections.OrderedDict[tuple[str, bool, bytes, dns.name.Name], _Kept] = (
             collections.OrderedDict()
         )
         self.in_flight: dict[_AnswerKey, asyncio.Future[Reply]] = {}
@@ -171,7 +172,7 @@ class CachingTransport:
         try:
             address = normal_address(server.address)
             flags, question = _query_keys(query)
-        except (ValueError, dns.exception.DNSException):
+        except (ValueError, struct.error, dns.exception.DNSException):
             return await self.inner.exchange(query, server, tcp=tcp, timeout=timeout)
         key = (address, tcp, flags, question)  # the query without its ID
         now = self.clock()
@@ -234,7 +235,7 @@ class CachingTransport:
         reply: Reply,
         address: str,
         tcp: bool,
-        flags: object,
+        flags: bytes,
     ) -> None:
         now = self.clock()
         if reply.response is None:
@@ -283,7 +284,7 @@ class CachingTransport:
         return kept.reply
 
     def _referral_for(
-        self, query: dns.message.Message, address: str, tcp: bool, flags: object, now: float
+        self, query: dns.message.Message, address: str, tcp: bool, flags: bytes, now: float
     ) -> Reply | None:
         if not self.referrals or len(query.question) != 1:
             return None
@@ -327,17 +328,23 @@ def _rewritten(reply: Reply, query: dns.message.Message) -> Reply | None:
 
 
 # An answer's key: the server's address, TCP or not, and the query without its ID (its
-# header and EDNS, then its question).
-_AnswerKey = tuple[str, bool, object, object]
+# header and EDNS, then its question), as bytes: a key is kept with every answer.
+_AnswerKey = tuple[str, bool, bytes, bytes]
+_HEAD = struct.Struct("!HiIHH")  # flags, EDNS version (-1: none), EDNS flags, payload, options
+# The headers seen, each kept once: a scan sends a handful of kinds of query, and every
+# kept answer and referral would otherwise hold a copy of its query's.
+_heads: dict[bytes, bytes] = {}
+_MAX_HEADS = 256
 
 
-def _query_keys(query: dns.message.Message) -> tuple[object, object]:
+def _query_keys(query: dns.message.Message) -> tuple[bytes, bytes]:
     """What makes two queries to one server the same, without their IDs: their header
     flags and EDNS record (version, flags with DO, payload, options), so a referral is only
-    reused for the same kind of query, and their question. Read from the message's fields
-    for a query of one question and nothing else, as every query of the probe is (the
-    fields are what its wire form is written from: writing it costs more than the rest of
-    the look-up); from the wire form for any other message."""
+    reused for the same kind of query, and their question. Written from the message's
+    fields for a query of one question and nothing else, as every query of the probe is
+    (writing the whole message costs more than the rest of the look-up); the wire form
+    for any other message. Either way equal keys are equal bytes after the ID (the first
+    byte tells the two ways apart)."""
     if (
         len(query.question) == 1
         and not (query.answer or query.authority or query.additional)
@@ -346,20 +353,35 @@ def _query_keys(query: dns.message.Message) -> tuple[object, object]:
         and query.question[0].name.is_absolute()
     ):
         question = query.question[0]
-        edns: tuple[object, ...] = ()
+        options = b""
         if query.edns >= 0:
-            options = tuple((int(o.otype), o.to_wire()) for o in query.options)
-            edns = (query.edns, query.ednsflags, query.payload, options)
-        return (
-            (query.flags, edns),
-            (question.name.labels, int(question.rdtype), int(question.rdclass)),
-        )
+            options = b"".join(map(_option_bytes, query.options))
+            head = b"F" + _HEAD.pack(
+                query.flags, query.edns, query.ednsflags, query.payload, len(options)
+            )
+        else:
+            head = b"F" + _HEAD.pack(query.flags, -1, 0, 0, 0)
+        head += options
+        head = _heads.get(head) or _keep_head(head)
+        name = b"".join(bytes((len(label),)) + label for label in question.name.labels)
+        return head, name + struct.pack("!HH", question.rdtype, question.rdclass)
     wire = query.to_wire()
     end = question_end(wire)
     if not end:
-        return wire[2:], None
+        return b"W" + wire[2:], b""
     # Header flags (bytes 2-3) and everything after the question (the OPT record).
-    return wire[2:4] + wire[end:], wire[4:end]
+    return b"W" + wire[2:4] + wire[end:], wire[4:end]
+
+
+def _option_bytes(option: dns.edns.Option) -> bytes:
+    data = option.to_wire() or b""
+    return struct.pack("!HH", option.otype, len(data)) + data
+
+
+def _keep_head(head: bytes) -> bytes:
+    if len(_heads) < _MAX_HEADS:
+        _heads[head] = head
+    return head
 
 
 def _referred_zone(facts: _Facts, query: dns.message.Message) -> dns.name.Name | None:
