@@ -18,7 +18,7 @@ import dns.name
 
 from dnssec_doctor.model import snapshot
 from dnssec_doctor.probe.transport import Reply, Transport
-from dnssec_doctor.scan.cache import CachingTransport, _Kept
+from dnssec_doctor.scan.cache import CachingTransport, _Kept, _query_keys
 
 
 def peak_mb() -> float:
@@ -36,14 +36,14 @@ def main() -> None:
     expires = time.monotonic() + 3600
     for i in range(args.entries):
         name = f"www.d{i:07d}.bulk."
-        query = dns.message.make_query(name, "A", want_dnssec=True).to_wire()
+        flags, question = _query_keys(dns.message.make_query(name, "A", want_dnssec=True))
         # Distinct bytes for each answer, as each name's own answers are.
         response = os.urandom(args.answer_bytes)
         kept = _Kept(Reply(response, None, 0.001, snapshot.Transport.UDP), expires)
         address = f"127.53.{i // 250 % 250}.{i % 250}"
-        cache._store(cache.answers, (address, False, query[2:]), kept)
+        cache._store(cache.answers, (address, False, flags, question), kept)
         child = dns.name.from_text(f"d{i:07d}.bulk.")
-        cache._store(cache.referrals, (address, False, query[2:4] + query[-11:], child), kept)
+        cache._store(cache.referrals, (address, False, flags, child), kept)
     after = peak_mb()
     print(
         f"{len(cache.answers)} answers and {len(cache.referrals)} referrals kept: peak RSS "
