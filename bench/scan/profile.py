@@ -60,7 +60,7 @@ def main() -> int:
         return _analyse(args.analyse)
     spy = shutil.which("py-spy", path=str(PYTHON.parent)) if args.py_spy else None
     if args.py_spy and spy is None:
-        print("py-spy is not installed in .venv (.venv/bin/pip install py-spy)", file=sys.stderr)
+        print("py-spy is not installed in .venv: run scripts/bootstrap", file=sys.stderr)
         return 2
     if args.py_spy:
         args.py_spy.mkdir(parents=True, exist_ok=True)
