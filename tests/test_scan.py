@@ -33,7 +33,7 @@ from dnssec_doctor.probe import plan
 from dnssec_doctor.probe.collect import collect
 from dnssec_doctor.probe.transport import Reply, ScriptedTransport
 from dnssec_doctor.scan import cache as cache_module
-from dnssec_doctor.scan.cache import CachingTransport
+from dnssec_doctor.scan.cache import ENTRY_COST, CachingTransport
 from dnssec_doctor.scan.engine import ScanOptions, Window, scan_questions
 from dnssec_doctor.scan.names import Question, read_questions
 from dnssec_doctor.scan.results import Summary, read_done, result_of
@@ -161,6 +161,60 @@ def test_timeouts_are_not_kept_but_refusals_are() -> None:
             query = dns.message.make_query(name, "A")
             asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=False, timeout=2.0))
     assert calls == {"silent.": 3 * 2, "refused.": 1}  # each timeout asked twice, none kept
+
+
+def test_the_cache_keeps_to_its_memory_budget_dropping_the_least_recently_used() -> None:
+    """Whatever the number of names, what the cache keeps is bounded by its budget in
+    bytes (each entry counted as its response plus ENTRY_COST), and the answers every
+    name asks again (the root's, a TLD's) stay while names' own answers come and go."""
+    sent: list[str] = []
+
+    def handler(query: dns.message.Message, server: Server, tcp: bool) -> Any:
+        sent.append(query.question[0].name.to_text())
+        return _answer(query)
+
+    query = dns.message.make_query("n0000.example.", "A", want_dnssec=True)
+    one = len(_answer(query).to_wire()) + ENTRY_COST  # what each name's answer costs
+    budget = 10 * one + 64  # "shared.example." answers with a few bytes more
+    cache = CachingTransport(ScriptedTransport(handler), max_bytes=budget)
+    for i in range(200):
+        _exchange(cache, "shared.example.")  # asked by every name: sent once
+        _exchange(cache, f"n{i:04d}.example.")  # each name's own
+        assert cache.kept_bytes <= budget
+    assert sent.count("shared.example.") == 1
+    assert len(cache.answers) == 10
+    # The accounting follows what is kept: the sum of the entries' costs.
+    assert cache.kept_bytes == sum(
+        ENTRY_COST + len(kept.reply.response or b"") for kept in cache.answers.values()
+    )
+    _exchange(cache, "n0000.example.")  # dropped long ago: asked again
+    assert sent.count("n0000.example.") == 2
+
+
+def test_an_answer_of_64_kilobytes_cannot_fill_memory() -> None:
+    """A count of entries alone is no bound: 200,000 answers of 64 KB would be 13 GB."""
+
+    def handler(query: dns.message.Message, server: Server, tcp: bool) -> Any:
+        response = _answer(query)
+        response.answer.append(
+            dns.rrset.from_text(
+                query.question[0].name,
+                300,
+                "IN",
+                "TXT",
+                *(f'"{n:03d}{"x" * 247}"' for n in range(200)),
+            )
+        )
+        return response.to_wire(max_size=65535)  # bytes: as a server writes them over TCP
+
+    budget = 1024 * 1024
+    cache = CachingTransport(ScriptedTransport(handler), max_bytes=budget)
+    for i in range(100):  # over TCP, as an answer this large comes
+        query = dns.message.make_query(f"big{i}.example.", "TXT", want_dnssec=True)
+        reply = asyncio.run(cache.exchange(query, ROOT_SERVER, tcp=True, timeout=2.0))
+        assert reply.response is not None and len(reply.response) > 50_000, reply.error
+    assert cache.kept_bytes <= budget
+    assert 1 < len(cache.answers) < 100
 
 
 def test_queries_are_the_same_question_exactly_when_their_bytes_are() -> None:
@@ -443,6 +497,13 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_5(tmp_path: Path) -> None
 def test_a_malformed_dask_option_is_a_usage_error(spec: str, tmp_path: Path) -> None:
     result = _run("-", "--no-resolvers", "--dask", spec, stdin="")
     assert result.returncode == 4
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "1000001"])
+def test_a_cache_memory_that_is_not_a_size_is_a_usage_error(size: str) -> None:
+    result = _run("-", "--no-resolvers", "--cache-memory", size, stdin="")
+    assert result.returncode == 4, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -16,8 +16,15 @@ snapshot, byte for byte, so the analysis is the same; only the network is spared
   once for all the names behind it. Timeouts are not kept (one lost datagram, or a wait
   cut short, must not fail other names); identical questions in flight still share one.
 
-Bounds: at most ``max_entries`` answers and as many referrals (least recently used go
-first), no entry kept longer than ``max_ttl``. Truncated answers are not kept (the
+Bounds: at most ``max_bytes`` of memory for answers and referrals together, counted as
+each response's length plus ``ENTRY_COST`` (the key, the reply and the table's own
+entry: measured with tracemalloc, bench/scan/cache_bound.py), and at most ``max_entries``
+answers and as many referrals; the least recently used go first; no entry kept longer
+than ``max_ttl``. A name's own answers are never asked again by other names, so past a
+budget that holds the shared ones (the root's and TLDs' answers and referrals, a hosting
+provider's servers) memory buys nothing: the budget, not the number of names, bounds a
+scan's memory (a count alone did not: 200,000 answers of a few hundred bytes each are
+about 300 MB, and 200,000 of 64 KB would be 13 GB). Truncated answers are not kept (the
 collector asks again over TCP, which is kept).
 
 Retries: a question that times out is asked once more (after ``RETRY_PAUSE`` and the
@@ -61,12 +68,17 @@ from dnssec_doctor.probe.transport import (
     normal_address,
     question_end,
 )
+from dnssec_doctor.scan.defaults import DEFAULT_CACHE_MB
 
 BACKOFF_SECONDS = 10.0
 MIN_QPS = 1.0
 # A timed-out question waits this long before it is asked again: an overloaded machine or
 # server gets the time to catch up, a lost datagram costs little more.
 RETRY_PAUSE = 0.5
+# Memory for kept answers and referrals (see the module's docstring) and what an entry
+# costs besides its response's bytes.
+DEFAULT_CACHE_BYTES = DEFAULT_CACHE_MB * 1024 * 1024
+ENTRY_COST = 1_200
 
 
 @dataclass
@@ -134,6 +146,7 @@ class CachingTransport:
         inner: Transport,
         *,
         max_entries: int = 200_000,
+        max_bytes: int = DEFAULT_CACHE_BYTES,
         max_ttl: float = 3600.0,
         failure_ttl: float = 30.0,
         timeout: float = 2.0,
@@ -146,6 +159,8 @@ class CachingTransport:
     ) -> None:
         self.inner = inner
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.kept_bytes = 0  # what the kept answers and referrals cost (_cost)
         self.max_ttl = max_ttl
         self.failure_ttl = failure_ttl
         self.timeout = timeout  # the collector's per-query timeout
@@ -266,10 +281,27 @@ class CachingTransport:
             self._store(self.referrals, referral_key, _Kept(reply, now + lifetime))
 
     def _store(self, table: collections.OrderedDict[Any, _Kept], key: Any, kept: _Kept) -> None:
+        replaced = table.pop(key, None)
+        if replaced is not None:
+            self.kept_bytes -= _cost(replaced)
         table[key] = kept
-        table.move_to_end(key)
+        self.kept_bytes += _cost(kept)
         while len(table) > self.max_entries:
-            table.popitem(last=False)
+            self._forget(table)
+        # Over the budget: the least recently used of this table go first, then of the
+        # other (a referral and an answer may share one reply: each is counted, which
+        # errs on the safe side).
+        other = self.referrals if table is self.answers else self.answers
+        while self.kept_bytes > self.max_bytes and (len(table) > 1 or other):
+            self._forget(table if len(table) > 1 else other)
+
+    def _forget(self, table: collections.OrderedDict[Any, _Kept], key: Any = None) -> None:
+        """Drop ``key`` from ``table`` (its least recently used entry when None)."""
+        if key is None:
+            _, kept = table.popitem(last=False)
+        else:
+            kept = table.pop(key)
+        self.kept_bytes -= _cost(kept)
 
     def _lookup(
         self, table: collections.OrderedDict[Any, _Kept], key: Any, now: float
@@ -278,7 +310,7 @@ class CachingTransport:
         if kept is None:
             return None
         if kept.expires <= now:
-            del table[key]
+            self._forget(table, key)
             return None
         table.move_to_end(key)
         return kept.reply
@@ -298,6 +330,11 @@ class CachingTransport:
             if name == dns.name.root:
                 return None
             name = name.parent()
+
+
+def _cost(kept: _Kept) -> int:
+    """What an entry is counted as against ``max_bytes``."""
+    return ENTRY_COST + (len(kept.reply.response) if kept.reply.response is not None else 0)
 
 
 def _with_id(reply: Reply, query_id: int) -> Reply:

@@ -18,6 +18,7 @@ from dnssec_doctor.errors import ExitCode, UsageError
 
 def add_scan_commands(commands: Any) -> None:
     from dnssec_doctor.scan.defaults import (
+        DEFAULT_CACHE_MB,
         DEFAULT_CONCURRENCY,
         DEFAULT_QPS,
         DEFAULT_QPS_PER_SERVER,
@@ -103,6 +104,14 @@ def add_scan_commands(commands: Any) -> None:
         help=f"queries a second in all (default {DEFAULT_QPS:g})",
     )
     scan.add_argument(
+        "--cache-memory",
+        type=int,
+        default=DEFAULT_CACHE_MB,
+        metavar="MB",
+        help=f"memory for the answers and referrals names share (default {DEFAULT_CACHE_MB}; "
+        "a process's, each Dask worker has its own)",
+    )
+    scan.add_argument(
         "--jobs",
         type=int,
         default=None,
@@ -148,6 +157,8 @@ def run_scan(args: argparse.Namespace) -> int:
         from dnssec_doctor.scan.distributed import parse_dask
 
         dask = parse_dask(args.dask)
+    if not 1 <= args.cache_memory <= 1_000_000:
+        raise UsageError("--cache-memory must be 1 to 1000000 (MB)")
     if args.partition_size is not None and not 1 <= args.partition_size <= 1_000_000:
         raise UsageError("--partition-size must be 1 to 1000000")
     settings = probe_settings(source_options(args))
@@ -156,6 +167,7 @@ def run_scan(args: argparse.Namespace) -> int:
         per_server_qps=args.max_qps_per_server,
         total_qps=args.max_qps,
         full=args.full,
+        cache_bytes=args.cache_memory * 1024 * 1024,
         **({} if args.jobs is None else {"jobs": args.jobs}),
     )
     done: set[tuple[str, str]] = set()

@@ -7,3 +7,4 @@ DEFAULT_CONCURRENCY = 200  # the most names at once
 DEFAULT_QPS_PER_SERVER = 50.0
 DEFAULT_QPS = 5000.0
 MAX_CONCURRENCY = 10_000
+DEFAULT_CACHE_MB = 128  # memory for the answers and referrals names share (scan/cache.py)

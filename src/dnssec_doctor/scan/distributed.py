@@ -97,6 +97,7 @@ def scan_partition(
                 total_qps=options.total_qps,
                 full=options.full,
                 cache_entries=options.cache_entries,
+                cache_bytes=options.cache_bytes,
                 jobs=0,
             ),
             results.append,
@@ -128,6 +129,7 @@ def scan_on_dask(
         total_qps=options.total_qps / workers,
         full=options.full,
         cache_entries=options.cache_entries,
+        cache_bytes=options.cache_bytes,
     )
     settings_future = client.scatter(settings, broadcast=True)
     stopped: list[DoctorError] = []

@@ -30,7 +30,7 @@ from dnssec_doctor.pipeline import analysis_options, analyze
 from dnssec_doctor.probe.collect import collect_snapshot
 from dnssec_doctor.probe.settings import ProbeSettings
 from dnssec_doctor.probe.transport import NetworkTransport, Transport
-from dnssec_doctor.scan.cache import CacheStats, CachingTransport
+from dnssec_doctor.scan.cache import DEFAULT_CACHE_BYTES, CacheStats, CachingTransport
 from dnssec_doctor.scan.defaults import (
     DEFAULT_CONCURRENCY,
     DEFAULT_QPS,
@@ -54,6 +54,7 @@ class ScanOptions:
     total_qps: float = DEFAULT_QPS
     full: bool = False  # each result carries the whole check --json report
     cache_entries: int = 200_000
+    cache_bytes: int = DEFAULT_CACHE_BYTES  # memory for kept answers and referrals
     jobs: int = os.cpu_count() or 1  # processes that analyse (0: a thread of this one)
 
 
@@ -86,6 +87,7 @@ async def scan_questions(
     cache = CachingTransport(
         transport or NetworkTransport(),
         max_entries=options.cache_entries,
+        max_bytes=options.cache_bytes,
         timeout=settings.timeout,
         per_server_qps=options.per_server_qps,
         total_qps=options.total_qps,
