@@ -93,13 +93,10 @@ def registered_commands(parser: argparse.ArgumentParser) -> dict[str, object]:
     return dict(commands.choices)
 
 
-@pytest.mark.lab
-def test_a_check_on_the_command_line_loads_no_other_command(lab: LabProfile) -> None:
-    """The whole command, as a user runs it, on a lab name: the probe ran and the report
-    was printed, and nothing of zone verify, diff, watch, the web application or the lab
-    was loaded. The lab's hints and anchor are passed as files (``--lab`` would read the
-    lab's profile, a lab module); every address in the lab is on loopback."""
-    arguments = [
+def _lab_check_arguments(lab: LabProfile) -> list[str]:
+    """``check`` of a secure lab name, the lab's hints and anchor passed as files (``--lab``
+    would read the lab's profile, a lab module)."""
+    return [
         "check",
         "--root-hints",
         str(lab.root_hints),
@@ -111,6 +108,15 @@ def test_a_check_on_the_command_line_loads_no_other_command(lab: LabProfile) -> 
         "--json",
         "www.secure-nsec.lab",
     ]
+
+
+@pytest.mark.lab
+def test_a_check_on_the_command_line_loads_no_other_command(lab: LabProfile) -> None:
+    """The whole command, as a user runs it, on a lab name: the probe ran and the report
+    was printed, and nothing of zone verify, diff, watch, the web application or the lab
+    was loaded. The lab's hints and anchor are passed as files (``--lab`` would read the
+    lab's profile, a lab module); every address in the lab is on loopback."""
+    arguments = _lab_check_arguments(lab)
     loaded, output = modules_after(
         f"from dnssec_doctor.cli import main\nassert main({arguments!r}) == 0"
     )
@@ -311,18 +317,7 @@ def test_a_check_run_as_the_command_loads_no_ssl_shutil_or_other_command(lab: La
     """The command as installed (``cli.run``: no collector, the dataclass file, asyncio
     without ssl, no terminal width asked) on a lab name: the report is whole and secure,
     and the process never loaded ssl, shutil, nor anything of the other commands."""
-    arguments = [
-        "check",
-        "--root-hints",
-        str(lab.root_hints),
-        "--trust-anchor",
-        str(lab.trust_anchor_ds),
-        "--no-resolvers",
-        "--timeout",
-        "2",
-        "--json",
-        "www.secure-nsec.lab",
-    ]
+    arguments = _lab_check_arguments(lab)
     script = (
         "import json, os, sys\n"
         "from dnssec_doctor import cli\n"
