@@ -136,8 +136,9 @@ def make_query(question: Question) -> dns.message.Message:
     Built once per question and copied: a scan asks the same questions of the root and
     its TLDs for every name (answered from its cache, but each name's collector still
     makes its query), and building one costs more than the copy. The copy has its own
-    ID and section lists; the records in them (the question, the EDNS record) are shared
-    and never modified by a query's readers."""
+    ID, section lists and EDNS record (``want_dnssec`` and ``ednsflags`` change that
+    record in place); the question's record set is shared (immutable
+    rdata, and no reader adds to a query's question)."""
     # Keyed by the name's labels as written too: names compare without case, and a query
     # asks its name in the case it was given.
     model = _query_model(question, question.qname.labels)
@@ -146,6 +147,8 @@ def make_query(question: Question) -> dns.message.Message:
     query.sections = [list(section) for section in model.sections]
     query.index = dict(model.index)
     query.errors = []
+    if model.opt is not None:
+        query.opt = model.opt.copy()
     query.id = dns.entropy.random_16()
     return query
 
