@@ -80,7 +80,11 @@ def _fulfilled(features: ModuleType, feature: str) -> bool | None:
 def _import_on_first_use(name: str) -> None:
     """Put a stand-in for module ``name`` in ``sys.modules``: an import statement takes it
     as the module, and its first attribute read (PEP 562's module ``__getattr__``)
-    imports the real module, which replaces it."""
+    imports the real module, which replaces it. Limit: for a package, a submodule
+    imported before any attribute of the package is read (``import package.sub`` as the
+    first touch) runs twice, once by the real package and once by that import, so its
+    classes exist twice; nothing a one-shot command runs does that (dnspython and
+    verify/crypto.py import names from the package itself)."""
     try:
         spec = importlib.util.find_spec(name)  # imports the packages above it
     except ImportError:  # a package above it is missing
