@@ -55,6 +55,20 @@ def modules_after(script: str) -> tuple[set[str], str]:
     return set(json.loads(modules)), "\n".join(output)
 
 
+def run_as(script: str, command: str) -> str:
+    """The output of ``script`` run in a fresh interpreter with ``command`` as its
+    argument (the scripts stand in for ``cli.main`` and call ``cli.run``)."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def other_commands(modules: set[str]) -> set[str]:
     return {m for m in modules for p in OTHER_COMMANDS if m == p or m.startswith(p + ".")}
 
@@ -233,17 +247,7 @@ def test_a_one_shot_command_runs_without_the_cyclic_collector_and_others_with_it
         "sys.argv = ['dnssec-doctor', sys.argv[1]]\n"
         "cli.run()\n"
     )
-    seen = {}
-    for command in ("check", "watch"):
-        result = subprocess.run(
-            [sys.executable, "-c", script, command],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        seen[command] = result.stdout.strip()
+    seen = {command: run_as(script, command).strip() for command in ("check", "watch")}
     assert seen == {"check": "False True", "watch": "True False"}
 
 
@@ -291,17 +295,9 @@ def test_check_and_probe_import_asyncio_without_ssl_and_leave_ssl_importable() -
         "sys.argv = ['dnssec-doctor', sys.argv[1]]\n"
         "cli.run()\n"
     )
-    seen = {}
-    for command in ("check", "probe", "codes", "watch"):
-        result = subprocess.run(
-            [sys.executable, "-c", script, command],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        seen[command] = result.stdout.split()
+    seen = {
+        command: run_as(script, command).split() for command in ("check", "probe", "codes", "watch")
+    }
     without_ssl = ["True", "False", "True", "True"]
     as_usual = ["False", "False", "False", "True"]
     assert seen == {
