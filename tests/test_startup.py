@@ -279,67 +279,79 @@ def test_dnspython_decides_its_features_as_it_would_without_importlib_metadata()
     assert version == importlib.metadata.version("dnspython")
 
 
-def test_check_and_probe_import_asyncio_without_ssl_and_leave_ssl_importable() -> None:
-    """check and probe speak DNS over UDP and TCP, never TLS: their asyncio is imported
-    without ssl (which loads the system's OpenSSL), and ssl itself can still be imported
-    afterwards. The other commands are left as they are."""
+def test_a_one_shot_probe_imports_asyncio_without_ssl_and_leaves_ssl_importable() -> None:
+    """A one-shot command's probe (check's, probe's) speaks DNS over UDP and TCP, never
+    TLS: its asyncio is imported, when the probe starts, without ssl (which loads the
+    system's OpenSSL), and ssl itself can still be imported afterwards. Long-running
+    commands (watch, serve) import asyncio as usual."""
     script = (
-        "import sys\n"
+        "import sys, types\n"
         "from dnssec_doctor import cli\n"
         "def main(arguments):\n"
-        "    loaded = ['asyncio' in sys.modules, 'ssl' in sys.modules]\n"
+        "    from dnssec_doctor import pipeline\n"
+        "    before = 'asyncio' in sys.modules or 'ssl' in sys.modules\n"
+        "    # the probe's own module, standing in: no network here\n"
+        "    collect = types.ModuleType('dnssec_doctor.probe.collect')\n"
+        "    collect.collect = lambda *args, **kwargs: None\n"
+        "    sys.modules[collect.__name__] = collect\n"
+        "    pipeline.probe('www.example.', 'A', None)\n"
         "    import asyncio.base_events, ssl\n"
-        "    print(*loaded, asyncio.base_events.ssl is None, bool(ssl.OPENSSL_VERSION))\n"
+        "    print(before, asyncio.base_events.ssl is None, bool(ssl.OPENSSL_VERSION))\n"
         "    return 0\n"
         "cli.main = main\n"
         "sys.argv = ['dnssec-doctor', sys.argv[1]]\n"
         "cli.run()\n"
     )
-    seen = {
-        command: run_as(script, command).split() for command in ("check", "probe", "codes", "watch")
-    }
-    without_ssl = ["True", "False", "True", "True"]
-    as_usual = ["False", "False", "False", "True"]
-    assert seen == {
-        "check": without_ssl,
-        "probe": without_ssl,
-        "codes": as_usual,
-        "watch": as_usual,
-    }
+    seen = {command: run_as(script, command).split() for command in ("check", "probe", "watch")}
+    without_ssl = ["False", "True", "True"]
+    as_usual = ["False", "False", "True"]
+    assert seen == {"check": without_ssl, "probe": without_ssl, "watch": as_usual}
 
 
 @pytest.mark.lab
-def test_a_check_run_as_the_command_loads_no_ssl_shutil_or_other_command(lab: LabProfile) -> None:
-    """The command as installed (``cli.run``: no collector, the dataclass file, asyncio
-    without ssl, no terminal width asked) on a lab name: the report is whole and secure,
-    and the process never loaded ssl, shutil, nor anything of the other commands."""
+def test_a_check_run_as_the_command_loads_no_ssl_shutil_or_other_command(
+    lab: LabProfile, tmp_path: Path
+) -> None:
+    """The command as installed (``cli.run``: no collector, the dataclass file, the probe
+    in a forked child with asyncio without ssl, no terminal width asked) on a lab name:
+    the report is whole and secure; the check's process loaded the analysis and never
+    asyncio, its probe's process the probe; neither loaded ssl, shutil, nor anything of
+    the other commands."""
     arguments = _lab_check_arguments(lab)
     script = (
         "import json, os, sys\n"
         "from dnssec_doctor import cli\n"
         "leave = os._exit\n"
         "def dump(code):\n"
-        "    sys.stdout.write(json.dumps(sorted(sys.modules)) + '\\n')\n"
+        f"    with open(os.path.join({str(tmp_path)!r}, str(os.getpid())), 'w') as out:\n"
+        "        json.dump(sorted(sys.modules), out)\n"
         "    sys.stdout.flush()\n"
         "    leave(code)\n"
         "os._exit = dump\n"
         f"sys.argv = ['dnssec-doctor', *{arguments!r}]\n"
         "cli.run()\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    report_text, modules = result.stdout.rsplit("\n", 2)[:2]
-    report = json.loads(report_text)
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as check:
+        stdout, stderr = check.communicate(timeout=120)
+    assert check.returncode == 0, stderr
+    report = json.loads(stdout)
     assert report["verdict"] == "secure"
     assert report["queries"], "the probe sent nothing"
-    loaded = set(json.loads(modules))
-    assert set(CHECK_PIPELINE) <= loaded
-    assert "ssl" not in loaded and "_ssl" not in loaded
-    assert "shutil" not in loaded  # argparse asks the terminal's width only for shown text
-    assert "cryptography.hazmat.primitives.serialization.ssh" not in loaded  # keys unwritten
-    assert other_commands(loaded) <= CHECK_ARGUMENTS
+    dumped = {int(path.name): set(json.loads(path.read_text())) for path in tmp_path.iterdir()}
+    assert len(dumped) == 2 and check.pid in dumped  # the check, and its probe's child
+    parent = dumped.pop(check.pid)
+    (child,) = dumped.values()
+    assert set(CHECK_PIPELINE) - {"dnssec_doctor.probe.collect"} <= parent
+    assert "asyncio" not in parent  # the probe ran in the child
+    assert "dnssec_doctor.probe.collect" in child and "asyncio" in child
+    assert "dnssec_doctor.diagnosis.report" not in child  # the analysis loaded in the parent
+    for loaded in (parent, child):
+        assert "ssl" not in loaded and "_ssl" not in loaded
+        assert "shutil" not in loaded  # argparse asks the terminal's width only for shown text
+        assert "cryptography.hazmat.primitives.serialization.ssh" not in loaded  # keys unwritten
+        assert other_commands(loaded) <= CHECK_ARGUMENTS
 
 
 def test_parsing_a_command_line_asks_no_terminal_width_and_help_still_fits_the_terminal() -> None:

@@ -278,8 +278,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 # collector (what they allocate is bounded by the probe's and the readers' limits, and
 # freed when the process ends) nor the interpreter's teardown.
 _ONE_SHOT_COMMANDS = frozenset({"check", "probe", "analyze", "codes", "explain"})
-# The one-shot commands that probe: their asyncio never needs TLS (DNS over UDP and TCP).
-_PROBING_COMMANDS = frozenset({"check", "probe"})
 
 
 def run() -> NoReturn:
@@ -291,24 +289,23 @@ def run() -> NoReturn:
     (bench/README.md). Its dataclasses take their methods' code from the file kept beside
     the bytecode (``dataclass_cache.py``); dnspython's optional features are decided
     without importing importlib.metadata, cryptography's key serialization is imported
-    only if used, and check and probe import asyncio without ssl (``features.py``).
-    Other commands (serve, watch, lab, zone, scan) start and end as usual."""
+    only if used, their probe imports asyncio without ssl (``features.py``), and check
+    probes in a forked child while it loads the analysis, on the other core
+    (``probe/forked.py``). Other commands (serve, watch, lab, zone, scan) start and end
+    as usual."""
     arguments = sys.argv[1:]
     one_shot = bool(arguments) and arguments[0] in _ONE_SHOT_COMMANDS
     if one_shot:
         gc.disable()
         from dnssec_doctor import dataclass_cache
-        from dnssec_doctor.features import (
-            decide_dnspython_features,
-            defer_key_serialization,
-            import_asyncio_without_tls,
-        )
+        from dnssec_doctor.features import decide_dnspython_features, defer_key_serialization
 
         dataclass_cache.install()
         decide_dnspython_features()
         defer_key_serialization()
-        if arguments[0] in _PROBING_COMMANDS:
-            import_asyncio_without_tls()
+        from dnssec_doctor import pipeline  # after the two above: it imports dnspython
+
+        pipeline.allow_one_shot()
     code = main(arguments)
     if not one_shot:
         sys.exit(code)

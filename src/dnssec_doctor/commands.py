@@ -232,16 +232,26 @@ class ProgressLine:
 def _snapshot_of(
     args: argparse.Namespace, *, quiet: bool = False, then_analyze: bool = False
 ) -> Snapshot:
+    """The snapshot of the name asked; with ``then_analyze``, probed while the analysis
+    loads (in a one-shot check, by a forked child: ``pipeline.probe_in_child``)."""
     name = parse_name(args.name)
     rdtype = parse_type(args.type)
     settings = probe_settings(source_options(args), transport_probes=True)
-    if quiet or not sys.stderr.isatty():
-        return pipeline.probe(name, rdtype, settings, then_analyze=then_analyze)
-    line = ProgressLine()
-    try:
-        return pipeline.probe(name, rdtype, settings, progress=line, then_analyze=then_analyze)
-    finally:
-        line.clear()
+
+    def probe(then_analyze: bool = then_analyze) -> Snapshot:
+        if quiet or not sys.stderr.isatty():
+            return pipeline.probe(name, rdtype, settings, then_analyze=then_analyze)
+        line = ProgressLine()
+        try:
+            return pipeline.probe(name, rdtype, settings, progress=line, then_analyze=then_analyze)
+        finally:
+            line.clear()
+
+    if then_analyze:
+        snapshot = pipeline.probe_in_child(lambda: probe(then_analyze=False))
+        if snapshot is not None:
+            return snapshot
+    return probe()
 
 
 def _colour(args: argparse.Namespace) -> bool:

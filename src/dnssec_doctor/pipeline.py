@@ -170,7 +170,12 @@ def probe(
     then_analyze: bool = False,
 ) -> Snapshot:
     """Collect the snapshot of ``name``/``rdtype``: every response as the bytes received.
-    ``then_analyze``: the analysis follows, so it is loaded while the probe waits."""
+    ``then_analyze``: the analysis follows, so it is loaded while the probe waits (in a
+    thread: ``probe_in_child`` is the one-shot command's way)."""
+    if _one_shot:
+        from dnssec_doctor.features import import_asyncio_without_tls
+
+        import_asyncio_without_tls()
     from dnssec_doctor.probe.collect import collect
 
     loading = load_analysis_in_background() if then_analyze else None
@@ -181,35 +186,68 @@ def probe(
             loading.join()
 
 
+# Set by cli.run for the commands that run once and end (``allow_one_shot``).
+_one_shot = False
+
+
+def allow_one_shot() -> None:
+    """This process runs one command and ends (cli.run): its probe imports asyncio without
+    ssl (``features.import_asyncio_without_tls``), and a check may probe in a forked child
+    while it loads the analysis (``probe_in_child``)."""
+    global _one_shot
+    _one_shot = True
+
+
+def probe_in_child(probe: Callable[[], Snapshot]) -> Snapshot | None:
+    """``probe()`` in a forked child while this process loads the analysis, the two on two
+    cores (``probe/forked.py``): in a one-shot command that may fork. None where it may
+    not: the caller probes itself."""
+    if not _one_shot:
+        return None
+    from dnssec_doctor.probe import forked
+
+    if not forked.can_fork():
+        return None
+    _load_walk_rdtypes()  # both processes parse the walk's records: loaded once, before
+    return forked.probe_beside(probe, load_analysis)
+
+
 # The record types of a DNSSEC walk: loaded by the thread that probes before the analysis
 # is loaded beside it, so that the two threads never import the same module at once.
 _WALK_RDTYPES = ("A", "AAAA", "NS", "SOA", "DS", "DNSKEY", "RRSIG", "NSEC", "NSEC3", "CNAME")
 # What the analysis of a check loads: the diagnosis (with the analysis and the crypto
-# backends it verifies with) and the renderers.
+# backends it verifies with), the renderers, and cryptography's OpenSSL backend, which
+# dnspython asks for (``default_backend()``) at the first signature it verifies.
 _ANALYSIS_MODULES = (
     "dnssec_doctor.diagnosis.report",
     "dnssec_doctor.render.text",
     "dnssec_doctor.render.json",
+    "cryptography.hazmat.backends.openssl.backend",
 )
 
 
-def load_analysis_in_background() -> threading.Thread:
-    """Import the analysis in a thread while the probe waits for answers: about 0.1 s of
-    imports that a check would otherwise wait for after its last answer. An import that
-    fails here is left for the caller's own import to report."""
+def load_analysis() -> None:
+    """Import what the analysis of a check needs. An import that fails here is left for
+    the caller's own import to report."""
+    for module in _ANALYSIS_MODULES:
+        try:
+            importlib.import_module(module)
+        except Exception:  # reported by the caller's own import
+            return
+
+
+def _load_walk_rdtypes() -> None:
     import dns.rdata
 
     for rdtype in _WALK_RDTYPES:
         dns.rdata.get_rdata_class(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
 
-    def load() -> None:
-        for module in _ANALYSIS_MODULES:
-            try:
-                importlib.import_module(module)
-            except Exception:  # reported by the caller's own import
-                return
 
-    thread = threading.Thread(target=load, name="load-analysis", daemon=True)
+def load_analysis_in_background() -> threading.Thread:
+    """Import the analysis in a thread while the probe waits for answers: about 0.1 s of
+    imports that a check would otherwise wait for after its last answer."""
+    _load_walk_rdtypes()
+    thread = threading.Thread(target=load_analysis, name="load-analysis", daemon=True)
     thread.start()
     return thread
 
