@@ -184,6 +184,16 @@ def test_signing_switched_off_with_the_ds_left_resumes_signing_first(lab: LabPro
     assert (fallback.role, fallback.steps[0].task) == (PathRole.FALLBACK, Task.REMOVE_DS)
 
 
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_every_scenario_snapshot_reads_back_equal_from_its_document(
+    lab: LabProfile, scenario: Scenario
+) -> None:
+    """What a one-shot check's analysis reads (its probe's child hands the snapshot back
+    as this document, probe/forked.py) is the snapshot the probe took, whole."""
+    snapshot = diagnose_scenario(lab, scenario).snapshot
+    assert load_snapshot(json.loads(snapshot.dumps())) == snapshot
+
+
 def test_snapshot_round_trip_gives_the_same_diagnosis(lab: LabProfile) -> None:
     [scenario] = [s for s in SCENARIOS if s.slug == "stale-secondary"]
     report = diagnose_scenario(lab, scenario)
