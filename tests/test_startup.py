@@ -89,6 +89,25 @@ def test_the_analysis_loads_beside_the_probe() -> None:
     assert not other_commands(loaded)
 
 
+def test_every_dataclass_a_check_creates_says_what_it_is() -> None:
+    """A dataclass without a docstring gets one made by ``inspect.signature`` as it is
+    created (about 0.1 ms a class, in every check); ours say what they hold instead."""
+    _, output = modules_after(
+        "import "
+        + ", ".join((*CHECK_PIPELINE, "dnssec_doctor.commands", "dnssec_doctor.lab.profile"))
+        + "\nimport dataclasses, inspect, sys\n"
+        "for module in list(sys.modules.values()):\n"
+        "    if not module.__name__.startswith('dnssec_doctor'):\n"
+        "        continue\n"
+        "    for name, value in vars(module).items():\n"
+        "        if (inspect.isclass(value) and dataclasses.is_dataclass(value)\n"
+        "                and value.__module__ == module.__name__\n"
+        "                and (value.__doc__ or '').startswith(value.__name__ + '(')):\n"
+        "            print(f'{module.__name__}.{name}')"
+    )
+    assert output == ""
+
+
 def test_each_group_registers_the_commands_the_cli_imports_it_for() -> None:
     """cli.GROUPS names each group's commands so that only the chosen group is imported:
     the names must be exactly what the group registers, in the order --help lists."""

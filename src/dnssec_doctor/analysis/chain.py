@@ -123,6 +123,9 @@ class ZoneAssessment:
 
 @dataclass(frozen=True)
 class Analysis:
+    """The analysis of one snapshot: each zone of the chain assessed, the answer's chain
+    state, the resolvers' views and every finding."""
+
     name: str
     rdtype: str
     now: float

@@ -103,6 +103,9 @@ class Nsec3Parameters:
 
 @dataclass(frozen=True)
 class DenialResult:
+    """What one response's denial of existence proves (or fails to), by which mechanism,
+    with the records it rests on and the findings."""
+
     kind: ResponseKind
     status: ProofStatus
     findings: tuple[Finding, ...] = ()
@@ -181,6 +184,8 @@ def _common_ancestor(a: dns.name.Name, b: dns.name.Name) -> dns.name.Name:
 
 @dataclass(frozen=True)
 class _Typed:
+    """A denial record's type bitmap."""
+
     types: frozenset[int]
 
     def has(self, rdtype: int) -> bool:
@@ -198,6 +203,8 @@ class _Typed:
 
 @dataclass(frozen=True)
 class _Nsec(_Typed):
+    """One NSEC record of a response: its owner, the next name, and its types."""
+
     owner: dns.name.Name
     next: dns.name.Name
     text: str
@@ -215,6 +222,9 @@ class _Nsec(_Typed):
 
 @dataclass(frozen=True)
 class _Nsec3(_Typed):
+    """One NSEC3 record of a response: the hashed owner, the next hash, its parameters
+    and types."""
+
     owner: dns.name.Name
     digest: bytes  # the owner's hash
     next: bytes
@@ -515,6 +525,9 @@ class _Need(enum.Enum):
 
 @dataclass(frozen=True)
 class _Obligation:
+    """One thing a denial must prove (a name, a type, a wildcard, an unsigned
+    delegation)."""
+
     need: _Need
     name: dns.name.Name
     qtype: int
@@ -525,6 +538,8 @@ class _Obligation:
 
 @dataclass(frozen=True)
 class _Proof:
+    """How one obligation was proven, or why it was not."""
+
     status: ProofStatus  # PROVEN, OPT_OUT or INVALID
     mechanism: Mechanism
     reason: str | None = None
@@ -737,6 +752,8 @@ class _NsecProof(_Prover):
 
 @dataclass(frozen=True)
 class _Encloser:
+    """An NSEC3 closest encloser, with the next closer name and the NSEC3 covering it."""
+
     name: dns.name.Name
     record: _Nsec3
     next_closer: dns.name.Name | None = None
@@ -981,6 +998,8 @@ def _best_proof(obligation: _Obligation, records: _Records, zone: dns.name.Name)
 
 @dataclass(frozen=True)
 class _Context:
+    """The zone, servers, records and options one denial proof is judged with."""
+
     zone: dns.name.Name
     servers: tuple[str, ...]
     records: _Records

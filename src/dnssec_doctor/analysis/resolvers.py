@@ -64,6 +64,8 @@ def ede_name(code: int) -> str:
 
 @dataclass(frozen=True)
 class ResolverView:
+    """What one resolver answered the question asked three ways (DO, DO+CD, plain)."""
+
     address: str
     answered: bool
     rcode: str | None  # with DO

@@ -76,6 +76,9 @@ class MalformedRecord:
 
 @dataclass(frozen=True)
 class ParsedMessage:
+    """A response parsed, with the records that could not be, or why there is no
+    message."""
+
     message: dns.message.Message | None
     malformed: tuple[MalformedRecord, ...]
     error: str | None  # why there is no message

@@ -15,6 +15,8 @@ from dnssec_doctor.model.snapshot import Snapshot
 
 @dataclass(frozen=True)
 class Report:
+    """A check's result: the snapshot, its analysis and the diagnosis."""
+
     snapshot: Snapshot
     analysis: Analysis
     diagnosis: Diagnosis

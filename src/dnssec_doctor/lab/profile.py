@@ -30,6 +30,8 @@ def lab_directory(directory: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class ResolverEntry:
+    """One resolver of the lab: its software, address and whether it validates."""
+
     name: str
     software: str
     address: str
@@ -38,6 +40,9 @@ class ResolverEntry:
 
 @dataclass(frozen=True)
 class LabProfile:
+    """The running lab as its profile file describes it: root, anchors, resolvers,
+    servers."""
+
     directory: Path
     created: int
     root_hints: Path

@@ -237,6 +237,8 @@ class ValidatorAnswer:
 
 @dataclass(frozen=True)
 class ExpectedAnswer:
+    """What a validator release is expected to answer."""
+
     validator: ValidatorRelease
     answer: ValidatorAnswer
 
@@ -282,6 +284,9 @@ class DocumentedAnswer:
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """The diagnosis of one name: verdict, EDE, failing zone, headline, causes, warnings
+    and recovery."""
+
     name: str
     rdtype: str
     verdict: Verdict

@@ -30,6 +30,9 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Finding:
+    """One finding: a code of the code table, filled with its subject, servers and
+    records."""
+
     code: str
     severity: Severity
     zone: str | None

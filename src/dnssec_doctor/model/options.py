@@ -12,6 +12,8 @@ DAY = 86400
 
 @dataclass(frozen=True)
 class AnalysisOptions:
+    """The options of one analysis: the moment judged at, thresholds and profiles."""
+
     now: float  # the moment signature windows are judged at (--at; default: collection time)
     expire_warning: float = 3 * DAY  # RRSIG_EXPIRES_SOON below this
     nsec3_iteration_limit: int = 150  # validators treat more iterations as insecure

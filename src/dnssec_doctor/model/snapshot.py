@@ -169,6 +169,9 @@ class ZoneCut:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Everything a probe collected for one name and type: every exchange as the bytes
+    received."""
+
     name: str
     rdtype: str
     collected_at: float

@@ -26,6 +26,8 @@ _FLAG_ORDER = ("QR", "AA", "TC", "RD", "RA", "AD", "CD")
 
 @dataclass(frozen=True)
 class ExchangeOutcome:
+    """What one exchange came back with, as dig would summarise it."""
+
     rcode: str | None  # None: nothing came back (see ``error``)
     flags: tuple[str, ...]  # as dig prints them: qr aa rd ra ad ...
     ede: tuple[tuple[int, str], ...]  # (code, extra text) of each Extended DNS Error
