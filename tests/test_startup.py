@@ -298,6 +298,34 @@ def test_dnspython_decides_its_features_as_it_would_without_importlib_metadata()
     assert version == importlib.metadata.version("dnspython")
 
 
+def test_idna_loads_with_the_first_name_in_unicode_and_names_follow_idna_2008() -> None:
+    """dnspython imports idna with ``dns.name`` and calls it only for a name in Unicode:
+    a one-shot command loads its tables (about 4 ms) then, and an ASCII name never does.
+    The names are still IDNA 2008's (ß stays ß: IDNA 2003 would map it to ss)."""
+    script = (
+        "import json, sys\n"
+        "from dnssec_doctor.features import decide_dnspython_features\n"
+        "decide_dnspython_features()\n"
+        "import dns.name\n"
+        "ascii_name = dns.name.from_text('www.example.com').to_text()\n"
+        "before = 'idna.core' in sys.modules\n"
+        "encoded = dns.name.from_text('straße.example').to_text()\n"
+        "decoded = dns.name.from_text(encoded).to_unicode()\n"
+        "print(json.dumps([ascii_name, before, encoded, decoded, 'idna.core' in sys.modules]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "www.example.com.",
+        False,
+        "xn--strae-oqa.example.",
+        "straße.example.",
+        True,
+    ]
+
+
 def test_a_one_shot_probe_imports_asyncio_without_ssl_and_leaves_ssl_importable() -> None:
     """A one-shot command's probe (check's, probe's) speaks DNS over UDP and TCP, never
     TLS: its asyncio is imported, when the probe starts, without ssl (which loads the
@@ -370,6 +398,7 @@ def test_a_check_run_as_the_command_loads_no_ssl_shutil_or_other_command(
         assert "ssl" not in loaded and "_ssl" not in loaded
         assert "shutil" not in loaded  # argparse asks the terminal's width only for shown text
         assert "cryptography.hazmat.primitives.serialization.ssh" not in loaded  # keys unwritten
+        assert "idna.core" not in loaded  # an ASCII name: no IDNA tables
         assert other_commands(loaded) <= CHECK_ARGUMENTS
 
 

@@ -1,8 +1,9 @@
 """What libraries import on the chance it is needed, decided for a one-shot command.
 
 dnspython's optional features, decided without importing ``importlib.metadata``;
-cryptography's key serialization, which dnspython imports for key files, loaded only if
-used; and asyncio, imported without ``ssl`` for a command that never speaks TLS.
+idna, which dnspython imports with ``dns.name`` and calls only for a name in Unicode, and
+cryptography's key serialization, which dnspython imports for key files, both loaded only
+if used; and asyncio, imported without ``ssl`` for a command that never speaks TLS.
 
 When ``dns.name`` and ``dns.dnssec`` are imported, dnspython asks ``importlib.metadata``
 whether idna and cryptography are installed and recent enough (``dns._features``).
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 import threading
+from pathlib import Path
 from types import ModuleType
 
 # The features a check makes dnspython decide, and the package whose version says.
@@ -47,6 +50,10 @@ def decide_dnspython_features() -> None:
     for feature, available in decided.items():
         if available is not None:
             features.force(feature, available)
+    if decided.get("idna") and "idna" not in sys.modules:
+        # dnspython imports idna with dns.name, and calls it only for a name in Unicode
+        # (from or to IDNA 2008): its tables (about 4 ms) load then, not in every check.
+        _import_on_first_use("idna")
 
 
 # Imported by dnspython's DNSSEC algorithms (``dns.dnssecalgs``) for reading and writing
@@ -69,12 +76,40 @@ def _fulfilled(features: ModuleType, feature: str) -> bool | None:
         package, minimum = requirement.split(">=")
         if importlib.util.find_spec(package) is None:
             return False
-        version = getattr(importlib.import_module(package), "__version__", None)
+        version = _version_unimported(package)
+        if version is None and package not in _READ_UNIMPORTED:
+            version = getattr(importlib.import_module(package), "__version__", None)
         if not isinstance(version, str):
             return None
         if features._tuple_from_text(version) < features._tuple_from_text(minimum):
             return False
     return True
+
+
+# Packages whose version is read from the file the package itself takes it from, without
+# importing the package (which the stand-in above then defers): the file, and the line.
+_READ_UNIMPORTED = {"idna": ("package_data.py", re.compile(r'^__version__ = "([^"]+)"$', re.M))}
+
+
+def _version_unimported(package: str) -> str | None:
+    """The version of ``package`` as its ``__version__`` would say, read from its source
+    without importing it; None when it is not one of ``_READ_UNIMPORTED`` or its file does
+    not say (then nothing is decided here for it: dnspython decides, as before)."""
+    if package not in _READ_UNIMPORTED:
+        return None
+    name, line = _READ_UNIMPORTED[package]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for directory in spec.submodule_search_locations:
+        try:
+            with (Path(directory) / name).open(encoding="utf-8") as source:
+                found = line.search(source.read(64 * 1024))
+        except (OSError, UnicodeError):
+            continue
+        if found:
+            return found.group(1)
+    return None
 
 
 def _import_on_first_use(name: str) -> None:
