@@ -7,8 +7,16 @@ same path (``python -m dnssec_doctor check`` in test_cli_check.py and the scenar
 
 from __future__ import annotations
 
+import errno
+import faulthandler
 import os
+import pty
+import select
 import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -93,6 +101,10 @@ def reaped() -> Iterator[None]:
     assert children() <= before
 
 
+def test_a_child_may_hand_back_what_a_snapshot_file_may_hold() -> None:
+    assert forked.MAX_DOCUMENT_BYTES == pipeline.MAX_INPUT_BYTES
+
+
 def test_the_parent_gets_the_childs_snapshot_whole(reaped: None) -> None:
     # Larger than a pipe's buffer (64 KiB), so the two processes must stream it.
     sent = snapshot(response=bytes(range(256)) * 250, exchanges=12)
@@ -112,6 +124,7 @@ def test_the_probe_runs_in_another_process_while_this_one_loads(reaped: None) ->
 
 def test_a_one_shot_check_probes_in_a_child(monkeypatch: pytest.MonkeyPatch, reaped: None) -> None:
     monkeypatch.setattr(pipeline, "_one_shot", True)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)  # other tests' threads aside
     monkeypatch.setattr(pipeline, "load_analysis", nothing)
     got = pipeline.probe_in_child(lambda: snapshot(note=str(os.getpid())))
     assert got is not None
@@ -136,7 +149,6 @@ def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> N
     finally:
         release.set()
         thread.join()
-    assert forked.can_fork()
 
 
 def test_the_childs_error_is_raised_here_as_it_was(reaped: None) -> None:
@@ -164,7 +176,18 @@ def test_a_child_killed_by_a_signal_is_an_environment_problem(reaped: None) -> N
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("not reached")
 
-    with pytest.raises(EnvironmentProblem, match=r"signal 9 \(SIGKILL\)"):
+    with pytest.raises(EnvironmentProblem, match=r"signal 9 \(Killed\)") as raised:
+        forked.probe_beside(probe, nothing)
+    assert "dmesg" in str(raised.value)
+
+
+def test_a_child_that_crashes_is_a_bug_reported(reaped: None) -> None:
+    def probe() -> NoReturn:
+        faulthandler.disable()  # pytest's: it would print this process's stack first
+        os.kill(os.getpid(), signal.SIGSEGV)
+        raise AssertionError("not reached")
+
+    with pytest.raises(RuntimeError, match=r"crashed: signal 11"):
         forked.probe_beside(probe, nothing)
 
 
@@ -172,8 +195,20 @@ def test_a_child_that_ends_without_a_snapshot_is_a_bug_reported(reaped: None) ->
     def probe() -> NoReturn:
         os._exit(3)
 
-    with pytest.raises(RuntimeError, match="without handing back the snapshot"):
+    with pytest.raises(RuntimeError, match="exit status 3 without handing back"):
         forked.probe_beside(probe, nothing)
+
+
+def test_a_document_cut_short_is_never_read() -> None:
+    """The child killed while it wrote: what arrived is half a JSON document, and the exit
+    status says so (a whole document comes with exit 0)."""
+    whole = forked.SNAPSHOT + snapshot().dumps().encode()
+    killed = int(signal.SIGKILL)  # a wait status: killed by the signal, no core
+    with pytest.raises(EnvironmentProblem, match="signal 9"):
+        forked._decode(whole[: len(whole) // 2], killed)
+    with pytest.raises(RuntimeError, match="exit status 1"):
+        forked._decode(whole[: len(whole) // 2], 1 << 8)
+    assert forked._decode(whole, 0) == snapshot()
 
 
 def test_an_interrupted_child_interrupts_the_check(reaped: None) -> None:
@@ -188,15 +223,140 @@ def test_a_failing_parent_kills_and_reaps_its_child(reaped: None, tmp_path: Path
     finished = tmp_path / "finished"
 
     def probe() -> Snapshot:
-        import time
-
-        time.sleep(30)
+        time.sleep(0.5)  # longer than the grace a failing parent gives its child
         finished.write_text("the child was left running")
         return snapshot()
 
     def load() -> None:
-        raise KeyboardInterrupt  # Ctrl-C while the analysis loads
+        raise KeyboardInterrupt  # Ctrl-C while the analysis loads (the child not told)
 
     with pytest.raises(KeyboardInterrupt):
         forked.probe_beside(probe, load)
+    time.sleep(1)
     assert not finished.exists()
+
+
+def test_a_fork_that_fails_leaves_the_probe_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process limit (EAGAIN) or no memory for the copy (ENOMEM): no check fails for it;
+    nothing is left open, and Ctrl-C is not left blocked."""
+
+    def refuse() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    descriptors = len(list(Path("/proc/self/fd").iterdir()))
+    assert forked.probe_beside(lambda: snapshot(), nothing) is None
+    assert len(list(Path("/proc/self/fd").iterdir())) == descriptors
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    monkeypatch.setattr(pipeline, "_one_shot", True)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    assert pipeline.probe_in_child(lambda: snapshot()) is None
+
+
+def test_output_buffered_before_the_fork_is_written_once() -> None:
+    script = (
+        "import sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_forked_probe import snapshot, nothing\n"
+        "from dnssec_doctor.probe import forked\n"
+        "print('before', end='')  # a pipe: buffered, not yet written\n"
+        "forked.probe_beside(lambda: snapshot(), nothing)\n"
+        "print(' after')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "before after\n"
+
+
+def screen(output: str) -> list[str]:
+    """The lines a terminal shows for ``output`` (a carriage return goes back to the
+    line's start; what follows overwrites it)."""
+    lines: list[str] = []
+    line: list[str] = []
+    column = 0
+    for character in output:
+        if character == "\n":
+            lines.append("".join(line).rstrip())
+            line, column = [], 0
+        elif character == "\r":
+            column = 0
+        else:
+            line[column : column + 1] = [character]
+            column += 1
+    if line:
+        lines.append("".join(line).rstrip())
+    return lines
+
+
+def session_members(leader: int) -> set[int]:
+    members = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[3]) == leader:  # the session id
+                members.add(int(entry.name))
+    return members
+
+
+@pytest.mark.lab
+def test_ctrl_c_during_a_check_ends_both_processes_with_one_clean_line(tmp_path: Path) -> None:
+    """A check whose root server never answers, interrupted from the keyboard (SIGINT to
+    its process group) while its probe's child waits: exit 130, the progress line erased,
+    one line saying so, and no process left behind."""
+    address = "127.53.202.1"
+    hints = tmp_path / "root.hints"
+    hints.write_text(f". 3600 IN NS a.root-servers.net.\na.root-servers.net. 3600 IN A {address}\n")
+    anchor = tmp_path / "anchor.ds"
+    anchor.write_text(f"{ROOT_DS}\n")
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind((address, 53))  # never read: every query waits its whole timeout
+    primary, secondary = pty.openpty()
+    try:
+        check = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "dnssec_doctor", "check", "www.example.com"),
+                *("--root-hints", str(hints), "--trust-anchor", str(anchor)),
+                *("--no-resolvers", "--timeout", "30"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            start_new_session=True,
+        )
+        os.close(secondary)
+        shown = b""
+        deadline = time.monotonic() + 30
+        while b"probing" not in shown and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.5)
+            if ready:
+                shown += os.read(primary, 4096)
+        assert b"probing" in shown, shown  # the child drew its line
+        os.killpg(check.pid, signal.SIGINT)
+        try:
+            stdout, _ = check.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(check.pid, signal.SIGKILL)
+            raise
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the terminal's other end closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        silent.close()
+        os.close(primary)
+    assert check.returncode == 130
+    assert stdout == b""
+    lines = [line for line in screen(shown.decode()) if line]
+    assert lines == ["dnssec-doctor: interrupted"], shown
+    assert session_members(check.pid) == set()

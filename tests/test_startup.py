@@ -12,6 +12,7 @@ import argparse
 import importlib.metadata
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -379,9 +380,17 @@ def test_a_check_run_as_the_command_loads_no_ssl_shutil_or_other_command(
         "cli.run()\n"
     )
     with subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its group: the check and its probe's child
     ) as check:
-        stdout, stderr = check.communicate(timeout=120)
+        try:
+            stdout, stderr = check.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(check.pid, signal.SIGKILL)  # both, or the with would wait forever
+            raise
     assert check.returncode == 0, stderr
     report = json.loads(stdout)
     assert report["verdict"] == "secure"

@@ -193,6 +193,8 @@ class ProgressLine:
     """One self-rewriting status line on a terminal's stderr: the zone being walked, the
     queries sent, and the servers still awaited (the slow ones are what users wait on)."""
 
+    WIDTH = 120  # the most a line shows
+
     def __init__(self, stream: Any = sys.stderr) -> None:
         self.stream = stream
         self.zone = ""
@@ -218,7 +220,7 @@ class ProgressLine:
             self._show(f"probing {self.zone}  {self.sent} queries  waiting for {awaited or '-'}")
 
     def _show(self, text: str) -> None:
-        text = text[:120]
+        text = text[: self.WIDTH]
         self.stream.write("\r" + text.ljust(self.width))
         self.width = len(text)
         self.stream.flush()
@@ -227,6 +229,13 @@ class ProgressLine:
         if self.width:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
+
+    @classmethod
+    def erase(cls, stream: Any = sys.stderr) -> None:
+        """Blank whatever line another process drew (a probe's child killed before it
+        could clear its own)."""
+        stream.write("\r" + " " * cls.WIDTH + "\r")
+        stream.flush()
 
 
 def _snapshot_of(
@@ -248,7 +257,12 @@ def _snapshot_of(
             line.clear()
 
     if then_analyze:
-        snapshot = pipeline.probe_in_child(lambda: probe(then_analyze=False))
+        try:
+            snapshot = pipeline.probe_in_child(lambda: probe(then_analyze=False))
+        except BaseException:
+            if not quiet and sys.stderr.isatty():
+                ProgressLine.erase()  # the child's line, if it ended before clearing it
+            raise
         if snapshot is not None:
             return snapshot
     return probe()

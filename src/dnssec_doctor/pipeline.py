@@ -201,7 +201,7 @@ def allow_one_shot() -> None:
 def probe_in_child(probe: Callable[[], Snapshot]) -> Snapshot | None:
     """``probe()`` in a forked child while this process loads the analysis, the two on two
     cores (``probe/forked.py``): in a one-shot command that may fork. None where it may
-    not: the caller probes itself."""
+    not, or where the fork fails: the caller probes itself."""
     if not _one_shot:
         return None
     from dnssec_doctor.probe import forked

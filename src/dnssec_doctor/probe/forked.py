@@ -9,32 +9,41 @@ probes, and hands back the snapshot in the product's own format (the JSON docume
 ``--snapshot`` writes, read back by ``load_snapshot`` as ``analyze`` reads a file: the
 analysis sees what the file would hold, nothing more); meanwhile the parent imports the
 analysis. On a machine with a second core free, the check's wall time drops by the
-shorter of the two (bench/README.md); its CPU grows by the fork and the document's
-writing and reading (about 1 ms for a lab name).
+shorter of the two (bench/README.md); its CPU grows by 5-10 %: the pages both processes
+write are copied, the document is written and read (about 1 ms for a lab name), and the
+parent parses the answers again (the probe's parses, kept for the analysis in one
+process, stay in the child: about 6 ms for a lab name).
 
-Only for the one-shot commands (``cli.run`` allows it: ``pipeline.allow_forked_probe``),
-on a system with ``fork``, in a process with one thread: a fork copies only the thread
-that calls it, and a lock another thread held at that moment would stay held in the
-child. Everywhere else (tests calling ``main``, the web application, watch, scan) the
-analysis loads in a thread beside the probe, as before.
+Only for the one-shot commands (``cli.run`` allows it: ``pipeline.allow_one_shot``), on
+a system with ``fork``, in a process with one thread: a fork copies only the thread that
+calls it, and a lock another thread held at that moment would stay held in the child.
+Where the fork itself fails (a process limit, no memory to copy the page tables), and
+everywhere else (tests calling ``main``, the web application, watch, scan), the analysis
+loads in a thread beside the probe, as before.
 
-The child never returns into the caller's code: whatever happens it ends with
-``os._exit``, after writing one document: ``S`` and the snapshot, or ``E`` and the
-exception it raised (pickled: the parent raises it as its own, so a check fails the same
-way in either process). Ctrl-C reaches both (one process group): the child ends quietly,
-the parent reports the interruption. A parent that fails or is interrupted kills the
-child and reaps it; a child that dies without a document (a signal, the kernel's OOM
-killer) is an environment problem reported in one line. A parent killed outright
-(SIGKILL, or SIGTERM from a monitoring core's timeout) leaves the child to finish its
-probe, which the probe's deadline bounds (``--deadline``, 20 s by default): its write
-then fails and it ends.
+The child never returns into the caller's code: SIGINT is blocked across the fork, and
+the child's first step is a ``try`` whose ``finally`` is ``os._exit``. It writes one
+document: ``S`` and the snapshot (exit 0), or ``E`` and the exception it raised (exit 1;
+pickled, and raised by the parent as its own, so a check fails the same way in either
+process); a document is read only with its exit status, so a document cut short (the
+child killed while writing) is never parsed. Ctrl-C reaches both (one process group): the
+child clears its progress line and ends quietly, the parent reports the interruption. A
+parent that fails or is interrupted gives its child a moment to end, then kills and reaps
+it; a child that dies without a whole document is an environment problem reported in one
+line (a signal, the kernel's OOM killer), or a bug (a crash). A parent that dies outright
+(SIGKILL, SIGTERM from a monitoring core's timeout) takes its child with it: the child
+holds the read end of a pipe that only the parent can write, and a thread of the child
+ends it when that pipe reports the parent gone. The child keeps the dataclass methods it
+compiled (``dataclass_cache.save``), as the parent does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
@@ -43,15 +52,19 @@ from dnssec_doctor.errors import EnvironmentProblem
 if TYPE_CHECKING:
     from dnssec_doctor.model.snapshot import Snapshot
 
-Progress = Callable[[str, str], None]
-
-# The most a child may hand back: as much as a snapshot file may hold (pipeline's bound on
-# what a reader takes in).
+# The most a child may hand back: as much as a snapshot file may hold (the bound of
+# pipeline.MAX_INPUT_BYTES, which this module cannot import: pipeline imports it).
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 _CHUNK = 1 << 20
+# How long a parent that fails or is interrupted lets its child end by itself (Ctrl-C
+# reached both: the child clears its progress line) before it kills it.
+GRACE_SECONDS = 0.3
 
-SNAPSHOT = b"S"
-ERROR = b"E"
+SNAPSHOT = b"S"  # exit status 0
+ERROR = b"E"  # exit status 1
+INTERRUPTED = 130  # the child's exit status after Ctrl-C (128 + SIGINT, as a shell says)
+# Signals that end a process only for a bug of its own (or of a library it runs).
+_CRASHES = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT})
 
 
 def can_fork() -> bool:
@@ -64,54 +77,94 @@ def can_fork() -> bool:
 def probe_beside(
     probe: Callable[[], Snapshot],
     load: Callable[[], None],
-) -> Snapshot:
-    """``probe()`` in a forked child while ``load()`` runs here; the child's snapshot.
+) -> Snapshot | None:
+    """``probe()`` in a forked child while ``load()`` runs here; the child's snapshot, or
+    None when no child could be forked (the caller probes itself).
 
     An exception of ``probe`` is raised here as the child raised it; one of ``load`` is
-    raised once the child is killed and reaped."""
-    read_end, write_end = os.pipe()
+    raised once the child has ended and is reaped."""
     for stream in (sys.stdout, sys.stderr):  # what is buffered is written once, not twice
         if stream is not None:
             stream.flush()
-    pid = os.fork()
+    # SIGINT blocked across the fork: the child is inside its try before Ctrl-C can
+    # raise there, and never returns into the caller's code.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    opened: list[int] = []
+    try:
+        read_end, write_end = os.pipe()  # the document, from the child
+        opened += (read_end, write_end)
+        alive_read, alive_write = os.pipe()  # never written: the child learns the parent ended
+        opened += (alive_read, alive_write)
+        pid = os.fork()
+    except OSError:  # out of descriptors, a process limit, no memory: probed here instead
+        for fd in opened:
+            os.close(fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        return None
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        os.close(read_end)
-        _child(write_end, probe)
+        try:
+            os.close(read_end)
+            os.close(alive_write)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            _child(write_end, alive_read, probe)
+        finally:
+            os._exit(1)
     os.close(write_end)
+    os.close(alive_read)
+    document = b""
     done = False
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile raises here
         load()
         document = _read_document(read_end)
         done = True
     finally:
         os.close(read_end)
-        if not done:
-            _kill(pid)
-    status = _reap(pid)
+        status = _reap(pid) if done else _end(pid)
+        os.close(alive_write)
     return _decode(document, status)
 
 
-def _child(fd: int, probe: Callable[[], Snapshot]) -> NoReturn:  # pragma: no cover
+def _child(fd: int, alive: int, probe: Callable[[], Snapshot]) -> NoReturn:  # pragma: no cover
+    _end_with_parent(alive)
     code = 0
     try:
         try:
             document = SNAPSHOT + probe().dumps().encode()
         except KeyboardInterrupt:  # the parent reports it
-            os._exit(130)
+            os._exit(INTERRUPTED)
         except BaseException as error:  # raised again by the parent
             document = ERROR + _pickled(error)
             code = 1
         view = memoryview(document)
         while view:
             view = view[os.write(fd, view[:_CHUNK]) :]
+        os.close(fd)
+        from dnssec_doctor import dataclass_cache
+
+        if dataclass_cache.compiled():
+            dataclass_cache.save()
     except BaseException:  # a parent gone, or a second Ctrl-C: just end
         code = code or 1
     os._exit(code)
 
 
+def _end_with_parent(alive: int) -> None:  # pragma: no cover - runs in the child
+    """A thread that ends this process when the parent's end of the ``alive`` pipe
+    closes: when the parent ends, whatever way it ends."""
+    import threading
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            os.read(alive, 1)  # nothing is ever written: returns at the parent's end
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def _pickled(error: BaseException) -> bytes:  # pragma: no cover - runs in the child
-    """The child's exception for the parent to raise; one that cannot be pickled becomes a
-    RuntimeError naming it (the CLI reports it as the bug it is)."""
+    """The child's exception for the parent to raise; one that cannot be pickled, or not
+    read back, becomes a RuntimeError naming it (the CLI reports it as the bug it is)."""
     import pickle
 
     if os.environ.get("DNSSEC_DOCTOR_DEBUG"):
@@ -119,10 +172,11 @@ def _pickled(error: BaseException) -> bytes:  # pragma: no cover - runs in the c
 
         error.add_note("in the probe's process:\n" + "".join(traceback.format_exception(error)))
     try:
-        return pickle.dumps(error)
+        data = pickle.dumps(error)
+        pickle.loads(data)
     except Exception:  # any reason: the text is what is left
-        fallback = RuntimeError(f"{type(error).__name__}: {error}")
-        return pickle.dumps(fallback)
+        return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+    return data
 
 
 def _read_document(fd: int) -> bytes:
@@ -138,12 +192,21 @@ def _read_document(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _kill(pid: int) -> None:
-    import signal
-
+def _end(pid: int) -> int:
+    """Let the child end by itself for a moment (Ctrl-C reached it too: it clears its
+    progress line), then kill it; its exit status once reaped."""
+    waited = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < waited:
+        try:
+            ended, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already (a SIGCHLD handler of a caller's)
+            return 0
+        if ended:
+            return status
+        time.sleep(0.01)
     with contextlib.suppress(ProcessLookupError):  # ended meanwhile: reaped below
         os.kill(pid, signal.SIGKILL)
-    _reap(pid)
+    return _reap(pid)
 
 
 def _reap(pid: int) -> int:
@@ -157,32 +220,42 @@ def _reap(pid: int) -> int:
 
 
 def _decode(document: bytes, status: int) -> Snapshot:
+    """The child's snapshot, or what its end means: a document counts only with the exit
+    status that says it is whole."""
     kind, body = document[:1], document[1:]
-    if kind == SNAPSHOT:
+    exited = os.WIFEXITED(status)
+    code = os.WEXITSTATUS(status) if exited else None
+    if kind == SNAPSHOT and code == 0:
         import json
 
         from dnssec_doctor.model.snapshot import load_snapshot
 
         return load_snapshot(json.loads(body))
-    if kind == ERROR:
+    if kind == ERROR and code == 1:
         import pickle
 
-        error = pickle.loads(body)  # our own child's, never input from elsewhere
+        try:
+            error = pickle.loads(body)  # our own child's, never input from elsewhere
+        except Exception:  # any reason: said as the bug it is
+            error = RuntimeError("the probe failed, and its error could not be read back")
         if isinstance(error, BaseException):
             raise error
+    if code == INTERRUPTED:
+        raise KeyboardInterrupt
     if os.WIFSIGNALED(status):
-        import signal
-
         number = os.WTERMSIG(status)
+        name = signal.strsignal(number) or f"signal {number}"
         if number == signal.SIGINT:
             raise KeyboardInterrupt
+        if number in _CRASHES:
+            raise RuntimeError(f"the probe's process crashed: signal {number} ({name})")
         raise EnvironmentProblem(
-            f"the probe's process was ended by signal {number} "
-            f"({signal.Signals(number).name}) before it handed back the snapshot",
-            hint="out of memory? see the kernel's log (dmesg)",
+            f"the probe's process was ended by signal {number} ({name}) before it handed "
+            "back the whole snapshot",
+            hint="out of memory? see the kernel's log (dmesg)"
+            if number == signal.SIGKILL
+            else None,
         )
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 130:
-        raise KeyboardInterrupt
     raise RuntimeError(
-        f"the probe's process ended (status {status}) without handing back the snapshot"
+        f"the probe's process ended with exit status {code} without handing back the whole snapshot"
     )
