@@ -17,10 +17,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
+import dns.message
+import dns.rrset
 import pytest
 
 from dnssec_doctor import pipeline
@@ -36,6 +38,7 @@ from dnssec_doctor.model.snapshot import (
 )
 from dnssec_doctor.probe import forked
 
+Answers = Callable[[bytes], None]
 ROOT = Server("a.root-servers.net.", "127.53.0.1")
 ROOT_DS = ". 3600 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
 
@@ -108,13 +111,13 @@ def test_a_child_may_hand_back_what_a_snapshot_file_may_hold() -> None:
 def test_the_parent_gets_the_childs_snapshot_whole(reaped: None) -> None:
     # Larger than a pipe's buffer (64 KiB), so the two processes must stream it.
     sent = snapshot(response=bytes(range(256)) * 250, exchanges=12)
-    assert forked.probe_beside(lambda: sent, nothing) == sent
+    assert forked.probe_beside(lambda answers: sent, nothing) == sent
 
 
 def test_the_probe_runs_in_another_process_while_this_one_loads(reaped: None) -> None:
     loaded_in: list[int] = []
     got = forked.probe_beside(
-        lambda: snapshot(note=f"probed in {os.getpid()}"),
+        lambda answers: snapshot(note=f"probed in {os.getpid()}"),
         lambda: loaded_in.append(os.getpid()),
     )
     assert loaded_in == [os.getpid()]
@@ -126,14 +129,14 @@ def test_a_one_shot_check_probes_in_a_child(monkeypatch: pytest.MonkeyPatch, rea
     monkeypatch.setattr(pipeline, "_one_shot", True)
     monkeypatch.setattr(forked, "can_fork", lambda: True)  # other tests' threads aside
     monkeypatch.setattr(pipeline, "load_analysis", nothing)
-    got = pipeline.probe_in_child(lambda: snapshot(note=str(os.getpid())))
+    got = pipeline.probe_in_child(lambda answers: snapshot(note=str(os.getpid())))
     assert got is not None
     assert got.notes != (str(os.getpid()),)
 
 
 def test_elsewhere_the_caller_probes_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "_one_shot", False)
-    assert pipeline.probe_in_child(lambda: snapshot()) is None
+    assert pipeline.probe_in_child(lambda answers: snapshot()) is None
 
 
 def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,14 +148,80 @@ def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> N
     try:
         assert not forked.can_fork()
         monkeypatch.setattr(pipeline, "_one_shot", True)
-        assert pipeline.probe_in_child(lambda: snapshot()) is None
+        assert pipeline.probe_in_child(lambda answers: snapshot()) is None
     finally:
         release.set()
         thread.join()
 
 
+def test_the_answers_reach_the_parent_in_order_before_the_snapshot(reaped: None) -> None:
+    """The child hands each response over as it arrives; this process takes them once it
+    has loaded, while the child goes on. One too large to go over at once is left out (a
+    head start only: the snapshot holds every response)."""
+    sent = [bytes([n]) * (100 + n) for n in range(20)]
+    large = b"x" * (select.PIPE_BUF + 1)
+    taken: list[bytes] = []
+
+    def probe(answers: Answers) -> Snapshot:
+        for wire in (*sent[:10], large, *sent[10:]):
+            answers(wire)
+        return snapshot(note="probed")
+
+    got = forked.probe_beside(probe, nothing, taken.append)
+    assert got == snapshot(note="probed")
+    assert taken == sent
+
+
+def test_answers_more_than_the_pipe_holds_never_hold_the_probe_up(reaped: None) -> None:
+    """This process reads nothing until it has loaded: the child must not wait for it."""
+    taken: list[bytes] = []
+    loaded = []
+
+    def probe(answers: Answers) -> Snapshot:
+        for n in range(200):  # 200 x 4 KB: more than a pipe's 64 KiB
+            answers(n.to_bytes(2, "big") * 2000)
+        return snapshot(note=f"done at {time.monotonic()}")
+
+    def load() -> None:
+        time.sleep(0.5)
+        loaded.append(time.monotonic())
+
+    got = forked.probe_beside(probe, load, taken.append)
+    assert float(got.notes[0].split()[-1]) < loaded[0]  # finished while this one slept
+    assert 0 < len(taken) < 200
+    assert taken == [n.to_bytes(2, "big") * 2000 for n in range(len(taken))]
+
+
+def test_a_failing_take_costs_nothing_but_its_head_start(reaped: None) -> None:
+    def take(wire: bytes) -> None:
+        raise ValueError("the analysis's parser failed")
+
+    got = forked.probe_beside(lambda answers: (answers(b"\x00" * 12), snapshot())[1], nothing, take)
+    assert got == snapshot()
+
+
+def test_a_one_shot_check_parses_the_answers_while_its_child_probes(
+    monkeypatch: pytest.MonkeyPatch, reaped: None
+) -> None:
+    """The analysis then finds each answer parsed (analysis.wire keeps parses by bytes)."""
+    from dnssec_doctor.analysis import wire as parsed
+
+    query = dns.message.make_query("www.example.", "A")
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text("www.example.", 60, "IN", "A", "192.0.2.7"))
+    data = response.to_wire()
+    monkeypatch.setattr(pipeline, "_one_shot", True)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    monkeypatch.setattr(pipeline, "load_analysis", nothing)
+    with parsed._parsed_lock:
+        parsed._parsed.pop(data[2:], None)
+    pipeline.probe_in_child(lambda answers: (answers(data), snapshot())[1])
+    with parsed._parsed_lock:
+        assert data[2:] in parsed._parsed
+
+
 def test_the_childs_error_is_raised_here_as_it_was(reaped: None) -> None:
-    def probe() -> Snapshot:
+    def probe(answers: Answers) -> Snapshot:
         raise UsageError("invalid name 'a..b': A DNS label is empty.", hint="fix the name")
 
     with pytest.raises(UsageError) as raised:
@@ -164,7 +233,7 @@ def test_an_error_that_cannot_travel_is_named(reaped: None) -> None:
     class Local(Exception):  # a class pickle cannot find by name
         pass
 
-    def probe() -> Snapshot:
+    def probe(answers: Answers) -> Snapshot:
         raise Local("the probe's own words")
 
     with pytest.raises(RuntimeError, match="Local: the probe's own words"):
@@ -172,7 +241,7 @@ def test_an_error_that_cannot_travel_is_named(reaped: None) -> None:
 
 
 def test_a_child_killed_by_a_signal_is_an_environment_problem(reaped: None) -> None:
-    def probe() -> NoReturn:
+    def probe(answers: Answers) -> NoReturn:
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("not reached")
 
@@ -182,7 +251,7 @@ def test_a_child_killed_by_a_signal_is_an_environment_problem(reaped: None) -> N
 
 
 def test_a_child_that_crashes_is_a_bug_reported(reaped: None) -> None:
-    def probe() -> NoReturn:
+    def probe(answers: Answers) -> NoReturn:
         faulthandler.disable()  # pytest's: it would print this process's stack first
         os.kill(os.getpid(), signal.SIGSEGV)
         raise AssertionError("not reached")
@@ -192,7 +261,7 @@ def test_a_child_that_crashes_is_a_bug_reported(reaped: None) -> None:
 
 
 def test_a_child_that_ends_without_a_snapshot_is_a_bug_reported(reaped: None) -> None:
-    def probe() -> NoReturn:
+    def probe(answers: Answers) -> NoReturn:
         os._exit(3)
 
     with pytest.raises(RuntimeError, match="exit status 3 without handing back"):
@@ -212,7 +281,7 @@ def test_a_document_cut_short_is_never_read() -> None:
 
 
 def test_an_interrupted_child_interrupts_the_check(reaped: None) -> None:
-    def probe() -> NoReturn:
+    def probe(answers: Answers) -> NoReturn:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -222,7 +291,7 @@ def test_an_interrupted_child_interrupts_the_check(reaped: None) -> None:
 def test_a_failing_parent_kills_and_reaps_its_child(reaped: None, tmp_path: Path) -> None:
     finished = tmp_path / "finished"
 
-    def probe() -> Snapshot:
+    def probe(answers: Answers) -> Snapshot:
         time.sleep(0.5)  # longer than the grace a failing parent gives its child
         finished.write_text("the child was left running")
         return snapshot()
@@ -247,12 +316,12 @@ def test_a_fork_that_fails_leaves_the_probe_to_the_caller(
 
     monkeypatch.setattr(os, "fork", refuse)
     descriptors = len(list(Path("/proc/self/fd").iterdir()))
-    assert forked.probe_beside(lambda: snapshot(), nothing) is None
+    assert forked.probe_beside(lambda answers: snapshot(), nothing) is None
     assert len(list(Path("/proc/self/fd").iterdir())) == descriptors
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
     monkeypatch.setattr(pipeline, "_one_shot", True)
     monkeypatch.setattr(forked, "can_fork", lambda: True)
-    assert pipeline.probe_in_child(lambda: snapshot()) is None
+    assert pipeline.probe_in_child(lambda answers: snapshot()) is None
 
 
 def test_output_buffered_before_the_fork_is_written_once() -> None:
@@ -262,7 +331,7 @@ def test_output_buffered_before_the_fork_is_written_once() -> None:
         "from test_forked_probe import snapshot, nothing\n"
         "from dnssec_doctor.probe import forked\n"
         "print('before', end='')  # a pipe: buffered, not yet written\n"
-        "forked.probe_beside(lambda: snapshot(), nothing)\n"
+        "forked.probe_beside(lambda answers: snapshot(), nothing)\n"
         "print(' after')\n"
     )
     result = subprocess.run(

@@ -247,18 +247,26 @@ def _snapshot_of(
     rdtype = parse_type(args.type)
     settings = probe_settings(source_options(args), transport_probes=True)
 
-    def probe(then_analyze: bool = then_analyze) -> Snapshot:
+    def probe(
+        then_analyze: bool = then_analyze, answers: Callable[[bytes], None] | None = None
+    ) -> Snapshot:
         if quiet or not sys.stderr.isatty():
-            return pipeline.probe(name, rdtype, settings, then_analyze=then_analyze)
+            return pipeline.probe(
+                name, rdtype, settings, then_analyze=then_analyze, answers=answers
+            )
         line = ProgressLine()
         try:
-            return pipeline.probe(name, rdtype, settings, progress=line, then_analyze=then_analyze)
+            return pipeline.probe(
+                name, rdtype, settings, line, then_analyze=then_analyze, answers=answers
+            )
         finally:
             line.clear()
 
     if then_analyze:
         try:
-            snapshot = pipeline.probe_in_child(lambda: probe(then_analyze=False))
+            snapshot = pipeline.probe_in_child(
+                lambda answers: probe(then_analyze=False, answers=answers)
+            )
         except BaseException:
             if not quiet and sys.stderr.isatty():
                 ProgressLine.erase()  # the child's line, if it ended before clearing it

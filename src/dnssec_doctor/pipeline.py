@@ -168,10 +168,12 @@ def probe(
     progress: Callable[[str, str], None] | None = None,
     *,
     then_analyze: bool = False,
+    answers: Callable[[bytes], None] | None = None,
 ) -> Snapshot:
     """Collect the snapshot of ``name``/``rdtype``: every response as the bytes received.
     ``then_analyze``: the analysis follows, so it is loaded while the probe waits (in a
-    thread: ``probe_in_child`` is the one-shot command's way)."""
+    thread: ``probe_in_child`` is the one-shot command's way). ``answers`` is handed each
+    response's bytes as it arrives."""
     if _one_shot:
         from dnssec_doctor.features import import_asyncio_without_tls
 
@@ -180,7 +182,7 @@ def probe(
 
     loading = load_analysis_in_background() if then_analyze else None
     try:
-        return collect(name, rdtype, settings, progress=progress)
+        return collect(name, rdtype, settings, progress=progress, answers=answers)
     finally:
         if loading is not None:
             loading.join()
@@ -198,10 +200,12 @@ def allow_one_shot() -> None:
     _one_shot = True
 
 
-def probe_in_child(probe: Callable[[], Snapshot]) -> Snapshot | None:
-    """``probe()`` in a forked child while this process loads the analysis, the two on two
-    cores (``probe/forked.py``): in a one-shot command that may fork. None where it may
-    not, or where the fork fails: the caller probes itself."""
+def probe_in_child(probe: Callable[[Callable[[bytes], None]], Snapshot]) -> Snapshot | None:
+    """``probe(answers)`` in a forked child while this process loads the analysis, the two
+    on two cores (``probe/forked.py``), then parses the answers the child hands over as
+    they come (``answers``: each response's bytes), which the analysis then finds parsed
+    (``analysis.wire``): in a one-shot command that may fork. None where it may not, or
+    where the fork fails: the caller probes itself."""
     if not _one_shot:
         return None
     from dnssec_doctor.probe import forked
@@ -209,7 +213,7 @@ def probe_in_child(probe: Callable[[], Snapshot]) -> Snapshot | None:
     if not forked.can_fork():
         return None
     _load_walk_rdtypes()  # both processes parse the walk's records: loaded once, before
-    return forked.probe_beside(probe, load_analysis)
+    return forked.probe_beside(probe, load_analysis, _parse_ahead)
 
 
 # The record types of a DNSSEC walk: loaded by the thread that probes before the analysis
@@ -234,6 +238,13 @@ def load_analysis() -> None:
             importlib.import_module(module)
         except Exception:  # reported by the caller's own import
             return
+
+
+def _parse_ahead(wire: bytes) -> None:
+    """Parse an answer before the analysis asks: it finds the parse by the bytes."""
+    from dnssec_doctor.analysis.wire import parse_message
+
+    parse_message(wire)
 
 
 def _load_walk_rdtypes() -> None:

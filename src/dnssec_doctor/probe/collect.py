@@ -119,12 +119,14 @@ async def collect_snapshot(
     *,
     clock: Callable[[], float] = time.time,
     progress: Progress | None = None,
+    answers: Callable[[bytes], None] | None = None,
 ) -> Snapshot:
     """Walk to ``name``/``rdtype`` and ask every server and resolver; never raises for
-    anything the network or the servers do (``UsageError`` for a bad name or type)."""
+    anything the network or the servers do (``UsageError`` for a bad name or type).
+    ``answers`` is handed each response's bytes as it arrives."""
     qname = plan.parse_name(name)
     qtype = plan.parse_rdtype(rdtype, replay=True)  # the commands parsed it for users
-    collector = _Collector(settings, transport, clock, progress)
+    collector = _Collector(settings, transport, clock, progress, answers)
     return await collector.run(qname, qtype)
 
 
@@ -136,11 +138,18 @@ def collect(
     *,
     clock: Callable[[], float] = time.time,
     progress: Progress | None = None,
+    answers: Callable[[bytes], None] | None = None,
 ) -> Snapshot:
     """``collect_snapshot`` for callers without an event loop (the CLI)."""
     return asyncio.run(
         collect_snapshot(
-            name, rdtype, settings, transport or NetworkTransport(), clock=clock, progress=progress
+            name,
+            rdtype,
+            settings,
+            transport or NetworkTransport(),
+            clock=clock,
+            progress=progress,
+            answers=answers,
         )
     )
 
@@ -227,8 +236,10 @@ class _Collector:
         transport: Transport,
         clock: Callable[[], float],
         progress: Progress | None = None,
+        answers: Callable[[bytes], None] | None = None,
     ) -> None:
         self.progress = progress or (lambda event, subject: None)
+        self.answers = answers
         self.settings = settings
         self.transport = transport
         self.clock = clock
@@ -741,6 +752,8 @@ class _Collector:
                 reply = await self._exchange(question, server, tcp, min(timeout, remaining))
                 self.progress("done", server.label())
                 record.response = reply.response or None
+                if record.response and self.answers is not None:
+                    self.answers(record.response)
                 record.error = reply.error
                 record.duration = reply.duration
                 record.transport = reply.transport

@@ -12,7 +12,10 @@ analysis. On a machine with a second core free, the check's wall time drops by t
 shorter of the two (bench/README.md); its CPU grows by 5-10 %: the pages both processes
 write are copied, the document is written and read (about 1 ms for a lab name), and the
 parent parses the answers again (the probe's parses, kept for the analysis in one
-process, stay in the child: about 6 ms for a lab name).
+process, stay in the child: about 6 ms for a lab name). So that this last part is not
+done after the last answer, the child also hands each response over as it arrives, and
+the parent, once loaded, parses them while the child goes on (``take``; the analysis
+finds them parsed by their bytes, ``analysis/wire.py``).
 
 Only for the one-shot commands (``cli.run`` allows it: ``pipeline.allow_one_shot``), on
 a system with ``fork``, in a process with one thread: a fork copies only the thread that
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import time
@@ -60,8 +64,10 @@ _CHUNK = 1 << 20
 # reached both: the child clears its progress line) before it kills it.
 GRACE_SECONDS = 0.3
 
-SNAPSHOT = b"S"  # exit status 0
-ERROR = b"E"  # exit status 1
+SNAPSHOT = b"S"  # then the snapshot's document; exit status 0
+ERROR = b"E"  # then the pickled exception; exit status 1
+ANSWER = b"R"  # then 4 bytes of length and a response, before either of the above
+_FRAME_HEAD = 5
 INTERRUPTED = 130  # the child's exit status after Ctrl-C (128 + SIGINT, as a shell says)
 # Signals that end a process only for a bug of its own (or of a library it runs).
 _CRASHES = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT})
@@ -75,12 +81,17 @@ def can_fork() -> bool:
 
 
 def probe_beside(
-    probe: Callable[[], Snapshot],
+    probe: Callable[[Callable[[bytes], None]], Snapshot],
     load: Callable[[], None],
+    take: Callable[[bytes], None] | None = None,
 ) -> Snapshot | None:
-    """``probe()`` in a forked child while ``load()`` runs here; the child's snapshot, or
-    None when no child could be forked (the caller probes itself).
+    """``probe(answers)`` in a forked child while ``load()`` runs here; the child's
+    snapshot, or None when no child could be forked (the caller probes itself).
 
+    What the child hands ``answers`` (a response's bytes) reaches ``take`` here, in order,
+    once ``load`` is done and while the child goes on: a head start for the analysis, not
+    evidence (the snapshot has every response), so an answer is left out rather than
+    ever wait for this process to read (one that does not fit in the pipe at once).
     An exception of ``probe`` is raised here as the child raised it; one of ``load`` is
     raised once the child has ended and is reaped."""
     for stream in (sys.stdout, sys.stderr):  # what is buffered is written once, not twice
@@ -116,7 +127,7 @@ def probe_beside(
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile raises here
         load()
-        document = _read_document(read_end)
+        document = _read_document(read_end, take)
         done = True
     finally:
         os.close(read_end)
@@ -125,15 +136,28 @@ def probe_beside(
     return _decode(document, status)
 
 
-def _child(fd: int, alive: int, probe: Callable[[], Snapshot]) -> NoReturn:  # pragma: no cover
+def _child(  # pragma: no cover - runs in the child
+    fd: int, alive: int, probe: Callable[[Callable[[bytes], None]], Snapshot]
+) -> NoReturn:
     _end_with_parent(alive)
     code = 0
     try:
+        os.set_blocking(fd, False)  # an answer that does not fit now is left out
+
+        def hand_over(wire: bytes) -> None:
+            frame = ANSWER + len(wire).to_bytes(4, "big") + wire
+            if len(frame) <= select.PIPE_BUF:  # written whole or not at all
+                with contextlib.suppress(OSError):  # full (BlockingIOError), or no reader
+                    os.write(fd, frame)
+
         try:
-            document = SNAPSHOT + probe().dumps().encode()
+            snapshot = probe(hand_over)
+            os.set_blocking(fd, True)
+            document = SNAPSHOT + snapshot.dumps().encode()
         except KeyboardInterrupt:  # the parent reports it
             os._exit(INTERRUPTED)
         except BaseException as error:  # raised again by the parent
+            os.set_blocking(fd, True)
             document = ERROR + _pickled(error)
             code = 1
         view = memoryview(document)
@@ -179,17 +203,26 @@ def _pickled(error: BaseException) -> bytes:  # pragma: no cover - runs in the c
     return data
 
 
-def _read_document(fd: int) -> bytes:
-    chunks: list[bytes] = []
+def _read_document(fd: int, take: Callable[[bytes], None] | None = None) -> bytes:
+    """What follows the answers (each handed to ``take``): the document, to the end."""
+    buffer = bytearray()
     size = 0
     while chunk := os.read(fd, _CHUNK):
-        chunks.append(chunk)
         size += len(chunk)
         if size > MAX_DOCUMENT_BYTES:
             raise EnvironmentProblem(
                 f"the probe's process handed back more than {MAX_DOCUMENT_BYTES // 2**20} MB"
             )
-    return b"".join(chunks)
+        buffer += chunk
+        while buffer[:1] == ANSWER and len(buffer) >= _FRAME_HEAD:
+            end = _FRAME_HEAD + int.from_bytes(buffer[1:_FRAME_HEAD], "big")
+            if len(buffer) < end:
+                break
+            if take is not None:
+                with contextlib.suppress(Exception):  # a head start only: never a failure
+                    take(bytes(buffer[_FRAME_HEAD:end]))
+            del buffer[:end]
+    return bytes(buffer)
 
 
 def _end(pid: int) -> int:
