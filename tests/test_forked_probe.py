@@ -37,6 +37,7 @@ from dnssec_doctor.model.snapshot import (
     ZoneCut,
 )
 from dnssec_doctor.probe import forked
+from test_startup import run_as
 
 Answers = Callable[[bytes], None]
 ROOT = Server("a.root-servers.net.", "127.53.0.1")
@@ -334,11 +335,7 @@ def test_output_buffered_before_the_fork_is_written_once() -> None:
         "forked.probe_beside(lambda answers: snapshot(), nothing)\n"
         "print(' after')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "before after\n"
+    assert run_as(script) == "before after\n"
 
 
 def screen(output: str) -> list[str]:

@@ -56,11 +56,11 @@ def modules_after(script: str) -> tuple[set[str], str]:
     return set(json.loads(modules)), "\n".join(output)
 
 
-def run_as(script: str, command: str) -> str:
-    """The output of ``script`` run in a fresh interpreter with ``command`` as its
-    argument (the scripts stand in for ``cli.main`` and call ``cli.run``)."""
+def run_as(script: str, *arguments: str) -> str:
+    """The output of ``script`` run in a fresh interpreter with ``arguments`` (a command,
+    for the scripts that stand in for ``cli.main`` and call ``cli.run``)."""
     result = subprocess.run(
-        [sys.executable, "-c", script, command],
+        [sys.executable, "-c", script, *arguments],
         capture_output=True,
         text=True,
         timeout=120,
@@ -289,11 +289,7 @@ def test_dnspython_decides_its_features_as_it_would_without_importlib_metadata()
         "version = importlib.metadata.version('dnspython')\n"
         "print(json.dumps([loaded, decided, own, version]))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    loaded, decided, own, version = json.loads(result.stdout)
+    loaded, decided, own, version = json.loads(run_as(script))
     assert loaded == []  # importlib.metadata was not imported by dnspython
     assert decided == own == {"dnssec": True, "idna": True}
     assert version == importlib.metadata.version("dnspython")
@@ -314,11 +310,7 @@ def test_idna_loads_with_the_first_name_in_unicode_and_names_follow_idna_2008() 
         "decoded = dns.name.from_text(encoded).to_unicode()\n"
         "print(json.dumps([ascii_name, before, encoded, decoded, 'idna.core' in sys.modules]))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [
+    assert json.loads(run_as(script)) == [
         "www.example.com.",
         False,
         "xn--strae-oqa.example.",
