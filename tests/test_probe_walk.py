@@ -275,6 +275,23 @@ def test_dead_server_costs_one_query() -> None:
     assert snap.extra["queries_sent"] == len(snap.exchanges) == len(servers.asked)
 
 
+def test_each_response_is_handed_over_as_it_arrives() -> None:
+    """``answers`` (a check's parent parses them while its child probes) gets every
+    response's bytes once, and nothing for a question that got none."""
+    servers = ZoneServers(
+        {
+            ROOT_ADDRESS: [root("one. NS ns.one.\nns.one. A 127.53.250.2")],
+            "127.53.250.2": [zone("one.", "@ NS ns\nns A 127.53.250.2\napp A 127.53.250.9")],
+        },
+        ignored={"CDS", "CDNSKEY"},
+    )
+    handed: list[bytes] = []
+    snap = collect("app.one.", "A", settings(), servers, answers=handed.append)
+    responses = [e.response for e in snap.exchanges if e.response]
+    assert sorted(handed) == sorted(responses)
+    assert len(responses) < len(snap.exchanges)  # the ignored questions: nothing handed
+
+
 def test_a_server_that_ignores_one_type_is_not_dead() -> None:
     # Some servers (and firewalls) drop questions for types they do not know, such as CDS:
     # the server answered before, so later questions (the CNAME target) are still sent.

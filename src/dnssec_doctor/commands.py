@@ -230,11 +230,12 @@ class ProgressLine:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
 
-    @classmethod
-    def erase(cls, stream: Any = sys.stderr) -> None:
-        """Blank whatever line another process drew (a probe's child killed before it
-        could clear its own)."""
-        stream.write("\r" + " " * cls.WIDTH + "\r")
+    @staticmethod
+    def erase(stream: Any) -> None:
+        """Blank whatever line another process drew on this terminal (a probe's child
+        killed before it could clear its own): back to the line's start, erase to its end
+        (the terminal's own width, whatever it is)."""
+        stream.write("\r\x1b[K")
         stream.flush()
 
 
@@ -269,7 +270,7 @@ def _snapshot_of(
             )
         except BaseException:
             if not quiet and sys.stderr.isatty():
-                ProgressLine.erase()  # the child's line, if it ended before clearing it
+                ProgressLine.erase(sys.stderr)  # the child's line, if it ended uncleared
             raise
         if snapshot is not None:
             return snapshot

@@ -60,8 +60,9 @@ if TYPE_CHECKING:
 # pipeline.MAX_INPUT_BYTES, which this module cannot import: pipeline imports it).
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 _CHUNK = 1 << 20
-# How long a parent that fails or is interrupted lets its child end by itself (Ctrl-C
-# reached both: the child clears its progress line) before it kills it.
+# How long an interrupted parent lets its child end by itself (Ctrl-C reached both: the
+# child clears its progress line) before it kills it; a parent that fails otherwise kills
+# it at once.
 GRACE_SECONDS = 0.3
 
 SNAPSHOT = b"S"  # then the snapshot's document; exit status 0
@@ -74,10 +75,17 @@ _CRASHES = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFP
 
 
 def can_fork() -> bool:
-    """Whether this process may fork its probe: the system can, and no other thread runs."""
+    """Whether this process may fork its probe: the system can, no other thread runs, and
+    the child's exit status can be read (SIGCHLD ignored, as some supervisors leave it,
+    makes the kernel reap children unasked: their status, which says whether a document
+    is whole, would be lost)."""
     import threading
 
-    return hasattr(os, "fork") and threading.active_count() == 1
+    return (
+        hasattr(os, "fork")
+        and threading.active_count() == 1
+        and signal.getsignal(signal.SIGCHLD) is not signal.SIG_IGN
+    )
 
 
 def probe_beside(
@@ -116,30 +124,33 @@ def probe_beside(
         try:
             os.close(read_end)
             os.close(alive_write)
+            _end_with_parent(alive_read)  # its thread keeps SIGINT blocked: main thread's
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-            _child(write_end, alive_read, probe)
+            _child(write_end, probe)
         finally:
             os._exit(1)
     os.close(write_end)
     os.close(alive_read)
-    document = b""
-    done = False
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile raises here
-        load()
-        document = _read_document(read_end, take)
-        done = True
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile raises
+            load()
+            document = _read_document(read_end, take)
+        except BaseException as error:
+            # Ctrl-C reached the child too: let it end by itself (it clears its line).
+            _end(pid, grace=GRACE_SECONDS if isinstance(error, KeyboardInterrupt) else 0)
+            raise
+        finally:
+            os.close(read_end)
+        status = _reap(pid)
     finally:
-        os.close(read_end)
-        status = _reap(pid) if done else _end(pid)
-        os.close(alive_write)
+        os.close(alive_write)  # the child, if still there, ends with it
     return _decode(document, status)
 
 
 def _child(  # pragma: no cover - runs in the child
-    fd: int, alive: int, probe: Callable[[Callable[[bytes], None]], Snapshot]
+    fd: int, probe: Callable[[Callable[[bytes], None]], Snapshot]
 ) -> NoReturn:
-    _end_with_parent(alive)
     code = 0
     try:
         os.set_blocking(fd, False)  # an answer that does not fit now is left out
@@ -164,12 +175,15 @@ def _child(  # pragma: no cover - runs in the child
         while view:
             view = view[os.write(fd, view[:_CHUNK]) :]
         os.close(fd)
+    except KeyboardInterrupt:  # Ctrl-C before the document was written
+        os._exit(INTERRUPTED)
+    except BaseException:  # a parent gone: just end
+        code = code or 1
+    with contextlib.suppress(Exception):  # the document is out: nothing here may change it
         from dnssec_doctor import dataclass_cache
 
         if dataclass_cache.compiled():
             dataclass_cache.save()
-    except BaseException:  # a parent gone, or a second Ctrl-C: just end
-        code = code or 1
     os._exit(code)
 
 
@@ -225,10 +239,10 @@ def _read_document(fd: int, take: Callable[[bytes], None] | None = None) -> byte
     return bytes(buffer)
 
 
-def _end(pid: int) -> int:
-    """Let the child end by itself for a moment (Ctrl-C reached it too: it clears its
-    progress line), then kill it; its exit status once reaped."""
-    waited = time.monotonic() + GRACE_SECONDS
+def _end(pid: int, grace: float) -> int:
+    """Let the child end by itself for ``grace`` seconds, then kill it; its exit status
+    once reaped."""
+    waited = time.monotonic() + grace
     while time.monotonic() < waited:
         try:
             ended, status = os.waitpid(pid, os.WNOHANG)
