@@ -315,6 +315,22 @@ def test_a_failing_parent_kills_and_reaps_its_child(reaped: None) -> None:
     assert time.monotonic() - started < 10
 
 
+def test_where_no_thread_can_start_the_check_still_runs(
+    monkeypatch: pytest.MonkeyPatch, reaped: None
+) -> None:
+    """A process limit (a pids cgroup) that still lets the probe fork: its child goes on
+    without the thread that watches for the parent's end, and the in-process path without
+    the thread that loads the analysis."""
+    import threading
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert forked.probe_beside(lambda answers: snapshot(), nothing) == snapshot()
+    assert pipeline.load_analysis_in_background() is None
+
+
 def test_no_fork_where_children_are_reaped_unasked() -> None:
     """SIGCHLD ignored (as some supervisors leave it): the child's exit status, which says
     whether its document is whole, would be lost, so the probe stays in this process."""

@@ -92,3 +92,24 @@ def test_nagios_long_output_carries_the_same_plan() -> None:
     assert lines[start + 1 :] == plan_lines(report.diagnosis.recovery)
     assert any(line.startswith("  Fastest, ETA ") for line in lines)
     assert any(line.startswith("  Emergency only") for line in lines)
+
+
+def test_nagios_says_unknown_even_for_a_bug_of_ours(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The monitoring core reads the first line and the exit code: a crash of the probe's
+    process or any other bug is UNKNOWN (3), never a bare exit 70 with nothing on stdout."""
+    from dnssec_doctor import commands
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the probe's process crashed: signal 11 (Segmentation fault)")
+
+    monkeypatch.delenv("DNSSEC_DOCTOR_DEBUG", raising=False)
+    monkeypatch.setattr(commands, "_snapshot_of", crash)
+    assert main(["check", "--nagios", "example.com"]) == 3
+    out, err = capsys.readouterr()
+    assert out == (
+        "DNSSEC UNKNOWN - internal error: RuntimeError: the probe's process crashed: "
+        "signal 11 (Segmentation fault)\n"
+    )
+    assert "this is a bug" in err and "Traceback" not in err

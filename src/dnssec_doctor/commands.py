@@ -412,6 +412,15 @@ def run_check_nagios(args: argparse.Namespace) -> int:
         )
     except DoctorError as error:
         text, code = nagios_unknown(str(error))
+    except Exception as error:  # a bug of ours: still UNKNOWN for the monitoring core
+        if os.environ.get("DNSSEC_DOCTOR_DEBUG"):
+            raise
+        text, code = nagios_unknown(f"internal error: {type(error).__name__}: {error}")
+        print(
+            "dnssec-doctor: internal error (fix: this is a bug; DNSSEC_DOCTOR_DEBUG=1 shows "
+            "the traceback to report)",
+            file=sys.stderr,
+        )
     sys.stdout.write(text)
     return code
 

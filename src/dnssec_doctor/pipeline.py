@@ -254,12 +254,16 @@ def _load_walk_rdtypes() -> None:
         dns.rdata.get_rdata_class(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
 
 
-def load_analysis_in_background() -> threading.Thread:
+def load_analysis_in_background() -> threading.Thread | None:
     """Import the analysis in a thread while the probe waits for answers: about 0.1 s of
-    imports that a check would otherwise wait for after its last answer."""
+    imports that a check would otherwise wait for after its last answer. None where no
+    thread can start (a process limit): the analysis then loads when it runs."""
     _load_walk_rdtypes()
     thread = threading.Thread(target=load_analysis, name="load-analysis", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # "can't start new thread"
+        return None
     return thread
 
 

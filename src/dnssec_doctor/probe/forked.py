@@ -189,7 +189,8 @@ def _child(  # pragma: no cover - runs in the child
 
 def _end_with_parent(alive: int) -> None:  # pragma: no cover - runs in the child
     """A thread that ends this process when the parent's end of the ``alive`` pipe
-    closes: when the parent ends, whatever way it ends."""
+    closes: when the parent ends, whatever way it ends. Where no thread can start (a
+    process limit) the probe goes on without it: its deadline still bounds it."""
     import threading
 
     def watch() -> None:
@@ -197,7 +198,8 @@ def _end_with_parent(alive: int) -> None:  # pragma: no cover - runs in the chil
             os.read(alive, 1)  # nothing is ever written: returns at the parent's end
         os._exit(1)
 
-    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+    with contextlib.suppress(RuntimeError):  # "can't start new thread"
+        threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _pickled(error: BaseException) -> bytes:  # pragma: no cover - runs in the child
