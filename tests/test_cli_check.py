@@ -9,6 +9,7 @@ loopback, so nothing is ever asked outside 127.0.0.0/8.
 from __future__ import annotations
 
 import calendar
+import datetime
 import json
 import re
 import subprocess
@@ -231,6 +232,31 @@ def test_at_accepts_every_documented_form() -> None:
 def test_bad_at_is_one_line_exit_4(moment: str) -> None:
     result = doctor("analyze", SNAPSHOTS / "secure-nsec.json", "--at", moment)
     assert_one_line_error(result, "invalid --at")
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("command", ["--json", "--nagios"])
+def test_at_a_moment_before_now_is_taken_by_check(lab_args: list[str], command: str) -> None:
+    """--at -12h (the help's own example): judged twelve hours before the collection,
+    not refused as a moment before 1970 (the shift was checked against the epoch)."""
+    result = doctor("check", "www.secure-nsec.lab", *lab_args, command, "--at", "-12h")
+    assert result.returncode in (0, 1, 2), result.stderr
+    if command == "--json":
+        report = json.loads(result.stdout)
+        judged, collected = (
+            datetime.datetime.fromisoformat(report[key].replace("Z", "+00:00"))
+            for key in ("judged_at", "collected_at")
+        )
+        assert abs((collected - judged).total_seconds() - 43200) <= 1
+    else:
+        assert not result.stdout.startswith("DNSSEC UNKNOWN"), result.stdout
+
+
+def test_no_resolvers_and_resolver_together_are_refused(no_lab: list[str]) -> None:
+    result = doctor(
+        "check", "www.secure-nsec.lab", *no_lab, "--no-resolvers", "--resolver", "127.0.0.1"
+    )
+    assert_one_line_error(result, "--no-resolvers and --resolver ask for two things")
 
 
 def test_bad_at_stops_check_before_any_query(no_lab: list[str]) -> None:

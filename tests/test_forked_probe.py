@@ -10,14 +10,17 @@ from __future__ import annotations
 import collections
 import errno
 import faulthandler
+import fcntl
 import os
 import pty
 import resource
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -414,8 +417,9 @@ def session_members(leader: int) -> set[int]:
 @pytest.mark.lab
 def test_ctrl_c_during_a_check_ends_both_processes_with_one_clean_line(tmp_path: Path) -> None:
     """A check whose root server never answers, interrupted from the keyboard (SIGINT to
-    its process group) while its probe's child waits: exit 130, the progress line erased,
-    one line saying so, and no process left behind."""
+    its process group) while its probe's child waits, on a 40-column terminal: the progress
+    line never wider than it, then exit 130, the line erased, one line saying so, and no
+    process left behind."""
     address = "127.53.202.1"
     hints = tmp_path / "root.hints"
     hints.write_text(f". 3600 IN NS a.root-servers.net.\na.root-servers.net. 3600 IN A {address}\n")
@@ -424,6 +428,9 @@ def test_ctrl_c_during_a_check_ends_both_processes_with_one_clean_line(tmp_path:
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind((address, 53))  # never read: every query waits its whole timeout
     primary, secondary = pty.openpty()
+    # A narrow terminal: a line wider than it would wrap, and clearing it would leave its
+    # first rows behind.
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
     try:
         check = subprocess.Popen(
             [
@@ -463,6 +470,26 @@ def test_ctrl_c_during_a_check_ends_both_processes_with_one_clean_line(tmp_path:
         os.close(primary)
     assert check.returncode == 130
     assert stdout == b""
+    drawn = [part for part in shown.decode().split("\r") if "probing" in part]
+    assert all(len(part) <= 39 for part in drawn), drawn
     lines = [line for line in screen(shown.decode()) if line]
     assert lines == ["dnssec-doctor: interrupted"], shown
     assert session_members(check.pid) == set()
+
+
+def test_the_progress_line_never_wraps_on_a_narrow_terminal() -> None:
+    """A line wider than the terminal wraps, and clearing it would leave its first rows
+    behind: it is cut below the terminal's width."""
+    from dnssec_doctor.progress import ProgressLine
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    with os.fdopen(secondary, "w") as terminal:
+        line = ProgressLine(terminal)
+        line("zone", "a-rather-long-zone-name.example.")
+        line.clear()
+    shown = os.read(primary, 4096).decode()
+    os.close(primary)
+    drawn = [part for part in shown.split("\r") if "probing" in part]
+    assert drawn and all(len(part) <= 39 for part in drawn), drawn
+    assert [row for row in screen(shown) if row] == []

@@ -99,14 +99,14 @@ def test_nagios_says_unknown_even_for_a_bug_of_ours(
 ) -> None:
     """The monitoring core reads the first line and the exit code: a crash of the probe's
     process or any other bug is UNKNOWN (3), never a bare exit 70 with nothing on stdout."""
-    from dnssec_doctor import commands
+    from dnssec_doctor import pipeline
 
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the probe's process crashed: signal 11 (Segmentation fault)")
 
     monkeypatch.delenv("DNSSEC_DOCTOR_DEBUG", raising=False)
-    monkeypatch.setattr(commands, "_snapshot_of", crash)
-    assert main(["check", "--nagios", "example.com"]) == 3
+    monkeypatch.setattr(pipeline, "probe", crash)  # nothing is sent
+    assert main(["check", "--nagios", "--no-resolvers", "example.com"]) == 3
     out, err = capsys.readouterr()
     assert out == (
         "DNSSEC UNKNOWN - internal error: RuntimeError: the probe's process crashed: "

@@ -295,6 +295,29 @@ def test_dnspython_decides_its_features_as_it_would_without_importlib_metadata()
     assert version == importlib.metadata.version("dnspython")
 
 
+def test_ctrl_c_while_the_command_loads_is_one_line_and_exit_130() -> None:
+    """Ctrl-C in the first tens of milliseconds, before the command runs (here: while its
+    arguments are read): one line, exit 130, no traceback."""
+    script = (
+        "import sys\n"
+        "from dnssec_doctor import cli\n"
+        "def main(arguments):\n"
+        "    raise KeyboardInterrupt\n"
+        "cli.main = main\n"
+        "sys.argv = ['dnssec-doctor', sys.argv[1]]\n"
+        "cli.run()\n"
+    )
+    for command in ("check", "watch"):
+        result = subprocess.run(
+            [sys.executable, "-c", script, command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert (result.returncode, result.stderr) == (130, "dnssec-doctor: interrupted\n")
+
+
 def test_idna_loads_with_the_first_name_in_unicode_and_names_follow_idna_2008() -> None:
     """dnspython imports idna with ``dns.name`` and calls it only for a name in Unicode:
     a one-shot command loads its tables (about 4 ms) then, and an ASCII name never does.

@@ -22,6 +22,12 @@ def source_options(args: argparse.Namespace) -> Sources:
     if args.lab_dir is not None and not args.lab:
         # Ignoring it would send the check to the real root instead of the lab.
         raise UsageError("--lab-dir applies with --lab", hint="add --lab, or leave --lab-dir out")
+    if getattr(args, "no_resolvers", False) and getattr(args, "resolver", None):
+        # Dropping either would answer another question than the one asked.
+        raise UsageError(
+            "--no-resolvers and --resolver ask for two things",
+            hint="give --resolver for those resolvers only, or --no-resolvers for none",
+        )
 
     return Sources(
         lab=args.lab,

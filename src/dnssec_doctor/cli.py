@@ -295,18 +295,25 @@ def run() -> NoReturn:
     as usual."""
     arguments = sys.argv[1:]
     one_shot = bool(arguments) and arguments[0] in _ONE_SHOT_COMMANDS
-    if one_shot:
-        gc.disable()
-        from dnssec_doctor import dataclass_cache
-        from dnssec_doctor.features import decide_dnspython_features, defer_key_serialization
+    try:
+        if one_shot:
+            gc.disable()
+            from dnssec_doctor import dataclass_cache
+            from dnssec_doctor.features import (
+                decide_dnspython_features,
+                defer_key_serialization,
+            )
 
-        dataclass_cache.install()
-        decide_dnspython_features()
-        defer_key_serialization()
-        from dnssec_doctor import pipeline  # after the two above: it imports dnspython
+            dataclass_cache.install()
+            decide_dnspython_features()
+            defer_key_serialization()
+            from dnssec_doctor import pipeline  # after the two above: it imports dnspython
 
-        pipeline.allow_one_shot()
-    code = main(arguments)
+            pipeline.allow_one_shot()
+        code = main(arguments)
+    except KeyboardInterrupt:  # before main's own handler: while the command is loaded
+        print("dnssec-doctor: interrupted", file=sys.stderr)
+        code = 130
     if not one_shot:
         sys.exit(code)
     try:
@@ -327,7 +334,9 @@ def run() -> NoReturn:
         pass
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
-    dataclass_cache.save()  # what the file lacked, once the output is out
+    cache = sys.modules.get("dnssec_doctor.dataclass_cache")  # not if interrupted first
+    if cache is not None:
+        cache.save()  # what the file lacked, once the output is out
     os._exit(code)
 
 

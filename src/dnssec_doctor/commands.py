@@ -32,6 +32,7 @@ from dnssec_doctor.pipeline import (
     read_severity_profile,
     read_snapshot,
 )
+from dnssec_doctor.progress import ProgressLine
 from dnssec_doctor.render.terminal import terminal_text
 from dnssec_doctor.web.serve import add_serve_arguments, run_serve
 
@@ -189,56 +190,6 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_argument(parser)
 
 
-class ProgressLine:
-    """One self-rewriting status line on a terminal's stderr: the zone being walked, the
-    queries sent, and the servers still awaited (the slow ones are what users wait on)."""
-
-    WIDTH = 120  # the most a line shows
-
-    def __init__(self, stream: Any = sys.stderr) -> None:
-        self.stream = stream
-        self.zone = ""
-        self.sent = 0
-        self.waiting: dict[str, int] = {}
-        self.shown = 0.0
-        self.width = 0
-
-    def __call__(self, event: str, subject: str) -> None:
-        if event == "zone":
-            self.zone = subject
-        elif event == "sent":
-            self.sent += 1
-            self.waiting[subject] = self.waiting.get(subject, 0) + 1
-        elif event == "done" and self.waiting.get(subject):
-            self.waiting[subject] -= 1
-            if not self.waiting[subject]:
-                del self.waiting[subject]
-        now = time.monotonic()
-        if now - self.shown >= 0.1:
-            self.shown = now
-            awaited = ", ".join(list(self.waiting)[:3])
-            self._show(f"probing {self.zone}  {self.sent} queries  waiting for {awaited or '-'}")
-
-    def _show(self, text: str) -> None:
-        text = text[: self.WIDTH]
-        self.stream.write("\r" + text.ljust(self.width))
-        self.width = len(text)
-        self.stream.flush()
-
-    def clear(self) -> None:
-        if self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
-
-    @staticmethod
-    def erase(stream: Any) -> None:
-        """Blank whatever line another process drew on this terminal (a probe's child
-        killed before it could clear its own): back to the line's start, erase to its end
-        (the terminal's own width, whatever it is)."""
-        stream.write("\r\x1b[K")
-        stream.flush()
-
-
 def _snapshot_of(
     args: argparse.Namespace, *, quiet: bool = False, then_analyze: bool = False
 ) -> Snapshot:
@@ -340,7 +291,7 @@ def run_check(args: argparse.Namespace) -> int:
     refuse_conflicts(args, "--brief", ("--planned-ds", "planned_ds"))
     at = args.at
     form = _output_format(args)  # a conflict is a usage error before any query is sent
-    parse_at(at, 0.0)  # a bad --at or --profile is a usage error before any query is sent
+    parse_at(at, time.time())  # a bad --at or --profile: a usage error before any query
     read_severity_profile(args.profile)
     planned = None
     if args.planned_ds:
@@ -395,7 +346,7 @@ def run_check_nagios(args: argparse.Namespace) -> int:
         if critical > warning:
             raise UsageError("-c/--critical must not be longer than -w/--warning")
         at = args.at
-        parse_at(at, 0.0)
+        parse_at(at, time.time())
         read_severity_profile(args.profile)
         snapshot = _snapshot_of(args, quiet=True, then_analyze=True)
         options = pipeline.analysis_options(
