@@ -202,17 +202,14 @@ def _snapshot_of(
     def probe(
         then_analyze: bool = then_analyze, answers: Callable[[bytes], None] | None = None
     ) -> Snapshot:
-        if quiet or not sys.stderr.isatty():
-            return pipeline.probe(
-                name, rdtype, settings, then_analyze=then_analyze, answers=answers
-            )
-        line = ProgressLine()
+        line = None if quiet or not sys.stderr.isatty() else ProgressLine()
         try:
             return pipeline.probe(
                 name, rdtype, settings, line, then_analyze=then_analyze, answers=answers
             )
         finally:
-            line.clear()
+            if line is not None:
+                line.clear()
 
     if then_analyze:
         try:

@@ -26,6 +26,7 @@ import importlib.util
 import re
 import sys
 import threading
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
@@ -74,10 +75,12 @@ def _fulfilled(features: ModuleType, feature: str) -> bool | None:
     """Whether every requirement of ``feature`` holds (None: not known here)."""
     for requirement in features._requirements[feature]:
         package, minimum = requirement.split(">=")
-        if importlib.util.find_spec(package) is None:
+        spec = importlib.util.find_spec(package)
+        if spec is None:
             return False
-        version = _version_unimported(package)
-        if version is None and package not in _READ_UNIMPORTED:
+        if package in _READ_UNIMPORTED:
+            version = _version_unimported(spec, *_READ_UNIMPORTED[package])
+        else:
             version = getattr(importlib.import_module(package), "__version__", None)
         if not isinstance(version, str):
             return None
@@ -91,17 +94,11 @@ def _fulfilled(features: ModuleType, feature: str) -> bool | None:
 _READ_UNIMPORTED = {"idna": ("package_data.py", re.compile(r'^__version__ = "([^"]+)"$', re.M))}
 
 
-def _version_unimported(package: str) -> str | None:
-    """The version of ``package`` as its ``__version__`` would say, read from its source
-    without importing it; None when it is not one of ``_READ_UNIMPORTED`` or its file does
-    not say (then nothing is decided here for it: dnspython decides, as before)."""
-    if package not in _READ_UNIMPORTED:
-        return None
-    name, line = _READ_UNIMPORTED[package]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for directory in spec.submodule_search_locations:
+def _version_unimported(spec: ModuleSpec, name: str, line: re.Pattern[str]) -> str | None:
+    """The version of the package found at ``spec`` as its ``__version__`` would say,
+    read from its file ``name`` without importing it; None when the file does not say
+    (then nothing is decided here for it: dnspython decides, as before)."""
+    for directory in spec.submodule_search_locations or ():
         try:
             with (Path(directory) / name).open(encoding="utf-8") as source:
                 found = line.search(source.read(64 * 1024))
